@@ -1,0 +1,74 @@
+"""App factory with a lifespan that opens and closes the engine (and the in-process scheduler)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.pages import shell
+from api.routers import admin, audit_log, auth, health, me
+from api.schemas import ERROR_RESPONSES
+from core.db import create_engine, session_factory
+from core.settings import PROJECT_ROOT, Settings, get_settings
+
+log = logging.getLogger("seedbed")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    run_scheduler: bool | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(
+        settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+    )
+    with_scheduler = settings.scheduler_in_process if run_scheduler is None else run_scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if with_scheduler:
+            from api.jobs import register_all
+            from api.scheduler import SeedbedScheduler
+
+            register_all()
+            scheduler = SeedbedScheduler(settings, engine)
+            await scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            if owns_engine:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="Seedbed 公益苗圃",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+
+    install_error_handlers(app)
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
+
+    for router in (health.router, auth.router, me.router, admin.router, audit_log.router, shell.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")
+    return app

@@ -1,0 +1,202 @@
+"""The ``seedbed`` command line (Typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help="Seedbed 公益苗圃", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database", no_args_is_help=True)
+users_app = typer.Typer(help="Users", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+app.add_typer(audit_app, name="audit")
+
+T = TypeVar("T")
+
+
+def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from core.db import create_engine, session_factory
+
+    async def runner() -> T:
+        settings = get_settings()
+        engine = create_engine(settings.database_url, statement_timeout_ms=60_000)
+        try:
+            async with session_factory(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def upgrade_database(url: str | None = None) -> None:
+    from alembic.config import Config
+
+    from alembic import command
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["configure_logging"] = False
+    config.attributes["database_url"] = url or get_settings().database_url
+    command.upgrade(config, "head")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    upgrade_database()
+    typer.echo("database is at the newest revision")
+
+
+def _print_accounts(accounts: list[object]) -> None:
+    from api.demo import DEMO_PASSWORD
+
+    typer.echo("Demo centre loaded. Log in at http://127.0.0.1:8000 with password " + DEMO_PASSWORD + ":")
+    for account in accounts:
+        typer.echo(f"  {account.role:<22} {account.email:<26} {account.name}")  # type: ignore[attr-defined]
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo centre (once; a second load changes nothing)."""
+    from api import demo
+
+    accounts = _in_session(demo.load_demo)
+    if accounts is None:
+        typer.echo("the demo centre is already loaded")
+    else:
+        _print_accounts(list(accounts))
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="login email")],
+    password: Annotated[str, typer.Option(help="at least 8 characters")],
+    role: Annotated[list[str], typer.Option(help="staff, applicant, finance, evaluator or admin")],
+    centre: Annotated[str | None, typer.Option(help="centre short name; created if needed")] = None,
+    name: Annotated[str, typer.Option(help="full name")] = "",
+    district: Annotated[bool, typer.Option(help="district-level, read-only across centres")] = False,
+) -> None:
+    """Create a user (and the centre, if it does not exist yet)."""
+    from pydantic import ValidationError
+
+    from core.errors import DomainError
+    from core.identity import service as identity
+    from core.identity.models import Role
+    from core.identity.schemas import CentreCreate, UserCreate
+
+    async def work(session: AsyncSession) -> int:
+        centre_id = None
+        if centre:
+            existing = await identity.get_centre_by_slug(session, centre)
+            if existing is None:
+                existing = await identity.create_centre(
+                    session, CentreCreate(slug=centre, name=centre), actor=None
+                )
+            centre_id = existing.id
+        data = UserCreate(
+            email=email,
+            password=password,
+            full_name=name,
+            roles=[Role(r) for r in role],
+            centre_id=centre_id,
+            is_district=district,
+        )
+        user = await identity.create_user(session, data, actor=None)
+        return user.id
+
+    try:
+        user_id = _in_session(work)
+    except (ValidationError, ValueError, DomainError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created user {user_id} ({email})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; exit status 0 when intact, 1 when a row was edited or removed."""
+    from core import audit
+
+    checked, problems = _in_session(audit.verify)
+    if problems:
+        for problem in problems[:50]:
+            typer.echo(f"event {problem.event_id}: {problem.problem}", err=True)
+        typer.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {checked} events", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit chain intact: {checked} events")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option()] = 1,
+    migrate: Annotated[bool, typer.Option(help="apply migrations first")] = False,
+    demo: Annotated[bool, typer.Option(help="load the demo centre when the database is empty")] = False,
+    scheduler: Annotated[bool, typer.Option(help="run the scheduler in this process")] = True,
+) -> None:
+    """Serve the web UI and API (and, by default, the scheduler)."""
+    import os
+
+    import uvicorn
+
+    if migrate:
+        upgrade_database()
+    if demo:
+        from api import demo as demo_module
+
+        accounts = _in_session(demo_module.load_demo)
+        if accounts is not None:
+            _print_accounts(list(accounts))
+    os.environ["SEEDBED_SCHEDULER_IN_PROCESS"] = "true" if scheduler else "false"
+    get_settings.cache_clear()
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@app.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler alone (one active across all processes)."""
+    from api.jobs import register_all
+    from api.scheduler import SeedbedScheduler
+    from core.db import create_engine
+
+    async def runner() -> None:
+        settings = get_settings()
+        engine = create_engine(settings.database_url)
+        register_all()
+        scheduler = SeedbedScheduler(settings, engine)
+        await scheduler.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        typer.echo("scheduler running" + (" (leader)" if scheduler.is_leader else " (standby)"))
+        await stop.wait()
+        await scheduler.stop()
+        await engine.dispose()
+
+    asyncio.run(runner())
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path.cwd()))
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Request-scoped dependencies: the session (committed at the edge), the principal, roles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.errors import DomainError, Forbidden, NotAuthenticated
+from core.i18n import _, negotiate, set_locale
+from core.identity import service as identity
+from core.identity.models import Role, TokenKind
+from core.identity.principal import Principal
+from core.repository import MAX_PAGE_SIZE, PageParams
+from core.security import csrf_token_valid
+from core.settings import Settings
+
+SESSION_COOKIE = "seedbed_session"
+CSRF_COOKIE = "seedbed_csrf"
+LANG_COOKIE = "seedbed_lang"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request owns the transaction: services flush, this commits once or rolls back."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with factory() as session:
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keep_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _csrf_from_request(request: Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def check_csrf(request: Request, settings: Settings) -> None:
+    """Double-submit check: the form field (or header) equals the signed cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    submitted = await _csrf_from_request(request)
+    if not (cookie and submitted and submitted == cookie and csrf_token_valid(settings.secret_key, cookie)):
+        raise Forbidden(
+            _("The form has expired or did not come from this site; reload the page and try again")
+        )
+
+
+async def optional_principal(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Principal | None:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    authorization = request.headers.get("authorization", "")
+    user = None
+    if authorization.lower().startswith("bearer "):
+        user = await identity.user_for_token(session, authorization[7:].strip(), TokenKind.api)
+        if user is None:
+            raise NotAuthenticated(_("The access token is invalid, expired or revoked"))
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            user = await identity.user_for_token(session, cookie, TokenKind.session)
+            if user is not None and request.method in UNSAFE_METHODS:
+                await check_csrf(request, settings)
+    if user is None:
+        return None
+    principal = identity.principal_of(user)
+    request.state.principal = principal
+    set_locale(
+        negotiate(
+            request.headers.get("accept-language"), principal.locale or request.cookies.get(LANG_COOKIE)
+        )
+    )
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+async def current_principal(principal: OptionalPrincipal) -> Principal:
+    if principal is None:
+        raise NotAuthenticated(_("Please log in"))
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has(*roles):
+            raise Forbidden(_("Your role does not allow this"))
+        return principal
+
+    dependency.__name__ = "require_" + "_or_".join(roles)
+    return dependency
+
+
+StaffUser = Annotated[Principal, Depends(require_roles(Role.staff))]
+StaffOrAdmin = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin))]
+FinanceOfficer = Annotated[Principal, Depends(require_roles(Role.finance))]
+EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
+ApplicantUser = Annotated[Principal, Depends(require_roles(Role.applicant))]
+AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]
+
+MAX_ID = 2_147_483_647
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -1,0 +1,140 @@
+"""One error shape for the API, HTML error pages for the web, never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.web import render
+from core.errors import DomainError, FieldError, TooManyRequests
+from core.i18n import _, gettext
+
+log = logging.getLogger("seedbed.errors")
+
+# Field names as users see them. Domains' fields are labelled here too, in the language
+# of the request; an unknown field falls back to its API name.
+FIELD_LABELS: dict[str, str] = {}
+
+
+def register_field_labels(labels: dict[str, str]) -> None:
+    FIELD_LABELS.update(labels)
+
+
+def field_label(name: str) -> str:
+    label = FIELD_LABELS.get(name)
+    return gettext(label) if label else name
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required")
+    if kind in {"string_too_short", "too_short"}:
+        return _("Too short (at least {n})").format(n=ctx.get("min_length", ""))
+    if kind in {"string_too_long", "too_long"}:
+        return _("Too long (at most {n})").format(n=ctx.get("max_length", ""))
+    if kind == "string_pattern_mismatch":
+        return _("The format is not valid")
+    if kind in {"greater_than", "greater_than_equal"}:
+        return _("Must be at least {n}").format(n=ctx.get("gt", ctx.get("ge", "")))
+    if kind in {"less_than", "less_than_equal"}:
+        return _("Must be at most {n}").format(n=ctx.get("lt", ctx.get("le", "")))
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return _("Must be a whole number")
+    if kind.startswith("decimal") or kind in {"float_parsing", "float_type"}:
+        return _("Must be an amount such as 1234.50")
+    if kind in {"date_parsing", "date_from_datetime_parsing", "date_type", "datetime_parsing"}:
+        return _("Must be a date such as 2026-03-01")
+    if kind in {"enum", "literal_error"}:
+        return _("Not one of the allowed values")
+    if kind in {"bool_parsing", "bool_type"}:
+        return _("Must be true or false")
+    if kind == "value_error":
+        message = str(ctx.get("error", error.get("msg", "")))
+        if "email" in message.lower():
+            return _("Not a valid email address")
+        return gettext(message)
+    if kind in {"json_invalid", "model_attributes_type", "dict_type", "list_type", "model_type"}:
+        return _("The request body is not in the expected form")
+    return _("The value is not valid")
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[FieldError]:
+    details: list[FieldError] = []
+    for error in errors[:50]:
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
+        ]
+        field = ".".join(location) or "body"
+        leaf = next((p for p in reversed(location) if not p.isdigit()), field)
+        details.append(FieldError(field, f"{field_label(leaf)}: {_validation_message(error)}"))
+    return details
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and request.url.path not in {"/healthz", "/readyz"}
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, details: list[FieldError] | None = None
+) -> Response:
+    if wants_html(request):
+        if status == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(
+            request,
+            "web/error.html",
+            {"status": status, "message": message, "details": details or []},
+            status_code=status,
+        )
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [d.as_dict() for d in details or []],
+        }
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        response = error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        details = validation_details(list(exc.errors()))
+        message = details[0].message if len(details) == 1 else _("Some fields are not valid")
+        return error_response(request, 422, "validation_error", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {
+            404: _("Not found"),
+            405: _("This method is not allowed here"),
+            413: _("The request is too large"),
+        }
+        message = messages.get(exc.status_code, str(exc.detail))
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return error_response(request, exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", _("Something went wrong on our side"))
+
+
+register_field_labels({"email": "Email", "password": "Password"})

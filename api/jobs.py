@@ -1,0 +1,18 @@
+"""Every scheduled job of every domain, registered with the one scheduler."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.scheduler import JobSpec, register_job
+from core.identity import service as identity
+
+
+async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None:
+    await identity.purge_expired(session, scheduled_for)
+
+
+def register_all() -> None:
+    register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))

@@ -1,0 +1,8 @@
+"""One import reaches the whole schema (Alembic and the tests use this metadata)."""
+
+from core import audit as _audit  # noqa: F401
+from core import jobs as _jobs  # noqa: F401
+from core.db import Base
+from core.identity import models as _identity  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,153 @@
+"""Login, logout, language switch and the per-role dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    SessionDep,
+    SettingsDep,
+    check_csrf,
+    client_address,
+)
+from api.web import render
+from core.audit import AuditEvent
+from core.errors import LoginRefusedBase
+from core.i18n import SUPPORTED, set_locale
+from core.identity import service as identity
+from core.identity.models import Role, TokenKind
+from core.identity.principal import Principal
+
+router = APIRouter(include_in_schema=False)
+
+DashboardPanel = Callable[[AsyncSession, Principal], Awaitable[dict[str, Any] | None]]
+DASHBOARD_PANELS: list[DashboardPanel] = []
+
+
+def register_dashboard_panel(panel: DashboardPanel) -> None:
+    DASHBOARD_PANELS.append(panel)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/dashboard"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/dashboard"
+    return target
+
+
+@router.get("/")
+async def home(principal: OptionalPrincipal) -> Response:
+    return RedirectResponse("/dashboard" if principal else "/login", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, principal: OptionalPrincipal, next: str | None = None) -> Response:
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "web/login.html", {"next": _safe_next(next), "email": ""})
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/dashboard",
+) -> Response:
+    await check_csrf(request, settings)
+    try:
+        user = await identity.authenticate(session, settings, email, password, client_address(request))
+    except LoginRefusedBase as exc:
+        # The failure row is committed by the session dependency (no exception escapes).
+        return render(
+            request,
+            "web/login.html",
+            {"next": _safe_next(next), "email": email, "error": exc.message},
+            status_code=exc.status_code,
+        )
+    token = await identity.issue_token(session, user, TokenKind.session, settings.session_minutes)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    if user.locale:
+        response.set_cookie(
+            LANG_COOKIE, user.locale, samesite="lax", secure=settings.secure_cookies, path="/"
+        )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    raw = request.cookies.get(SESSION_COOKIE, "")
+    await identity.revoke_token(session, raw)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/lang")
+async def switch_language(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipal,
+    lang: Annotated[str, Form(max_length=8)] = "zh",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    if principal is None:
+        await check_csrf(request, settings)
+    chosen = lang if lang in SUPPORTED else "zh"
+    if principal is not None:
+        await identity.set_locale(session, principal.user_id, chosen)
+    set_locale(chosen)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=settings.secure_cookies, path="/"
+    )
+    return response
+
+
+async def _recent_activity(session: AsyncSession, principal: Principal) -> dict[str, Any] | None:
+    if not principal.has(Role.staff, Role.admin):
+        return None
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)
+    if not principal.sees_all_centres:
+        statement = statement.where(AuditEvent.centre_id == principal.centre_id)
+    events = (await session.execute(statement)).scalars().all()
+    return {"template": "web/panels/activity.html", "events": events}
+
+
+register_dashboard_panel(_recent_activity)
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
+    panels = []
+    for panel in DASHBOARD_PANELS:
+        result = await panel(session, principal)
+        if result is not None:
+            panels.append(result)
+    return render(request, "web/dashboard.html", {"centre": centre, "panels": panels})

@@ -1,0 +1,72 @@
+"""Users and centres (admin; staff read their own centre's users)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import AdminUser, CurrentPrincipal, IdPath, SessionDep
+from api.schemas import ListResponse
+from core.errors import NotFound
+from core.i18n import _
+from core.identity import service as identity
+from core.identity.models import User
+from core.identity.schemas import CentreCreate, CentreRead, UserCreate, UserRead, UserUpdate
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+
+def user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        centre_id=user.centre_id,
+        is_district=user.is_district,
+        is_active=user.is_active,
+        locale=user.locale,
+        roles=sorted(user.role_set),
+        created_at=user.created_at,
+    )
+
+
+@router.get("/centres", response_model=ListResponse[CentreRead])
+async def list_centres(session: SessionDep, principal: CurrentPrincipal) -> ListResponse[CentreRead]:
+    centres = [
+        c
+        for c in await identity.list_centres(session)
+        if principal.sees_all_centres or c.id == principal.centre_id
+    ]
+    items = [CentreRead.model_validate(c) for c in centres]
+    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+
+
+@router.post("/centres", response_model=CentreRead, status_code=201)
+async def create_centre(data: CentreCreate, session: SessionDep, admin: AdminUser) -> CentreRead:
+    return CentreRead.model_validate(await identity.create_centre(session, data, actor=admin))
+
+
+@router.get("/users", response_model=ListResponse[UserRead])
+async def list_users(session: SessionDep, admin: AdminUser) -> ListResponse[UserRead]:
+    users = [user_read(u) for u in await identity.list_users(session, admin)]
+    return ListResponse(items=users, total=len(users), page=1, page_size=max(len(users), 1))
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+async def create_user(data: UserCreate, session: SessionDep, admin: AdminUser) -> UserRead:
+    return user_read(await identity.create_user(session, data, actor=admin))
+
+
+@router.get("/users/{user_id}", response_model=UserRead)
+async def get_user(user_id: IdPath, session: SessionDep, admin: AdminUser) -> UserRead:
+    user = await identity.get_user(session, user_id)
+    if user is None:
+        raise NotFound(_("User not found"))
+    return user_read(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, admin: AdminUser) -> UserRead:
+    user = await identity.get_user(session, user_id)
+    if user is None:
+        raise NotFound(_("User not found"))
+    return user_read(await identity.update_user(session, user, data, actor=admin))

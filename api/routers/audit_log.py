@@ -1,0 +1,68 @@
+"""The audit log, read by staff (their centre) and admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import IdPath, Pagination, SessionDep, StaffOrAdmin
+from api.schemas import ListResponse
+from core.audit import AuditEvent
+from core.errors import NotFound
+from core.i18n import _
+from core.repository import CentreScopedRepository
+
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+
+class AuditEventRead(BaseModel):
+    id: int
+    at: dt.datetime
+    centre_id: int | None
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: Any
+    after: Any
+    hash: str
+
+
+class AuditRepository(CentreScopedRepository[AuditEvent]):
+    model = AuditEvent
+
+
+def _read(event: AuditEvent) -> AuditEventRead:
+    return AuditEventRead.model_validate(event, from_attributes=True)
+
+
+@router.get("/audit-events", response_model=ListResponse[AuditEventRead])
+async def list_events(
+    session: SessionDep,
+    principal: StaffOrAdmin,
+    pagination: Pagination,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+) -> ListResponse[AuditEventRead]:
+    repository = AuditRepository(session, principal)
+    statement = repository.select().order_by(AuditEvent.id.desc())
+    if subject_type:
+        statement = statement.where(AuditEvent.subject_type == subject_type[:60])
+    if subject_id:
+        statement = statement.where(AuditEvent.subject_id == subject_id[:64])
+    page = await repository.paginate(statement, pagination)
+    return ListResponse(
+        items=[_read(e) for e in page.items], total=page.total, page=page.page, page_size=page.page_size
+    )
+
+
+@router.get("/audit-events/{event_id}", response_model=AuditEventRead)
+async def get_event(event_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> AuditEventRead:
+    repository = AuditRepository(session, principal)
+    event = await repository.get_one_or_none(repository.select().where(AuditEvent.id == event_id))
+    if event is None:
+        raise NotFound(_("Record not found"))
+    return _read(event)

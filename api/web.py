@@ -1,0 +1,100 @@
+"""Jinja2 environment for pages: gettext, the CSRF token, the principal, role navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from core.i18n import current_locale, gettext, ngettext
+from core.identity.models import ROLE_LABELS, Role
+from core.identity.principal import Principal
+from core.security import csrf_token_valid, make_csrf_token
+from core.settings import PROJECT_ROOT, Settings
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(SHANGHAI).strftime(fmt)
+
+
+def money(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.2f}"
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local_time"] = local_time
+    env.filters["money"] = money
+    env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])
+    return env
+
+
+ENVIRONMENT = build_environment()
+
+# Navigation by role: (path, label, roles that see it). Domains add their entries.
+NAVIGATION: list[tuple[str, str, frozenset[Role]]] = []
+
+
+def register_nav(path: str, label: str, roles: set[Role]) -> None:
+    if all(entry[0] != path for entry in NAVIGATION):
+        NAVIGATION.append((path, label, frozenset(roles)))
+
+
+def csrf_token_for(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    existing = request.cookies.get("seedbed_csrf")
+    if existing and csrf_token_valid(settings.secret_key, existing):
+        return existing
+    token: str | None = getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = make_csrf_token(settings.secret_key)
+        request.state.new_csrf = token
+    return token
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    nav = [
+        (path, gettext(label))
+        for path, label, roles in NAVIGATION
+        if principal is not None and (principal.roles & roles)
+    ]
+    values = {
+        "request": request,
+        "principal": principal,
+        "csrf_token": csrf_token_for(request),
+        "locale": current_locale(),
+        "nav": nav,
+        "current_path": request.url.path,
+    }
+    values.update(context or {})
+    html = ENVIRONMENT.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code)
+    new_token = getattr(request.state, "new_csrf", None)
+    if new_token:
+        settings: Settings = request.app.state.settings
+        response.set_cookie(
+            "seedbed_csrf", new_token, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
+        )
+    return response

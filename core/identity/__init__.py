@@ -1,0 +1,1 @@
+"""Centres (tenants), users, roles, tokens and the principal every request acts as."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from core.identity.models import Role
+
+
+class CentreCreate(BaseModel):
+    slug: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=2, max_length=200)
+    city: str = Field(default="", max_length=64)
+    district: str = Field(default="", max_length=64)
+    street: str = Field(default="", max_length=64)
+
+
+class CentreRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    name: str
+    city: str
+    district: str
+    street: str
+
+
+class UserCreate(BaseModel):
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=8, max_length=128)
+    full_name: str = Field(default="", max_length=100)
+    roles: list[Role] = Field(min_length=1, max_length=5)
+    centre_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    is_district: bool = False
+    locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
+
+
+class UserUpdate(BaseModel):
+    full_name: str | None = Field(default=None, max_length=100)
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
+    is_active: bool | None = None
+    locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
+
+
+class UserRead(BaseModel):
+    id: int
+    email: str
+    full_name: str
+    centre_id: int | None
+    is_district: bool
+    is_active: bool
+    locale: str | None
+    roles: list[Role]
+    created_at: dt.datetime
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int

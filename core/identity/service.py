@@ -1,0 +1,311 @@
+"""Accounts, login with throttling, tokens and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core import audit
+from core.db import utcnow
+from core.errors import (
+    Conflict,
+    Forbidden,
+    LoginRefusedBase,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
+from core.i18n import _
+from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
+from core.identity.principal import Principal
+from core.identity.schemas import CentreCreate, UserCreate, UserUpdate
+from core.security import hash_password, needs_rehash, new_token, token_digest, verify_password
+from core.settings import Settings
+
+
+def principal_of(user: User) -> Principal:
+    centre_loaded = "centre" not in inspect(user).unloaded
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        centre_id=user.centre_id,
+        is_district=user.is_district,
+        roles=user.role_set,
+        locale=user.locale,
+        centre_name=user.centre.name if centre_loaded and user.centre is not None else None,
+    )
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    result = await session.execute(select(User).options(selectinload(User.roles)).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.execute(
+        select(User).options(selectinload(User.roles)).where(User.email == email.strip().lower())
+    )
+    return result.scalar_one_or_none()
+
+
+# --- centres -----------------------------------------------------------------------------
+
+
+async def get_centre_by_slug(session: AsyncSession, slug: str) -> Centre | None:
+    return (await session.execute(select(Centre).where(Centre.slug == slug))).scalar_one_or_none()
+
+
+async def get_centre(session: AsyncSession, centre_id: int) -> Centre:
+    centre = await session.get(Centre, centre_id)
+    if centre is None:
+        raise NotFound(_("Centre not found"))
+    return centre
+
+
+async def list_centres(session: AsyncSession) -> Sequence[Centre]:
+    return (await session.execute(select(Centre).order_by(Centre.id))).scalars().all()
+
+
+async def create_centre(session: AsyncSession, data: CentreCreate, *, actor: Principal | None) -> Centre:
+    if await get_centre_by_slug(session, data.slug) is not None:
+        raise ValidationFailed.field("slug", _("A centre with this short name already exists"))
+    centre = Centre(**data.model_dump())
+    session.add(centre)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="centre.create",
+        subject_type="centre",
+        subject_id=centre.id,
+        centre_id=centre.id,
+        after=data.model_dump(),
+    )
+    return centre
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+async def create_user(session: AsyncSession, data: UserCreate, *, actor: Principal | None) -> User:
+    email = data.email.strip().lower()
+    if await get_user_by_email(session, email) is not None:
+        raise ValidationFailed.field("email", _("An account with this email already exists"))
+    if data.centre_id is None and not data.is_district:
+        raise ValidationFailed.field("centre_id", _("A user belongs to a centre unless district-level"))
+    if data.centre_id is not None:
+        await get_centre(session, data.centre_id)
+    user = User(
+        email=email,
+        full_name=data.full_name,
+        password_hash=hash_password(data.password),
+        centre_id=data.centre_id,
+        is_district=data.is_district,
+        locale=data.locale,
+        roles=[UserRole(role=role) for role in sorted(set(data.roles))],
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        subject_type="user",
+        subject_id=user.id,
+        centre_id=user.centre_id,
+        after={"email": email, "roles": sorted(set(data.roles)), "is_district": data.is_district},
+    )
+    return user
+
+
+async def update_user(session: AsyncSession, user: User, data: UserUpdate, *, actor: Principal) -> User:
+    before = {"full_name": user.full_name, "roles": sorted(user.role_set), "is_active": user.is_active}
+    if data.full_name is not None:
+        user.full_name = data.full_name
+    if data.locale is not None:
+        user.locale = data.locale
+    if data.is_active is not None:
+        if user.id == actor.user_id and not data.is_active:
+            raise Conflict(_("You cannot deactivate your own account"))
+        user.is_active = data.is_active
+        if not data.is_active:
+            await revoke_all_tokens(session, user.id)
+    if data.roles is not None:
+        wanted = set(data.roles)
+        user.roles[:] = [r for r in user.roles if r.role in wanted] + [
+            UserRole(role=role) for role in sorted(wanted - user.role_set)
+        ]
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.update",
+        subject_type="user",
+        subject_id=user.id,
+        centre_id=user.centre_id,
+        before=before,
+        after={"full_name": user.full_name, "roles": sorted(user.role_set), "is_active": user.is_active},
+    )
+    return user
+
+
+async def list_users(session: AsyncSession, principal: Principal) -> Sequence[User]:
+    statement = select(User).options(selectinload(User.roles)).order_by(User.id)
+    if not principal.sees_all_centres:
+        statement = statement.where(User.centre_id == principal.centre_id)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(locale=locale))
+
+
+# --- login, throttling, tokens ------------------------------------------------------------
+
+
+async def _recent_failures(session: AsyncSession, key: str, since: dt.datetime) -> int:
+    statement = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == key, LoginFailure.at >= since)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+class LoginRefused(LoginRefusedBase):
+    """Wrong credentials. The failure row it flushed is kept: the edge commits it."""
+
+    status_code = 401
+    code = "not_authenticated"
+
+
+class LoginThrottled(LoginRefusedBase, TooManyRequests):
+    status_code = 429
+    code = "too_many_requests"
+
+
+async def authenticate(
+    session: AsyncSession, settings: Settings, email: str, password: str, client_address: str
+) -> User:
+    """Check a password login, throttled per account and per client address.
+
+    Failures are written and kept even though the answer is an error, so that repeated
+    guesses are counted across requests and replicas.
+    """
+    email_key = f"account:{email.strip().lower()[:254]}"
+    address_key = f"address:{client_address[:64]}"
+    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
+    retry = settings.login_window_minutes * 60
+    if await _recent_failures(session, email_key, since) >= settings.login_max_failures_per_account:
+        raise LoginThrottled(_("Too many failed logins for this account; try again later"), retry_after=retry)
+    if await _recent_failures(session, address_key, since) >= settings.login_max_failures_per_address:
+        raise LoginThrottled(
+            _("Too many failed logins from this address; try again later"), retry_after=retry
+        )
+    user = await get_user_by_email(session, email)
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        session.add_all([LoginFailure(key=email_key), LoginFailure(key=address_key)])
+        await session.flush()
+        raise LoginRefused(_("Wrong email or password"))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == email_key))
+    return user
+
+
+async def issue_token(session: AsyncSession, user: User, kind: TokenKind, minutes: int) -> str:
+    raw, digest = new_token()
+    session.add(
+        AuthToken(
+            user_id=user.id,
+            kind=kind,
+            token_hash=digest,
+            expires_at=utcnow() + dt.timedelta(minutes=minutes),
+        )
+    )
+    await session.flush()
+    return raw
+
+
+async def user_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> User | None:
+    if not raw or len(raw) > 128:
+        return None
+    statement = (
+        select(User)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .options(selectinload(User.roles), selectinload(User.centre))
+        .where(
+            AuthToken.token_hash == token_digest(raw),
+            AuthToken.kind == kind,
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def revoke_token(session: AsyncSession, raw: str) -> bool:
+    result = await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == token_digest(raw), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def revoke_all_tokens(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def rate_limit(session: AsyncSession, key: str, *, limit: int, window_seconds: int) -> None:
+    """Count an anonymous action; refuse once ``limit`` were made within the window."""
+    since = utcnow() - dt.timedelta(seconds=window_seconds)
+    count = (
+        await session.execute(
+            select(func.count()).select_from(RateEvent).where(RateEvent.key == key, RateEvent.at >= since)
+        )
+    ).scalar_one()
+    if count >= limit:
+        raise TooManyRequests(_("Too many requests; try again later"), retry_after=window_seconds)
+    session.add(RateEvent(key=key))
+    await session.flush()
+
+
+def require_writer(principal: Principal) -> None:
+    if principal.read_only:
+        raise Forbidden(_("District-level accounts are read-only"))
+
+
+def role_names(principal: Principal) -> list[str]:
+    return sorted(principal.roles)
+
+
+__all__ = [
+    "LoginRefused",
+    "LoginThrottled",
+    "Role",
+    "authenticate",
+    "create_centre",
+    "create_user",
+    "issue_token",
+    "principal_of",
+    "revoke_token",
+    "user_for_token",
+]
+
+
+async def purge_expired(session: AsyncSession, now: dt.datetime) -> None:
+    """Scheduled housekeeping: drop long-expired tokens and old throttling rows."""
+    await session.execute(delete(AuthToken).where(AuthToken.expires_at < now - dt.timedelta(days=30)))
+    await session.execute(delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(days=1)))
+    await session.execute(delete(RateEvent).where(RateEvent.at < now - dt.timedelta(days=1)))

@@ -1,0 +1,1 @@
+"""Rubrics, assignments, conflict declarations, score sheets, aggregation, grades (SPEC §5)."""

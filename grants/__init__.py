@@ -1,0 +1,1 @@
+"""Programmes, applications, awards, tranches & disbursements, purchased-service contracts (SPEC §4)."""

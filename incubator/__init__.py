@@ -1,0 +1,1 @@
+"""Organisations, incubation stays, support activities, capacity assessments (SPEC §3)."""

@@ -1,0 +1,1 @@
+"""Report builders, PDF rendering, schedules, the report archive (SPEC §6)."""

@@ -1,0 +1,195 @@
+"""Test harness: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is used when ``TEST_DATABASE_URL`` is set or a server answers on
+127.0.0.1:5432; each run creates a throwaway database and drops it after. With
+``CI=true`` an unreachable PostgreSQL fails the run instead of skipping, and a run in
+which no PostgreSQL test passed fails too.
+
+Each test gets one connection in an open transaction that is rolled back at the end;
+the app's request sessions join it through savepoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from api.app import create_app
+from api.cli import upgrade_database
+from api.deps import get_session
+from core.db import create_engine
+from core.settings import Environment, Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_PG_PASSED = 0
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return (
+            url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            if url.startswith("postgresql://")
+            else url
+        )
+    return "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+async def _pg_connect(url: str) -> Any:
+    import asyncpg
+
+    parsed = make_url(url)
+    return await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database or "postgres",
+        timeout=5,
+    )
+
+
+async def create_pg_database(prefix: str = "seedbed_test") -> str:
+    """A throwaway database on the test server; answers its SQLAlchemy URL."""
+    admin_url = postgres_admin_url()
+    try:
+        connection = await _pg_connect(admin_url)
+    except Exception as exc:
+        message = f"PostgreSQL is not reachable at {admin_url}: {exc!r}"
+        if IN_CI:
+            pytest.fail("CI requires PostgreSQL. " + message, pytrace=False)
+        pytest.skip(message)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return str(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+
+
+async def drop_pg_database(url: str) -> None:
+    name = make_url(url).database
+    connection = await _pg_connect(postgres_admin_url())
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@dataclass
+class TestDatabase:
+    backend: str
+    url: str
+    engine: AsyncEngine
+
+    __test__ = False
+
+
+def test_settings(url: str, tmp: Path) -> Settings:
+    return Settings(
+        env=Environment.test,
+        secret_key="test-secret-key-for-seedbed-0123456789",
+        database_url=url,
+        data_dir=tmp,
+        scheduler_in_process=False,
+    )
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest_asyncio.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TestDatabase]:
+    backend: str = request.param
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'seedbed.db'}"
+    else:
+        url = await create_pg_database()
+    await asyncio.to_thread(upgrade_database, url)
+    engine = create_engine(url)
+    try:
+        yield TestDatabase(backend=backend, url=url, engine=engine)
+    finally:
+        await engine.dispose()
+        if backend == "postgresql":
+            await drop_pg_database(url)
+
+
+@pytest_asyncio.fixture
+async def session(database: TestDatabase) -> AsyncIterator[AsyncSession]:
+    async with database.engine.connect() as connection:
+        transaction = await connection.begin()
+        db_session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        )
+        try:
+            yield db_session
+        finally:
+            await db_session.close()
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+@pytest.fixture
+def settings(database: TestDatabase, tmp_path: Path) -> Settings:
+    return test_settings(database.url, tmp_path)
+
+
+@pytest.fixture
+def app(database: TestDatabase, settings: Settings, session: AsyncSession) -> FastAPI:
+    application = create_app(settings, engine=database.engine, run_scheduler=False)
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        from core.errors import DomainError
+
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keep_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+        finally:
+            session.expunge_all()
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        yield http
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _PG_PASSED
+    if report.when == "call" and report.passed and "postgresql" in report.nodeid:
+        _PG_PASSED += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and exitstatus == 0 and _PG_PASSED == 0 and session.testscollected > 0:
+        print("\nCI requires the PostgreSQL suite, but no PostgreSQL test passed.")
+        session.exitstatus = 1

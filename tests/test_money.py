@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.money import MoneyError, split_by_shares, to_money
+
+
+def test_awkward_amount_splits_to_the_fen() -> None:
+    parts = split_by_shares(Decimal("33333.33"), [Decimal(50), Decimal(30), Decimal(20)])
+    # 1,666,666.5 / 999,999.9 / 666,666.6 fen: the two fen left go to the largest remainders.
+    assert parts == [Decimal("16666.66"), Decimal("10000.00"), Decimal("6666.67")]
+    assert sum(parts) == Decimal("33333.33")
+
+
+def test_shares_must_add_to_100() -> None:
+    with pytest.raises(MoneyError):
+        split_by_shares(Decimal("100.00"), [Decimal(50), Decimal(40)])
+
+
+def test_floats_are_refused() -> None:
+    with pytest.raises(MoneyError):
+        to_money(0.1)  # type: ignore[arg-type]
+
+
+@given(
+    total=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999999.99"), places=2),
+    cut=st.lists(st.integers(min_value=1, max_value=97), min_size=1, max_size=4),
+)
+def test_splits_never_lose_or_create_money(total: Decimal, cut: list[int]) -> None:
+    shares = [Decimal(c) for c in cut]
+    rest = Decimal(100) - sum(shares)
+    if rest <= 0:
+        return
+    shares.append(rest)
+    parts = split_by_shares(total, shares)
+    assert sum(parts) == to_money(total)
+    assert all(p >= 0 for p in parts)
+    assert all(p == p.quantize(Decimal("0.01")) for p in parts)
