@@ -63,6 +63,39 @@ class Money(TypeDecorator[Decimal]):
         return to_money(value)
 
 
+class Fixed(TypeDecorator[Decimal]):
+    """Exact decimals that are not money (hours, scores): NUMERIC on PostgreSQL, scaled integer on SQLite."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 10, scale: int = 2) -> None:
+        super().__init__(precision, scale)
+        self.precision = precision
+        self.scale = scale
+        self.quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = Decimal(value).quantize(self.quantum)
+        if dialect.name == "sqlite":
+            return int(amount.scaleb(self.scale))
+        return amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale).quantize(self.quantum)
+        return Decimal(value).quantize(self.quantum)
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timestamps stored in UTC; always come back timezone-aware (SQLite drops the zone)."""
 

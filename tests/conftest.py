@@ -24,7 +24,7 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.app import create_app
 from api.cli import upgrade_database
@@ -130,18 +130,30 @@ async def database(
 
 
 @pytest_asyncio.fixture
-async def session(database: TestDatabase) -> AsyncIterator[AsyncSession]:
-    async with database.engine.connect() as connection:
-        transaction = await connection.begin()
-        db_session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
-        )
+async def connection(database: TestDatabase) -> AsyncIterator[AsyncConnection]:
+    """One connection in an open transaction, rolled back after the test."""
+    async with database.engine.connect() as conn:
+        transaction = await conn.begin()
         try:
-            yield db_session
+            yield conn
         finally:
-            await db_session.close()
             if transaction.is_active:
                 await transaction.rollback()
+
+
+def _joined_session(conn: AsyncConnection) -> AsyncSession:
+    return AsyncSession(
+        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+    )
+
+
+@pytest_asyncio.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    db_session = _joined_session(connection)
+    try:
+        yield db_session
+    finally:
+        await db_session.close()
 
 
 @pytest.fixture
@@ -150,27 +162,33 @@ def settings(database: TestDatabase, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(database: TestDatabase, settings: Settings, session: AsyncSession) -> FastAPI:
+def app(
+    database: TestDatabase, settings: Settings, session: AsyncSession, connection: AsyncConnection
+) -> FastAPI:
     application = create_app(settings, engine=database.engine, run_scheduler=False)
 
     async def test_session() -> AsyncIterator[AsyncSession]:
+        """Each request gets its own session on the test's connection, inside a savepoint:
+        its commit keeps its work for the rest of the test, its rollback undoes only it."""
         from core.errors import DomainError
 
+        await session.flush()
+        request_session = _joined_session(connection)
         try:
-            yield session
+            yield request_session
         except DomainError as exc:
             if exc.keep_changes:
-                await session.commit()
+                await request_session.commit()
             else:
-                await session.rollback()
+                await request_session.rollback()
             raise
         except BaseException:
-            await session.rollback()
+            await request_session.rollback()
             raise
         else:
-            await session.commit()
+            await request_session.commit()
         finally:
-            session.expunge_all()
+            await request_session.close()
 
     application.dependency_overrides[get_session] = test_session
     return application

@@ -1,0 +1,403 @@
+"""Organisations, members, incubation stays, support activities, graduation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from api import composition
+from api.deps import (
+    CurrentPrincipal,
+    IdPath,
+    Pagination,
+    SessionDep,
+    SettingsDep,
+    StaffUser,
+    client_address,
+)
+from api.errors import register_field_labels
+from api.schemas import ListResponse
+from core.clock import today
+from core.i18n import N_
+from core.identity import service as identity
+from incubator import service
+from incubator.exports import organisations_xlsx
+from incubator.models import IncubationStay, LegalStatus, Organisation, ServiceField, StayState
+from incubator.repository import OrganisationFilters
+from incubator.schemas import (
+    AcceptInvitation,
+    ActivityCreate,
+    ActivityRead,
+    ActivityTotals,
+    BarRequest,
+    GraduationCheck,
+    GraduationPolicyUpdate,
+    InvitationRead,
+    InviteRequest,
+    MemberRead,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+    SignupRequest,
+    StayAdmit,
+    StayAssess,
+    StayCreate,
+    StayExit,
+    StayExtend,
+    StayGraduate,
+    StayRead,
+    StayStart,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["incubator"])
+
+register_field_labels(
+    {
+        "name": N_("Name"),
+        "kind": N_("Kind"),
+        "legal_status": N_("Legal status"),
+        "uscc": N_("Unified social credit code"),
+        "service_fields": N_("Service fields"),
+        "community": N_("Community"),
+        "street": N_("Street"),
+        "contact_phone": N_("Contact phone"),
+        "contact_email": N_("Contact email"),
+        "founded_on": N_("Founded"),
+        "staff_count": N_("Staff"),
+        "volunteer_count": N_("Volunteers"),
+        "until": N_("Barred until"),
+        "reason": N_("Reason"),
+        "note": N_("Note"),
+        "on": N_("Date"),
+        "start_date": N_("Start date"),
+        "planned_months": N_("Planned term (months)"),
+        "mentor": N_("Mentor"),
+        "workspace": N_("Workspace"),
+        "months": N_("Months"),
+        "hours": N_("Hours"),
+        "topic": N_("Topic"),
+        "given_by": N_("Given by"),
+        "participants": N_("Participants"),
+        "held_on": N_("Date"),
+        "full_name": N_("Full name"),
+        "centre": N_("Centre"),
+    }
+)
+
+
+def org_read(org: Organisation) -> OrganisationRead:
+    return OrganisationRead.model_validate(org)
+
+
+def stay_read(stay: IncubationStay) -> StayRead:
+    return StayRead.model_validate(stay)
+
+
+def _filters(
+    q: str | None,
+    legal_status: LegalStatus | None,
+    service_field: ServiceField | None,
+    community: str | None,
+    incubation_state: StayState | None,
+    verified: bool | None,
+) -> OrganisationFilters:
+    return OrganisationFilters(
+        q=q,
+        legal_status=legal_status,
+        service_field=service_field,
+        community=community,
+        incubation_state=incubation_state,
+        verified=verified,
+    )
+
+
+Q = Annotated[str | None, Query(max_length=100)]
+Community = Annotated[str | None, Query(max_length=100)]
+
+
+@router.get("/organisations", response_model=ListResponse[OrganisationRead])
+async def list_organisations(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    pagination: Pagination,
+    q: Q = None,
+    legal_status: LegalStatus | None = None,
+    service_field: ServiceField | None = None,
+    community: Community = None,
+    incubation_state: StayState | None = None,
+    verified: bool | None = None,
+) -> ListResponse[OrganisationRead]:
+    filters = _filters(q, legal_status, service_field, community, incubation_state, verified)
+    page = await service.list_organisations(session, principal, filters, pagination)
+    return ListResponse(
+        items=[org_read(o) for o in page.items], total=page.total, page=page.page, page_size=page.page_size
+    )
+
+
+@router.get("/organisations/export.xlsx", response_class=Response)
+async def export_organisations(
+    session: SessionDep,
+    principal: StaffUser,
+    q: Q = None,
+    legal_status: LegalStatus | None = None,
+    service_field: ServiceField | None = None,
+    community: Community = None,
+    incubation_state: StayState | None = None,
+    verified: bool | None = None,
+) -> Response:
+    filters = _filters(q, legal_status, service_field, community, incubation_state, verified)
+    content = organisations_xlsx(await service.all_organisations(session, principal, filters))
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="organisations-{today().isoformat()}.xlsx"'},
+    )
+
+
+@router.post("/organisations", response_model=OrganisationRead, status_code=201)
+async def create_organisation(
+    data: OrganisationCreate, session: SessionDep, principal: StaffUser
+) -> OrganisationRead:
+    return org_read(await service.create_organisation(session, principal, data))
+
+
+class SignupResponse(BaseModel):
+    user_id: int
+    organisation: OrganisationRead
+
+
+@router.post("/organisations/signup", response_model=SignupResponse, status_code=201)
+async def signup(data: SignupRequest, request: Request, session: SessionDep) -> SignupResponse:
+    """Self-service: create an applicant account and its organisation (unverified until staff verify it)."""
+    await identity.rate_limit(session, f"signup:{client_address(request)}", limit=10, window_seconds=3600)
+    user, org = await service.signup(session, data)
+    return SignupResponse(user_id=user.id, organisation=org_read(org))
+
+
+@router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
+async def get_organisation(
+    organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> OrganisationRead:
+    return org_read(await service.get_organisation(session, principal, organisation_id))
+
+
+@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
+async def update_organisation(
+    organisation_id: IdPath, data: OrganisationUpdate, session: SessionDep, principal: CurrentPrincipal
+) -> OrganisationRead:
+    return org_read(await service.update_organisation(session, principal, organisation_id, data))
+
+
+@router.post("/organisations/{organisation_id}/verify", response_model=OrganisationRead)
+async def verify_organisation(
+    organisation_id: IdPath, session: SessionDep, principal: StaffUser
+) -> OrganisationRead:
+    return org_read(await service.verify_organisation(session, principal, organisation_id))
+
+
+@router.post("/organisations/{organisation_id}/bar", response_model=OrganisationRead)
+async def bar_organisation(
+    organisation_id: IdPath, data: BarRequest, session: SessionDep, principal: StaffUser
+) -> OrganisationRead:
+    return org_read(await service.bar_organisation(session, principal, organisation_id, data, today=today()))
+
+
+class LiftBar(BaseModel):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+@router.post("/organisations/{organisation_id}/lift-bar", response_model=OrganisationRead)
+async def lift_bar(
+    organisation_id: IdPath, data: LiftBar, session: SessionDep, principal: StaffUser
+) -> OrganisationRead:
+    return org_read(await service.lift_bar(session, principal, organisation_id, data.reason))
+
+
+@router.get("/organisations/{organisation_id}/members", response_model=list[MemberRead])
+async def list_members(
+    organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> list[MemberRead]:
+    rows = await service.list_members(session, principal, organisation_id)
+    return [MemberRead(user_id=u.id, email=u.email, full_name=u.full_name, role=m.role) for m, u in rows]
+
+
+@router.post("/organisations/{organisation_id}/members", response_model=InvitationRead, status_code=201)
+async def invite_member(
+    organisation_id: IdPath,
+    data: InviteRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> InvitationRead:
+    """The owner invites a person by email; the answer carries the link to send them."""
+    invitation, raw = await service.invite_member(session, principal, organisation_id, data.email)
+    return InvitationRead(
+        email=invitation.email,
+        accept_url=f"{settings.base_url}/invitations/{raw}",
+        expires_at=invitation.expires_at,
+    )
+
+
+@router.delete("/organisations/{organisation_id}/members/{user_id}", status_code=204)
+async def remove_member(
+    organisation_id: IdPath, user_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    await service.remove_member(session, principal, organisation_id, user_id)
+    return Response(status_code=204)
+
+
+class Accepted(BaseModel):
+    user_id: int
+
+
+@router.post("/invitations/{token}/accept", response_model=Accepted)
+async def accept_invitation(
+    token: Annotated[str, Field(max_length=128)],
+    data: AcceptInvitation,
+    request: Request,
+    session: SessionDep,
+) -> Accepted:
+    await identity.rate_limit(session, f"invite:{client_address(request)}", limit=20, window_seconds=3600)
+    user = await service.accept_invitation(session, token, data)
+    return Accepted(user_id=user.id)
+
+
+@router.get("/organisations/{organisation_id}/graduation-check", response_model=GraduationCheck)
+async def graduation_check(
+    organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> GraduationCheck:
+    return await service.graduation_check(
+        session, principal, organisation_id, completed_projects=composition.completed_projects
+    )
+
+
+@router.get("/graduation-policy", response_model=GraduationPolicyUpdate)
+async def get_policy(session: SessionDep, principal: StaffUser) -> GraduationPolicyUpdate:
+    assert principal.centre_id is not None
+    policy = await service.get_policy(session, principal.centre_id)
+    return GraduationPolicyUpdate.model_validate(policy, from_attributes=True)
+
+
+@router.put("/graduation-policy", response_model=GraduationPolicyUpdate)
+async def put_policy(
+    data: GraduationPolicyUpdate, session: SessionDep, principal: StaffUser
+) -> GraduationPolicyUpdate:
+    policy = await service.update_policy(session, principal, data)
+    return GraduationPolicyUpdate.model_validate(policy, from_attributes=True)
+
+
+# --- stays ------------------------------------------------------------------------------
+
+
+@router.get("/incubation-stays", response_model=ListResponse[StayRead])
+async def list_stays(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    pagination: Pagination,
+    organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    state: StayState | None = None,
+) -> ListResponse[StayRead]:
+    page = await service.list_stays(
+        session, principal, pagination, organisation_id=organisation_id, state=state
+    )
+    return ListResponse(
+        items=[stay_read(s) for s in page.items], total=page.total, page=page.page, page_size=page.page_size
+    )
+
+
+@router.post("/incubation-stays", response_model=StayRead, status_code=201)
+async def create_stay(data: StayCreate, session: SessionDep, principal: CurrentPrincipal) -> StayRead:
+    stay = await service.create_stay(session, principal, data)
+    return stay_read(await service.get_stay(session, principal, stay.id))
+
+
+@router.get("/incubation-stays/{stay_id}", response_model=StayRead)
+async def get_stay(stay_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> StayRead:
+    return stay_read(await service.get_stay(session, principal, stay_id))
+
+
+async def _reloaded(session: SessionDep, principal: Any, stay: IncubationStay) -> StayRead:
+    session.expunge(stay)
+    return stay_read(await service.get_stay(session, principal, stay.id))
+
+
+@router.post("/incubation-stays/{stay_id}/assess", response_model=StayRead)
+async def assess(stay_id: IdPath, data: StayAssess, session: SessionDep, principal: StaffUser) -> StayRead:
+    return await _reloaded(session, principal, await service.assess_stay(session, principal, stay_id, data))
+
+
+@router.post("/incubation-stays/{stay_id}/admit", response_model=StayRead)
+async def admit(stay_id: IdPath, data: StayAdmit, session: SessionDep, principal: StaffUser) -> StayRead:
+    return await _reloaded(session, principal, await service.admit_stay(session, principal, stay_id, data))
+
+
+@router.post("/incubation-stays/{stay_id}/start", response_model=StayRead)
+async def start(stay_id: IdPath, data: StayStart, session: SessionDep, principal: StaffUser) -> StayRead:
+    return await _reloaded(session, principal, await service.start_stay(session, principal, stay_id, data))
+
+
+@router.post("/incubation-stays/{stay_id}/extend", response_model=StayRead)
+async def extend(stay_id: IdPath, data: StayExtend, session: SessionDep, principal: StaffUser) -> StayRead:
+    stay = await service.extend_stay(session, principal, stay_id, data, today=today())
+    return await _reloaded(session, principal, stay)
+
+
+@router.post("/incubation-stays/{stay_id}/graduate", response_model=StayRead)
+async def graduate(
+    stay_id: IdPath, data: StayGraduate, session: SessionDep, principal: StaffUser
+) -> StayRead:
+    stay = await service.graduate_stay(
+        session, principal, stay_id, data, completed_projects=composition.completed_projects
+    )
+    return await _reloaded(session, principal, stay)
+
+
+@router.post("/incubation-stays/{stay_id}/exit", response_model=StayRead)
+async def exit_stay(stay_id: IdPath, data: StayExit, session: SessionDep, principal: StaffUser) -> StayRead:
+    return await _reloaded(session, principal, await service.exit_stay(session, principal, stay_id, data))
+
+
+# --- support activities -----------------------------------------------------------------
+
+
+@router.get("/support-activities", response_model=ListResponse[ActivityRead])
+async def list_activities(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    pagination: Pagination,
+    organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> ListResponse[ActivityRead]:
+    page = await service.list_activities(session, principal, organisation_id, pagination)
+    return ListResponse(
+        items=[ActivityRead.model_validate(a) for a in page.items],
+        total=page.total,
+        page=page.page,
+        page_size=page.page_size,
+    )
+
+
+@router.post("/support-activities", response_model=ActivityRead, status_code=201)
+async def add_activity(data: ActivityCreate, session: SessionDep, principal: StaffUser) -> ActivityRead:
+    return ActivityRead.model_validate(await service.add_activity(session, principal, data))
+
+
+@router.get("/support-activities/totals", response_model=list[ActivityTotals])
+async def activity_totals(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    by_month: bool = False,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[ActivityTotals]:
+    rows = await service.support_totals(
+        session, principal, organisation_id=organisation_id, by_month=by_month, since=since, until=until
+    )
+    return [
+        ActivityTotals(organisation_id=o, month=m, activities=c, hours=h, participants=p)
+        for o, m, c, h, p in rows
+    ]

@@ -1,0 +1,254 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from incubator.models import ActivityKind, LegalStatus, MemberRole, OrganisationKind, ServiceField, StayState
+
+Name = Annotated[str, Field(min_length=2, max_length=200)]
+Short = Annotated[str, Field(max_length=100)]
+Note = Annotated[str, Field(max_length=2000)]
+Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+
+
+class OrganisationBase(BaseModel):
+    kind: OrganisationKind
+    legal_status: LegalStatus
+    uscc: str | None = Field(default=None, max_length=32)
+    service_fields: list[ServiceField] = Field(default_factory=list, max_length=10)
+    community: Short = ""
+    street: Short = ""
+    address: str = Field(default="", max_length=300)
+    contact_name: Short = ""
+    contact_phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\- ]*$")
+    contact_email: EmailStr | None = Field(default=None, max_length=254)
+    founded_on: dt.date | None = None
+    staff_count: int = Field(default=0, ge=0, le=100_000)
+    volunteer_count: int = Field(default=0, ge=0, le=1_000_000)
+    description: str = Field(default="", max_length=5000)
+
+    @field_validator("uscc", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            stripped = value.strip().upper()
+            return stripped or None
+        return value
+
+    @field_validator("service_fields")
+    @classmethod
+    def _distinct(cls, value: list[ServiceField]) -> list[ServiceField]:
+        return list(dict.fromkeys(value))
+
+
+class OrganisationCreate(OrganisationBase):
+    name: Name
+
+
+class OrganisationUpdate(BaseModel):
+    name: Name | None = None
+    kind: OrganisationKind | None = None
+    legal_status: LegalStatus | None = None
+    uscc: str | None = Field(default=None, max_length=32)
+    service_fields: list[ServiceField] | None = Field(default=None, max_length=10)
+    community: Short | None = None
+    street: Short | None = None
+    address: str | None = Field(default=None, max_length=300)
+    contact_name: Short | None = None
+    contact_phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]*$")
+    contact_email: EmailStr | None = Field(default=None, max_length=254)
+    founded_on: dt.date | None = None
+    staff_count: int | None = Field(default=None, ge=0, le=100_000)
+    volunteer_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class OrganisationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    centre_id: int
+    name: str
+    kind: OrganisationKind
+    legal_status: LegalStatus
+    uscc: str | None
+    service_fields: list[ServiceField]
+    community: str
+    street: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    founded_on: dt.date | None
+    staff_count: int
+    volunteer_count: int
+    description: str
+    verified: bool
+    barred_until: dt.date | None
+    bar_reason: str | None
+    incubation_state: StayState | None
+    created_at: dt.datetime
+
+
+class SignupRequest(BaseModel):
+    centre: str = Field(min_length=2, max_length=64, description="the centre's short name")
+    full_name: str = Field(min_length=2, max_length=100)
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=8, max_length=128)
+    organisation: OrganisationCreate
+
+
+class BarRequest(BaseModel):
+    until: dt.date
+    reason: Reason
+
+
+class MemberRead(BaseModel):
+    user_id: int
+    email: str
+    full_name: str
+    role: MemberRole
+
+
+class InviteRequest(BaseModel):
+    email: EmailStr = Field(max_length=254)
+
+
+class InvitationRead(BaseModel):
+    email: str
+    accept_url: str
+    expires_at: dt.datetime
+
+
+class AcceptInvitation(BaseModel):
+    full_name: str = Field(min_length=2, max_length=100)
+    password: str = Field(min_length=8, max_length=128)
+
+
+class StayCreate(BaseModel):
+    organisation_id: int = Field(ge=1, le=2_147_483_647)
+    applied_on: dt.date
+    intake_note: Note = ""
+
+
+class StayAssess(BaseModel):
+    on: dt.date
+    note: Reason
+
+
+class StayAdmit(BaseModel):
+    start_date: dt.date
+    planned_months: int = Field(ge=1, le=60)
+    mentor: str = Field(min_length=1, max_length=100)
+    workspace: str = Field(min_length=1, max_length=100)
+    note: Note = ""
+
+
+class StayStart(BaseModel):
+    on: dt.date
+    note: Note = ""
+
+
+class StayExtend(BaseModel):
+    months: int = Field(ge=1, le=24)
+    reason: Reason
+
+
+class StayGraduate(BaseModel):
+    on: dt.date
+    note: Note = ""
+
+
+class StayExit(BaseModel):
+    on: dt.date
+    reason: Reason
+
+
+class StayEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: dt.datetime
+    on_date: dt.date
+    action: str
+    from_state: str | None
+    to_state: str
+    note: str
+    actor: str
+
+
+class StayRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organisation_id: int
+    state: StayState
+    is_active: bool
+    applied_on: dt.date
+    intake_note: str
+    assessed_on: dt.date | None
+    assessment_note: str | None
+    start_date: dt.date | None
+    planned_months: int | None
+    planned_end: dt.date | None
+    mentor: str | None
+    workspace: str | None
+    extensions: int
+    ended_on: dt.date | None
+    exit_reason: str | None
+    events: list[StayEventRead]
+
+
+class ActivityCreate(BaseModel):
+    organisation_id: int = Field(ge=1, le=2_147_483_647)
+    kind: ActivityKind
+    held_on: dt.date
+    hours: Decimal = Field(gt=0, le=1000, max_digits=5, decimal_places=1)
+    topic: str = Field(min_length=2, max_length=200)
+    given_by: str = Field(min_length=1, max_length=100)
+    participants: int = Field(default=0, ge=0, le=100_000)
+    notes: str = Field(default="", max_length=2000)
+
+
+class ActivityRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organisation_id: int
+    kind: ActivityKind
+    held_on: dt.date
+    hours: Decimal
+    topic: str
+    given_by: str
+    participants: int
+    notes: str
+
+
+class ActivityTotals(BaseModel):
+    organisation_id: int | None
+    month: str | None
+    activities: int
+    hours: Decimal
+    participants: int
+
+
+class CriterionResult(BaseModel):
+    code: str
+    label: str
+    passed: bool
+    applicable: bool
+    reason: str
+
+
+class GraduationCheck(BaseModel):
+    organisation_id: int
+    eligible: bool
+    criteria: list[CriterionResult]
+
+
+class GraduationPolicyUpdate(BaseModel):
+    min_legal_status: LegalStatus
+    min_capacity_score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
+    require_completed_project: bool

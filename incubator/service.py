@@ -1,0 +1,893 @@
+"""Rules and state changes of the incubator: organisations, members, stays, support, graduation."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import _
+from core.identity import service as identity
+from core.identity.models import Role, User
+from core.identity.principal import Principal
+from core.identity.schemas import UserCreate
+from core.repository import Paged, PageParams
+from core.security import new_token, token_digest
+from incubator.models import (
+    ACTIVE_STAY_STATES,
+    LEGAL_LABELS,
+    LEGAL_RANK,
+    STAY_LABELS,
+    CapacityAssessment,
+    GraduationPolicy,
+    IncubationStay,
+    LegalStatus,
+    MemberInvitation,
+    MemberRole,
+    Organisation,
+    OrganisationMember,
+    StayEvent,
+    StayState,
+    SupportActivity,
+)
+from incubator.repository import (
+    ActivityRepository,
+    MemberRepository,
+    OrganisationFilters,
+    OrganisationRepository,
+    StayRepository,
+    activity_totals,
+)
+from incubator.schemas import (
+    AcceptInvitation,
+    ActivityCreate,
+    BarRequest,
+    CriterionResult,
+    GraduationCheck,
+    GraduationPolicyUpdate,
+    OrganisationCreate,
+    OrganisationUpdate,
+    SignupRequest,
+    StayAdmit,
+    StayAssess,
+    StayCreate,
+    StayExit,
+    StayExtend,
+    StayGraduate,
+    StayStart,
+)
+from incubator.uscc import normalise, uscc_problem
+
+# What a higher domain tells the graduation check (grants passes its implementation in
+# through api/): how many projects of this organisation were completed.
+CompletedProjects = Callable[[AsyncSession, int], Awaitable[int]]
+
+ORGANISATION_AUDIT_FIELDS = (
+    "name",
+    "kind",
+    "legal_status",
+    "uscc",
+    "service_fields",
+    "community",
+    "street",
+    "contact_name",
+    "founded_on",
+    "staff_count",
+    "volunteer_count",
+)
+
+
+def _snapshot(org: Organisation) -> dict[str, Any]:
+    return {name: getattr(org, name) for name in ORGANISATION_AUDIT_FIELDS}
+
+
+def _require_staff(principal: Principal) -> None:
+    identity.require_writer(principal)
+    if not principal.has(Role.staff):
+        raise Forbidden(_("Only centre staff may do this"))
+
+
+# --- organisations ----------------------------------------------------------------------
+
+
+async def _check_uscc(
+    session: AsyncSession,
+    centre_id: int,
+    legal_status: LegalStatus,
+    code: str | None,
+    *,
+    exclude_id: int | None,
+) -> str | None:
+    if code:
+        code = normalise(code)
+        problem = uscc_problem(code)
+        if problem:
+            raise ValidationFailed.field("uscc", problem)
+        clash = select(Organisation.id).where(Organisation.centre_id == centre_id, Organisation.uscc == code)
+        if exclude_id is not None:
+            clash = clash.where(Organisation.id != exclude_id)
+        if (await session.execute(clash)).first() is not None:
+            raise ValidationFailed.field("uscc", _("Another organisation of this centre has this code"))
+    elif legal_status is LegalStatus.registered:
+        raise ValidationFailed.field(
+            "uscc", _("A registered organisation needs its unified social credit code")
+        )
+    return code or None
+
+
+async def create_organisation(
+    session: AsyncSession, principal: Principal, data: OrganisationCreate, *, centre_id: int | None = None
+) -> Organisation:
+    target_centre = centre_id if centre_id is not None else principal.centre_id
+    if target_centre is None:
+        raise Forbidden(_("District-level accounts are read-only"))
+    code = await _check_uscc(session, target_centre, data.legal_status, data.uscc, exclude_id=None)
+    values = data.model_dump(exclude={"uscc", "contact_email"})
+    org = Organisation(centre_id=target_centre, uscc=code, contact_email=data.contact_email or "", **values)
+    org.service_fields = [f.value for f in data.service_fields]
+    session.add(org)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.create",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        after=_snapshot(org),
+    )
+    return org
+
+
+async def signup(session: AsyncSession, data: SignupRequest) -> tuple[User, Organisation]:
+    """Self-service: a person creates their account and their organisation (unverified)."""
+    centre = await identity.get_centre_by_slug(session, data.centre)
+    if centre is None:
+        raise ValidationFailed.field("centre", _("No centre has this short name"))
+    user = await identity.create_user(
+        session,
+        UserCreate(
+            email=data.email,
+            password=data.password,
+            full_name=data.full_name,
+            roles=[Role.applicant],
+            centre_id=centre.id,
+        ),
+        actor=None,
+    )
+    principal = identity.principal_of(user)
+    org = await create_organisation(session, principal, data.organisation, centre_id=centre.id)
+    session.add(OrganisationMember(organisation_id=org.id, user_id=user.id, role=MemberRole.owner))
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.signup",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=centre.id,
+        after={"owner": user.email},
+    )
+    return user, org
+
+
+async def get_organisation(session: AsyncSession, principal: Principal, organisation_id: int) -> Organisation:
+    return await OrganisationRepository(session, principal).get(organisation_id)
+
+
+async def list_organisations(
+    session: AsyncSession, principal: Principal, filters: OrganisationFilters, page: PageParams
+) -> Paged[Organisation]:
+    repository = OrganisationRepository(session, principal)
+    return await repository.paginate(repository.filtered(filters), page)
+
+
+async def all_organisations(
+    session: AsyncSession, principal: Principal, filters: OrganisationFilters, *, limit: int = 10_000
+) -> list[Organisation]:
+    repository = OrganisationRepository(session, principal)
+    return list(await repository.get_all(repository.filtered(filters).limit(limit)))
+
+
+async def _member_role(session: AsyncSession, organisation_id: int, user_id: int) -> MemberRole | None:
+    row = await session.execute(
+        select(OrganisationMember.role).where(
+            OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
+        )
+    )
+    return row.scalar_one_or_none()
+
+
+async def update_organisation(
+    session: AsyncSession, principal: Principal, organisation_id: int, data: OrganisationUpdate
+) -> Organisation:
+    identity.require_writer(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    if not principal.has(Role.staff) and await _member_role(session, org.id, principal.user_id) is None:
+        raise Forbidden(_("Only centre staff and the organisation's members may edit it"))
+    before = _snapshot(org)
+    changes = data.model_dump(exclude_unset=True)
+    legal_status = changes.get("legal_status") or org.legal_status
+    if "uscc" in changes or "legal_status" in changes:
+        org.uscc = await _check_uscc(
+            session, org.centre_id, legal_status, changes.get("uscc", org.uscc), exclude_id=org.id
+        )
+    for name, value in changes.items():
+        if name == "uscc":
+            continue
+        if name == "service_fields" and value is not None:
+            value = [str(v) for v in value]
+        if name == "contact_email":
+            value = value or ""
+        if value is None and name in {"name", "kind", "legal_status"}:
+            continue
+        setattr(org, name, value)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.update",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        before=before,
+        after=_snapshot(org),
+    )
+    return org
+
+
+async def verify_organisation(
+    session: AsyncSession, principal: Principal, organisation_id: int
+) -> Organisation:
+    _require_staff(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    if org.verified_at is not None:
+        raise Conflict(_("The organisation is already verified"))
+    org.verified_at = utcnow()
+    org.verified_by = principal.user_id
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.verify",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        after={"verified": True},
+    )
+    return org
+
+
+async def bar_organisation(
+    session: AsyncSession, principal: Principal, organisation_id: int, data: BarRequest, *, today: dt.date
+) -> Organisation:
+    _require_staff(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    if data.until < today:
+        raise ValidationFailed.field("until", _("The bar must last until today or later"))
+    before = {"barred_until": org.barred_until, "bar_reason": org.bar_reason}
+    org.barred_until = data.until
+    org.bar_reason = data.reason
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.bar",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        before=before,
+        after={"barred_until": org.barred_until, "bar_reason": org.bar_reason},
+    )
+    return org
+
+
+async def lift_bar(
+    session: AsyncSession, principal: Principal, organisation_id: int, reason: str
+) -> Organisation:
+    _require_staff(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    if org.barred_until is None:
+        raise Conflict(_("The organisation is not barred"))
+    before = {"barred_until": org.barred_until, "bar_reason": org.bar_reason}
+    org.barred_until = None
+    org.bar_reason = None
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.lift_bar",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        before=before,
+        after={"reason": reason},
+    )
+    return org
+
+
+async def bar_by_system(
+    session: AsyncSession, actor: Principal, organisation_id: int, until: dt.date, reason: str
+) -> None:
+    """Bar an organisation as the consequence of another rule (failed evaluation, clawback)."""
+    org = await session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(_("Organisation not found"))
+    before = {"barred_until": org.barred_until, "bar_reason": org.bar_reason}
+    if org.barred_until is None or org.barred_until < until:
+        org.barred_until = until
+        org.bar_reason = reason
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="organisation.bar",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        before=before,
+        after={"barred_until": org.barred_until, "bar_reason": org.bar_reason},
+    )
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+async def list_members(
+    session: AsyncSession, principal: Principal, organisation_id: int
+) -> list[tuple[OrganisationMember, User]]:
+    org = await get_organisation(session, principal, organisation_id)
+    rows = await session.execute(
+        select(OrganisationMember, User)
+        .join(User, User.id == OrganisationMember.user_id)
+        .where(OrganisationMember.organisation_id == org.id)
+        .order_by(OrganisationMember.role, User.email)
+    )
+    return [(member, user) for member, user in rows]
+
+
+async def _require_owner(session: AsyncSession, principal: Principal, org: Organisation) -> None:
+    if await _member_role(session, org.id, principal.user_id) is not MemberRole.owner:
+        raise Forbidden(_("Only the organisation's owner may manage its members"))
+
+
+async def invite_member(
+    session: AsyncSession, principal: Principal, organisation_id: int, email: str, *, days: int = 14
+) -> tuple[MemberInvitation, str]:
+    identity.require_writer(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    await _require_owner(session, principal, org)
+    email = email.strip().lower()
+    existing = await identity.get_user_by_email(session, email)
+    if existing is not None and await _member_role(session, org.id, existing.id) is not None:
+        raise ValidationFailed.field("email", _("This person is already a member"))
+    raw, digest = new_token()
+    invitation = MemberInvitation(
+        organisation_id=org.id,
+        email=email,
+        token_hash=digest,
+        invited_by=principal.user_id,
+        expires_at=utcnow() + dt.timedelta(days=days),
+    )
+    session.add(invitation)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.invite_member",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        after={"email": email},
+    )
+    return invitation, raw
+
+
+async def invitation_for(session: AsyncSession, raw: str) -> tuple[MemberInvitation, Organisation]:
+    row = (
+        await session.execute(
+            select(MemberInvitation, Organisation)
+            .join(Organisation, Organisation.id == MemberInvitation.organisation_id)
+            .where(MemberInvitation.token_hash == token_digest(raw[:128]))
+        )
+    ).first()
+    if row is None:
+        raise NotFound(_("This invitation does not exist"))
+    invitation, org = row
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation has already been used"))
+    if invitation.expires_at < utcnow():
+        raise Conflict(_("This invitation has expired; ask the owner for a new one"))
+    return invitation, org
+
+
+async def accept_invitation(session: AsyncSession, raw: str, data: AcceptInvitation | None) -> User:
+    """Join the organisation: an existing account is added, otherwise one is created."""
+    invitation, org = await invitation_for(session, raw)
+    user = await identity.get_user_by_email(session, invitation.email)
+    if user is None:
+        if data is None:
+            raise ValidationFailed.field("password", _("Choose a password for your new account"))
+        user = await identity.create_user(
+            session,
+            UserCreate(
+                email=invitation.email,
+                password=data.password,
+                full_name=data.full_name,
+                roles=[Role.applicant],
+                centre_id=org.centre_id,
+            ),
+            actor=None,
+        )
+    elif user.centre_id != org.centre_id:
+        raise Conflict(_("This account belongs to another centre"))
+    session.add(OrganisationMember(organisation_id=org.id, user_id=user.id, role=MemberRole.member))
+    invitation.accepted_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        actor=identity.principal_of(user),
+        action="organisation.join",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        after={"member": user.email},
+    )
+    return user
+
+
+async def remove_member(
+    session: AsyncSession, principal: Principal, organisation_id: int, user_id: int
+) -> None:
+    identity.require_writer(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    await _require_owner(session, principal, org)
+    member = (
+        await session.execute(
+            select(OrganisationMember).where(
+                OrganisationMember.organisation_id == org.id, OrganisationMember.user_id == user_id
+            )
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise NotFound(_("This person is not a member"))
+    if member.role is MemberRole.owner:
+        raise Conflict(_("The owner cannot be removed"))
+    await session.delete(member)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.remove_member",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        before={"member_user_id": user_id},
+    )
+
+
+async def member_user_ids(session: AsyncSession, organisation_id: int) -> set[int]:
+    """The users who act for an organisation (for structural conflicts of interest)."""
+    return await MemberRepository(session).user_ids(organisation_id)
+
+
+async def organisations_of(session: AsyncSession, user_id: int) -> list[Organisation]:
+    rows = await session.execute(
+        select(Organisation)
+        .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+        .where(OrganisationMember.user_id == user_id)
+        .order_by(Organisation.name)
+    )
+    return list(rows.scalars())
+
+
+# --- incubation stays -------------------------------------------------------------------
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[StayState], StayState]] = {
+    "assess": (frozenset({StayState.applied}), StayState.assessed),
+    "admit": (frozenset({StayState.assessed}), StayState.admitted),
+    "start": (frozenset({StayState.admitted}), StayState.incubating),
+    "extend": (frozenset({StayState.incubating}), StayState.incubating),
+    "graduate": (frozenset({StayState.incubating}), StayState.graduated),
+    "exit": (frozenset(ACTIVE_STAY_STATES), StayState.exited),
+}
+
+
+def can_transition(stay: IncubationStay, action: str) -> tuple[bool, str]:
+    """(allowed, reason): the reason is the 409 message and the disabled button's tooltip."""
+    sources, _target = TRANSITIONS[action]
+    if stay.state in sources:
+        return True, ""
+    allowed_from = "、".join(_(STAY_LABELS[s]) for s in sorted(sources))
+    return False, _("Not possible while the stay is {state}; only from: {states}").format(
+        state=_(STAY_LABELS[stay.state]), states=allowed_from
+    )
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+async def get_stay(session: AsyncSession, principal: Principal, stay_id: int) -> IncubationStay:
+    repository = StayRepository(session, principal)
+    stay = await repository.get(stay_id, repository.with_events())
+    # Applicants see stays of their own organisations only.
+    await get_organisation(session, principal, stay.organisation_id)
+    return stay
+
+
+async def stays_of(session: AsyncSession, principal: Principal, organisation_id: int) -> list[IncubationStay]:
+    await get_organisation(session, principal, organisation_id)
+    repository = StayRepository(session, principal)
+    statement = (
+        repository.with_events()
+        .where(IncubationStay.organisation_id == organisation_id)
+        .order_by(IncubationStay.applied_on.desc(), IncubationStay.id.desc())
+    )
+    return list(await repository.get_all(statement))
+
+
+async def _record_stay(
+    session: AsyncSession,
+    principal: Principal,
+    stay: IncubationStay,
+    action: str,
+    previous: StayState | None,
+    on_date: dt.date,
+    note: str,
+) -> None:
+    session.add(
+        StayEvent(
+            stay_id=stay.id,
+            on_date=on_date,
+            action=action,
+            from_state=previous.value if previous else None,
+            to_state=stay.state.value,
+            note=note,
+            actor=principal.full_name or principal.email,
+        )
+    )
+    await session.execute(
+        update(Organisation)
+        .where(Organisation.id == stay.organisation_id)
+        .values(incubation_state=stay.state)
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action=f"stay.{action}",
+        subject_type="incubation_stay",
+        subject_id=stay.id,
+        centre_id=stay.centre_id,
+        before={"state": previous} if previous else None,
+        after={"state": stay.state, "on": on_date, "note": note},
+    )
+
+
+async def create_stay(session: AsyncSession, principal: Principal, data: StayCreate) -> IncubationStay:
+    identity.require_writer(principal)
+    org = await get_organisation(session, principal, data.organisation_id)
+    if not principal.has(Role.staff) and await _member_role(session, org.id, principal.user_id) is None:
+        raise Forbidden(_("Only centre staff and the organisation's members may apply for incubation"))
+    active = (
+        await session.execute(
+            select(IncubationStay.id).where(
+                IncubationStay.organisation_id == org.id, IncubationStay.is_active.is_(True)
+            )
+        )
+    ).first()
+    if active is not None:
+        raise Conflict(_("The organisation already has an active incubation stay"))
+    stay = IncubationStay(
+        centre_id=org.centre_id,
+        organisation_id=org.id,
+        state=StayState.applied,
+        is_active=True,
+        applied_on=data.applied_on,
+        intake_note=data.intake_note,
+        events=[],
+    )
+    session.add(stay)
+    await session.flush()
+    await _record_stay(session, principal, stay, "apply", None, data.applied_on, data.intake_note)
+    return stay
+
+
+async def _transition(
+    session: AsyncSession, principal: Principal, stay_id: int, action: str
+) -> tuple[IncubationStay, StayState]:
+    _require_staff(principal)
+    stay = await get_stay(session, principal, stay_id)
+    allowed, reason = can_transition(stay, action)
+    if not allowed:
+        raise Conflict(reason)
+    return stay, stay.state
+
+
+async def assess_stay(
+    session: AsyncSession, principal: Principal, stay_id: int, data: StayAssess
+) -> IncubationStay:
+    stay, previous = await _transition(session, principal, stay_id, "assess")
+    if data.on < stay.applied_on:
+        raise ValidationFailed.field("on", _("The date cannot be before the application"))
+    stay.state, stay.assessed_on, stay.assessment_note = StayState.assessed, data.on, data.note
+    await _record_stay(session, principal, stay, "assess", previous, data.on, data.note)
+    return stay
+
+
+async def admit_stay(
+    session: AsyncSession, principal: Principal, stay_id: int, data: StayAdmit
+) -> IncubationStay:
+    stay, previous = await _transition(session, principal, stay_id, "admit")
+    if stay.assessed_on and data.start_date < stay.assessed_on:
+        raise ValidationFailed.field("start_date", _("The start date cannot be before the assessment"))
+    stay.state = StayState.admitted
+    stay.start_date = data.start_date
+    stay.planned_months = data.planned_months
+    stay.planned_end = add_months(data.start_date, data.planned_months)
+    stay.mentor, stay.workspace = data.mentor, data.workspace
+    note = data.note or _("Mentor {mentor}, workspace {workspace}, {months} months").format(
+        mentor=data.mentor, workspace=data.workspace, months=data.planned_months
+    )
+    await _record_stay(session, principal, stay, "admit", previous, data.start_date, note)
+    return stay
+
+
+async def start_stay(
+    session: AsyncSession, principal: Principal, stay_id: int, data: StayStart
+) -> IncubationStay:
+    stay, previous = await _transition(session, principal, stay_id, "start")
+    stay.state = StayState.incubating
+    await _record_stay(session, principal, stay, "start", previous, data.on, data.note)
+    return stay
+
+
+async def extend_stay(
+    session: AsyncSession, principal: Principal, stay_id: int, data: StayExtend, *, today: dt.date
+) -> IncubationStay:
+    stay, previous = await _transition(session, principal, stay_id, "extend")
+    if stay.planned_end is None or stay.planned_months is None:
+        raise Conflict(_("The stay has no planned term to extend"))
+    stay.planned_end = add_months(stay.planned_end, data.months)
+    stay.planned_months += data.months
+    stay.extensions += 1
+    note = _("Extended by {months} months: {reason}").format(months=data.months, reason=data.reason)
+    await _record_stay(session, principal, stay, "extend", previous, today, note)
+    return stay
+
+
+async def graduate_stay(
+    session: AsyncSession,
+    principal: Principal,
+    stay_id: int,
+    data: StayGraduate,
+    *,
+    completed_projects: CompletedProjects | None,
+) -> IncubationStay:
+    stay, previous = await _transition(session, principal, stay_id, "graduate")
+    check = await graduation_check(
+        session, principal, stay.organisation_id, completed_projects=completed_projects
+    )
+    if not check.eligible:
+        failing = "；".join(c.reason for c in check.criteria if c.applicable and not c.passed)
+        raise Conflict(_("Graduation is not possible yet: {reasons}").format(reasons=failing))
+    stay.state, stay.is_active, stay.ended_on = StayState.graduated, False, data.on
+    await _record_stay(session, principal, stay, "graduate", previous, data.on, data.note)
+    return stay
+
+
+async def exit_stay(
+    session: AsyncSession, principal: Principal, stay_id: int, data: StayExit
+) -> IncubationStay:
+    stay, previous = await _transition(session, principal, stay_id, "exit")
+    stay.state, stay.is_active = StayState.exited, False
+    stay.ended_on, stay.exit_reason = data.on, data.reason
+    await _record_stay(session, principal, stay, "exit", previous, data.on, data.reason)
+    return stay
+
+
+# --- support activities -----------------------------------------------------------------
+
+
+async def add_activity(session: AsyncSession, principal: Principal, data: ActivityCreate) -> SupportActivity:
+    _require_staff(principal)
+    org = await get_organisation(session, principal, data.organisation_id)
+    activity = SupportActivity(centre_id=org.centre_id, **data.model_dump())
+    session.add(activity)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="support.create",
+        subject_type="support_activity",
+        subject_id=activity.id,
+        centre_id=org.centre_id,
+        after=data.model_dump(),
+    )
+    return activity
+
+
+async def list_activities(
+    session: AsyncSession, principal: Principal, organisation_id: int | None, page: PageParams
+) -> Paged[SupportActivity]:
+    repository = ActivityRepository(session, principal)
+    statement = repository.select()
+    if organisation_id is not None:
+        await get_organisation(session, principal, organisation_id)
+        statement = statement.where(SupportActivity.organisation_id == organisation_id)
+    elif not principal.has(Role.staff, Role.admin, Role.finance) and not principal.sees_all_centres:
+        mine = await MemberRepository(session).organisation_ids(principal.user_id)
+        statement = statement.where(SupportActivity.organisation_id.in_(mine))
+    statement = statement.order_by(SupportActivity.held_on.desc(), SupportActivity.id.desc())
+    return await repository.paginate(statement, page)
+
+
+async def support_totals(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    organisation_id: int | None,
+    by_month: bool,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[tuple[int | None, str | None, int, Decimal, int]]:
+    if organisation_id is not None:
+        await get_organisation(session, principal, organisation_id)
+    elif not principal.has(Role.staff, Role.admin, Role.finance) and not principal.sees_all_centres:
+        raise Forbidden(_("Only centre staff may see totals across organisations"))
+    return list(
+        await activity_totals(
+            ActivityRepository(session, principal),
+            organisation_id=organisation_id,
+            by_month=by_month,
+            since=since,
+            until=until,
+        )
+    )
+
+
+# --- graduation -------------------------------------------------------------------------
+
+
+async def get_policy(session: AsyncSession, centre_id: int) -> GraduationPolicy:
+    policy = await session.get(GraduationPolicy, centre_id)
+    if policy is None:
+        policy = GraduationPolicy(
+            centre_id=centre_id,
+            min_legal_status=LegalStatus.filed,
+            min_capacity_score=Decimal("60.00"),
+            require_completed_project=True,
+            extra={},
+        )
+    return policy
+
+
+async def update_policy(
+    session: AsyncSession, principal: Principal, data: GraduationPolicyUpdate
+) -> GraduationPolicy:
+    _require_staff(principal)
+    assert principal.centre_id is not None
+    policy = await session.get(GraduationPolicy, principal.centre_id)
+    before = None
+    if policy is None:
+        policy = GraduationPolicy(centre_id=principal.centre_id, extra={})
+        session.add(policy)
+    else:
+        before = {
+            "min_legal_status": policy.min_legal_status,
+            "min_capacity_score": policy.min_capacity_score,
+            "require_completed_project": policy.require_completed_project,
+        }
+    policy.min_legal_status = data.min_legal_status
+    policy.min_capacity_score = data.min_capacity_score
+    policy.require_completed_project = data.require_completed_project
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="graduation_policy.update",
+        subject_type="centre",
+        subject_id=principal.centre_id,
+        centre_id=principal.centre_id,
+        before=before,
+        after=data.model_dump(),
+    )
+    return policy
+
+
+async def graduation_check(
+    session: AsyncSession,
+    principal: Principal,
+    organisation_id: int,
+    *,
+    completed_projects: CompletedProjects | None,
+) -> GraduationCheck:
+    org = await get_organisation(session, principal, organisation_id)
+    policy = await get_policy(session, org.centre_id)
+    criteria: list[CriterionResult] = []
+
+    legal_ok = LEGAL_RANK[org.legal_status] >= LEGAL_RANK[policy.min_legal_status]
+    criteria.append(
+        CriterionResult(
+            code="legal_status",
+            label=_("Legal status at least {status}").format(status=_(LEGAL_LABELS[policy.min_legal_status])),
+            passed=legal_ok,
+            applicable=True,
+            reason=_("Legal status is {status}").format(status=_(LEGAL_LABELS[org.legal_status])),
+        )
+    )
+
+    score = await latest_capacity_score(session, org.id)
+    threshold = policy.min_capacity_score
+    criteria.append(
+        CriterionResult(
+            code="capacity_score",
+            label=_("Latest capacity score at least {threshold}").format(threshold=threshold),
+            passed=score is not None and score >= threshold,
+            applicable=True,
+            reason=(
+                _("No capacity assessment yet")
+                if score is None
+                else _("Latest capacity score is {score}").format(score=score)
+            ),
+        )
+    )
+
+    applicable = policy.require_completed_project and completed_projects is not None
+    count = await completed_projects(session, org.id) if completed_projects is not None else 0
+    criteria.append(
+        CriterionResult(
+            code="completed_project",
+            label=_("At least one completed project"),
+            passed=count >= 1 or not applicable,
+            applicable=applicable,
+            reason=_("{n} completed project(s)").format(n=count)
+            if applicable
+            else _("Not required by this centre"),
+        )
+    )
+    eligible = all(c.passed for c in criteria if c.applicable)
+    return GraduationCheck(organisation_id=org.id, eligible=eligible, criteria=criteria)
+
+
+async def list_stays(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    organisation_id: int | None,
+    state: StayState | None,
+) -> Paged[IncubationStay]:
+    repository = StayRepository(session, principal)
+    statement = repository.with_events()
+    if organisation_id is not None:
+        await get_organisation(session, principal, organisation_id)
+        statement = statement.where(IncubationStay.organisation_id == organisation_id)
+    elif not principal.has(Role.staff, Role.admin, Role.finance) and not principal.sees_all_centres:
+        mine = await MemberRepository(session).organisation_ids(principal.user_id)
+        statement = statement.where(IncubationStay.organisation_id.in_(mine))
+    if state is not None:
+        statement = statement.where(IncubationStay.state == state)
+    return await repository.paginate(statement.order_by(IncubationStay.id.desc()), page)
+
+
+async def latest_capacity_score(session: AsyncSession, organisation_id: int) -> Decimal | None:
+    row = await session.execute(
+        select(CapacityAssessment.total)
+        .where(CapacityAssessment.organisation_id == organisation_id)
+        .order_by(CapacityAssessment.assessed_on.desc(), CapacityAssessment.id.desc())
+        .limit(1)
+    )
+    return row.scalar_one_or_none()
