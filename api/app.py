@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.pages import incubator as incubator_pages
 from api.pages import shell
 from api.routers import admin, audit_log, auth, health, incubator, me
 from api.schemas import ERROR_RESPONSES
@@ -76,6 +77,7 @@ def create_app(
         audit_log.router,
         incubator.router,
         shell.router,
+        incubator_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

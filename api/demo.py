@@ -56,6 +56,7 @@ def demo_step(step: DemoStep) -> DemoStep:
 
 async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
     """Create the demo centre; ``None`` when it already exists."""
+    load_domain_steps()
     if await identity.get_centre_by_slug(session, DEMO_SLUG) is not None:
         return None
     centre = await identity.create_centre(
@@ -104,3 +105,8 @@ async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
     for step in DEMO_STEPS:
         await step(context)
     return accounts
+
+
+def load_domain_steps() -> None:
+    """Import the modules whose demo steps register themselves (order matters)."""
+    from api import demo_incubator  # noqa: F401

@@ -891,3 +891,16 @@ async def latest_capacity_score(session: AsyncSession, organisation_id: int) -> 
         .limit(1)
     )
     return row.scalar_one_or_none()
+
+
+async def capacity_history(
+    session: AsyncSession, principal: Principal, organisation_id: int
+) -> list[CapacityAssessment]:
+    """An organisation's capacity assessments, oldest first (the growth over time)."""
+    await get_organisation(session, principal, organisation_id)
+    rows = await session.execute(
+        select(CapacityAssessment)
+        .where(CapacityAssessment.organisation_id == organisation_id)
+        .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
+    )
+    return list(rows.scalars())

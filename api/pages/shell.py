@@ -24,12 +24,17 @@ from api.deps import (
 from api.web import render
 from core.audit import AuditEvent
 from core.errors import LoginRefusedBase
-from core.i18n import SUPPORTED, set_locale
+from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
 from core.identity.models import Role, TokenKind
 from core.identity.principal import Principal
 
 router = APIRouter(include_in_schema=False)
+
+LOGIN_MESSAGES = {
+    "signup": N_("Your organisation is registered; centre staff will verify it. You can log in now."),
+    "joined": N_("You have joined the organisation; log in to continue."),
+}
 
 DashboardPanel = Callable[[AsyncSession, Principal], Awaitable[dict[str, Any] | None]]
 DASHBOARD_PANELS: list[DashboardPanel] = []
@@ -57,7 +62,12 @@ async def home(principal: OptionalPrincipal) -> Response:
 async def login_page(request: Request, principal: OptionalPrincipal, next: str | None = None) -> Response:
     if principal is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "web/login.html", {"next": _safe_next(next), "email": ""})
+    flash = LOGIN_MESSAGES.get(request.query_params.get("msg", ""))
+    return render(
+        request,
+        "web/login.html",
+        {"next": _safe_next(next), "email": "", "flash": _(flash) if flash else None},
+    )
 
 
 @router.post("/login")

@@ -1,0 +1,566 @@
+"""Pages for organisations and incubation: staff list and profile, applicant portal, signup."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from api import composition
+from api.deps import (
+    CurrentPrincipal,
+    IdPath,
+    OptionalPrincipal,
+    Pagination,
+    SessionDep,
+    SettingsDep,
+    check_csrf,
+)
+from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.web import register_nav, render
+from core.clock import today
+from core.errors import DomainError, Forbidden, NotFound
+from core.i18n import N_, _
+from core.identity import service as identity
+from core.identity.models import Role
+from core.identity.principal import Principal
+from core.repository import PageParams
+from incubator import service
+from incubator.models import (
+    ACTIVITY_LABELS,
+    FIELD_LABELS,
+    KIND_LABELS,
+    LEGAL_LABELS,
+    STAGE_LABELS,
+    STAY_LABELS,
+    ActivityKind,
+    IncubationStay,
+    LegalStatus,
+    OrganisationKind,
+    ServiceField,
+    StayState,
+)
+from incubator.repository import OrganisationFilters
+from incubator.schemas import (
+    AcceptInvitation,
+    ActivityCreate,
+    BarRequest,
+    OrganisationCreate,
+    OrganisationUpdate,
+    SignupRequest,
+    StayAdmit,
+    StayAssess,
+    StayCreate,
+    StayExit,
+    StayExtend,
+    StayGraduate,
+    StayStart,
+)
+
+router = APIRouter(include_in_schema=False)
+
+register_nav("/organisations", N_("Organisations"), {Role.staff, Role.admin, Role.finance})
+register_nav("/my/organisations", N_("My organisation"), {Role.applicant})
+
+MESSAGES = {
+    "created": N_("Saved."),
+    "verified": N_("The organisation is verified and may now apply."),
+    "barred": N_("The bar is recorded."),
+    "lifted": N_("The bar is lifted."),
+    "stay": N_("The incubation stay is updated."),
+    "activity": N_("The support activity is recorded."),
+    "removed": N_("The member is removed."),
+    "signup": N_("Your organisation is registered; centre staff will verify it."),
+    "joined": N_("You have joined the organisation; log in to continue."),
+}
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "kinds": [(k.value, _(KIND_LABELS[k])) for k in OrganisationKind],
+        "legal": [(s.value, _(LEGAL_LABELS[s])) for s in LegalStatus],
+        "fields": [(f.value, _(FIELD_LABELS[f])) for f in ServiceField],
+        "stay_states": [(s.value, _(STAY_LABELS[s])) for s in StayState],
+        "activity_kinds": [(k.value, _(ACTIVITY_LABELS[k])) for k in ActivityKind],
+        "kind_label": {k.value: _(v) for k, v in KIND_LABELS.items()},
+        "legal_label": {k.value: _(v) for k, v in LEGAL_LABELS.items()},
+        "field_label": {k.value: _(v) for k, v in FIELD_LABELS.items()},
+        "stay_label": {k.value: _(v) for k, v in STAY_LABELS.items()},
+        "activity_label": {k.value: _(v) for k, v in ACTIVITY_LABELS.items()},
+        "stage_label": {k.value: _(v) for k, v in STAGE_LABELS.items()},
+    }
+
+
+def _flash(request: Request) -> str | None:
+    key = request.query_params.get("msg")
+    return _(MESSAGES[key]) if key in MESSAGES else None
+
+
+def _back(path: str, msg: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?msg={msg}", status_code=303)
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+class OrganisationFilterForm(BaseModel):
+    q: str | None = None
+    legal_status: LegalStatus | None = None
+    service_field: ServiceField | None = None
+    community: str | None = None
+    incubation_state: StayState | None = None
+
+    def to_filters(self) -> OrganisationFilters:
+        return OrganisationFilters(
+            q=(self.q or "")[:100] or None,
+            legal_status=self.legal_status,
+            service_field=self.service_field,
+            community=(self.community or "")[:100] or None,
+            incubation_state=self.incubation_state,
+        )
+
+
+@router.get("/organisations")
+async def organisation_list(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
+) -> Response:
+    if not (principal.has(Role.staff, Role.admin, Role.finance) or principal.sees_all_centres):
+        return RedirectResponse("/my/organisations", status_code=303)
+    params = request.query_params
+    values = {
+        k: params.get(k, "") for k in ("q", "legal_status", "service_field", "community", "incubation_state")
+    }
+    filters, errors = parse(OrganisationFilterForm, {k: v for k, v in values.items() if v})
+    assert filters is not None or errors
+    page = await service.list_organisations(
+        session, principal, filters.to_filters() if filters else OrganisationFilters(), pagination
+    )
+    query = urlencode({k: v for k, v in values.items() if v})
+    return render(
+        request,
+        "web/incubator/list.html",
+        {
+            "page": page,
+            "values": values,
+            "errors": errors,
+            "query": query,
+            "flash": _flash(request),
+            **_labels(),
+        },
+    )
+
+
+@router.get("/my/organisations")
+async def my_organisations(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    organisations = await service.organisations_of(session, principal.user_id)
+    if len(organisations) == 1 and not request.query_params.get("msg"):
+        return RedirectResponse(f"/organisations/{organisations[0].id}", status_code=303)
+    return render(
+        request,
+        "web/incubator/mine.html",
+        {"organisations": organisations, "flash": _flash(request), **_labels()},
+    )
+
+
+# --- create / edit ----------------------------------------------------------------------
+
+ORG_LISTS = ("service_fields",)
+
+
+def _org_form_values(org: Any) -> dict[str, Any]:
+    values = {
+        name: getattr(org, name)
+        for name in (
+            "name", "kind", "legal_status", "uscc", "community", "street", "address", "contact_name",
+            "contact_phone", "contact_email", "founded_on", "staff_count", "volunteer_count", "description",
+        )
+    }  # fmt: skip
+    values["kind"] = org.kind.value
+    values["legal_status"] = org.legal_status.value
+    values["service_fields"] = list(org.service_fields)
+    return values
+
+
+@router.get("/organisations/new")
+async def new_organisation(request: Request, principal: CurrentPrincipal) -> Response:
+    if not principal.has(Role.staff):
+        raise Forbidden(_("Only centre staff may do this"))
+    return render(
+        request,
+        "web/incubator/form.html",
+        {"values": {"service_fields": []}, "errors": {}, "action": "/organisations/new", **_labels()},
+    )
+
+
+@router.post("/organisations/new")
+async def create_organisation(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    if not principal.has(Role.staff):
+        raise Forbidden(_("Only centre staff may do this"))
+    values = form_values(await read_form(request), lists=ORG_LISTS)
+    data, errors = parse(OrganisationCreate, values)
+    if data is not None:
+        try:
+            org = await service.create_organisation(session, principal, data)
+            return _back(f"/organisations/{org.id}", "created")
+        except DomainError as exc:
+            errors = domain_errors(exc)
+    return render(
+        request,
+        "web/incubator/form.html",
+        {"values": values, "errors": errors, "action": "/organisations/new", **_labels()},
+        status_code=422,
+    )
+
+
+@router.get("/organisations/{organisation_id}/edit")
+async def edit_organisation(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    org = await service.get_organisation(session, principal, organisation_id)
+    return render(
+        request,
+        "web/incubator/form.html",
+        {
+            "values": _org_form_values(org),
+            "errors": {},
+            "action": f"/organisations/{org.id}/edit",
+            "org": org,
+            **_labels(),
+        },
+    )
+
+
+@router.post("/organisations/{organisation_id}/edit")
+async def update_organisation(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    values = form_values(await read_form(request), lists=ORG_LISTS)
+    data, errors = parse(OrganisationCreate, values)
+    if data is not None:
+        try:
+            update = OrganisationUpdate.model_validate(data.model_dump())
+            await service.update_organisation(session, principal, organisation_id, update)
+            return _back(f"/organisations/{organisation_id}", "created")
+        except DomainError as exc:
+            errors = domain_errors(exc)
+    org = await service.get_organisation(session, principal, organisation_id)
+    return render(
+        request,
+        "web/incubator/form.html",
+        {
+            "values": values,
+            "errors": errors,
+            "action": f"/organisations/{org.id}/edit",
+            "org": org,
+            **_labels(),
+        },
+        status_code=422,
+    )
+
+
+# --- profile ----------------------------------------------------------------------------
+
+
+def _stay_actions(stay: IncubationStay | None, eligible: bool, check: Any) -> dict[str, tuple[bool, str]]:
+    if stay is None:
+        return {}
+    actions = {action: service.can_transition(stay, action) for action in service.TRANSITIONS}
+    if actions["graduate"][0] and not eligible:
+        failing = "；".join(c.reason for c in check.criteria if c.applicable and not c.passed)
+        actions["graduate"] = (False, _("Graduation is not possible yet: {reasons}").format(reasons=failing))
+    return actions
+
+
+async def _profile_context(
+    session: SessionDep, principal: Principal, organisation_id: int, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    org = await service.get_organisation(session, principal, organisation_id)
+    members = await service.list_members(session, principal, org.id)
+    stays = await service.stays_of(session, principal, org.id)
+    active = next((s for s in stays if s.is_active), None)
+    activities = await service.list_activities(session, principal, org.id, PageParams(page=1, page_size=100))
+    monthly = await service.support_totals(session, principal, organisation_id=org.id, by_month=True)
+    check = await service.graduation_check(
+        session, principal, org.id, completed_projects=composition.completed_projects
+    )
+    assessments = await service.capacity_history(session, principal, org.id)
+    my_role = next((m.role.value for m, u in members if u.id == principal.user_id), None)
+    timeline: list[dict[str, Any]] = []
+    for stay in stays:
+        for event in stay.events:
+            timeline.append({"on": event.on_date, "kind": "stay", "event": event})
+    for activity in activities.items:
+        timeline.append({"on": activity.held_on, "kind": "activity", "activity": activity})
+    for assessment in assessments:
+        timeline.append({"on": assessment.assessed_on, "kind": "assessment", "assessment": assessment})
+    timeline.sort(key=lambda item: item["on"], reverse=True)
+    return {
+        "org": org,
+        "members": members,
+        "stays": stays,
+        "active": active,
+        "actions": _stay_actions(active, check.eligible, check),
+        "activities": activities.items,
+        "monthly": monthly,
+        "check": check,
+        "assessments": assessments,
+        "timeline": timeline[:100],
+        "is_staff": principal.has(Role.staff) and not principal.read_only,
+        "is_owner": my_role == "owner",
+        "is_member": my_role is not None,
+        "today": today(),
+        "errors": errors or {},
+        **_labels(),
+    }
+
+
+@router.get("/organisations/{organisation_id}")
+async def organisation_profile(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    context = await _profile_context(session, principal, organisation_id)
+    invite = request.query_params.get("invite")
+    return render(
+        request, "web/incubator/profile.html", {**context, "flash": _flash(request), "invite_url": invite}
+    )
+
+
+async def _profile_with_errors(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    organisation_id: int,
+    errors: dict[str, str],
+    form: str,
+) -> Response:
+    context = await _profile_context(session, principal, organisation_id, errors)
+    return render(
+        request,
+        "web/incubator/profile.html",
+        {**context, "open_form": form},
+        status_code=422 if errors else 200,
+    )
+
+
+@router.post("/organisations/{organisation_id}/verify")
+async def verify(organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    await service.verify_organisation(session, principal, organisation_id)
+    return _back(f"/organisations/{organisation_id}", "verified")
+
+
+@router.post("/organisations/{organisation_id}/bar")
+async def bar(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = parse(BarRequest, form_values(await read_form(request)))
+    if data is not None:
+        try:
+            await service.bar_organisation(session, principal, organisation_id, data, today=today())
+            return _back(f"/organisations/{organisation_id}", "barred")
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            errors = domain_errors(exc)
+    return await _profile_with_errors(request, session, principal, organisation_id, errors, "bar")
+
+
+@router.post("/organisations/{organisation_id}/lift-bar")
+async def lift_bar(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    values = form_values(await read_form(request))
+    reason = str(values.get("reason", ""))[:2000]
+    if len(reason) < 2:
+        return await _profile_with_errors(
+            request, session, principal, organisation_id, {"lift_reason": _("This field is required")}, "lift"
+        )
+    await service.lift_bar(session, principal, organisation_id, reason)
+    return _back(f"/organisations/{organisation_id}", "lifted")
+
+
+@router.post("/organisations/{organisation_id}/members")
+async def invite(
+    request: Request,
+    organisation_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    values = form_values(await read_form(request))
+    try:
+        _invitation, raw = await service.invite_member(
+            session, principal, organisation_id, str(values.get("email", ""))
+        )
+    except DomainError as exc:
+        if exc.status_code != 422:
+            raise
+        return await _profile_with_errors(
+            request, session, principal, organisation_id, domain_errors(exc), "invite"
+        )
+    link = f"{settings.base_url}/invitations/{raw}"
+    return RedirectResponse(
+        f"/organisations/{organisation_id}?{urlencode({'invite': link})}", status_code=303
+    )
+
+
+@router.post("/organisations/{organisation_id}/members/{user_id}/remove")
+async def remove_member(
+    organisation_id: IdPath, user_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    await service.remove_member(session, principal, organisation_id, user_id)
+    return _back(f"/organisations/{organisation_id}", "removed")
+
+
+@router.post("/organisations/{organisation_id}/stays")
+async def apply_for_stay(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    values = form_values(await read_form(request))
+    values["organisation_id"] = organisation_id
+    data, errors = parse(StayCreate, values)
+    if data is not None:
+        try:
+            await service.create_stay(session, principal, data)
+            return _back(f"/organisations/{organisation_id}", "stay")
+        except DomainError as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            errors = domain_errors(exc)
+    return await _profile_with_errors(request, session, principal, organisation_id, errors, "apply")
+
+
+STAY_FORMS: dict[str, type[Any]] = {
+    "assess": StayAssess,
+    "admit": StayAdmit,
+    "start": StayStart,
+    "extend": StayExtend,
+    "graduate": StayGraduate,
+    "exit": StayExit,
+}
+
+
+@router.post("/stays/{stay_id}/{action}")
+async def stay_action(
+    request: Request, stay_id: IdPath, action: str, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    if action not in STAY_FORMS:
+        raise NotFound(_("Not found"))
+    stay = await service.get_stay(session, principal, stay_id)
+    organisation_id = stay.organisation_id
+    data, errors = parse(STAY_FORMS[action], form_values(await read_form(request)))
+    if data is not None:
+        try:
+            if action == "assess":
+                await service.assess_stay(session, principal, stay_id, data)
+            elif action == "admit":
+                await service.admit_stay(session, principal, stay_id, data)
+            elif action == "start":
+                await service.start_stay(session, principal, stay_id, data)
+            elif action == "extend":
+                await service.extend_stay(session, principal, stay_id, data, today=today())
+            elif action == "graduate":
+                await service.graduate_stay(
+                    session, principal, stay_id, data, completed_projects=composition.completed_projects
+                )
+            else:
+                await service.exit_stay(session, principal, stay_id, data)
+            return _back(f"/organisations/{organisation_id}", "stay")
+        except DomainError as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            errors = domain_errors(exc)
+    return await _profile_with_errors(request, session, principal, organisation_id, errors, action)
+
+
+@router.post("/organisations/{organisation_id}/activities")
+async def add_activity(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    values = form_values(await read_form(request))
+    values["organisation_id"] = organisation_id
+    data, errors = parse(ActivityCreate, values)
+    if data is not None:
+        await service.add_activity(session, principal, data)
+        return _back(f"/organisations/{organisation_id}", "activity")
+    return await _profile_with_errors(request, session, principal, organisation_id, errors, "activity")
+
+
+# --- public: signup, invitations --------------------------------------------------------
+
+
+@router.get("/signup")
+async def signup_page(request: Request, principal: OptionalPrincipal) -> Response:
+    return render(
+        request,
+        "web/incubator/signup.html",
+        {
+            "values": {"service_fields": [], "centre": request.query_params.get("centre", "")},
+            "errors": {},
+            **_labels(),
+        },
+    )
+
+
+@router.post("/signup")
+async def signup_submit(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    await check_csrf(request, settings)
+    values = form_values(await read_form(request), lists=ORG_LISTS)
+    account_keys = ("centre", "full_name", "email", "password")
+    payload = {k: values.get(k) for k in account_keys if values.get(k) is not None}
+    payload["organisation"] = {k: v for k, v in values.items() if k not in account_keys}
+    data, errors = parse(SignupRequest, payload)
+    if data is not None:
+        try:
+            await identity.rate_limit(session, f"signup:{request.client.host if request.client else ''}",
+                                      limit=10, window_seconds=3600)  # fmt: skip
+            await service.signup(session, data)
+            return RedirectResponse("/login?msg=signup", status_code=303)
+        except DomainError as exc:
+            if exc.status_code not in (422, 429):
+                raise
+            errors = domain_errors(exc)
+    errors = {k.removeprefix("organisation."): v for k, v in errors.items()}
+    values.pop("password", None)
+    return render(
+        request,
+        "web/incubator/signup.html",
+        {"values": values, "errors": errors, **_labels()},
+        status_code=422,
+    )
+
+
+@router.get("/invitations/{token}")
+async def invitation_page(request: Request, token: str, session: SessionDep) -> Response:
+    invitation, org = await service.invitation_for(session, token[:128])
+    existing = await identity.get_user_by_email(session, invitation.email)
+    return render(
+        request,
+        "web/incubator/invitation.html",
+        {"invitation": invitation, "org": org, "existing": existing is not None, "errors": {}, "values": {}},
+    )
+
+
+@router.post("/invitations/{token}")
+async def invitation_accept(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await check_csrf(request, settings)
+    values = form_values(await read_form(request))
+    invitation, org = await service.invitation_for(session, token[:128])
+    existing = await identity.get_user_by_email(session, invitation.email)
+    data: AcceptInvitation | None = None
+    errors: dict[str, str] = {}
+    if existing is None:
+        data, errors = parse(AcceptInvitation, values)
+    if not errors:
+        await service.accept_invitation(session, token[:128], data)
+        return RedirectResponse("/login?msg=joined", status_code=303)
+    return render(
+        request,
+        "web/incubator/invitation.html",
+        {"invitation": invitation, "org": org, "existing": False, "errors": errors, "values": values},
+        status_code=422,
+    )
