@@ -39,9 +39,15 @@ async def test_create_form_shows_field_errors_inline(
     token = await logged_in(client, staff)
     response = await client.post(
         "/organisations/new",
-        data={"csrf_token": token, "name": "测试组织", "kind": "social_group", "legal_status": "registered",
-              "uscc": "91350100M000100Y4Z", "service_fields": ["elderly"]},
-    )  # fmt: skip
+        data={
+            "csrf_token": token,
+            "name": "测试组织",
+            "kind": "social_group",
+            "legal_status": "registered",
+            "uscc": "91350100M000100Y4Z",
+            "service_fields": ["elderly"],
+        },
+    )
     assert response.status_code == 422
     error = re.search(r'data-field="uscc">([^<]+)<', response.text)
     assert error is not None
@@ -103,16 +109,34 @@ async def test_signup_page(client: httpx.AsyncClient, session: AsyncSession) -> 
     centre = await make_centre(session)
     page = await client.get(f"/signup?centre={centre.slug}")
     assert "组织注册" in page.text
-    bad = await client.post("/signup", data={
-        "csrf_token": csrf_of(page.text), "centre": centre.slug, "full_name": "新用户", "email": "new@example.org",
-        "password": "short", "name": "新组织", "kind": "community_group", "legal_status": "filed",
-    })  # fmt: skip
+    bad = await client.post(
+        "/signup",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "centre": centre.slug,
+            "full_name": "新用户",
+            "email": "new@example.org",
+            "password": "short",
+            "name": "新组织",
+            "kind": "community_group",
+            "legal_status": "filed",
+        },
+    )
     assert bad.status_code == 422
     assert "过短" in bad.text
-    good = await client.post("/signup", data={
-        "csrf_token": csrf_of(page.text), "centre": centre.slug, "full_name": "新用户", "email": "new@example.org",
-        "password": "long-enough-1", "name": "新组织", "kind": "community_group", "legal_status": "filed",
-    })  # fmt: skip
+    good = await client.post(
+        "/signup",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "centre": centre.slug,
+            "full_name": "新用户",
+            "email": "new@example.org",
+            "password": "long-enough-1",
+            "name": "新组织",
+            "kind": "community_group",
+            "legal_status": "filed",
+        },
+    )
     assert good.status_code == 303
     login = await client.get(good.headers["location"])
     assert "等待中心工作人员审核" in login.text
