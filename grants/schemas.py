@@ -1,0 +1,382 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.money import MoneyField
+from grants.models import (
+    ApplicationState,
+    AwardState,
+    BudgetCategory,
+    FundedBy,
+    IndicatorKind,
+    ObjectionState,
+    ProgrammeKind,
+    ProgrammeState,
+    TrancheState,
+    TrancheTrigger,
+)
+
+Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Text2k = Annotated[str, Field(max_length=2000)]
+Text10k = Annotated[str, Field(max_length=10000)]
+Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+PositiveMoney = Annotated[MoneyField, Field(gt=0)]
+
+
+class CategoryIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    budget: PositiveMoney
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    budget: MoneyField
+    committed: MoneyField
+
+
+class TrancheRowIn(BaseModel):
+    share_pct: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    trigger: TrancheTrigger
+
+
+class TrancheRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    share_pct: Decimal
+    trigger: TrancheTrigger
+
+
+class ProgrammeBase(BaseModel):
+    name: str = Field(min_length=2, max_length=200)
+    year: int = Field(ge=2000, le=2100)
+    kind: ProgrammeKind
+    description: Text10k = ""
+    total_budget: PositiveMoney
+    max_award_registered: PositiveMoney
+    max_award_community: PositiveMoney
+    allow_unregistered: bool = False
+    min_cofunding_pct: Pct = Decimal("0")
+    management_fee_cap_pct: Pct = Decimal("10")
+    personnel_cap_pct: Pct = Decimal("30")
+    rubric_version_id: Id | None = None
+    min_reviewers: int = Field(default=3, ge=1, le=20)
+    blind_review: bool = False
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    publicity_working_days: int = Field(default=5, ge=1, le=30)
+    categories: list[CategoryIn] = Field(default_factory=list, max_length=20)
+    tranche_plan: list[TrancheRowIn] = Field(min_length=1, max_length=10)
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            from core.clock import SHANGHAI
+
+            return value.replace(tzinfo=SHANGHAI)
+        return value
+
+
+class ProgrammeCreate(ProgrammeBase):
+    pass
+
+
+class ProgrammeUpdate(ProgrammeBase):
+    pass
+
+
+class TopicOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    need_id: int | None
+    title: str
+    description: str
+
+
+class ProgrammeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    centre_id: int
+    name: str
+    year: int
+    kind: ProgrammeKind
+    state: ProgrammeState
+    description: str
+    total_budget: MoneyField
+    committed: MoneyField
+    max_award_registered: MoneyField
+    max_award_community: MoneyField
+    allow_unregistered: bool
+    min_cofunding_pct: Decimal
+    management_fee_cap_pct: Decimal
+    personnel_cap_pct: Decimal
+    rubric_version_id: int | None
+    min_reviewers: int
+    blind_review: bool
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    publicity_working_days: int
+    review_round_id: int | None
+    categories: list[CategoryOut]
+    tranche_plan: list[TrancheRowOut]
+    topics: list[TopicOut]
+
+
+class NeedIn(BaseModel):
+    community: str = Field(min_length=1, max_length=100)
+    description: str = Field(min_length=2, max_length=5000)
+    source: str = Field(min_length=1, max_length=200)
+
+
+class NeedOut(NeedIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: dt.datetime
+
+
+class TopicIn(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    description: Text2k = ""
+    need_id: Id | None = None
+
+
+class BudgetLineIn(BaseModel):
+    category: BudgetCategory
+    item: str = Field(min_length=1, max_length=200)
+    unit_price: Annotated[MoneyField, Field(ge=0)]
+    quantity: Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=10, decimal_places=2)]
+    funded_by: FundedBy = FundedBy.grant
+
+
+class BudgetLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    category: BudgetCategory
+    item: str
+    unit_price: MoneyField
+    quantity: Decimal
+    amount: MoneyField
+    funded_by: FundedBy
+
+
+class IndicatorIn(BaseModel):
+    kind: IndicatorKind
+    name: str = Field(min_length=1, max_length=200)
+    target: Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)]
+    unit: str = Field(min_length=1, max_length=20)
+
+
+class IndicatorOut(IndicatorIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    seq: int
+
+
+class ActivityIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    starts_on: dt.date
+    ends_on: dt.date
+    description: Text2k = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> ActivityIn:
+        if self.ends_on < self.starts_on:
+            raise ValueError("The end date is before the start date")
+        return self
+
+
+class ApplicationIn(BaseModel):
+    """What the applicant writes. Totals are never taken from the client: the server computes them."""
+
+    title: str = Field(min_length=2, max_length=200)
+    topic_id: Id | None = None
+    category_id: Id | None = None
+    target_community: str = Field(default="", max_length=200)
+    beneficiaries: Text2k = ""
+    beneficiary_count: int = Field(default=0, ge=0, le=10_000_000)
+    needs: Text10k = ""
+    objectives: Text10k = ""
+    activities: list[ActivityIn] = Field(default_factory=list, max_length=50)
+    budget_lines: list[BudgetLineIn] = Field(default_factory=list, max_length=200)
+    indicators: list[IndicatorIn] = Field(default_factory=list, max_length=50)
+
+
+class ApplicationCreate(ApplicationIn):
+    programme_id: Id
+    organisation_id: Id
+
+
+class EligibilityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    passed: bool
+    reason: str
+    final_passed: bool | None
+    staff_reason: str | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: dt.datetime
+    action: str
+    from_state: str | None
+    to_state: str
+    reason: str
+    actor: str
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    programme_id: int
+    organisation_id: int
+    topic_id: int | None
+    category_id: int | None
+    state: ApplicationState
+    title: str
+    target_community: str
+    beneficiaries: str
+    beneficiary_count: int
+    needs: str
+    objectives: str
+    activities: list[dict[str, str]]
+    requested_amount: MoneyField
+    cofunding_amount: MoneyField
+    total_budget: MoneyField
+    approved_amount: MoneyField | None
+    submitted_at: dt.datetime | None
+    review_score: Decimal | None
+    rank: int | None
+    decision_reason: str | None
+    publicity_starts_on: dt.date | None
+    publicity_ends_on: dt.date | None
+    budget_lines: list[BudgetLineOut]
+    indicators: list[IndicatorOut]
+    checks: list[EligibilityOut]
+    events: list[EventOut]
+
+
+class ApplicationBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    programme_id: int
+    organisation_id: int
+    title: str
+    state: ApplicationState
+    requested_amount: MoneyField
+    approved_amount: MoneyField | None
+    review_score: Decimal | None
+    rank: int | None
+    submitted_at: dt.datetime | None
+
+
+class ReasonIn(BaseModel):
+    reason: Reason
+
+
+class CheckDecision(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+    passed: bool
+    reason: Text2k = ""
+
+
+class ConfirmEligibility(BaseModel):
+    decisions: list[CheckDecision] = Field(default_factory=list, max_length=20)
+
+
+class DecisionRow(BaseModel):
+    application_id: Id
+    approve: bool
+    amount: MoneyField | None = None
+    reason: Reason
+
+
+class DecideIn(BaseModel):
+    decisions: list[DecisionRow] = Field(min_length=1, max_length=1000)
+
+
+class PublicityItem(BaseModel):
+    application_id: int
+    organisation: str
+    project: str
+    amount: MoneyField
+    category: str | None
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class ObjectionIn(BaseModel):
+    application_id: Id
+    content: str = Field(min_length=5, max_length=5000)
+    name: str = Field(default="", max_length=100)
+    contact: str = Field(default="", max_length=100)
+
+
+class ObjectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    lodged_at: dt.datetime
+    content: str
+    state: ObjectionState
+    resolution: str | None
+
+
+class ResolveObjection(BaseModel):
+    upheld: bool
+    resolution: Reason
+
+
+class CalendarYearIn(BaseModel):
+    holidays: list[dt.date] = Field(max_length=60)
+    workdays: list[dt.date] = Field(default_factory=list, max_length=30)
+
+
+class TrancheOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    seq: int
+    share_pct: Decimal
+    trigger: TrancheTrigger
+    amount: MoneyField
+    state: TrancheState
+    due_on: dt.date | None
+    paid_on: dt.date | None
+
+
+class AwardOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    programme_id: int
+    application_id: int
+    organisation_id: int
+    title: str
+    amount: MoneyField
+    paid: MoneyField
+    state: AwardState
+    signed_on: dt.date | None
+    awarded_on: dt.date
+    tranches: list[TrancheOut]
