@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.pages import reports as reports_pages
 from api.pages import shell
-from api.routers import admin, audit_log, auth, health, me
+from api.routers import admin, audit_log, auth, health, me, notifications, reports
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -69,6 +70,8 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
 
     for router in (health.router, auth.router, me.router, admin.router, audit_log.router, shell.router):
+        app.include_router(router)
+    for router in (reports.router, notifications.router, reports_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")
     return app
