@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -44,7 +45,7 @@ def pdf_fonts(data: bytes) -> set[str]:
     reader = PdfReader(io.BytesIO(data))
     names: set[str] = set()
     for page in reader.pages:
-        resources = page["/Resources"]
+        resources: Any = page["/Resources"]
         if "/Font" in resources:
             for font in resources["/Font"].get_object().values():
                 names.add(str(font.get_object()["/BaseFont"]))
