@@ -23,6 +23,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
+reports_app = typer.Typer(help="Reports", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
 
 T = TypeVar("T")
 
@@ -139,6 +141,29 @@ def audit_verify() -> None:
         typer.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {checked} events", err=True)
         raise typer.Exit(1)
     typer.echo(f"audit chain intact: {checked} events")
+
+
+@reports_app.command("run")
+def reports_run(
+    kind: Annotated[str, typer.Argument(help="report kind, e.g. centre_monthly")],
+    scope_id: Annotated[
+        int | None, typer.Option(help="the subject's id (a centre's id for centre reports)")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="e.g. 2026-10; default: the kind's last full period")
+    ] = None,
+) -> None:
+    """Generate one report now and archive it (a new version if it exists)."""
+    from api.reporting import generate_from_cli
+
+    try:
+        report = _in_session(
+            lambda session: generate_from_cli(session, get_settings(), kind, scope_id, period)
+        )
+    except Exception as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"report {report.id}: {report.kind} {report.period} v{report.version} ({report.size} bytes)")
 
 
 @app.command()

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import reporting
 from api.scheduler import JobSpec, register_job
 from core.identity import service as identity
 
@@ -16,3 +17,5 @@ async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None
 
 def register_all() -> None:
     register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))
+    for spec in reporting.report_jobs():
+        register_job(spec)

@@ -2,8 +2,10 @@
 
 from core import audit as _audit  # noqa: F401
 from core import jobs as _jobs  # noqa: F401
+from core import notifications as _notifications  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
 from incubator import models as _incubator  # noqa: F401
+from reports import models as _reports  # noqa: F401
 
 metadata = Base.metadata

@@ -1,0 +1,312 @@
+"""In-app notifications and their outbox (email, 企业微信 group robot).
+
+Cross-cutting, so it lives in ``core`` and imports no domain. Domains reach users through
+``remind(...)``: it stores one in-app notification per recipient and queues one outbox row
+per external channel in the caller's transaction. A scheduled job (``deliver_due``) sends
+the queued rows; a failed send is kept with its error and retried with backoff, so a
+message is never lost (delivery is at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import smtplib
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from email.message import EmailMessage
+from enum import StrEnum
+
+import httpx
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime, utcnow
+from core.errors import NotFound
+from core.i18n import _
+from core.identity.models import User
+from core.identity.principal import Principal
+from core.repository import Paged, PageParams
+from core.settings import Settings
+
+MAX_ATTEMPTS = 12
+BATCH = 50
+
+
+class Channel(StrEnum):
+    email = "email"
+    wecom = "wecom"
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """One message to send on one channel; the outbox row is the durable record of it."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (Index("ix_notification_deliveries_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
+    address: Mapped[str | None] = mapped_column(String(254))
+    state: Mapped[DeliveryState] = mapped_column(
+        Enum(DeliveryState, native_enum=False, length=16), default=DeliveryState.pending
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def configured_channels(settings: Settings) -> list[Channel]:
+    channels = []
+    if settings.smtp_host:
+        channels.append(Channel.email)
+    if settings.wecom_webhook_url:
+        channels.append(Channel.wecom)
+    return channels
+
+
+async def remind(
+    session: AsyncSession,
+    user_ids: Collection[int],
+    kind: str,
+    title: str,
+    body: str,
+    link: str | None = None,
+    *,
+    channels: Collection[Channel] = (),
+) -> list[Notification]:
+    """Notify users in-app and queue the external deliveries (flushes, never commits).
+
+    Email goes to each recipient with an address; the group robot gets one message per
+    call (it posts to a group, not to a person). Inactive or unknown users are skipped.
+    """
+    users = (
+        (await session.execute(select(User).where(User.id.in_(set(user_ids)), User.is_active.is_(True))))
+        .scalars()
+        .all()
+    )
+    created: list[Notification] = []
+    for user in sorted(users, key=lambda u: u.id):
+        note = Notification(
+            user_id=user.id,
+            centre_id=user.centre_id,
+            kind=kind[:64],
+            title=title[:200],
+            body=body,
+            link=link[:500] if link else None,
+            created_at=utcnow(),
+        )
+        session.add(note)
+        created.append(note)
+    await session.flush()
+    for note, user in zip(created, sorted(users, key=lambda u: u.id), strict=True):
+        if Channel.email in channels and user.email:
+            session.add(
+                NotificationDelivery(notification_id=note.id, channel=Channel.email, address=user.email)
+            )
+    if Channel.wecom in channels and created:
+        session.add(NotificationDelivery(notification_id=created[0].id, channel=Channel.wecom))
+    await session.flush()
+    return created
+
+
+async def list_for(
+    session: AsyncSession, principal: Principal, params: PageParams, *, unread_only: bool = False
+) -> Paged[Notification]:
+    statement = select(Notification).where(Notification.user_id == principal.user_id)
+    if unread_only:
+        statement = statement.where(Notification.read_at.is_(None))
+    total = (
+        await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))
+    ).scalar_one()
+    rows = (
+        (
+            await session.execute(
+                statement.order_by(Notification.id.desc()).limit(params.page_size).offset(params.offset)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
+
+
+async def unread_count(session: AsyncSession, principal: Principal) -> int:
+    statement = select(func.count(Notification.id)).where(
+        Notification.user_id == principal.user_id, Notification.read_at.is_(None)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def mark_read(session: AsyncSession, principal: Principal, notification_id: int) -> Notification:
+    """Only the recipient sees (and reads) a notification; anyone else gets 404."""
+    note = (
+        await session.execute(
+            select(Notification).where(
+                Notification.id == notification_id, Notification.user_id == principal.user_id
+            )
+        )
+    ).scalar_one_or_none()
+    if note is None:
+        raise NotFound(_("Notification not found"))
+    if note.read_at is None:
+        note.read_at = utcnow()
+        await session.flush()
+    return note
+
+
+async def mark_all_read(session: AsyncSession, principal: Principal) -> None:
+    await session.execute(
+        update(Notification)
+        .where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+
+
+# --- delivery -------------------------------------------------------------------------
+
+Sender = Callable[[Settings, NotificationDelivery, Notification], Awaitable[None]]
+
+
+def _text(note: Notification, settings: Settings) -> str:
+    parts = [note.title]
+    if note.body:
+        parts.append(note.body)
+    if note.link:
+        parts.append(settings.base_url.rstrip("/") + note.link if note.link.startswith("/") else note.link)
+    return "\n\n".join(parts)
+
+
+def _smtp_send(settings: Settings, message: EmailMessage) -> None:
+    assert settings.smtp_host is not None
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+        smtp.send_message(message)
+
+
+async def send_email(settings: Settings, delivery: NotificationDelivery, note: Notification) -> None:
+    if not settings.smtp_host:
+        raise RuntimeError("SMTP is not configured (SEEDBED_SMTP_HOST)")
+    if not delivery.address:
+        raise RuntimeError("the recipient has no email address")
+    message = EmailMessage()
+    message["From"] = settings.smtp_sender
+    message["To"] = delivery.address
+    message["Subject"] = note.title
+    message.set_content(_text(note, settings))
+    await asyncio.to_thread(_smtp_send, settings, message)
+
+
+async def send_wecom(settings: Settings, delivery: NotificationDelivery, note: Notification) -> None:
+    """企业微信 group robot: ``POST {"msgtype": "text", ...}``; a non-zero errcode is a failure."""
+    if not settings.wecom_webhook_url:
+        raise RuntimeError("the WeCom webhook is not configured (SEEDBED_WECOM_WEBHOOK_URL)")
+    payload = {"msgtype": "text", "text": {"content": _text(note, settings)}}
+    async with httpx.AsyncClient(timeout=15) as http:
+        response = await http.post(settings.wecom_webhook_url, json=payload)
+    response.raise_for_status()
+    try:
+        errcode = response.json().get("errcode", 0)
+    except ValueError:
+        errcode = 0
+    if errcode:
+        raise RuntimeError(f"WeCom answered errcode {errcode}: {response.text[:200]}")
+
+
+SENDERS: dict[Channel, Sender] = {Channel.email: send_email, Channel.wecom: send_wecom}
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, ... minutes, at most six hours between attempts."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+async def deliver_due(
+    session: AsyncSession,
+    settings: Settings,
+    now: dt.datetime,
+    *,
+    senders: dict[Channel, Sender] | None = None,
+) -> tuple[int, int]:
+    """Send every delivery that is due; answer (sent, failed). Flushes, never commits."""
+    chosen = senders or SENDERS
+    rows = (
+        await session.execute(
+            select(NotificationDelivery, Notification)
+            .join(Notification, Notification.id == NotificationDelivery.notification_id)
+            .where(
+                NotificationDelivery.state != DeliveryState.sent,
+                NotificationDelivery.attempts < MAX_ATTEMPTS,
+                or_(
+                    NotificationDelivery.next_attempt_at.is_(None),
+                    NotificationDelivery.next_attempt_at <= now,
+                ),
+            )
+            .order_by(NotificationDelivery.id)
+            .limit(BATCH)
+        )
+    ).all()
+    sent = failed = 0
+    for delivery, note in rows:
+        delivery.attempts += 1
+        try:
+            await chosen[delivery.channel](settings, delivery, note)
+        except Exception as exc:
+            failed += 1
+            delivery.state = DeliveryState.failed
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            delivery.next_attempt_at = (
+                now + backoff(delivery.attempts) if delivery.attempts < MAX_ATTEMPTS else None
+            )
+        else:
+            sent += 1
+            delivery.state = DeliveryState.sent
+            delivery.sent_at = utcnow()
+            delivery.last_error = None
+            delivery.next_attempt_at = None
+        await session.flush()
+    return sent, failed
+
+
+async def deliveries_of(session: AsyncSession, notification_ids: Sequence[int]) -> list[NotificationDelivery]:
+    rows = await session.execute(
+        select(NotificationDelivery)
+        .where(NotificationDelivery.notification_id.in_(notification_ids))
+        .order_by(NotificationDelivery.id)
+    )
+    return list(rows.scalars())

@@ -1,0 +1,147 @@
+"""Centre monthly briefing (月度简报) on the data every centre has: its users and audit log.
+
+Other domains add their sections (organisations admitted, awards, disbursements) later by
+registering a richer kind from ``api/``; this one keeps the machinery real meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import AuditEvent
+from core.db import utcnow
+from core.errors import NotFound
+from core.i18n import N_, _
+from core.identity.models import ROLE_LABELS, Centre, Role, User, UserRole
+from reports import charts
+from reports.kinds import SHANGHAI, ReportKind, register_kind
+from reports.models import ScopeType
+
+KIND_CODE = "centre_monthly"
+EVENT_ROWS_LIMIT = 5000
+
+
+def month_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
+    """A ``YYYY-MM`` month in Asia/Shanghai as a half-open UTC interval."""
+    year, month = (int(part) for part in period.split("-"))
+    start = dt.datetime(year, month, 1, tzinfo=SHANGHAI)
+    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=SHANGHAI)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def period_label(period: str) -> str:
+    year, month = period.split("-")
+    return _("{year}-{month}").format(year=year, month=int(month))
+
+
+async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: str) -> dict[str, Any]:
+    centre = await session.get(Centre, scope_id)
+    if centre is None:
+        raise NotFound(_("Centre not found"))
+    start, end = month_bounds(period)
+
+    events = (
+        (
+            await session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.centre_id == centre.id, AuditEvent.at >= start, AuditEvent.at < end)
+                .order_by(AuditEvent.at, AuditEvent.id)
+                .limit(EVENT_ROWS_LIMIT + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    total_events = (
+        await session.execute(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.centre_id == centre.id, AuditEvent.at >= start, AuditEvent.at < end
+            )
+        )
+    ).scalar_one()
+    by_action = Counter(event.action for event in events)
+
+    role_rows = (
+        await session.execute(
+            select(UserRole.role, func.count(UserRole.user_id))
+            .join(User, User.id == UserRole.user_id)
+            .where(User.centre_id == centre.id, User.is_active.is_(True))
+            .group_by(UserRole.role)
+        )
+    ).all()
+    role_counts = {Role(role): int(count) for role, count in role_rows}
+    users_by_role = [(_(ROLE_LABELS[role]), role_counts.get(role, 0)) for role in Role]
+    active_users = (
+        await session.execute(
+            select(func.count(User.id)).where(User.centre_id == centre.id, User.is_active.is_(True))
+        )
+    ).scalar_one()
+    new_users = (
+        await session.execute(
+            select(func.count(User.id)).where(
+                User.centre_id == centre.id, User.created_at >= start, User.created_at < end
+            )
+        )
+    ).scalar_one()
+
+    days = (end - start).days
+    per_day = Counter(event.at.astimezone(SHANGHAI).day for event in events)
+    day_labels = [str(day) for day in range(1, days + 1)]
+    top_actions = by_action.most_common(12)
+    chart_actions = (
+        charts.bar_chart(
+            _("Recorded actions by type"),
+            [action for action, _count in top_actions],
+            {_("Actions"): [count for _action, count in top_actions]},
+        )
+        if top_actions
+        else None
+    )
+    chart_days = charts.line_chart(
+        _("Recorded actions per day"),
+        day_labels,
+        {_("Actions"): [per_day.get(d, 0) for d in range(1, days + 1)]},
+    )
+    return {
+        "title": _("Centre monthly briefing"),
+        "centre_name": centre.name,
+        "centre": {
+            "name": centre.name,
+            "city": centre.city,
+            "district": centre.district,
+            "street": centre.street,
+        },
+        "period": period,
+        "period_label": period_label(period),
+        "generated_at": utcnow(),
+        "total_events": int(total_events),
+        "events_truncated": len(events) > EVENT_ROWS_LIMIT,
+        "events": [
+            {"at": e.at, "actor": e.actor, "action": e.action, "subject": f"{e.subject_type} #{e.subject_id}"}
+            for e in events[:EVENT_ROWS_LIMIT]
+        ],
+        "by_action": sorted(by_action.items(), key=lambda item: (-item[1], item[0])),
+        "users_by_role": users_by_role,
+        "active_users": int(active_users),
+        "new_users": int(new_users),
+        "chart_actions": chart_actions,
+        "chart_days": chart_days,
+    }
+
+
+MONTHLY_BRIEFING = ReportKind(
+    code=KIND_CODE,
+    label=N_("Centre monthly briefing"),
+    scope_type=ScopeType.centre,
+    builder=build_monthly_briefing,
+    template="reports/monthly_briefing.html",
+)
+
+
+def register() -> None:
+    register_kind(MONTHLY_BRIEFING)

@@ -1,0 +1,95 @@
+"""The report archive (immutable, versioned) and report schedules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, TimestampMixin, UTCDateTime, utcnow
+from core.i18n import N_
+
+
+class ScopeType(StrEnum):
+    centre = "centre"
+    programme = "programme"
+    organisation = "organisation"
+    award = "award"
+    contract = "contract"
+
+
+SCOPE_LABELS: dict[ScopeType, str] = {
+    ScopeType.centre: N_("Centre"),
+    ScopeType.programme: N_("Programme"),
+    ScopeType.organisation: N_("Organisation"),
+    ScopeType.award: N_("Project"),
+    ScopeType.contract: N_("Contract"),
+}
+
+
+class Generator(StrEnum):
+    schedule = "schedule"
+    event = "event"
+    user = "user"
+    cli = "cli"
+
+
+GENERATOR_LABELS: dict[Generator, str] = {
+    Generator.schedule: N_("Schedule"),
+    Generator.event: N_("Event"),
+    Generator.user: N_("User"),
+    Generator.cli: N_("Command line"),
+}
+
+
+class GeneratedReport(Base):
+    """One rendered PDF. Rows are never updated: a regeneration is a new version."""
+
+    __tablename__ = "generated_reports"
+    __table_args__ = (
+        UniqueConstraint(
+            "centre_id",
+            "kind",
+            "scope_type",
+            "scope_id",
+            "period",
+            "version",
+            name="uq_generated_reports_version",
+        ),
+        Index("ix_generated_reports_scope", "scope_type", "scope_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    scope_type: Mapped[ScopeType] = mapped_column(Enum(ScopeType, native_enum=False, length=16))
+    scope_id: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    generator: Mapped[Generator] = mapped_column(Enum(Generator, native_enum=False, length=16))
+    generator_ref: Mapped[str] = mapped_column(String(120), default="")
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(500), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReportSchedule(TimestampMixin, Base):
+    __tablename__ = "report_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    scope_type: Mapped[ScopeType] = mapped_column(Enum(ScopeType, native_enum=False, length=16))
+    scope_id: Mapped[int] = mapped_column(Integer)
+    cron: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    recipients: Mapped[Any] = mapped_column(JSON, default=list)
+    last_slot_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    """The fire time of the last run (in UTC); a schedule is due when a later slot has passed."""
+    last_report_id: Mapped[int | None] = mapped_column(ForeignKey("generated_reports.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,247 @@
+"""HTML (Jinja2, our templates only, autoescaped) to PDF (WeasyPrint) in a process pool.
+
+WeasyPrint is CPU-bound and not async, so it runs in a spawn-based process pool sized to
+the machine; workers are recycled after a number of renders (WeasyPrint and fontconfig
+caches grow) and a render that takes too long kills the pool instead of hanging a job.
+Resources are fetched only from ``templates/reports/`` and ``data:`` URIs; anything else
+(http, other files) is refused, so a report can never pull in outside content.
+
+Chinese needs a CJK font: the Noto CJK collection's first face is Japanese, so templates
+name ``Noto Sans CJK SC`` explicitly; rendering refuses to start without it rather than
+produce a PDF of empty boxes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import datetime as dt
+import multiprocessing
+import os
+import shutil
+import subprocess
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from core.i18n import gettext, ngettext, use_locale
+from core.settings import PROJECT_ROOT
+
+TEMPLATE_ROOT = PROJECT_ROOT / "templates"
+REPORT_ASSETS = TEMPLATE_ROOT / "reports"
+CJK_FAMILY = "Noto Sans CJK SC"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class CJKFontMissing(RuntimeError):
+    """No Simplified Chinese font: reports would render as empty boxes."""
+
+
+class RenderTimeout(RuntimeError):
+    pass
+
+
+def fc_families() -> str:
+    """Family names fontconfig knows for Chinese (``fc-list :lang=zh family``)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ""
+    result = subprocess.run(
+        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return result.stdout
+
+
+_font_found = False
+
+
+def ensure_cjk_font() -> None:
+    """Fail loudly when fontconfig knows no ``Noto Sans CJK SC`` (checked once per process)."""
+    global _font_found
+    if _font_found:
+        return
+    if CJK_FAMILY not in fc_families():
+        raise CJKFontMissing(
+            f"the font '{CJK_FAMILY}' is not installed (fontconfig: fc-list :lang=zh); "
+            "install it with: sudo apt-get install fonts-noto-cjk libharfbuzz-subset0"
+        )
+    _font_found = True
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+
+def _local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if value is None else value.astimezone(SHANGHAI).strftime(fmt)
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _css_string(text: str) -> str:
+    text = str(text)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def css_content(template: str, **counters: str) -> Markup:
+    """A translated ``"... {page} ..."`` message as a CSS ``content`` value with counters.
+
+    ``css_content("Page {page} of {pages}", page="page", pages="pages")`` in Chinese gives
+    ``"第 " counter(page) " 页 / 共 " counter(pages) " 页"``.
+    """
+    import re
+
+    template = str(template)  # gettext answers Markup under autoescape; slices of it would escape
+    parts: list[str] = []
+    position = 0
+    for match in re.finditer(r"\{(\w+)\}", template):
+        if match.start() > position:
+            parts.append(_css_string(template[position : match.start()]))
+        parts.append(f"counter({counters[match.group(1)]})")
+        position = match.end()
+    if position < len(template):
+        parts.append(_css_string(template[position:]))
+    return Markup(" ".join(parts) or '""')
+
+
+def css_text(text: str) -> Markup:
+    """Plain text as a quoted CSS string (for ``content:`` in a ``<style>`` block)."""
+    return Markup(_css_string(text))
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_ROOT),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local_time"] = _local_time
+    env.filters["money"] = _money
+    env.globals["css_content"] = css_content
+    env.globals["css_text"] = css_text
+    env.globals["cjk_family"] = CJK_FAMILY
+    return env
+
+
+ENVIRONMENT = build_environment()
+
+
+def render_html(template: str, context: dict[str, Any], *, locale: str = "zh") -> str:
+    if not template.startswith("reports/"):
+        raise ValueError("report templates live under templates/reports/")
+    with use_locale(locale):
+        return ENVIRONMENT.get_template(template).render({"lang": locale, **context})
+
+
+# --- PDF (runs in the worker process) ----------------------------------------------------
+
+
+def _make_fetcher(allowed_root: str) -> Any:
+    from weasyprint.urls import URLFetcher
+
+    root = Path(allowed_root).resolve()
+
+    class OwnAssetsOnly(URLFetcher):  # type: ignore[misc]
+        """``data:`` URIs and files under ``templates/reports/``; nothing else."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(url, headers)
+            raise ValueError(f"refused to fetch {url[:200]}: reports only use their own assets")
+
+    return OwnAssetsOnly(allowed_protocols=("data", "file"), fail_on_errors=False)
+
+
+def html_to_pdf(html: str, allowed_root: str = str(REPORT_ASSETS)) -> bytes:
+    """Synchronous rendering (the worker's entry point; also usable in a thread)."""
+    from weasyprint import HTML
+
+    base_url = Path(allowed_root).resolve().as_uri() + "/"
+    document = HTML(string=html, base_url=base_url, url_fetcher=_make_fetcher(allowed_root))
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+class PdfRenderer:
+    """A spawn-based process pool for WeasyPrint, recycled and with a time limit."""
+
+    def __init__(
+        self, workers: int = 0, *, timeout_seconds: float = 180.0, tasks_per_child: int = 25
+    ) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.timeout_seconds = timeout_seconds
+        self.tasks_per_child = tasks_per_child
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    max_tasks_per_child=self.tasks_per_child,
+                )
+            return self._pool
+
+    def _discard(self, *, kill: bool) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            # A stuck WeasyPrint cannot be interrupted; end its process (ours, by pid).
+            processes = getattr(pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                if process.is_alive():
+                    process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def render(self, html: str) -> bytes:
+        ensure_cjk_font()
+        future = self._executor().submit(html_to_pdf, html, str(REPORT_ASSETS))
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_seconds)
+        except TimeoutError as exc:
+            self._discard(kill=True)
+            raise RenderTimeout(f"rendering took longer than {self.timeout_seconds:.0f} s") from exc
+        except concurrent.futures.BrokenExecutor:
+            self._discard(kill=True)
+            raise
+
+    def shutdown(self) -> None:
+        self._discard(kill=False)
+
+
+_renderers: dict[int, PdfRenderer] = {}
+
+
+def get_renderer(workers: int = 0) -> PdfRenderer:
+    """One pool per process (and size), shut down at exit."""
+    renderer = _renderers.get(workers)
+    if renderer is None:
+        renderer = _renderers[workers] = PdfRenderer(workers)
+    return renderer
+
+
+@atexit.register
+def _shutdown_renderers() -> None:
+    for renderer in _renderers.values():
+        renderer.shutdown()
