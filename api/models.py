@@ -4,5 +4,6 @@ from core import audit as _audit  # noqa: F401
 from core import jobs as _jobs  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
+from evaluations import models as _evaluations  # noqa: F401
 
 metadata = Base.metadata
