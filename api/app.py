@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import shell
-from api.routers import admin, audit_log, auth, health, me
+from api.routers import admin, audit_log, auth, evaluations, health, me
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -68,7 +68,16 @@ def create_app(
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
 
-    for router in (health.router, auth.router, me.router, admin.router, audit_log.router, shell.router):
+    for router in (
+        health.router,
+        auth.router,
+        me.router,
+        admin.router,
+        audit_log.router,
+        evaluations.router,
+        evaluations.public_router,
+        shell.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")
     return app

@@ -909,7 +909,7 @@ def _apply(sheet: ScoreSheet, criteria: list[Criterion], data: SheetIn) -> None:
         else:
             existing.score, existing.comment = item.score, item.comment
     sheet.comment = data.comment
-    sheet.total = sum((i.score for i in sheet.items if i.score is not None), Decimal(0))
+    sheet.total = _points(sum((i.score for i in sheet.items if i.score is not None), Decimal(0)))
 
 
 def _require_complete(sheet: ScoreSheet, criteria: list[Criterion]) -> None:
