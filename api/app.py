@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.pages import evaluations as evaluation_pages
 from api.pages import shell
 from api.routers import admin, audit_log, auth, evaluations, health, me
 from api.schemas import ERROR_RESPONSES
@@ -76,6 +77,7 @@ def create_app(
         audit_log.router,
         evaluations.router,
         evaluations.public_router,
+        evaluation_pages.router,
         shell.router,
     ):
         app.include_router(router)

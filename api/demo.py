@@ -104,3 +104,6 @@ async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
     for step in DEMO_STEPS:
         await step(context)
     return accounts
+
+
+from api import demo_evaluations as _demo_evaluations  # noqa: E402, F401  (registers its demo step)
