@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.pages import evaluations as evaluation_pages
 from api.pages import incubator as incubator_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
-from api.routers import admin, audit_log, auth, health, incubator, me, notifications, reports
+from api.routers import admin, audit_log, auth, evaluations, health, incubator, me, notifications, reports
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -82,6 +83,9 @@ def create_app(
         reports.router,
         notifications.router,
         reports_pages.router,
+        evaluations.router,
+        evaluations.public_router,
+        evaluation_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

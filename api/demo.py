@@ -109,4 +109,4 @@ async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
 
 def load_domain_steps() -> None:
     """Import the modules whose demo steps register themselves (order matters)."""
-    from api import demo_incubator  # noqa: F401
+    from api import demo_evaluations, demo_incubator  # noqa: F401

@@ -5,6 +5,7 @@ from core import jobs as _jobs  # noqa: F401
 from core import notifications as _notifications  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
+from evaluations import models as _evaluations  # noqa: F401
 from incubator import models as _incubator  # noqa: F401
 from reports import models as _reports  # noqa: F401
 

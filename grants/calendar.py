@@ -53,11 +53,8 @@ class WorkingCalendar:
             return override if override is not None else day.weekday() < 5
         if day.year in PACKAGE_YEARS:
             return bool(chinese_calendar.is_workday(day))
-        raise UnknownCalendarYear(
-            _("The official calendar for {year} is not known yet; an administrator must enter it").format(
-                year=day.year
-            )
-        )
+        message = _("The official calendar for {year} is not known yet; an administrator must enter it")
+        raise UnknownCalendarYear(message.format(year=day.year))
 
     def working_days_from(self, start: dt.date, count: int) -> tuple[dt.date, dt.date]:
         """The first and the last of ``count`` working days beginning on or after ``start``."""
@@ -73,7 +70,11 @@ class WorkingCalendar:
 
 
 async def enter_year(
-    session: AsyncSession, year: int, holidays: list[dt.date], workdays: list[dt.date], names: dict[dt.date, str]
+    session: AsyncSession,
+    year: int,
+    holidays: list[dt.date],
+    workdays: list[dt.date],
+    names: dict[dt.date, str],
 ) -> None:
     """Replace a year's entered schedule (holidays and adjusted working days)."""
     await session.execute(delete(CalendarDay).where(CalendarDay.year == year))

@@ -17,7 +17,9 @@ class ProgrammeRepository(CentreScopedRepository[Programme]):
 
     def full(self) -> Select[Programme]:
         return self.select().options(
-            selectinload(Programme.categories), selectinload(Programme.tranche_plan), selectinload(Programme.topics)
+            selectinload(Programme.categories),
+            selectinload(Programme.tranche_plan),
+            selectinload(Programme.topics),
         )
 
 

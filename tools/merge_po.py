@@ -1,6 +1,6 @@
 """Resolve a merge conflict in the catalogues: keep every translation from both sides.
 
-    python tools/merge_po.py   # during a conflicted merge; then `git add core/locale`
+python tools/merge_po.py   # during a conflicted merge; then `git add core/locale`
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import i18n  # noqa: E402
 
 
 def side(stage: int, path: str) -> dict[str, str]:
-    blob = subprocess.run(["git", "show", f":{stage}:{path}"], cwd=ROOT, capture_output=True, check=False).stdout
+    blob = subprocess.run(
+        ["git", "show", f":{stage}:{path}"], cwd=ROOT, capture_output=True, check=False
+    ).stdout
     if not blob:
         return {}
     catalog = read_po(io.BytesIO(blob), locale="zh")

@@ -1,0 +1,11 @@
+"""Demo data of the evaluations domain: the default rubrics of the demo centre."""
+
+from __future__ import annotations
+
+from api.demo import DemoContext, demo_step
+from evaluations import service
+
+
+@demo_step
+async def seed_rubrics(context: DemoContext) -> None:
+    await service.seed_default_rubrics(context.session, context.centre.id)

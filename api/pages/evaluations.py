@@ -1,0 +1,398 @@
+"""Evaluation pages: the evaluator's assignments, declaration and scoring form; the staff
+round set-up, assignment board, progress, results and recommendation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import IdPath, SessionDep, StaffOrAdmin, StaffUser, require_roles
+from api.errors import validation_details
+from api.routers import evaluations as evaluations_api
+from api.web import register_nav, render
+from core.errors import FieldError, ValidationFailed
+from core.i18n import N_, _
+from core.identity import service as identity
+from core.identity.models import Role
+from core.identity.principal import Principal
+from core.repository import PageParams
+from evaluations import service
+from evaluations.models import (
+    ASSIGNMENT_STATE_LABELS,
+    PURPOSE_LABELS,
+    ROUND_STATE_LABELS,
+    SHEET_STATE_LABELS,
+    AssignmentState,
+    RoundPurpose,
+    RoundState,
+    SheetState,
+)
+from evaluations.schemas import (
+    AdjustmentIn,
+    AssignmentCreate,
+    AutoAssignRequest,
+    DeclarationIn,
+    RoundCreate,
+    ScoreItemIn,
+    SheetIn,
+    SubjectCreate,
+)
+
+router = APIRouter(include_in_schema=False)
+EvaluatorOrStaff = Annotated[Principal, Depends(require_roles(Role.evaluator, Role.staff, Role.admin))]
+EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+register_nav("/evaluations", N_("Evaluations"), {Role.evaluator, Role.staff, Role.admin})
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "purpose_labels": {k.value: _(v) for k, v in PURPOSE_LABELS.items()},
+        "round_state_labels": {k.value: _(v) for k, v in ROUND_STATE_LABELS.items()},
+        "assignment_state_labels": {k.value: _(v) for k, v in ASSIGNMENT_STATE_LABELS.items()},
+        "sheet_state_labels": {k.value: _(v) for k, v in SHEET_STATE_LABELS.items()},
+    }
+
+
+def _errors_of(exc: ValidationError | ValidationFailed) -> dict[str, str]:
+    details: list[FieldError] = (
+        validation_details([dict(e) for e in exc.errors()])
+        if isinstance(exc, ValidationError)
+        else exc.details
+    )
+    if isinstance(exc, ValidationFailed) and not details:
+        details = [FieldError("body", exc.message)]
+    return {d.field: d.message for d in details}
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("/evaluations")
+async def index(request: Request, session: SessionDep, principal: EvaluatorOrStaff) -> Response:
+    assignments = []
+    if principal.has(Role.evaluator):
+        page = await service.list_assignments(session, principal, PageParams(page_size=200))
+        assignments = await service.assignment_reads(session, page.items)
+    rounds: list[Any] = []
+    if principal.has(Role.staff, Role.admin):
+        round_page, counts = await service.list_rounds(session, principal, PageParams(page_size=200))
+        rounds = [service.round_read(r, counts.get(r.id, 0)) for r in round_page.items]
+    return render(
+        request,
+        "web/evaluations/index.html",
+        {"assignments": assignments, "rounds": rounds, **_labels()},
+    )
+
+
+# --- the evaluator's side --------------------------------------------------------------------
+
+
+async def _assignment_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    assignment_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    entered: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assignment = await service.get_assignment(session, principal, assignment_id)
+    own = assignment.evaluator_id == principal.user_id
+    sheet = None
+    if own:
+        sheet = assignment.sheet
+    elif assignment.round.state is RoundState.closed:
+        _assignment, sheet = await service.get_sheet(session, principal, assignment_id)
+    detail = await service.assignment_detail(session, assignment)
+    scores = {i.criterion_key: i for i in sheet.items} if sheet is not None else {}
+    return render(
+        request,
+        "web/evaluations/assignment.html",
+        {
+            "a": detail,
+            "own": own,
+            "sheet": sheet,
+            "scores": scores,
+            "errors": errors or {},
+            "entered": entered or {},
+            "round_open": assignment.round.state is RoundState.open,
+            "locked": sheet is not None and sheet.state is SheetState.submitted,
+            "pending": assignment.state is AssignmentState.pending,
+            "conflict": assignment.state is AssignmentState.conflict,
+            "base_max": service.base_max(assignment.round.rubric_version),
+            **_labels(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/evaluations/assignments/{assignment_id}")
+async def assignment_page(
+    assignment_id: IdPath, request: Request, session: SessionDep, principal: EvaluatorOrStaff
+) -> Response:
+    return await _assignment_page(request, session, principal, assignment_id)
+
+
+@router.post("/evaluations/assignments/{assignment_id}/declaration")
+async def declaration_submit(
+    assignment_id: IdPath, request: Request, session: SessionDep, evaluator: EvaluatorUser
+) -> Response:
+    form = await request.form()
+    has_conflict = str(form.get("has_conflict", "")) == "yes"
+    reason = str(form.get("reason", ""))[:500]
+    try:
+        await service.declare(
+            session, evaluator, assignment_id, DeclarationIn(has_conflict=has_conflict, reason=reason)
+        )
+    except ValidationFailed as exc:
+        return await _assignment_page(
+            request, session, evaluator, assignment_id, errors=_errors_of(exc), status_code=422
+        )
+    return _see_other(f"/evaluations/assignments/{assignment_id}")
+
+
+@router.post("/evaluations/assignments/{assignment_id}/sheet")
+async def sheet_submit(
+    assignment_id: IdPath, request: Request, session: SessionDep, evaluator: EvaluatorUser
+) -> Response:
+    """One form for both: "save" keeps a draft, "submit" locks the sheet."""
+    form = await request.form()
+    assignment = await service.get_assignment(session, evaluator, assignment_id)
+    criteria = service.criteria_of(assignment.round.rubric_version)
+    entered = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
+    errors: dict[str, str] = {}
+    items: list[ScoreItemIn] = []
+    for criterion in criteria:
+        raw = entered.get(f"score_{criterion.key}", "").strip()
+        try:
+            items.append(
+                ScoreItemIn(
+                    criterion_key=criterion.key,
+                    score=Decimal(raw) if raw else None,
+                    comment=entered.get(f"comment_{criterion.key}", "")[:2000],
+                )
+            )
+        except (InvalidOperation, ValidationError):
+            errors[f"items.{criterion.key}.score"] = _("{name}: not a valid score").format(
+                name=criterion.name
+            )
+    if errors:
+        return await _assignment_page(
+            request, session, evaluator, assignment_id, errors=errors, entered=entered, status_code=422
+        )
+    data = SheetIn(items=items, comment=entered.get("comment", ""))
+    try:
+        if entered.get("action") == "submit":
+            await service.submit_sheet(session, evaluator, assignment_id, data)
+        else:
+            await service.save_draft(session, evaluator, assignment_id, data)
+    except ValidationFailed as exc:
+        # An incomplete submission still keeps the draft it saved (the edge commits it).
+        return await _assignment_page(
+            request,
+            session,
+            evaluator,
+            assignment_id,
+            errors=_errors_of(exc),
+            entered=entered,
+            status_code=422,
+        )
+    return _see_other(f"/evaluations/assignments/{assignment_id}")
+
+
+# --- staff: rounds ---------------------------------------------------------------------------
+
+
+@router.get("/evaluations/rounds/new")
+async def new_round(request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    return await _new_round_page(request, session, staff, {}, {})
+
+
+async def _new_round_page(
+    request: Request,
+    session: AsyncSession,
+    staff: Principal,
+    entered: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    rubrics = await service.list_rubrics(session, staff)
+    versions = [(r, v) for r in rubrics for v in r.versions]
+    return render(
+        request,
+        "web/evaluations/round_new.html",
+        {
+            "versions": versions,
+            "purposes": list(RoundPurpose),
+            "entered": entered,
+            "errors": errors,
+            **_labels(),
+        },
+        status_code=status_code,
+    )
+
+
+def _local_datetime(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed.field("due_at", _("Must be a date such as 2026-03-01")) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=SHANGHAI)
+    return parsed.astimezone(dt.UTC)
+
+
+@router.post("/evaluations/rounds")
+async def create_round(request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    form = await request.form()
+    entered = {k: str(v)[:500] for k, v in form.items() if isinstance(v, str)}
+    raw: dict[str, Any] = {
+        "name": entered.get("name", ""),
+        "purpose": entered.get("purpose", ""),
+        "rubric_version_id": entered.get("rubric_version_id") or 0,
+        "min_sheets_per_subject": entered.get("min_sheets_per_subject") or 3,
+        "max_per_evaluator": entered.get("max_per_evaluator") or None,
+        "blind": entered.get("blind") == "on",
+        "spread_threshold": entered.get("spread_threshold") or "15",
+        "expert_weight": entered.get("expert_weight") or 100,
+        "public_weight": entered.get("public_weight") or 0,
+        "programme_budget": entered.get("programme_budget") or None,
+    }
+    try:
+        raw["due_at"] = _local_datetime(entered.get("due_at", ""))
+        data = RoundCreate.model_validate(raw)
+        review_round = await service.create_round(session, staff, data)
+    except (ValidationError, ValidationFailed) as exc:
+        return await _new_round_page(request, session, staff, entered, _errors_of(exc), status_code=422)
+    return _see_other(f"/evaluations/rounds/{review_round.id}")
+
+
+async def _round_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    round_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    review_round = await service.get_round(session, principal, round_id)
+    info = await service.round_read_for(session, principal, review_round)
+    progress = await service.progress(session, principal, round_id)
+    closed = review_round.state is RoundState.closed
+    results = await service.results(session, principal, round_id) if closed else None
+    recommendation = await service.recommendation(session, principal, round_id) if closed else None
+    evaluators = []
+    if principal.has(Role.staff) and not closed:
+        evaluators = [
+            u
+            for u in await identity.list_users(session, principal)
+            if Role.evaluator in u.role_set and u.is_active and u.centre_id == review_round.centre_id
+        ]
+    return render(
+        request,
+        "web/evaluations/round.html",
+        {
+            "r": info,
+            "progress": progress,
+            "results": results,
+            "recommendation": recommendation,
+            "evaluators": evaluators,
+            "errors": errors or {},
+            "can_manage": principal.has(Role.staff) and not principal.read_only,
+            **_labels(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/evaluations/rounds/{round_id}")
+async def round_page(
+    round_id: IdPath, request: Request, session: SessionDep, principal: StaffOrAdmin
+) -> Response:
+    return await _round_page(request, session, principal, round_id)
+
+
+@router.post("/evaluations/rounds/{round_id}/subjects")
+async def add_subject(round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    form = await request.form()
+    entered = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
+    try:
+        data = SubjectCreate.model_validate(
+            {
+                "subject_type": entered.get("subject_type") or "application",
+                "subject_id": entered.get("subject_id") or 0,
+                "organisation_id": entered.get("organisation_id") or None,
+                "category": entered.get("category", ""),
+                "title": entered.get("title", ""),
+                "requested_amount": entered.get("requested_amount") or None,
+                "display": {"summary": entered["summary"]} if entered.get("summary") else {},
+            }
+        )
+        await service.add_subject(session, staff, round_id, data)
+    except (ValidationError, ValidationFailed) as exc:
+        return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
+    return _see_other(f"/evaluations/rounds/{round_id}")
+
+
+@router.post("/evaluations/rounds/{round_id}/assignments")
+async def add_assignment(
+    round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser
+) -> Response:
+    form = await request.form()
+    try:
+        data = AssignmentCreate.model_validate(
+            {"subject_id": form.get("subject_id") or 0, "evaluator_id": form.get("evaluator_id") or 0}
+        )
+        await service.assign(session, staff, round_id, data, evaluations_api.membership_lookup)
+    except (ValidationError, ValidationFailed) as exc:
+        return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
+    return _see_other(f"/evaluations/rounds/{round_id}")
+
+
+@router.post("/evaluations/rounds/{round_id}/auto-assign")
+async def auto_assign(round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    form = await request.form()
+    chosen = [str(v) for v in form.getlist("evaluator_ids") if isinstance(v, str)][:200]
+    try:
+        data = AutoAssignRequest.model_validate({"evaluator_ids": chosen})
+        await service.auto_assign(session, staff, round_id, data, evaluations_api.membership_lookup)
+    except (ValidationError, ValidationFailed) as exc:
+        return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
+    return _see_other(f"/evaluations/rounds/{round_id}")
+
+
+@router.post("/evaluations/rounds/{round_id}/close")
+async def close_round(round_id: IdPath, session: SessionDep, staff: StaffUser) -> Response:
+    await service.close_round(session, staff, round_id)
+    return _see_other(f"/evaluations/rounds/{round_id}")
+
+
+@router.post("/evaluations/rounds/{round_id}/adjustments")
+async def adjust(round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser) -> Response:
+    form = await request.form()
+    try:
+        data = AdjustmentIn.model_validate(
+            {
+                "subject_id": form.get("subject_id") or 0,
+                "recommended": form.get("recommended") == "yes",
+                "reason": str(form.get("reason", ""))[:500],
+            }
+        )
+        await service.adjust_recommendation(session, staff, round_id, data)
+    except (ValidationError, ValidationFailed) as exc:
+        return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
+    return _see_other(f"/evaluations/rounds/{round_id}")

@@ -1,0 +1,375 @@
+"""Rubrics, review rounds, assignments, score sheets and the public jury (SPEC §5, §9)."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Body, Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import IdPath, Pagination, SessionDep, StaffOrAdmin, StaffUser, client_address, require_roles
+from api.errors import register_field_labels
+from api.schemas import ListResponse
+from core.errors import NotFound
+from core.i18n import N_
+from core.identity import service as identity
+from core.identity.models import Role
+from core.identity.principal import Principal
+from evaluations import service
+from evaluations.models import JuryCode, ReviewRound, RoundState, RoundSubject
+from evaluations.schemas import (
+    AdjustmentIn,
+    AssignmentCreate,
+    AssignmentDetail,
+    AssignmentRead,
+    AutoAssignRequest,
+    AutoAssignResult,
+    DeclarationIn,
+    EvaluatorConflictCreate,
+    EvaluatorConflictRead,
+    JuryBallot,
+    JuryCodesRead,
+    JuryCodesRequest,
+    ProgressRead,
+    PublicSheetRead,
+    RecommendationRead,
+    ResultsRead,
+    RoundCreate,
+    RoundRead,
+    RubricCreate,
+    RubricRead,
+    RubricVersionIn,
+    RubricVersionRead,
+    SheetIn,
+    SheetRead,
+    SubjectCreate,
+    SubjectRead,
+)
+from incubator import service as incubator_service
+
+router = APIRouter(prefix="/api/v1", tags=["evaluations"])
+public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+EvaluatorOrStaff = Annotated[Principal, Depends(require_roles(Role.evaluator, Role.staff, Role.admin))]
+EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
+JuryCodePath = Annotated[str, Path(min_length=6, max_length=32, pattern=r"^[A-Za-z0-9]+$")]
+
+JURY_RATE_LIMIT = 30
+JURY_RATE_WINDOW_SECONDS = 600
+
+
+# Organisation id -> member user ids, for structural conflicts (the incubator knows members).
+membership_lookup: service.MembershipLookup = incubator_service.member_user_ids
+
+
+T = TypeVar("T")
+
+
+class JuryCodeRefused(NotFound):
+    """An unknown code: the rate-limit entry is kept (committed) so guessing is counted."""
+
+    keep_changes = True
+
+
+def _list(items: list[T]) -> ListResponse[T]:
+    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+
+
+# --- rubrics ---------------------------------------------------------------------------------
+
+
+@router.get("/rubrics", response_model=ListResponse[RubricRead])
+async def list_rubrics(session: SessionDep, principal: StaffOrAdmin) -> ListResponse[RubricRead]:
+    return _list([service.rubric_read(r) for r in await service.list_rubrics(session, principal)])
+
+
+@router.post("/rubrics", response_model=RubricRead, status_code=201)
+async def create_rubric(data: RubricCreate, session: SessionDep, staff: StaffUser) -> RubricRead:
+    return service.rubric_read(await service.create_rubric(session, staff, data))
+
+
+@router.get("/rubrics/{rubric_id}", response_model=RubricRead)
+async def get_rubric(rubric_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> RubricRead:
+    return service.rubric_read(await service.get_rubric(session, principal, rubric_id))
+
+
+@router.get("/rubrics/{rubric_id}/versions", response_model=ListResponse[RubricVersionRead])
+async def list_versions(
+    rubric_id: IdPath, session: SessionDep, principal: StaffOrAdmin
+) -> ListResponse[RubricVersionRead]:
+    rubric = await service.get_rubric(session, principal, rubric_id)
+    return _list([service.version_read(v) for v in rubric.versions])
+
+
+@router.post("/rubrics/{rubric_id}/versions", response_model=RubricVersionRead, status_code=201)
+async def add_version(
+    rubric_id: IdPath, data: RubricVersionIn, session: SessionDep, staff: StaffUser
+) -> RubricVersionRead:
+    return service.version_read(await service.add_version(session, staff, rubric_id, data))
+
+
+@router.put("/rubrics/{rubric_id}/versions/{version_id}", response_model=RubricVersionRead)
+async def update_version(
+    rubric_id: IdPath, version_id: IdPath, data: RubricVersionIn, session: SessionDep, staff: StaffUser
+) -> RubricVersionRead:
+    """Edit a version that no round has used yet; a used version answers 409."""
+    return service.version_read(await service.update_version(session, staff, rubric_id, version_id, data))
+
+
+# --- review rounds ---------------------------------------------------------------------------
+
+
+@router.get("/review-rounds", response_model=ListResponse[RoundRead])
+async def list_rounds(
+    session: SessionDep, principal: StaffOrAdmin, pagination: Pagination, state: RoundState | None = None
+) -> ListResponse[RoundRead]:
+    page, counts = await service.list_rounds(session, principal, pagination, state)
+    return ListResponse(
+        items=[service.round_read(r, counts.get(r.id, 0)) for r in page.items],
+        total=page.total,
+        page=page.page,
+        page_size=page.page_size,
+    )
+
+
+@router.post("/review-rounds", response_model=RoundRead, status_code=201)
+async def create_round(data: RoundCreate, session: SessionDep, staff: StaffUser) -> RoundRead:
+    review_round = await service.create_round(session, staff, data)
+    return await service.round_read_for(session, staff, review_round)
+
+
+@router.get("/review-rounds/{round_id}", response_model=RoundRead)
+async def get_round(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> RoundRead:
+    review_round = await service.get_round(session, principal, round_id)
+    return await service.round_read_for(session, principal, review_round)
+
+
+@router.get("/review-rounds/{round_id}/subjects", response_model=ListResponse[SubjectRead])
+async def list_subjects(
+    round_id: IdPath, session: SessionDep, principal: StaffOrAdmin
+) -> ListResponse[SubjectRead]:
+    subjects = await service.list_subjects(session, principal, round_id)
+    return _list([SubjectRead.model_validate(s) for s in subjects])
+
+
+@router.post("/review-rounds/{round_id}/subjects", response_model=SubjectRead, status_code=201)
+async def add_subject(
+    round_id: IdPath, data: SubjectCreate, session: SessionDep, staff: StaffUser
+) -> SubjectRead:
+    return SubjectRead.model_validate(await service.add_subject(session, staff, round_id, data))
+
+
+@router.get("/review-rounds/{round_id}/assignments", response_model=ListResponse[AssignmentRead])
+async def list_round_assignments(
+    round_id: IdPath, session: SessionDep, principal: StaffOrAdmin, pagination: Pagination
+) -> ListResponse[AssignmentRead]:
+    await service.get_round(session, principal, round_id)
+    page = await service.list_assignments(session, principal, pagination, round_id=round_id, mine=False)
+    return ListResponse(
+        items=await service.assignment_reads(session, page.items),
+        total=page.total,
+        page=page.page,
+        page_size=page.page_size,
+    )
+
+
+@router.post("/review-rounds/{round_id}/assignments", response_model=AssignmentRead, status_code=201)
+async def create_assignment(
+    round_id: IdPath, data: AssignmentCreate, session: SessionDep, staff: StaffUser
+) -> AssignmentRead:
+    assignment = await service.assign(session, staff, round_id, data, membership_lookup)
+    return (await service.assignment_reads(session, [assignment]))[0]
+
+
+@router.post("/review-rounds/{round_id}/auto-assign", response_model=AutoAssignResult)
+async def auto_assign(
+    round_id: IdPath, data: AutoAssignRequest, session: SessionDep, staff: StaffUser
+) -> AutoAssignResult:
+    created, short = await service.auto_assign(session, staff, round_id, data, membership_lookup)
+    return AutoAssignResult(created=await service.assignment_reads(session, created), short=short)
+
+
+@router.get("/review-rounds/{round_id}/progress", response_model=ProgressRead)
+async def round_progress(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ProgressRead:
+    """Who has submitted; never a score before the round closes."""
+    return await service.progress(session, principal, round_id)
+
+
+@router.post("/review-rounds/{round_id}/close", response_model=RoundRead)
+async def close_round(round_id: IdPath, session: SessionDep, staff: StaffUser) -> RoundRead:
+    review_round = await service.close_round(session, staff, round_id)
+    return await service.round_read_for(session, staff, review_round)
+
+
+@router.get("/review-rounds/{round_id}/results", response_model=ResultsRead)
+async def round_results(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ResultsRead:
+    return await service.results(session, principal, round_id)
+
+
+@router.get("/review-rounds/{round_id}/recommendation", response_model=RecommendationRead)
+async def round_recommendation(
+    round_id: IdPath, session: SessionDep, principal: StaffOrAdmin
+) -> RecommendationRead:
+    return await service.recommendation(session, principal, round_id)
+
+
+@router.post("/review-rounds/{round_id}/recommendation/adjustments", response_model=RecommendationRead)
+async def adjust_recommendation(
+    round_id: IdPath, data: AdjustmentIn, session: SessionDep, staff: StaffUser
+) -> RecommendationRead:
+    return await service.adjust_recommendation(session, staff, round_id, data)
+
+
+@router.post("/review-rounds/{round_id}/jury-codes", response_model=JuryCodesRead, status_code=201)
+async def issue_jury_codes(
+    round_id: IdPath, data: JuryCodesRequest, session: SessionDep, staff: StaffUser
+) -> JuryCodesRead:
+    """One-time codes for public jurors; shown only in this answer."""
+    codes = await service.issue_jury_codes(session, staff, round_id, data.subject_id, data.count)
+    return JuryCodesRead(subject_id=data.subject_id, codes=codes)
+
+
+# --- the evaluator's side --------------------------------------------------------------------
+
+
+@router.get("/assignments", response_model=ListResponse[AssignmentRead])
+async def list_assignments(
+    session: SessionDep, principal: EvaluatorOrStaff, pagination: Pagination
+) -> ListResponse[AssignmentRead]:
+    """Evaluators: their own assignments. Staff: their own too (use the round's list for all)."""
+    page = await service.list_assignments(session, principal, pagination)
+    return ListResponse(
+        items=await service.assignment_reads(session, page.items),
+        total=page.total,
+        page=page.page,
+        page_size=page.page_size,
+    )
+
+
+@router.get("/assignments/{assignment_id}", response_model=AssignmentDetail)
+async def get_assignment(
+    assignment_id: IdPath, session: SessionDep, principal: EvaluatorOrStaff
+) -> AssignmentDetail:
+    assignment = await service.get_assignment(session, principal, assignment_id)
+    return await service.assignment_detail(session, assignment)
+
+
+@router.post("/assignments/{assignment_id}/declaration", response_model=AssignmentRead)
+async def declare(
+    assignment_id: IdPath, data: DeclarationIn, session: SessionDep, evaluator: EvaluatorUser
+) -> AssignmentRead:
+    assignment = await service.declare(session, evaluator, assignment_id, data)
+    return (await service.assignment_reads(session, [assignment]))[0]
+
+
+@router.get("/assignments/{assignment_id}/sheet", response_model=SheetRead)
+async def get_sheet(assignment_id: IdPath, session: SessionDep, principal: EvaluatorOrStaff) -> SheetRead:
+    """The evaluator's own sheet; staff may open it only once the round is closed (403 before)."""
+    assignment, sheet = await service.get_sheet(session, principal, assignment_id)
+    return service.sheet_read(sheet, assignment)
+
+
+@router.put("/assignments/{assignment_id}/sheet", response_model=SheetRead)
+async def save_sheet(
+    assignment_id: IdPath, data: SheetIn, session: SessionDep, evaluator: EvaluatorUser
+) -> SheetRead:
+    """Autosave the draft (partial scores allowed, bounds checked); 409 once submitted."""
+    return service.sheet_read(await service.save_draft(session, evaluator, assignment_id, data))
+
+
+@router.post("/assignments/{assignment_id}/sheet/submit", response_model=SheetRead)
+async def submit_sheet(
+    assignment_id: IdPath,
+    session: SessionDep,
+    evaluator: EvaluatorUser,
+    data: Annotated[SheetIn | None, Body()] = None,
+) -> SheetRead:
+    """Submit (optionally with the final scores): the sheet is locked afterwards."""
+    return service.sheet_read(await service.submit_sheet(session, evaluator, assignment_id, data))
+
+
+@router.get("/evaluator-conflicts", response_model=ListResponse[EvaluatorConflictRead])
+async def list_conflicts(
+    session: SessionDep, principal: EvaluatorOrStaff
+) -> ListResponse[EvaluatorConflictRead]:
+    conflicts = await service.list_standing_conflicts(session, principal)
+    return _list([EvaluatorConflictRead.model_validate(c) for c in conflicts])
+
+
+@router.post("/evaluator-conflicts", response_model=EvaluatorConflictRead, status_code=201)
+async def declare_conflict(
+    data: EvaluatorConflictCreate, session: SessionDep, principal: EvaluatorOrStaff
+) -> EvaluatorConflictRead:
+    """A standing conflict with an organisation: its subjects are never assigned to the evaluator."""
+    return EvaluatorConflictRead.model_validate(
+        await service.declare_standing_conflict(session, principal, data)
+    )
+
+
+# --- public jury (no login) ------------------------------------------------------------------
+
+
+async def _ballot(session: AsyncSession, code: str) -> tuple[JuryCode, ReviewRound, RoundSubject]:
+    try:
+        return await service.jury_ballot(session, code)
+    except NotFound as exc:
+        raise JuryCodeRefused(exc.message) from exc
+
+
+@public_router.get("/jury/{code}", response_model=JuryBallot)
+async def jury_ballot(code: JuryCodePath, request: Request, session: SessionDep) -> JuryBallot:
+    await identity.rate_limit(
+        session,
+        f"jury:{client_address(request)}",
+        limit=JURY_RATE_LIMIT * 4,
+        window_seconds=JURY_RATE_WINDOW_SECONDS,
+    )
+    _code, review_round, subject = await _ballot(session, code)
+    return JuryBallot(
+        round_name=review_round.name,
+        subject_title=subject.title,
+        display=service.display_for(review_round, subject),
+        criteria=service.criteria_of(review_round.rubric_version),
+    )
+
+
+@public_router.post("/jury/{code}/sheet", response_model=PublicSheetRead, status_code=201)
+async def jury_sheet(
+    code: JuryCodePath, data: SheetIn, request: Request, session: SessionDep
+) -> PublicSheetRead:
+    """A public juror's one sheet: complete, submitted at once, the code is then spent."""
+    await identity.rate_limit(
+        session,
+        f"jury-submit:{client_address(request)}",
+        limit=JURY_RATE_LIMIT,
+        window_seconds=JURY_RATE_WINDOW_SECONDS,
+    )
+    await _ballot(session, code)
+    sheet = await service.submit_jury_sheet(session, code, data)
+    assert sheet.submitted_at is not None
+    return PublicSheetRead(total=sheet.total, submitted_at=sheet.submitted_at)
+
+
+register_field_labels(
+    {
+        "criteria": N_("Criteria"),
+        "bands": N_("Grade bands"),
+        "max_points": N_("Maximum points"),
+        "rubric_version_id": N_("Rubric version"),
+        "min_sheets_per_subject": N_("Minimum score sheets per subject"),
+        "max_per_evaluator": N_("Maximum subjects per evaluator"),
+        "spread_threshold": N_("Spread threshold"),
+        "expert_weight": N_("Expert weight"),
+        "public_weight": N_("Public jury weight"),
+        "programme_budget": N_("Programme budget"),
+        "category_budgets": N_("Category budgets"),
+        "subject_id": N_("Subject"),
+        "evaluator_id": N_("Evaluator"),
+        "evaluator_ids": N_("Evaluators"),
+        "score": N_("Score"),
+        "reason": N_("Reason"),
+        "requested_amount": N_("Requested amount"),
+        "title": N_("Title"),
+        "category": N_("Category"),
+    }
+)

@@ -1,0 +1,168 @@
+"""Every query of the evaluations domain, scoped to the principal's centre."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core.i18n import N_
+from core.identity.models import Role, User
+from core.repository import CentreScopedRepository
+from evaluations.models import (
+    Assignment,
+    AssignmentState,
+    EvaluatorConflict,
+    RecommendationAdjustment,
+    ReviewRound,
+    RoundSubject,
+    Rubric,
+    RubricVersion,
+    ScoreSheet,
+    SheetKind,
+    SheetState,
+)
+
+
+class RubricRepository(CentreScopedRepository[Rubric]):
+    model = Rubric
+    not_found_message = N_("Rubric not found")
+
+    def with_versions(self) -> Select[Rubric]:
+        return self.select().options(selectinload(Rubric.versions)).order_by(Rubric.id)
+
+
+class RubricVersionRepository(CentreScopedRepository[RubricVersion]):
+    model = RubricVersion
+    not_found_message = N_("Rubric version not found")
+
+    def with_rubric(self) -> Select[RubricVersion]:
+        return self.select().options(selectinload(RubricVersion.rubric))
+
+    async def latest_number(self, rubric_id: int) -> int:
+        statement = select(func.max(RubricVersion.number)).where(RubricVersion.rubric_id == rubric_id)
+        return int((await self.session.execute(statement)).scalar_one() or 0)
+
+
+class RoundRepository(CentreScopedRepository[ReviewRound]):
+    model = ReviewRound
+    not_found_message = N_("Review round not found")
+
+    def with_rubric(self) -> Select[ReviewRound]:
+        return self.select().options(
+            selectinload(ReviewRound.rubric_version).selectinload(RubricVersion.rubric)
+        )
+
+    async def subject_counts(self, round_ids: Sequence[int]) -> dict[int, int]:
+        if not round_ids:
+            return {}
+        statement = (
+            select(RoundSubject.round_id, func.count())
+            .where(RoundSubject.round_id.in_(round_ids))
+            .group_by(RoundSubject.round_id)
+        )
+        return {rid: int(n) for rid, n in (await self.session.execute(statement)).all()}
+
+
+class SubjectRepository(CentreScopedRepository[RoundSubject]):
+    model = RoundSubject
+    not_found_message = N_("Subject not found")
+
+    async def of_round(self, round_id: int) -> Sequence[RoundSubject]:
+        return await self.get_all(
+            self.select().where(RoundSubject.round_id == round_id).order_by(RoundSubject.id)
+        )
+
+
+class AssignmentRepository(CentreScopedRepository[Assignment]):
+    """Evaluators only ever find their own assignments; another's answers 404."""
+
+    model = Assignment
+    not_found_message = N_("Assignment not found")
+
+    def select(self) -> Select[Assignment]:
+        statement = super().select()
+        if not self.principal.has(Role.staff, Role.admin):
+            statement = statement.where(Assignment.evaluator_id == self.principal.user_id)
+        return statement
+
+    def detailed(self) -> Select[Assignment]:
+        return self.select().options(
+            selectinload(Assignment.round)
+            .selectinload(ReviewRound.rubric_version)
+            .selectinload(RubricVersion.rubric),
+            selectinload(Assignment.subject),
+            selectinload(Assignment.sheet).selectinload(ScoreSheet.items),
+        )
+
+    def mine(self) -> Select[Assignment]:
+        return self.detailed().where(Assignment.evaluator_id == self.principal.user_id)
+
+    async def of_round(self, round_id: int) -> Sequence[Assignment]:
+        return await self.get_all(
+            self.detailed().where(Assignment.round_id == round_id).order_by(Assignment.id)
+        )
+
+    async def load_in_round(self, round_id: int) -> dict[int, int]:
+        """Assignments that count (not withdrawn for a conflict) per evaluator in a round."""
+        statement = (
+            select(Assignment.evaluator_id, func.count())
+            .where(Assignment.round_id == round_id, Assignment.state != AssignmentState.conflict)
+            .group_by(Assignment.evaluator_id)
+        )
+        return {e: int(n) for e, n in (await self.session.execute(statement)).all()}
+
+
+class SheetRepository(CentreScopedRepository[ScoreSheet]):
+    model = ScoreSheet
+    not_found_message = N_("Score sheet not found")
+
+    async def submitted_in_round(self, round_id: int) -> Sequence[ScoreSheet]:
+        return await self.get_all(
+            self.select()
+            .options(selectinload(ScoreSheet.items))
+            .where(ScoreSheet.round_id == round_id, ScoreSheet.state == SheetState.submitted)
+            .order_by(ScoreSheet.id)
+        )
+
+    async def submitted_counts(self, round_id: int, kind: SheetKind) -> dict[int, int]:
+        statement = (
+            select(ScoreSheet.subject_id, func.count())
+            .where(
+                ScoreSheet.round_id == round_id,
+                ScoreSheet.state == SheetState.submitted,
+                ScoreSheet.kind == kind,
+            )
+            .group_by(ScoreSheet.subject_id)
+        )
+        return {s: int(n) for s, n in (await self.session.execute(statement)).all()}
+
+
+class ConflictRepository(CentreScopedRepository[EvaluatorConflict]):
+    model = EvaluatorConflict
+    not_found_message = N_("Conflict declaration not found")
+
+    async def declared(self, evaluator_id: int, organisation_id: int) -> bool:
+        statement = select(EvaluatorConflict.id).where(
+            EvaluatorConflict.evaluator_id == evaluator_id,
+            EvaluatorConflict.organisation_id == organisation_id,
+        )
+        return (await self.session.execute(statement.limit(1))).first() is not None
+
+
+class AdjustmentRepository(CentreScopedRepository[RecommendationAdjustment]):
+    model = RecommendationAdjustment
+
+    async def of_round(self, round_id: int) -> dict[int, RecommendationAdjustment]:
+        rows = await self.get_all(self.select().where(RecommendationAdjustment.round_id == round_id))
+        return {row.subject_id: row for row in rows}
+
+
+async def users_by_id(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, User]:
+    """Evaluators' accounts (with roles) for names and eligibility checks."""
+    if not user_ids:
+        return {}
+    statement = select(User).options(selectinload(User.roles)).where(User.id.in_(set(user_ids)))
+    return {u.id: u for u in (await session.execute(statement)).scalars().all()}
