@@ -16,7 +16,18 @@ from api.pages import evaluations as evaluation_pages
 from api.pages import incubator as incubator_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
-from api.routers import admin, audit_log, auth, evaluations, health, incubator, me, notifications, reports
+from api.routers import (
+    admin,
+    audit_log,
+    auth,
+    evaluations,
+    grants,
+    health,
+    incubator,
+    me,
+    notifications,
+    reports,
+)
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -78,6 +89,8 @@ def create_app(
         admin.router,
         audit_log.router,
         incubator.router,
+        grants.router,
+        grants.public_router,
         shell.router,
         incubator_pages.router,
         reports.router,

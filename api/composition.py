@@ -6,9 +6,8 @@ one; these are the implementations handed to it.
 
 from __future__ import annotations
 
+from grants import service as grants_service
 from incubator.service import CompletedProjects
 
-# Grants' count of an organisation's completed projects, for the incubator's graduation
-# check. None while no grants implementation is wired: the criterion is then shown as
-# not applicable rather than failing every organisation.
-completed_projects: CompletedProjects | None = None
+# Grants' count of an organisation's completed projects, for the incubator's graduation check.
+completed_projects: CompletedProjects | None = grants_service.completed_projects

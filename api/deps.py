@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -149,3 +150,21 @@ Pagination = Annotated[PageParams, Depends(page_params)]
 
 MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@asynccontextmanager
+async def counted_attempt(session: AsyncSession) -> AsyncIterator[None]:
+    """Keep what was written before this block (a rate-limit count) even if the block fails.
+
+    The block's own writes are rolled back to a savepoint; the error still reaches the
+    user, and the edge commits the count.
+    """
+    savepoint = await session.begin_nested()
+    try:
+        yield
+    except DomainError as exc:
+        await savepoint.rollback()
+        exc.keep_changes = True
+        raise
+    else:
+        await savepoint.commit()

@@ -67,7 +67,26 @@ MoneyField = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     Field(max_digits=14, decimal_places=2),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="always"),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,12}\.\d{2}$", "examples": ["801875.00"]}),
 ]
 """A money amount in schemas: accepted as a string or integer, always answered as ``"801875.00"``."""
+
+
+_DECIMAL_MARK = "\u0000dec:"
+
+
+def dumps_exact(value: object) -> str:
+    """JSON text in which every Decimal is written as a number exactly as it is (never via float)."""
+    import json
+    import re
+
+    def default(item: object) -> object:
+        if isinstance(item, Decimal):
+            return f"{_DECIMAL_MARK}{item}"
+        if hasattr(item, "isoformat"):
+            return item.isoformat()
+        raise TypeError(f"not JSON serialisable: {type(item).__name__}")
+
+    text = json.dumps(value, default=default, ensure_ascii=False)
+    return re.sub(r'"\\u0000dec:(-?[0-9.]+)"', r"\1", text)

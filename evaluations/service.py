@@ -1465,3 +1465,9 @@ async def latest_outcome(
     )
     subject = await repository.get_one_or_none(statement)
     return None if subject is None else await subject_outcome(session, principal, subject.id)
+
+
+async def get_version(session: AsyncSession, principal: Principal, version_id: int) -> RubricVersion:
+    """A rubric version of the principal's centre (404 otherwise)."""
+    repository = RubricVersionRepository(session, principal)
+    return await repository.get(version_id, repository.with_rubric())

@@ -195,7 +195,7 @@ class TranchePlanRow(Base):
     __tablename__ = "tranche_plan_rows"
     __table_args__ = (
         UniqueConstraint("programme_id", "seq"),
-        CheckConstraint("share_pct > 0 AND share_pct <= 100", name="share_range"),
+        CheckConstraint("share_pct > 0", name="share_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

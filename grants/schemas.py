@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from core.money import MoneyField
 from grants.models import (
@@ -21,6 +21,8 @@ from grants.models import (
 )
 
 Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+# Percentages and quantities are answered like money: strings with two decimals.
+Fixed2 = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")]
 Text2k = Annotated[str, Field(max_length=2000)]
 Text10k = Annotated[str, Field(max_length=10000)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
@@ -53,7 +55,7 @@ class TrancheRowOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    share_pct: Decimal
+    share_pct: Fixed2
     trigger: TrancheTrigger
 
 
@@ -120,9 +122,9 @@ class ProgrammeOut(BaseModel):
     max_award_registered: MoneyField
     max_award_community: MoneyField
     allow_unregistered: bool
-    min_cofunding_pct: Decimal
-    management_fee_cap_pct: Decimal
-    personnel_cap_pct: Decimal
+    min_cofunding_pct: Fixed2
+    management_fee_cap_pct: Fixed2
+    personnel_cap_pct: Fixed2
     rubric_version_id: int | None
     min_reviewers: int
     blind_review: bool
@@ -169,7 +171,7 @@ class BudgetLineOut(BaseModel):
     category: BudgetCategory
     item: str
     unit_price: MoneyField
-    quantity: Decimal
+    quantity: Fixed2
     amount: MoneyField
     funded_by: FundedBy
 
@@ -264,7 +266,7 @@ class ApplicationOut(BaseModel):
     total_budget: MoneyField
     approved_amount: MoneyField | None
     submitted_at: dt.datetime | None
-    review_score: Decimal | None
+    review_score: Fixed2 | None
     rank: int | None
     decision_reason: str | None
     publicity_starts_on: dt.date | None
@@ -285,7 +287,7 @@ class ApplicationBrief(BaseModel):
     state: ApplicationState
     requested_amount: MoneyField
     approved_amount: MoneyField | None
-    review_score: Decimal | None
+    review_score: Fixed2 | None
     rank: int | None
     submitted_at: dt.datetime | None
 
@@ -358,7 +360,7 @@ class TrancheOut(BaseModel):
 
     id: int
     seq: int
-    share_pct: Decimal
+    share_pct: Fixed2
     trigger: TrancheTrigger
     amount: MoneyField
     state: TrancheState

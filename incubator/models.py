@@ -257,7 +257,7 @@ class StayEvent(Base):
 class SupportActivity(TimestampMixin, Base):
     __tablename__ = "support_activities"
     __table_args__ = (
-        CheckConstraint("hours > 0 AND hours <= 1000", name="hours_range"),
+        CheckConstraint("hours > 0", name="hours_positive"),
         Index("ix_support_activities_org_date", "organisation_id", "held_on"),
     )
 

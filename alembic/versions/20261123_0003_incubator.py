@@ -141,7 +141,7 @@ def upgrade() -> None:
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('hours > 0 AND hours <= 1000', name=op.f('ck_support_activities_hours_range')),
+    sa.CheckConstraint('hours > 0', name=op.f('ck_support_activities_hours_positive')),
     sa.ForeignKeyConstraint(['centre_id'], ['centres.id'], name=op.f('fk_support_activities_centre_id_centres')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_support_activities_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_support_activities'))

@@ -18,6 +18,7 @@ from api.deps import (
     SettingsDep,
     StaffUser,
     client_address,
+    counted_attempt,
 )
 from api.errors import register_field_labels
 from api.schemas import ListResponse
@@ -174,7 +175,8 @@ class SignupResponse(BaseModel):
 async def signup(data: SignupRequest, request: Request, session: SessionDep) -> SignupResponse:
     """Self-service: create an applicant account and its organisation (unverified until staff verify it)."""
     await identity.rate_limit(session, f"signup:{client_address(request)}", limit=10, window_seconds=3600)
-    user, org = await service.signup(session, data)
+    async with counted_attempt(session):
+        user, org = await service.signup(session, data)
     return SignupResponse(user_id=user.id, organisation=org_read(org))
 
 
@@ -262,7 +264,8 @@ async def accept_invitation(
     session: SessionDep,
 ) -> Accepted:
     await identity.rate_limit(session, f"invite:{client_address(request)}", limit=20, window_seconds=3600)
-    user = await service.accept_invitation(session, token, data)
+    async with counted_attempt(session):
+        user = await service.accept_invitation(session, token, data)
     return Accepted(user_id=user.id)
 
 

@@ -169,10 +169,16 @@ class TestGraduation:
         assert {c["code"]: c["passed"] for c in check["criteria"]} == {
             "legal_status": True,
             "capacity_score": False,
-            "completed_project": True,
+            "completed_project": False,
         }
+        completed = next(c for c in check["criteria"] if c["code"] == "completed_project")
+        assert completed["reason"] == "已完成 0 个项目"
 
         await self._assess(session, org.id, centre.id, "72.00")
+        # this centre does not require a completed project for graduation
+        policy = {"min_legal_status": "filed", "min_capacity_score": "60", "require_completed_project": False}
+        response = await client.put("/api/v1/graduation-policy", json=policy, headers=staff.headers)
+        assert response.status_code == 200
         graduated = await post_ok(
             client, f"/api/v1/incubation-stays/{stay['id']}/graduate", staff, {"on": "2026-12-01"}
         )

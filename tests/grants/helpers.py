@@ -1,0 +1,201 @@
+"""Factories for the grant cycle: a programme open for applications, applicant organisations, a review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.identity.models import Centre, Role
+from evaluations import service as evaluations
+from evaluations.models import Rubric
+from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
+from grants import service
+from grants.models import Application, Programme
+from grants.schemas import ApplicationCreate, ProgrammeCreate
+from incubator import service as incubator
+from incubator.models import MemberRole, Organisation, OrganisationMember
+from incubator.schemas import OrganisationCreate
+from tests.factories import Actor, make_user
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+async def review_rubric_version(session: AsyncSession, centre_id: int) -> int:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    await evaluations.seed_default_rubrics(session, centre_id)
+    rubrics = (
+        (
+            await session.execute(
+                select(Rubric)
+                .options(selectinload(Rubric.versions))
+                .where(Rubric.centre_id == centre_id)
+                .order_by(Rubric.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return rubrics[0].versions[-1].id
+
+
+def programme_payload(rubric_version_id: int | None, **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": "2026年玉林街道社区公益创投",
+        "year": 2026,
+        "kind": "venture",
+        "total_budget": "500000.00",
+        "max_award_registered": "200000.00",
+        "max_award_community": "30000.00",
+        "min_cofunding_pct": "10",
+        "management_fee_cap_pct": "10",
+        "personnel_cap_pct": "30",
+        "rubric_version_id": rubric_version_id,
+        "min_reviewers": 3,
+        "opens_at": (NOW - dt.timedelta(days=10)).isoformat(),
+        "closes_at": (NOW + dt.timedelta(days=10)).isoformat(),
+        "publicity_working_days": 5,
+        "categories": [
+            {"code": "elderly", "name": "为老服务", "budget": "300000.00"},
+            {"code": "youth", "name": "青少年服务", "budget": "200000.00"},
+        ],
+        "tranche_plan": [
+            {"share_pct": "50", "trigger": "on_signing"},
+            {"share_pct": "30", "trigger": "midterm_passed"},
+            {"share_pct": "20", "trigger": "final_passed"},
+        ],
+    }
+    payload.update(overrides)
+    return payload
+
+
+async def open_programme(session: AsyncSession, staff: Actor, **overrides: Any) -> Programme:
+    assert staff.user.centre_id is not None
+    version = await review_rubric_version(session, staff.user.centre_id)
+    programme = await service.create_programme(
+        session, staff.principal, ProgrammeCreate.model_validate(programme_payload(version, **overrides))
+    )
+    await service.open_programme(session, staff.principal, programme.id)
+    return await service.get_programme(session, staff.principal, programme.id)
+
+
+async def applicant_org(
+    session: AsyncSession, centre: Centre, staff: Actor, *, verified: bool = True, **overrides: Any
+) -> tuple[Actor, Organisation]:
+    owner = await make_user(session, centre, Role.applicant)
+    values: dict[str, Any] = {
+        "name": "玉林社区邻里互助会",
+        "kind": "community_group",
+        "legal_status": "filed",
+        "service_fields": ["elderly"],
+        "community": "玉林北路社区",
+    }
+    values.update(overrides)
+    org = await incubator.create_organisation(session, staff.principal, OrganisationCreate(**values))
+    if verified:
+        await incubator.verify_organisation(session, staff.principal, org.id)
+    session.add(OrganisationMember(organisation_id=org.id, user_id=owner.user.id, role=MemberRole.owner))
+    await session.flush()
+    return owner, org
+
+
+def budget(
+    grant_personnel: str = "6000", grant_activities: str = "14000", cofunding: str = "3000"
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "category": "personnel",
+            "item": "项目社工补贴",
+            "unit_price": grant_personnel,
+            "quantity": "1",
+            "funded_by": "grant",
+        },
+        {
+            "category": "activities",
+            "item": "长者茶话会",
+            "unit_price": grant_activities,
+            "quantity": "1",
+            "funded_by": "grant",
+        },
+        {
+            "category": "materials",
+            "item": "活动物资（自筹）",
+            "unit_price": cofunding,
+            "quantity": "1",
+            "funded_by": "cofunding",
+        },
+    ]
+
+
+def application_payload(programme: Programme, org: Organisation, **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "programme_id": programme.id,
+        "organisation_id": org.id,
+        "title": "“银龄互助”社区长者关爱项目",
+        "category_id": programme.categories[0].id,
+        "target_community": "玉林北路社区",
+        "beneficiaries": "辖区独居及高龄长者",
+        "beneficiary_count": 120,
+        "needs": "独居长者缺少日常关照",
+        "objectives": "建立邻里互助网络",
+        "activities": [{"name": "入户探访", "starts_on": "2026-03-01", "ends_on": "2026-12-31"}],
+        "budget_lines": budget(),
+        "indicators": [{"kind": "output", "name": "探访人次", "target": "600", "unit": "人次"}],
+    }
+    payload.update(overrides)
+    return payload
+
+
+async def submitted_application(
+    session: AsyncSession, programme: Programme, owner: Actor, org: Organisation, **overrides: Any
+) -> Application:
+    application = await service.create_application(
+        session,
+        owner.principal,
+        ApplicationCreate.model_validate(application_payload(programme, org, **overrides)),
+    )
+    await service.submit_application(session, owner.principal, application.id)
+    return application
+
+
+async def run_review(
+    session: AsyncSession,
+    staff: Actor,
+    evaluators: list[Actor],
+    programme_id: int,
+    totals: dict[int, list[int]],
+) -> None:
+    """Start review, have each evaluator score each application to the given totals, close, collect."""
+    programme = await service.start_review(session, staff.principal, programme_id)
+    assert programme.review_round_id is not None
+    round_id = programme.review_round_id
+    subjects = {s.subject_id: s for s in await evaluations.list_subjects(session, staff.principal, round_id)}
+    review_round = await evaluations.get_round(session, staff.principal, round_id)
+    version = await evaluations.get_version(session, staff.principal, review_round.rubric_version_id)
+    criteria = [c for c in evaluations.criteria_of(version) if not c.bonus]
+    for application_id, scores in totals.items():
+        for evaluator, total in zip(evaluators, scores, strict=True):
+            assignment = await evaluations.assign(
+                session,
+                staff.principal,
+                round_id,
+                AssignmentCreate(subject_id=subjects[application_id].id, evaluator_id=evaluator.user.id),
+                incubator.member_user_ids,
+            )
+            await evaluations.declare(
+                session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
+            )
+            items = [
+                ScoreItemIn(
+                    criterion_key=c.key,
+                    score=(c.max_points * Decimal(total) / Decimal(100)).quantize(Decimal("0.01")),
+                )
+                for c in criteria
+            ]
+            await evaluations.submit_sheet(session, evaluator.principal, assignment.id, SheetIn(items=items))
+    await evaluations.close_round(session, staff.principal, round_id)
+    await service.collect_review(session, staff.principal, programme_id)
