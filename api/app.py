@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import evaluations as evaluation_pages
+from api.pages import grants as grants_pages
 from api.pages import incubator as incubator_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
@@ -93,6 +94,7 @@ def create_app(
         grants.public_router,
         shell.router,
         incubator_pages.router,
+        grants_pages.router,
         reports.router,
         notifications.router,
         reports_pages.router,

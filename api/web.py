@@ -41,7 +41,8 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Not "newstyle": its %-formatting would break on translations that contain "%".
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = local_time
     env.filters["money"] = money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])

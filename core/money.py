@@ -52,14 +52,17 @@ def split_by_shares(total: Decimal, shares: Sequence[Decimal]) -> list[Decimal]:
     return [(Decimal(f) * CENT).quantize(CENT) for f in floors]
 
 
+AMOUNT_FORMAT = "Must be an amount such as 1234.50"  # msgid, translated where shown
+
+
 def _parse_money(value: object) -> object:
     if isinstance(value, float):
-        raise ValueError("amount must be a string or integer, not a float")
+        raise ValueError(AMOUNT_FORMAT)
     if isinstance(value, (str, int, Decimal)):
         try:
             return to_money(value)
         except MoneyError as exc:
-            raise ValueError(str(exc)) from exc
+            raise ValueError(AMOUNT_FORMAT) from exc
     return value
 
 
