@@ -1471,3 +1471,38 @@ async def get_version(session: AsyncSession, principal: Principal, version_id: i
     """A rubric version of the principal's centre (404 otherwise)."""
     repository = RubricVersionRepository(session, principal)
     return await repository.get(version_id, repository.with_rubric())
+
+
+def score_directly(version: RubricVersion, scores: dict[str, Decimal]) -> tuple[Decimal, Grade]:
+    """Score one subject on a rubric in a single sitting (a capacity assessment by its assessor).
+
+    Every base criterion needs a score within its bounds; bonus criteria are optional and
+    capped by their maximum. The version is frozen from now on, like any used version.
+    """
+    criteria = {c.key: c for c in criteria_of(version)}
+    errors: list[FieldError] = []
+    unknown = sorted(set(scores) - set(criteria))
+    for key in unknown:
+        errors.append(FieldError(f"scores.{key}", _("No such criterion in this rubric")))
+    for key, criterion in criteria.items():
+        value = scores.get(key)
+        if value is None:
+            if not criterion.bonus:
+                errors.append(
+                    FieldError(f"scores.{key}", _("{name}: a score is required").format(name=criterion.name))
+                )
+            continue
+        if value < 0 or value > criterion.max_points:
+            errors.append(
+                FieldError(
+                    f"scores.{key}",
+                    _("{name}: between 0 and {max} points").format(
+                        name=criterion.name, max=format(criterion.max_points.normalize(), "f")
+                    ),
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors[0].message, details=errors)
+    total = sum((_points(scores[key]) for key in criteria if key in scores), Decimal(0)).quantize(CENT)
+    version.frozen = True
+    return total, grade_for(version, total)

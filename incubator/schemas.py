@@ -6,7 +6,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from incubator.models import ActivityKind, LegalStatus, MemberRole, OrganisationKind, ServiceField, StayState
+from incubator.models import (
+    ActivityKind,
+    AssessmentStage,
+    LegalStatus,
+    MemberRole,
+    OrganisationKind,
+    ServiceField,
+    StayState,
+)
 
 Name = Annotated[str, Field(min_length=2, max_length=200)]
 Short = Annotated[str, Field(max_length=100)]
@@ -252,3 +260,32 @@ class GraduationPolicyUpdate(BaseModel):
     min_legal_status: LegalStatus
     min_capacity_score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
     require_completed_project: bool
+
+
+class CapacityAssessmentCreate(BaseModel):
+    organisation_id: int = Field(ge=1, le=2_147_483_647)
+    stage: AssessmentStage
+    assessed_on: dt.date
+    rubric_version_id: int = Field(ge=1, le=2_147_483_647)
+    scores: dict[
+        Annotated[str, Field(max_length=40)],
+        Annotated[Decimal, Field(ge=0, le=1000, max_digits=6, decimal_places=2)],
+    ] = Field(max_length=40)
+    assessor: str = Field(min_length=1, max_length=100)
+    comments: str = Field(default="", max_length=5000)
+
+
+class CapacityAssessmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organisation_id: int
+    stay_id: int | None
+    stage: AssessmentStage
+    assessed_on: dt.date
+    rubric_version_id: int
+    scores: dict[str, str]
+    total: Decimal
+    grade: str
+    assessor: str
+    comments: str

@@ -21,6 +21,7 @@ from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
 from core.repository import Paged, PageParams
 from core.security import new_token, token_digest
+from evaluations import service as evaluations
 from incubator.models import (
     ACTIVE_STAY_STATES,
     LEGAL_LABELS,
@@ -50,6 +51,7 @@ from incubator.schemas import (
     AcceptInvitation,
     ActivityCreate,
     BarRequest,
+    CapacityAssessmentCreate,
     CriterionResult,
     GraduationCheck,
     GraduationPolicyUpdate,
@@ -904,3 +906,48 @@ async def capacity_history(
         .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
     )
     return list(rows.scalars())
+
+
+async def assess_capacity(
+    session: AsyncSession, principal: Principal, data: CapacityAssessmentCreate
+) -> CapacityAssessment:
+    """A capacity assessment (能力评估) scored on a rubric of the evaluations engine."""
+    _require_staff(principal)
+    org = await get_organisation(session, principal, data.organisation_id)
+    try:
+        version = await evaluations.get_version(session, principal, data.rubric_version_id)
+    except NotFound as exc:
+        raise ValidationFailed.field("rubric_version_id", _("No such rubric version")) from exc
+    total, grade = evaluations.score_directly(version, dict(data.scores))
+    active = (
+        await session.execute(
+            select(IncubationStay.id).where(
+                IncubationStay.organisation_id == org.id, IncubationStay.is_active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+    assessment = CapacityAssessment(
+        centre_id=org.centre_id,
+        organisation_id=org.id,
+        stay_id=active,
+        stage=data.stage,
+        assessed_on=data.assessed_on,
+        rubric_version_id=version.id,
+        scores={key: str(value) for key, value in data.scores.items()},
+        total=total,
+        grade=grade.code.value,
+        assessor=data.assessor,
+        comments=data.comments,
+    )
+    session.add(assessment)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="capacity.assess",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        after={"stage": data.stage, "total": total, "grade": grade.code.value, "scores": assessment.scores},
+    )
+    return assessment

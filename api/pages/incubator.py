@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from api import composition
 from api.deps import (
@@ -28,6 +29,8 @@ from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
+from evaluations import service as evaluations
+from evaluations.models import RoundPurpose, Rubric, RubricVersion
 from incubator import service
 from incubator.models import (
     ACTIVITY_LABELS,
@@ -48,6 +51,7 @@ from incubator.schemas import (
     AcceptInvitation,
     ActivityCreate,
     BarRequest,
+    CapacityAssessmentCreate,
     OrganisationCreate,
     OrganisationUpdate,
     SignupRequest,
@@ -59,6 +63,7 @@ from incubator.schemas import (
     StayGraduate,
     StayStart,
 )
+from reports import charts
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,6 +77,7 @@ MESSAGES = {
     "lifted": N_("The bar is lifted."),
     "stay": N_("The incubation stay is updated."),
     "activity": N_("The support activity is recorded."),
+    "capacity": N_("The capacity assessment is recorded."),
     "removed": N_("The member is removed."),
     "signup": N_("Your organisation is registered; centre staff will verify it."),
     "joined": N_("You have joined the organisation; log in to continue."),
@@ -91,6 +97,7 @@ def _labels() -> dict[str, Any]:
         "stay_label": {k.value: _(v) for k, v in STAY_LABELS.items()},
         "activity_label": {k.value: _(v) for k, v in ACTIVITY_LABELS.items()},
         "stage_label": {k.value: _(v) for k, v in STAGE_LABELS.items()},
+        "stages": [(k.value, _(v)) for k, v in STAGE_LABELS.items()],
     }
 
 
@@ -287,6 +294,15 @@ async def _profile_context(
         session, principal, org.id, completed_projects=composition.completed_projects
     )
     assessments = await service.capacity_history(session, principal, org.id)
+    capacity_version = await _capacity_rubric(session, org.centre_id)
+    capacity_criteria = evaluations.criteria_of(capacity_version) if capacity_version else []
+    chart = None
+    if len(assessments) >= 2:
+        chart = charts.line_chart(
+            _("Capacity over time"),
+            [a.assessed_on.isoformat() for a in assessments],
+            {_("Score"): [float(a.total) for a in assessments]},
+        )
     my_role = next((m.role.value for m, u in members if u.id == principal.user_id), None)
     timeline: list[dict[str, Any]] = []
     for stay in stays:
@@ -307,6 +323,9 @@ async def _profile_context(
         "monthly": monthly,
         "check": check,
         "assessments": assessments,
+        "capacity_version": capacity_version,
+        "capacity_criteria": capacity_criteria,
+        "capacity_chart": chart,
         "timeline": timeline[:100],
         "is_staff": principal.has(Role.staff) and not principal.read_only,
         "is_owner": my_role == "owner",
@@ -486,6 +505,41 @@ async def add_activity(
         await service.add_activity(session, principal, data)
         return _back(f"/organisations/{organisation_id}", "activity")
     return await _profile_with_errors(request, session, principal, organisation_id, errors, "activity")
+
+
+async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion | None:
+    """The newest version of the centre's capacity-assessment rubric."""
+    row = await session.execute(
+        select(RubricVersion)
+        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
+        .where(Rubric.centre_id == centre_id, Rubric.purpose == RoundPurpose.capacity)
+        .order_by(RubricVersion.id.desc())
+        .limit(1)
+    )
+    return row.scalar_one_or_none()
+
+
+@router.post("/organisations/{organisation_id}/capacity")
+async def assess_capacity(
+    request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    form = await read_form(request)
+    values = form_values(form)
+    scores = {k.removeprefix("score-"): v for k, v in values.items() if k.startswith("score-")}
+    payload = {k: v for k, v in values.items() if not k.startswith("score-")}
+    payload["organisation_id"] = organisation_id
+    payload["scores"] = scores
+    data, errors = parse(CapacityAssessmentCreate, payload)
+    if data is not None:
+        try:
+            await service.assess_capacity(session, principal, data)
+            return _back(f"/organisations/{organisation_id}", "capacity")
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            errors = domain_errors(exc)
+    errors = {k.removeprefix("scores."): v for k, v in errors.items()}
+    return await _profile_with_errors(request, session, principal, organisation_id, errors, "capacity")
 
 
 # --- public: signup, invitations --------------------------------------------------------

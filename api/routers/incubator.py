@@ -35,6 +35,8 @@ from incubator.schemas import (
     ActivityRead,
     ActivityTotals,
     BarRequest,
+    CapacityAssessmentCreate,
+    CapacityAssessmentRead,
     GraduationCheck,
     GraduationPolicyUpdate,
     InvitationRead,
@@ -404,3 +406,26 @@ async def activity_totals(
         ActivityTotals(organisation_id=o, month=m, activities=c, hours=h, participants=p)
         for o, m, c, h, p in rows
     ]
+
+
+# --- capacity assessments ---------------------------------------------------------------
+
+
+@router.get("/capacity-assessments", response_model=list[CapacityAssessmentRead])
+async def list_capacity_assessments(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    organisation_id: Annotated[int, Query(ge=1, le=2_147_483_647)],
+) -> list[CapacityAssessmentRead]:
+    """An organisation's capacity scores over time, oldest first."""
+    return [
+        CapacityAssessmentRead.model_validate(a)
+        for a in await service.capacity_history(session, principal, organisation_id)
+    ]
+
+
+@router.post("/capacity-assessments", response_model=CapacityAssessmentRead, status_code=201)
+async def assess_capacity(
+    data: CapacityAssessmentCreate, session: SessionDep, principal: StaffUser
+) -> CapacityAssessmentRead:
+    return CapacityAssessmentRead.model_validate(await service.assess_capacity(session, principal, data))
