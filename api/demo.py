@@ -109,4 +109,7 @@ async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
 
 def load_domain_steps() -> None:
     """Import the modules whose demo steps register themselves (order matters)."""
-    from api import demo_evaluations, demo_incubator  # noqa: F401
+    import importlib
+
+    for module in ("api.demo_evaluations", "api.demo_incubator", "api.demo_grants"):
+        importlib.import_module(module)
