@@ -14,20 +14,43 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api.scheduler import JobSpec, run_job
 from core import notifications
 from core.db import session_factory, utcnow
+from core.identity.principal import Principal
 from core.settings import Settings, get_settings
-from reports import briefing, jobs
+from reports import briefing, incubation, jobs, programme
 from reports.archive import FilesystemReportStore
 from reports.kinds import SHANGHAI, get_kind
 from reports.models import GeneratedReport, Generator, ScopeType
 from reports.pdf import get_renderer
 from reports.service import AnyOf, CentreStaffAccess, ReportAccess, ReportOutput, generate
 
-ACCESS_RULES: list[ReportAccess] = [CentreStaffAccess()]
+
+class OwnOrganisationAccess:
+    """Applicants read the reports about their own organisation and its projects."""
+
+    async def can_read(self, session: AsyncSession, principal: Principal, report: GeneratedReport) -> bool:
+        from incubator import service as incubator
+
+        mine = {o.id for o in await incubator.organisations_of(session, principal.user_id)}
+        if not mine:
+            return False
+        if report.scope_type is ScopeType.organisation:
+            return report.scope_id in mine
+        if report.scope_type is ScopeType.award:
+            from grants.models import Award
+
+            award = await session.get(Award, report.scope_id)
+            return award is not None and award.organisation_id in mine
+        return False
+
+
+ACCESS_RULES: list[ReportAccess] = [CentreStaffAccess(), OwnOrganisationAccess()]
 
 
 def register_report_kinds() -> None:
     """Every report kind of every domain (idempotent)."""
     briefing.register()
+    incubation.register()
+    programme.register()
 
 
 def register_report_access(rule: ReportAccess) -> None:
