@@ -16,7 +16,19 @@ from api.pages import evaluations as evaluation_pages
 from api.pages import incubator as incubator_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
-from api.routers import admin, audit_log, auth, evaluations, health, incubator, me, notifications, reports
+from api.routers import (
+    admin,
+    audit_log,
+    auth,
+    contracts,
+    evaluations,
+    health,
+    incubator,
+    me,
+    money,
+    notifications,
+    reports,
+)
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT, Settings, get_settings
@@ -86,6 +98,8 @@ def create_app(
         evaluations.router,
         evaluations.public_router,
         evaluation_pages.router,
+        money.router,
+        contracts.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")
