@@ -14,6 +14,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import incubator as incubator_pages
+from api.pages import money as money_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
 from api.routers import (
@@ -100,6 +101,7 @@ def create_app(
         evaluation_pages.router,
         money.router,
         contracts.router,
+        money_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

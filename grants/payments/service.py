@@ -306,7 +306,7 @@ async def documents_of(session: AsyncSession, award_id: int) -> list[tuple[Award
         .where(AwardDocument.award_id == award_id)
         .order_by(AwardDocument.id)
     )
-    return [(d, f) for d, f in rows.tuples()]
+    return [(d, f) for d, f in rows]
 
 
 async def get_document(
@@ -1317,4 +1317,4 @@ async def due_tranches(session: AsyncSession, principal: Principal) -> list[tupl
     if not principal.sees_all_centres:
         statement = statement.where(Award.centre_id == principal.centre_id)
     rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(500))
-    return [(t, a) for t, a in rows.tuples()]
+    return [(t, a) for t, a in rows]
