@@ -52,7 +52,9 @@ async def idempotent(
         session, user_id=principal.user_id, key=key, method_path=method_path, body_hash=digest
     )
     if stored is not None:
-        return JSONResponse(stored.response, status_code=stored.status_code, headers={REPLAYED_HEADER: "true"})
+        return JSONResponse(
+            stored.response, status_code=stored.status_code, headers={REPLAYED_HEADER: "true"}
+        )
     result = await action()
     payload = result.model_dump(mode="json")
     try:
@@ -66,5 +68,7 @@ async def idempotent(
             response=payload,
         )
     except IntegrityError as exc:  # the same key committed meanwhile by a concurrent first attempt
-        raise Conflict(_("A request with this Idempotency-Key was just processed; retry to get its answer")) from exc
+        raise Conflict(
+            _("A request with this Idempotency-Key was just processed; retry to get its answer")
+        ) from exc
     return JSONResponse(payload, status_code=status_code)

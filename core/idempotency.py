@@ -64,7 +64,9 @@ async def replay(
     """
     record = (
         await session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+            )
         )
     ).scalar_one_or_none()
     if record is None:

@@ -101,7 +101,12 @@ EVENT_LABELS = {
     "expense_claim_approved": N_("Expense claim approved"),
     "expense_claim_returned": N_("Expense claim returned"),
 }
-GRADE_CHOICES = [("excellent", N_("Excellent")), ("good", N_("Good")), ("pass", N_("Pass")), ("fail", N_("Fail"))]
+GRADE_CHOICES = [
+    ("excellent", N_("Excellent")),
+    ("good", N_("Good")),
+    ("pass", N_("Pass")),
+    ("fail", N_("Fail")),
+]
 
 
 def _flash(request: Request) -> str | None:
@@ -145,8 +150,14 @@ def _require_money_reader(principal: Principal) -> None:
 
 
 async def _upload(
-    request_form: Any, name: str, session: SessionDep, principal: Principal, settings: Any, award_id: int, kind: DocumentKind
-) -> int | None:  # fmt: skip
+    request_form: Any,
+    name: str,
+    session: SessionDep,
+    principal: Principal,
+    settings: Any,
+    award_id: int,
+    kind: DocumentKind,
+) -> int | None:
     upload = request_form.get(name)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
@@ -170,9 +181,15 @@ async def _upload(
 
 async def _finance_context(session: SessionDep, principal: Principal) -> dict[str, Any]:
     everything = PageParams(page=1, page_size=200)
-    pending = await service.list_disbursements(session, principal, everything, state=DisbursementState.requested)
-    approved = await service.list_disbursements(session, principal, everything, state=DisbursementState.approved)
-    paid = await service.list_disbursements(session, principal, PageParams(page=1, page_size=20), state=DisbursementState.paid)  # fmt: skip
+    pending = await service.list_disbursements(
+        session, principal, everything, state=DisbursementState.requested
+    )
+    approved = await service.list_disbursements(
+        session, principal, everything, state=DisbursementState.approved
+    )
+    paid = await service.list_disbursements(
+        session, principal, PageParams(page=1, page_size=20), state=DisbursementState.paid
+    )
     return {
         "pending": [(d, service.can_decide(principal, d)) for d in pending.items],
         "approved": [(d, service.can_pay(principal, d)) for d in approved.items],
@@ -218,7 +235,9 @@ async def reject(
 
 
 @router.post("/finance/disbursements/{disbursement_id}/pay")
-async def pay(request: Request, disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def pay(
+    request: Request, disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     data, errors = parse(PayIn, form_values(await read_form(request)))
     if data is not None:
         try:
@@ -242,7 +261,9 @@ async def budget(request: Request, session: SessionDep, principal: CurrentPrinci
 
 
 @router.get("/awards")
-async def award_list(request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination) -> Response:  # fmt: skip
+async def award_list(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
+) -> Response:
     state_param = request.query_params.get("state", "")
     state = AwardState(state_param) if state_param in AwardState.__members__ else None
     page = await service.list_awards(session, principal, pagination, state=state)
@@ -268,8 +289,20 @@ async def _award_context(
     context = await service.award_context(session, award)
     is_staff = principal.has(Role.staff) and not principal.read_only
     is_grantee = not principal.read_only and await service.is_grantee(session, principal, award)
-    disbursements = await service.list_disbursements(session, principal, PageParams(page=1, page_size=100), award_id=award.id)  # fmt: skip
-    indicators = (await session.execute(select(Indicator).where(Indicator.application_id == award.application_id).order_by(Indicator.seq))).scalars().all()  # fmt: skip
+    disbursements = await service.list_disbursements(
+        session, principal, PageParams(page=1, page_size=100), award_id=award.id
+    )
+    indicators = (
+        (
+            await session.execute(
+                select(Indicator)
+                .where(Indicator.application_id == award.application_id)
+                .order_by(Indicator.seq)
+            )
+        )
+        .scalars()
+        .all()
+    )
     close_allowed = await service.can_close(session, award)
     return {
         "award": award,
@@ -296,13 +329,20 @@ async def _award_context(
 
 
 @router.get("/awards/{award_id}")
-async def award_page(request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:  # fmt: skip
+async def award_page(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     context = await _award_context(session, principal, award_id)
     return render(request, "web/money/award.html", {**context, "flash": _flash(request)})
 
 
 async def _award_errors(
-    request: Request, session: SessionDep, principal: Principal, award_id: int, errors: dict[str, str], form: str
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    award_id: int,
+    errors: dict[str, str],
+    form: str,
 ) -> Response:
     context = await _award_context(session, principal, award_id, errors)
     return render(request, "web/money/award.html", {**context, "open_form": form}, status_code=422)
@@ -332,15 +372,23 @@ async def _act(
 
 @router.post("/awards/{award_id}/sign")
 async def sign(
-    request: Request, award_id: IdPath, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+    request: Request,
+    award_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
 ) -> Response:
     form = await read_form(request)
     data, errors = parse(SignIn, form_values(form, skip=("csrf_token", "signed_copy")))
 
     async def work() -> None:
         assert data is not None
-        document_id = await _upload(form, "signed_copy", session, principal, settings, award_id, DocumentKind.agreement)
-        await service.sign_award(session, principal, award_id, SignIn(signed_on=data.signed_on, document_id=document_id))
+        document_id = await _upload(
+            form, "signed_copy", session, principal, settings, award_id, DocumentKind.agreement
+        )
+        await service.sign_award(
+            session, principal, award_id, SignIn(signed_on=data.signed_on, document_id=document_id)
+        )
 
     return await _act(request, session, principal, award_id, "sign", errors, work, "signed")
 
@@ -359,7 +407,9 @@ async def request_disbursement(
 
 
 @router.post("/awards/{award_id}/evaluations")
-async def record_evaluation(request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:  # fmt: skip
+async def record_evaluation(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     data, errors = parse(EvaluationOutcomeIn, form_values(await read_form(request)))
 
     async def work() -> None:
@@ -370,7 +420,9 @@ async def record_evaluation(request: Request, award_id: IdPath, session: Session
 
 
 @router.post("/awards/{award_id}/rectify")
-async def rectify(request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def rectify(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     data, errors = parse(RectifyIn, form_values(await read_form(request)))
 
     async def work() -> None:
@@ -381,7 +433,9 @@ async def rectify(request: Request, award_id: IdPath, session: SessionDep, princ
 
 
 @router.post("/awards/{award_id}/terminate")
-async def terminate(request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def terminate(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     data, errors = parse(TerminateIn, form_values(await read_form(request)))
 
     async def work() -> None:
@@ -392,7 +446,9 @@ async def terminate(request: Request, award_id: IdPath, session: SessionDep, pri
 
 
 @router.post("/awards/{award_id}/close")
-async def close(request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def close(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     data, errors = parse(CloseIn, form_values(await read_form(request)))
 
     async def work() -> None:
@@ -403,7 +459,9 @@ async def close(request: Request, award_id: IdPath, session: SessionDep, princip
 
 
 @router.post("/awards/{award_id}/progress-reports")
-async def submit_report(request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:  # fmt: skip
+async def submit_report(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     values = form_values(await read_form(request))
     actuals = []
     for key in list(values):
@@ -419,7 +477,9 @@ async def submit_report(request: Request, award_id: IdPath, session: SessionDep,
 
 
 def _review(values: dict[str, Any]) -> tuple[ReviewIn | None, dict[str, str]]:
-    return parse(ReviewIn, {"approve": values.get("decision") == "approve", "comment": values.get("comment", "")})
+    return parse(
+        ReviewIn, {"approve": values.get("decision") == "approve", "comment": values.get("comment", "")}
+    )
 
 
 @router.post("/awards/{award_id}/progress-reports/{report_id}/review")
@@ -439,7 +499,11 @@ async def review_report(
 
 @router.post("/awards/{award_id}/expense-claims")
 async def submit_claim(
-    request: Request, award_id: IdPath, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+    request: Request,
+    award_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
 ) -> Response:
     form = await read_form(request)
     values = form_values(form, skip=("csrf_token", "receipt"))
@@ -454,10 +518,16 @@ async def submit_claim(
         for upload in receipts:
             content = await upload.read(settings.upload_max_bytes + 1)
             document = await service.upload_document(
-                session, principal, FileStore(settings.files_dir), award_id, kind=DocumentKind.receipt,
-                label=upload.filename or "", filename=upload.filename or "receipt", content=content,
+                session,
+                principal,
+                FileStore(settings.files_dir),
+                award_id,
+                kind=DocumentKind.receipt,
+                label=upload.filename or "",
+                filename=upload.filename or "receipt",
+                content=content,
                 max_bytes=settings.upload_max_bytes,
-            )  # fmt: skip
+            )
             ids.append(document.id)
         await service.submit_expense_claim(
             session, principal, award_id, probe.model_copy(update={"receipt_ids": ids})
@@ -488,7 +558,9 @@ INDICATOR_ROWS = 3
 
 
 @router.get("/contracts")
-async def contract_list(request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination) -> Response:  # fmt: skip
+async def contract_list(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
+) -> Response:
     _require_money_reader(principal)
     page = await contracts.list_contracts(session, principal, pagination)
     return render(request, "web/money/contracts.html", {"page": page, "query": "", **_labels()})
@@ -511,11 +583,15 @@ async def new_contract(request: Request, session: SessionDep, principal: Current
     if not principal.has(Role.staff):
         raise Forbidden(_("Only centre staff may do this"))
     defaults = {
-        "full_payment_from": "90", "pro_rata_from": "60",
-        "m_share_1": "40", "m_condition_1": "on_signing",
-        "m_share_2": "30", "m_condition_2": "on_start",
-        "m_share_3": "30", "m_condition_3": "on_evaluation",
-    }  # fmt: skip
+        "full_payment_from": "90",
+        "pro_rata_from": "60",
+        "m_share_1": "40",
+        "m_condition_1": "on_signing",
+        "m_share_2": "30",
+        "m_condition_2": "on_start",
+        "m_share_3": "30",
+        "m_condition_3": "on_evaluation",
+    }
     return render(
         request,
         "web/money/contract_form.html",
@@ -563,7 +639,9 @@ async def create_contract(request: Request, session: SessionDep, principal: Curr
     )
 
 
-async def _contract_context(session: SessionDep, principal: Principal, contract_id: int, errors: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+async def _contract_context(
+    session: SessionDep, principal: Principal, contract_id: int, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
     contract = await contracts.get_contract(session, principal, contract_id)
     provider = await incubator.get_organisation(session, principal, contract.provider_id)
     actions = {action: contracts.can_transition(contract, action) for action in contracts.TRANSITIONS}
@@ -575,15 +653,26 @@ async def _contract_context(session: SessionDep, principal: Principal, contract_
         "errors": errors or {},
         "MilestoneState": MilestoneState,
         "final_preview": {
-            m.id: [(s, contracts.final_payment(m.amount, Decimal(s), contract.full_payment_from, contract.pro_rata_from)) for s in (95, 75, 55)]
-            for m in contract.milestones if m.condition is MilestoneCondition.on_evaluation
-        },  # fmt: skip
+            m.id: [
+                (
+                    s,
+                    contracts.final_payment(
+                        m.amount, Decimal(s), contract.full_payment_from, contract.pro_rata_from
+                    ),
+                )
+                for s in (95, 75, 55)
+            ]
+            for m in contract.milestones
+            if m.condition is MilestoneCondition.on_evaluation
+        },
         **_labels(),
     }
 
 
 @router.get("/contracts/{contract_id}")
-async def contract_page(request: Request, contract_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:  # fmt: skip
+async def contract_page(
+    request: Request, contract_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     context = await _contract_context(session, principal, contract_id)
     return render(request, "web/money/contract.html", {**context, "flash": _flash(request)})
 
@@ -598,7 +687,9 @@ CONTRACT_ACTIONS: dict[str, Any] = {
 
 
 @router.post("/contracts/{contract_id}/milestones/{milestone_id}/request")
-async def request_milestone(contract_id: IdPath, milestone_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:  # fmt: skip
+async def request_milestone(
+    contract_id: IdPath, milestone_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
     await service.request_disbursement(session, principal, DisbursementCreate(milestone_id=milestone_id))
     return _back(f"/contracts/{contract_id}", "requested")
 

@@ -53,7 +53,10 @@ register_field_labels(
 
 @router.get("/contracts", response_model=ListResponse[ContractBrief])
 async def list_contracts(
-    session: SessionDep, principal: CurrentPrincipal, pagination: Pagination, state: ContractState | None = None
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    pagination: Pagination,
+    state: ContractState | None = None,
 ) -> ListResponse[ContractBrief]:
     page = await service.list_contracts(session, principal, pagination, state=state)
     return ListResponse(
@@ -82,7 +85,9 @@ async def update_contract(
 
 
 @router.post("/contracts/{contract_id}/sign", response_model=ContractOut)
-async def sign_contract(contract_id: IdPath, data: DateIn, session: SessionDep, principal: StaffUser) -> ContractOut:
+async def sign_contract(
+    contract_id: IdPath, data: DateIn, session: SessionDep, principal: StaffUser
+) -> ContractOut:
     return ContractOut.model_validate(await service.sign(session, principal, contract_id, data))
 
 
@@ -118,7 +123,9 @@ async def terminate_contract(
 
 
 @router.get("/exports/ocds.json")
-async def export_ocds(session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> dict[str, Any]:
+async def export_ocds(
+    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     """The centre's signed contracts as an OCDS 1.1 release package."""
     if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
         raise Forbidden(_("Your role does not allow this"))

@@ -12,8 +12,8 @@ from api.errors import register_field_labels
 from api.idempotency import IdempotencyKey, idempotent
 from api.schemas import ListResponse
 from core.clock import today
-from core.files import FileStore
 from core.errors import Forbidden
+from core.files import FileStore
 from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -119,13 +119,17 @@ async def get_award(award_id: IdPath, session: SessionDep, principal: CurrentPri
 
 
 @router.get("/awards/{award_id}/tranches", response_model=list[TrancheOut])
-async def list_tranches(award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> list[TrancheOut]:
+async def list_tranches(
+    award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> list[TrancheOut]:
     award = await service.get_award(session, principal, award_id)
     return [TrancheOut.model_validate(t) for t in award.tranches]
 
 
 @router.post("/awards/{award_id}/sign", response_model=AwardDetail)
-async def sign_award(award_id: IdPath, data: SignIn, session: SessionDep, principal: StaffUser) -> AwardDetail:
+async def sign_award(
+    award_id: IdPath, data: SignIn, session: SessionDep, principal: StaffUser
+) -> AwardDetail:
     return await award_detail(session, await service.sign_award(session, principal, award_id, data))
 
 
@@ -138,7 +142,9 @@ async def record_evaluation(
 
 
 @router.post("/awards/{award_id}/rectify", response_model=AwardDetail)
-async def rectify_award(award_id: IdPath, data: RectifyIn, session: SessionDep, principal: StaffUser) -> AwardDetail:
+async def rectify_award(
+    award_id: IdPath, data: RectifyIn, session: SessionDep, principal: StaffUser
+) -> AwardDetail:
     return await award_detail(session, await service.rectify(session, principal, award_id, data))
 
 
@@ -150,12 +156,16 @@ async def terminate_award(
 
 
 @router.post("/awards/{award_id}/close", response_model=AwardDetail)
-async def close_award(award_id: IdPath, data: CloseIn, session: SessionDep, principal: StaffUser) -> AwardDetail:
+async def close_award(
+    award_id: IdPath, data: CloseIn, session: SessionDep, principal: StaffUser
+) -> AwardDetail:
     return await award_detail(session, await service.close(session, principal, award_id, data))
 
 
 @router.get("/awards/{award_id}/documents", response_model=list[DocumentOut])
-async def list_documents(award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> list[DocumentOut]:
+async def list_documents(
+    award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> list[DocumentOut]:
     award = await service.get_award(session, principal, award_id)
     return [DocumentOut.model_validate(d) for d, _f in await service.documents_of(session, award.id)]
 
@@ -188,7 +198,11 @@ async def upload_document(
 
 @router.get("/awards/{award_id}/documents/{document_id}", response_class=Response)
 async def download_document(
-    award_id: IdPath, document_id: IdPath, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+    award_id: IdPath,
+    document_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
 ) -> Response:
     _document, stored = await service.get_document(session, principal, award_id, document_id)
     content = FileStore(settings.files_dir).read(stored.storage_key)
@@ -217,7 +231,11 @@ async def submit_progress_report(
 
 @router.post("/awards/{award_id}/progress-reports/{report_id}/resubmit", response_model=ProgressReportOut)
 async def resubmit_progress_report(
-    award_id: IdPath, report_id: IdPath, data: ProgressReportIn, session: SessionDep, principal: CurrentPrincipal
+    award_id: IdPath,
+    report_id: IdPath,
+    data: ProgressReportIn,
+    session: SessionDep,
+    principal: CurrentPrincipal,
 ) -> ProgressReportOut:
     report = await service.resubmit_progress_report(session, principal, award_id, report_id, data)
     return ProgressReportOut.model_validate(report)

@@ -105,7 +105,9 @@ class Contract(TimestampMixin, Base):
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
-    state: Mapped[ContractState] = mapped_column(_enum(ContractState), default=ContractState.draft, index=True)
+    state: Mapped[ContractState] = mapped_column(
+        _enum(ContractState), default=ContractState.draft, index=True
+    )
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     started_on: Mapped[dt.date | None] = mapped_column(Date)
     full_payment_from: Mapped[Decimal] = mapped_column(Fixed(5, 2), default=Decimal("90"))

@@ -40,7 +40,9 @@ from incubator import service as incubator
 FULL = Decimal(1)
 
 
-def payment_factor(score: Decimal, full_from: Decimal = Decimal(90), pro_rata_from: Decimal = Decimal(60)) -> Decimal:  # fmt: skip
+def payment_factor(
+    score: Decimal, full_from: Decimal = Decimal(90), pro_rata_from: Decimal = Decimal(60)
+) -> Decimal:
     """The share of the final payment a performance score earns.
 
     At or above ``full_from`` (default 90): all of it. From ``pro_rata_from`` (default 60)
@@ -55,7 +57,9 @@ def payment_factor(score: Decimal, full_from: Decimal = Decimal(90), pro_rata_fr
     return Decimal(0)
 
 
-def final_payment(amount: Decimal, score: Decimal, full_from: Decimal = Decimal(90), pro_rata_from: Decimal = Decimal(60)) -> Decimal:  # fmt: skip
+def final_payment(
+    amount: Decimal, score: Decimal, full_from: Decimal = Decimal(90), pro_rata_from: Decimal = Decimal(60)
+) -> Decimal:
     """What a final milestone of ``amount`` pays at ``score`` (rounded half-up to the fen)."""
     return to_money(amount * payment_factor(score, full_from, pro_rata_from))
 
@@ -79,7 +83,9 @@ async def list_contracts(
 
 async def all_contracts(session: AsyncSession, principal: Principal, *, limit: int = 5000) -> list[Contract]:
     repository = ContractRepository(session, principal)
-    statement = repository.full().where(Contract.state != ContractState.draft).order_by(Contract.id).limit(limit)
+    statement = (
+        repository.full().where(Contract.state != ContractState.draft).order_by(Contract.id).limit(limit)
+    )
     return list(await repository.get_all(statement))
 
 
@@ -185,7 +191,9 @@ async def update_contract(
     return await get_contract(session, principal, contract.id)
 
 
-async def _make_due(session: AsyncSession, contract: Contract, condition: MilestoneCondition, on: dt.date) -> None:  # fmt: skip
+async def _make_due(
+    session: AsyncSession, contract: Contract, condition: MilestoneCondition, on: dt.date
+) -> None:
     became = []
     for milestone in contract.milestones:
         if milestone.state is MilestoneState.planned and milestone.condition is condition:
@@ -209,13 +217,23 @@ async def _make_due(session: AsyncSession, contract: Contract, condition: Milest
 TRANSITIONS: dict[str, tuple[frozenset[ContractState], ContractState]] = {
     "sign": (frozenset({ContractState.draft}), ContractState.signed),
     "start": (frozenset({ContractState.signed}), ContractState.in_service),
-    "evaluate": (frozenset({ContractState.in_service, ContractState.under_evaluation}), ContractState.under_evaluation),
+    "evaluate": (
+        frozenset({ContractState.in_service, ContractState.under_evaluation}),
+        ContractState.under_evaluation,
+    ),
     "complete": (frozenset({ContractState.under_evaluation}), ContractState.completed),
     "terminate": (
-        frozenset({ContractState.draft, ContractState.signed, ContractState.in_service, ContractState.under_evaluation}),
+        frozenset(
+            {
+                ContractState.draft,
+                ContractState.signed,
+                ContractState.in_service,
+                ContractState.under_evaluation,
+            }
+        ),
         ContractState.terminated,
     ),
-}  # fmt: skip
+}
 
 
 def can_transition(contract: Contract, action: str) -> tuple[bool, str]:
@@ -230,7 +248,11 @@ def can_transition(contract: Contract, action: str) -> tuple[bool, str]:
         if contract.evaluation_score is None:
             return False, _("Record the performance evaluation score first")
         for milestone in contract.milestones:
-            if milestone.state not in (MilestoneState.paid, MilestoneState.withheld, MilestoneState.cancelled):
+            if milestone.state not in (
+                MilestoneState.paid,
+                MilestoneState.withheld,
+                MilestoneState.cancelled,
+            ):
                 return False, _("Milestone {seq} is not paid yet").format(seq=milestone.seq)
     return True, ""
 
@@ -270,7 +292,9 @@ async def start(session: AsyncSession, principal: Principal, contract_id: int, d
     return await get_contract(session, principal, contract.id)
 
 
-async def evaluate(session: AsyncSession, principal: Principal, contract_id: int, data: EvaluateIn) -> Contract:
+async def evaluate(
+    session: AsyncSession, principal: Principal, contract_id: int, data: EvaluateIn
+) -> Contract:
     require_staff(principal)
     return await _evaluate(session, principal, contract_id, data)
 
@@ -282,7 +306,9 @@ async def record_contract_evaluation(
     return await _evaluate(session, principal, contract_id, EvaluateIn(score=total))
 
 
-async def _evaluate(session: AsyncSession, principal: Principal, contract_id: int, data: EvaluateIn) -> Contract:
+async def _evaluate(
+    session: AsyncSession, principal: Principal, contract_id: int, data: EvaluateIn
+) -> Contract:
     contract = await get_contract(session, principal, contract_id)
     _check(contract, "evaluate")
     before = contract.state
@@ -308,7 +334,10 @@ async def _evaluate(session: AsyncSession, principal: Principal, contract_id: in
     contract.evaluated_on = on
     withheld = factor == 0
     for milestone in contract.milestones:
-        if milestone.condition is MilestoneCondition.on_evaluation and milestone.state is MilestoneState.planned:
+        if (
+            milestone.condition is MilestoneCondition.on_evaluation
+            and milestone.state is MilestoneState.planned
+        ):
             milestone.payable = final_payment(
                 milestone.amount, data.score, contract.full_payment_from, contract.pro_rata_from
             )
@@ -345,7 +374,9 @@ async def _open_disbursement(session: AsyncSession, contract_id: int) -> Disburs
     ).scalar_one_or_none()
 
 
-async def complete(session: AsyncSession, principal: Principal, contract_id: int, data: CompleteIn) -> Contract:
+async def complete(
+    session: AsyncSession, principal: Principal, contract_id: int, data: CompleteIn
+) -> Contract:
     require_staff(principal)
     contract = await get_contract(session, principal, contract_id)
     _check(contract, "complete")

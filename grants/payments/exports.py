@@ -34,14 +34,28 @@ async def payment_rows(session: AsyncSession, principal: Principal) -> list[Paym
     org_ids = {p.payee_organisation_id for p in payments}
     award_ids = {p.award_id for p in payments if p.award_id}
     contract_ids = {p.contract_id for p in payments if p.contract_id}
-    orgs = dict((await session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids)))).all())  # fmt: skip
-    awards = dict((await session.execute(select(Award.id, Award.title).where(Award.id.in_(award_ids)))).all())  # fmt: skip
-    contracts = dict((await session.execute(select(Contract.id, Contract.title).where(Contract.id.in_(contract_ids)))).all())  # fmt: skip
-    seqs = dict((await session.execute(select(Tranche.id, Tranche.seq).where(Tranche.award_id.in_(award_ids)))).all())  # fmt: skip
+    orgs = dict(
+        (
+            await session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+            )
+        ).all()
+    )
+    awards = dict((await session.execute(select(Award.id, Award.title).where(Award.id.in_(award_ids)))).all())
+    contracts = dict(
+        (
+            await session.execute(select(Contract.id, Contract.title).where(Contract.id.in_(contract_ids)))
+        ).all()
+    )
+    seqs = dict(
+        (await session.execute(select(Tranche.id, Tranche.seq).where(Tranche.award_id.in_(award_ids)))).all()
+    )
     rows = []
     for p in payments:
         if p.award_id is not None:
-            subject = f"{awards.get(p.award_id, '')} · " + _("Tranche {seq}").format(seq=seqs.get(p.tranche_id or 0, ""))
+            subject = f"{awards.get(p.award_id, '')} · " + _("Tranche {seq}").format(
+                seq=seqs.get(p.tranche_id or 0, "")
+            )
             kind = _("Venture grant")
         else:
             subject = contracts.get(p.contract_id or 0, "")

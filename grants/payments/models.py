@@ -152,7 +152,8 @@ class Disbursement(Base):
     __tablename__ = "disbursements"
     __table_args__ = (
         CheckConstraint(
-            "(tranche_id IS NOT NULL AND milestone_id IS NULL) OR (tranche_id IS NULL AND milestone_id IS NOT NULL)",
+            "(tranche_id IS NOT NULL AND milestone_id IS NULL) "
+            "OR (tranche_id IS NULL AND milestone_id IS NOT NULL)",
             name="one_target",
         ),
         CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="maker_checker"),

@@ -85,9 +85,7 @@ async def spent_on_award(session: AsyncSession, award_id: int) -> Decimal:
     return Decimal(value)
 
 
-async def execution_by(
-    session: AsyncSession, group: Any, award_filter: Any
-) -> dict[Any, dict[str, Decimal]]:
+async def execution_by(session: AsyncSession, group: Any, award_filter: Any) -> dict[Any, dict[str, Decimal]]:
     """Granted, due, paid, spent and returned summed per value of ``group`` (an Award column)."""
     result: dict[Any, dict[str, Decimal]] = {}
 

@@ -520,7 +520,9 @@ async def open_rectification(session: AsyncSession, award_id: int) -> Rectificat
     ).scalar_one_or_none()
 
 
-async def _open_disbursement(session: AsyncSession, *, award_id: int | None = None, contract_id: int | None = None) -> Disbursement | None:  # fmt: skip
+async def _open_disbursement(
+    session: AsyncSession, *, award_id: int | None = None, contract_id: int | None = None
+) -> Disbursement | None:
     statement = select(Disbursement).where(Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
     if award_id is not None:
         statement = statement.where(Disbursement.award_id == award_id)
@@ -647,7 +649,11 @@ async def award_context(session: AsyncSession, award: Award) -> dict[str, Any]:
         await session.execute(select(Clawback).where(Clawback.award_id == award.id))
     ).scalar_one_or_none()
     events = (
-        (await session.execute(select(AwardEvent).where(AwardEvent.award_id == award.id).order_by(AwardEvent.id)))
+        (
+            await session.execute(
+                select(AwardEvent).where(AwardEvent.award_id == award.id).order_by(AwardEvent.id)
+            )
+        )
         .scalars()
         .all()
     )
@@ -669,12 +675,12 @@ def _require_open(award: Award) -> None:
         raise Conflict(_("The award is closed"))
 
 
-async def _actuals(
-    session: AsyncSession, award: Award, data: ProgressReportIn
-) -> list[IndicatorActual]:
+async def _actuals(session: AsyncSession, award: Award, data: ProgressReportIn) -> list[IndicatorActual]:
     known = set(
         (
-            await session.execute(select(Indicator.id).where(Indicator.application_id == award.application_id))
+            await session.execute(
+                select(Indicator.id).where(Indicator.application_id == award.application_id)
+            )
         ).scalars()
     )
     seen: set[int] = set()
@@ -883,9 +889,9 @@ async def review_expense_claim(
         spent = await spent_on_award(session, award.id)
         if spent + claim.amount > award.amount:
             raise Conflict(
-                _("Approved spending would exceed the award ({spent} of {amount} yuan already approved)").format(
-                    spent=f"{spent:,.2f}", amount=f"{award.amount:,.2f}"
-                )
+                _(
+                    "Approved spending would exceed the award ({spent} of {amount} yuan already approved)"
+                ).format(spent=f"{spent:,.2f}", amount=f"{award.amount:,.2f}")
             )
     claim.state = ReviewState.approved if data.approve else ReviewState.returned
     claim.reviewed_by = principal.user_id
@@ -947,7 +953,9 @@ async def list_disbursements(
     return await repository.paginate(repository.filtered(state, award_id), params)
 
 
-async def paid_disbursements(session: AsyncSession, principal: Principal, *, limit: int = 10_000) -> Sequence[Disbursement]:  # fmt: skip
+async def paid_disbursements(
+    session: AsyncSession, principal: Principal, *, limit: int = 10_000
+) -> Sequence[Disbursement]:
     repository = DisbursementRepository(session, principal)
     return await repository.get_all(
         repository.select()
@@ -1003,7 +1011,9 @@ async def _insert(session: AsyncSession, disbursement: Disbursement) -> Disburse
     return disbursement
 
 
-async def _request_tranche(session: AsyncSession, principal: Principal, tranche_id: int, note: str) -> Disbursement:  # fmt: skip
+async def _request_tranche(
+    session: AsyncSession, principal: Principal, tranche_id: int, note: str
+) -> Disbursement:
     tranche = await session.get(Tranche, tranche_id, populate_existing=True)
     if tranche is None:
         raise NotFound(_("Tranche not found"))
@@ -1035,7 +1045,9 @@ async def _request_tranche(session: AsyncSession, principal: Principal, tranche_
     )
 
 
-async def _request_milestone(session: AsyncSession, principal: Principal, milestone_id: int, note: str) -> Disbursement:  # fmt: skip
+async def _request_milestone(
+    session: AsyncSession, principal: Principal, milestone_id: int, note: str
+) -> Disbursement:
     from grants.contracts.repository import ContractRepository
 
     milestone = await session.get(ContractMilestone, milestone_id, populate_existing=True)
@@ -1197,7 +1209,9 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
     if data.amount != disbursement.amount:
         raise ValidationFailed.field(
             "amount",
-            _("The payment must be the approved amount ({amount})").format(amount=f"{disbursement.amount:.2f}"),
+            _("The payment must be the approved amount ({amount})").format(
+                amount=f"{disbursement.amount:.2f}"
+            ),
         )
     if data.paid_on > today():
         raise ValidationFailed.field("paid_on", _("The payment date cannot be in the future"))
@@ -1268,7 +1282,9 @@ async def execution_rows(session: AsyncSession, principal: Principal) -> list[Ex
     programmes = select(Programme)
     if not principal.sees_all_centres:
         programmes = programmes.where(Programme.centre_id == principal.centre_id)
-    programme_rows = (await session.execute(programmes.order_by(Programme.year.desc(), Programme.id))).scalars()
+    programme_rows = (
+        await session.execute(programmes.order_by(Programme.year.desc(), Programme.id))
+    ).scalars()
     programme_list = list(programme_rows)
     ids = [p.id for p in programme_list]
     if not ids:
@@ -1313,7 +1329,9 @@ async def execution_rows(session: AsyncSession, principal: Principal) -> list[Ex
 
 async def due_tranches(session: AsyncSession, principal: Principal) -> list[tuple[Tranche, Award]]:
     """Tranches waiting for a request or a decision, for the finance and staff queues."""
-    statement = select(Tranche, Award).join(Award, Award.id == Tranche.award_id).where(Tranche.state.in_(DUE_STATES))
+    statement = (
+        select(Tranche, Award).join(Award, Award.id == Tranche.award_id).where(Tranche.state.in_(DUE_STATES))
+    )
     if not principal.sees_all_centres:
         statement = statement.where(Award.centre_id == principal.centre_id)
     rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(500))

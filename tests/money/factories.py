@@ -115,7 +115,9 @@ async def make_award(
         requested_amount=amount,
         approved_amount=amount,
         indicators=[
-            Indicator(seq=1, kind=IndicatorKind.output, name="助餐服务人次", target=Decimal("2000"), unit="人次"),
+            Indicator(
+                seq=1, kind=IndicatorKind.output, name="助餐服务人次", target=Decimal("2000"), unit="人次"
+            ),
             Indicator(seq=2, kind=IndicatorKind.outcome, name="长者满意度", target=Decimal("90"), unit="%"),
         ],
     )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
+from core.identity.models import Role
 from grants.payments import service
 from grants.payments.models import Disbursement
 from grants.payments.schemas import SignIn
@@ -28,7 +29,11 @@ async def _due(session: AsyncSession, cast: Cast) -> tuple[int, int]:
 
 async def _count(session: AsyncSession, tranche_id: int) -> int:
     return int(
-        (await session.execute(select(func.count(Disbursement.id)).where(Disbursement.tranche_id == tranche_id))).scalar_one()
+        (
+            await session.execute(
+                select(func.count(Disbursement.id)).where(Disbursement.tranche_id == tranche_id)
+            )
+        ).scalar_one()
     )
 
 
@@ -50,12 +55,18 @@ async def test_idempotent_request_and_payment(client: httpx.AsyncClient, session
     assert other_body.status_code == 422
     assert other_body.json()["error"]["details"][0]["field"] == "Idempotency-Key"
     # without a key a second request is a conflict, not a second disbursement
-    again = await client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers)
+    again = await client.post(
+        "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
+    )
     assert again.status_code == 409
     d_id = first.json()["id"]
     approve = {**cast.finance.headers, "Idempotency-Key": "ok-1"}
-    assert (await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=approve)).status_code == 200
-    assert (await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=approve)).status_code == 200
+    assert (
+        await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=approve)
+    ).status_code == 200
+    assert (
+        await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=approve)
+    ).status_code == 200
     pay_headers = {**cast.finance2.headers, "Idempotency-Key": "pay-1"}
     body = {"voucher_no": "记-2026-118", "paid_on": today().isoformat(), "amount": "16666.66"}
     paid = await client.post(f"/api/v1/disbursements/{d_id}/pay", json=body, headers=pay_headers)
@@ -71,9 +82,13 @@ async def test_idempotent_request_and_payment(client: httpx.AsyncClient, session
 async def test_maker_checker_over_http(client: httpx.AsyncClient, session: AsyncSession) -> None:
     cast = await make_cast(session)
     _award_id, tranche_id = await _due(session, cast)
-    made = await client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.both.headers)
+    made = await client.post(
+        "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.both.headers
+    )
     assert made.status_code == 201
-    refused = await client.post(f"/api/v1/disbursements/{made.json()['id']}/approve", json={}, headers=cast.both.headers)
+    refused = await client.post(
+        f"/api/v1/disbursements/{made.json()['id']}/approve", json={}, headers=cast.both.headers
+    )
     assert refused.status_code == 403
     assert "另一名财务人员" in refused.json()["error"]["message"]
 
@@ -82,10 +97,12 @@ async def test_roles_centres_and_anonymous(client: httpx.AsyncClient, session: A
     cast = await make_cast(session)
     award_id, tranche_id = await _due(session, cast)
     assert (await client.get(f"/api/v1/awards/{award_id}")).status_code == 401
-    stranger = await make_user(session, await make_centre(session), service.Role.staff)
+    stranger = await make_user(session, await make_centre(session), Role.staff)
     assert (await client.get(f"/api/v1/awards/{award_id}", headers=stranger.headers)).status_code == 404
     assert (
-        await client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.finance.headers)
+        await client.post(
+            "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.finance.headers
+        )
     ).status_code == 403
     mine = await client.get("/api/v1/awards", headers=cast.grantee.headers)
     assert [a["id"] for a in mine.json()["items"]] == [award_id]
@@ -119,8 +136,10 @@ async def test_upload_sign_with_copy_and_download(client: httpx.AsyncClient, ses
     assert signed.json()["tranches"][0]["state"] == "due"
     download = await client.get(f"/api/v1/awards/{award.id}/documents/{doc_id}", headers=cast.grantee.headers)
     assert download.content == PDF
-    stranger = await make_user(session, cast.centre, service.Role.applicant)
-    assert (await client.get(f"/api/v1/awards/{award.id}/documents/{doc_id}", headers=stranger.headers)).status_code == 404
+    stranger = await make_user(session, cast.centre, Role.applicant)
+    assert (
+        await client.get(f"/api/v1/awards/{award.id}/documents/{doc_id}", headers=stranger.headers)
+    ).status_code == 404
 
 
 async def test_grantee_reports_and_claims_over_http(client: httpx.AsyncClient, session: AsyncSession) -> None:
@@ -146,23 +165,39 @@ async def test_grantee_reports_and_claims_over_http(client: httpx.AsyncClient, s
     )
     claim = await client.post(
         f"/api/v1/awards/{award_id}/expense-claims",
-        json={"category": "activities", "item": "食材采购", "amount": "1200.00", "spent_on": today().isoformat(), "receipt_ids": [receipt.json()["id"]]},
+        json={
+            "category": "activities",
+            "item": "食材采购",
+            "amount": "1200.00",
+            "spent_on": today().isoformat(),
+            "receipt_ids": [receipt.json()["id"]],
+        },
         headers=cast.grantee.headers,
-    )  # fmt: skip
+    )
     assert claim.status_code == 201, claim.text
     assert claim.json()["receipt_ids"] == [receipt.json()["id"]]
     float_amount = await client.post(
         f"/api/v1/awards/{award_id}/expense-claims",
-        json={"category": "activities", "item": "x", "amount": 12.5, "spent_on": today().isoformat(), "receipt_ids": [1]},
+        json={
+            "category": "activities",
+            "item": "x",
+            "amount": 12.5,
+            "spent_on": today().isoformat(),
+            "receipt_ids": [1],
+        },
         headers=cast.grantee.headers,
-    )  # fmt: skip
+    )
     assert float_amount.status_code == 422
 
 
 async def test_exports(client: httpx.AsyncClient, session: AsyncSession) -> None:
     cast = await make_cast(session)
     _award_id, tranche_id = await _due(session, cast)
-    d = (await client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers)).json()
+    d = (
+        await client.post(
+            "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
+        )
+    ).json()
     await client.post(f"/api/v1/disbursements/{d['id']}/approve", json={}, headers=cast.finance.headers)
     await client.post(
         f"/api/v1/disbursements/{d['id']}/pay",
@@ -177,10 +212,18 @@ async def test_exports(client: httpx.AsyncClient, session: AsyncSession) -> None
     assert rows[0][:4] == ("付款日期", "凭证号", "金额（元）", "收款单位")
     assert rows[1][1] == "记-7"
     assert Decimal(str(rows[1][2])) == Decimal("16666.66")
-    assert (await client.get("/api/v1/disbursements/export.xlsx", headers=cast.grantee.headers)).status_code == 403
-    made = await client.post("/api/v1/contracts", json=contract_payload(cast.org.id), headers=cast.staff.headers)
+    assert (
+        await client.get("/api/v1/disbursements/export.xlsx", headers=cast.grantee.headers)
+    ).status_code == 403
+    made = await client.post(
+        "/api/v1/contracts", json=contract_payload(cast.org.id), headers=cast.staff.headers
+    )
     assert made.status_code == 201, made.text
-    signed = await client.post(f"/api/v1/contracts/{made.json()['id']}/sign", json={"on": today().isoformat()}, headers=cast.staff.headers)  # fmt: skip
+    signed = await client.post(
+        f"/api/v1/contracts/{made.json()['id']}/sign",
+        json={"on": today().isoformat()},
+        headers=cast.staff.headers,
+    )
     assert signed.json()["milestones"][0]["state"] == "due"
     ocds = await client.get("/api/v1/exports/ocds.json", headers=cast.staff.headers)
     assert ocds.status_code == 200

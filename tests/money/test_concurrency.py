@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cli import upgrade_database
@@ -66,11 +66,15 @@ async def _setup(factory: async_sessionmaker[AsyncSession], amount: Decimal, sha
         return cast, award.id
 
 
-async def _approved(factory: async_sessionmaker[AsyncSession], cast: Cast, tranche_ids: list[int]) -> list[Disbursement]:  # fmt: skip
+async def _approved(
+    factory: async_sessionmaker[AsyncSession], cast: Cast, tranche_ids: list[int]
+) -> list[Disbursement]:
     done = []
     async with factory() as session:
         for tranche_id in tranche_ids:
-            d = await service.request_disbursement(session, cast.staff.principal, DisbursementCreate(tranche_id=tranche_id))
+            d = await service.request_disbursement(
+                session, cast.staff.principal, DisbursementCreate(tranche_id=tranche_id)
+            )
             done.append(await service.approve(session, cast.finance.principal, d.id))
         await session.commit()
     return done
@@ -80,12 +84,20 @@ async def _award(factory: async_sessionmaker[AsyncSession], award_id: int) -> tu
     async with factory() as session:
         award = await session.get(Award, award_id)
         assert award is not None
-        tranches = list((await session.execute(select(Tranche).where(Tranche.award_id == award_id).order_by(Tranche.seq))).scalars())  # fmt: skip
+        tranches = list(
+            (
+                await session.execute(
+                    select(Tranche).where(Tranche.award_id == award_id).order_by(Tranche.seq)
+                )
+            ).scalars()
+        )
         return award, tranches
 
 
 def _pay(principal: Principal, d: Disbursement, voucher: str) -> Callable[[AsyncSession], Awaitable[object]]:
-    return lambda s: service.pay(s, principal, d.id, PayIn(voucher_no=voucher, paid_on=today(), amount=d.amount))
+    return lambda s: service.pay(
+        s, principal, d.id, PayIn(voucher_no=voucher, paid_on=today(), amount=d.amount)
+    )
 
 
 async def test_fifty_concurrent_payments_lose_no_update(
@@ -98,7 +110,10 @@ async def test_fifty_concurrent_payments_lose_no_update(
     assert sum(t.amount for t in tranches) == amount
     disbursements = await _approved(committed, cast, [t.id for t in tranches])
     results = await asyncio.gather(
-        *(_attempt(committed, _pay(cast.finance2.principal, d, f"记-{i}")) for i, d in enumerate(disbursements))
+        *(
+            _attempt(committed, _pay(cast.finance2.principal, d, f"记-{i}"))
+            for i, d in enumerate(disbursements)
+        )
     )
     assert results.count(True) == N
     award, tranches = await _award(committed, award_id)
@@ -113,32 +128,49 @@ async def test_fifty_concurrent_attempts_on_one_tranche(committed: async_session
     tranche = tranches[0]
     requested = await asyncio.gather(
         *(
-            _attempt(committed, lambda s: service.request_disbursement(s, cast.staff.principal, DisbursementCreate(tranche_id=tranche.id)))  # fmt: skip
+            _attempt(
+                committed,
+                lambda s: service.request_disbursement(
+                    s, cast.staff.principal, DisbursementCreate(tranche_id=tranche.id)
+                ),
+            )
             for _ in range(N)
         )
     )
     assert requested.count(True) == 1
     async with committed() as session:
-        d = (await session.execute(select(Disbursement).where(Disbursement.tranche_id == tranche.id))).scalar_one()
+        d = (
+            await session.execute(select(Disbursement).where(Disbursement.tranche_id == tranche.id))
+        ).scalar_one()
     approvers = [cast.finance.principal, cast.finance2.principal]
-    approved = await asyncio.gather(
-        *(_attempt(committed, lambda s, p=approvers[i % 2]: service.approve(s, p, d.id)) for i in range(N))
-    )
+
+    def approval(approver: Principal) -> Callable[[AsyncSession], Awaitable[object]]:
+        return lambda s: service.approve(s, approver, d.id)
+
+    approved = await asyncio.gather(*(_attempt(committed, approval(approvers[i % 2])) for i in range(N)))
     assert approved.count(True) == 1
-    paid = await asyncio.gather(*(_attempt(committed, _pay(cast.finance.principal, d, f"记-{i}")) for i in range(N)))
+    paid = await asyncio.gather(
+        *(_attempt(committed, _pay(cast.finance.principal, d, f"记-{i}")) for i in range(N))
+    )
     assert paid.count(True) == 1
     award, tranches = await _award(committed, award_id)
     assert award.paid == Decimal("15000.00")
     assert tranches[0].state is TrancheState.paid
     async with committed() as session:
-        count = (await session.execute(select(func.count(Disbursement.id)).where(Disbursement.tranche_id == tranche.id))).scalar_one()  # fmt: skip
+        count = (
+            await session.execute(
+                select(func.count(Disbursement.id)).where(Disbursement.tranche_id == tranche.id)
+            )
+        ).scalar_one()
         final = await session.get(Disbursement, d.id)
     assert count == 1
     assert final is not None
     assert final.state is DisbursementState.paid
 
 
-async def test_concurrent_payments_never_exceed_the_award(committed: async_sessionmaker[AsyncSession]) -> None:
+async def test_concurrent_payments_never_exceed_the_award(
+    committed: async_sessionmaker[AsyncSession],
+) -> None:
     """Even if tranches were wrongly planned above the award, the conditional UPDATE stops at it:
     50 approved tranches of 100.00 on an award of 1,000.00, all paid at once: exactly 10 succeed."""
     cast, award_id = await _setup(committed, Decimal("5000.00"), N)
@@ -146,20 +178,28 @@ async def test_concurrent_payments_never_exceed_the_award(committed: async_sessi
         award = await session.get(Award, award_id)
         assert award is not None
         await session.execute(
-            Tranche.__table__.update().where(Tranche.award_id == award_id).values(amount=Decimal("100.00"))
+            update(Tranche).where(Tranche.award_id == award_id).values(amount=Decimal("100.00"))
         )
         award.amount = Decimal("1000.00")
         await session.commit()
     _award_row, tranches = await _award(committed, award_id)
     disbursements = await _approved(committed, cast, [t.id for t in tranches])
     results = await asyncio.gather(
-        *(_attempt(committed, _pay(cast.finance.principal, d, f"记-{i}")) for i, d in enumerate(disbursements))
+        *(
+            _attempt(committed, _pay(cast.finance.principal, d, f"记-{i}"))
+            for i, d in enumerate(disbursements)
+        )
     )
     assert results.count(True) == 10
     award, tranches = await _award(committed, award_id)
     assert award.paid == Decimal("1000.00")
     assert sum(1 for t in tranches if t.state is TrancheState.paid) == 10
     async with committed() as session:
-        states = (await session.execute(select(Disbursement.state, func.count()).where(Disbursement.award_id == award_id).group_by(Disbursement.state))).all()  # fmt: skip
+        states = (
+            await session.execute(
+                select(Disbursement.state, func.count())
+                .where(Disbursement.award_id == award_id)
+                .group_by(Disbursement.state)
+            )
+        ).all()
     assert dict(states) == {DisbursementState.paid: 10, DisbursementState.approved: 40}
-

@@ -59,18 +59,33 @@ async def _pay_due(session: AsyncSession, cast: Cast, contract_id: int) -> None:
     contract = await service.get_contract(session, cast.staff.principal, contract_id)
     for m in contract.milestones:
         if m.state is MilestoneState.due:
-            d = await payments.request_disbursement(session, cast.staff.principal, DisbursementCreate(milestone_id=m.id))
+            d = await payments.request_disbursement(
+                session, cast.staff.principal, DisbursementCreate(milestone_id=m.id)
+            )
             await payments.approve(session, cast.finance.principal, d.id)
-            await payments.pay(session, cast.finance2.principal, d.id, PayIn(voucher_no=f"政采-{d.id}", paid_on=today(), amount=d.amount))  # fmt: skip
+            await payments.pay(
+                session,
+                cast.finance2.principal,
+                d.id,
+                PayIn(voucher_no=f"政采-{d.id}", paid_on=today(), amount=d.amount),
+            )
 
 
 async def test_lifecycle_with_full_payment_at_95(session: AsyncSession) -> None:
     cast = await make_cast(session)
     contract = await make_contract(session, cast)
     assert contract.state is ContractState.draft
-    assert [m.amount for m in contract.milestones] == [Decimal("80000.00"), Decimal("60000.00"), Decimal("60000.00")]
+    assert [m.amount for m in contract.milestones] == [
+        Decimal("80000.00"),
+        Decimal("60000.00"),
+        Decimal("60000.00"),
+    ]
     signed = await service.sign(session, cast.staff.principal, contract.id, DateIn(on=today()))
-    assert [m.state for m in signed.milestones] == [MilestoneState.due, MilestoneState.planned, MilestoneState.planned]
+    assert [m.state for m in signed.milestones] == [
+        MilestoneState.due,
+        MilestoneState.planned,
+        MilestoneState.planned,
+    ]
     with pytest.raises(Conflict):
         await service.complete(session, cast.staff.principal, contract.id, CompleteIn())
     await service.start(session, cast.staff.principal, contract.id, DateIn(on=today()))
@@ -78,9 +93,13 @@ async def test_lifecycle_with_full_payment_at_95(session: AsyncSession) -> None:
     started = await service.evaluate(session, cast.staff.principal, contract.id, EvaluateIn())
     assert started.state is ContractState.under_evaluation
     scored = await service.evaluate(
-        session, cast.staff.principal, contract.id,
-        EvaluateIn(score=Decimal("95"), actuals=[{"indicator_id": started.indicators[0].id, "actual": "1620"}]),  # type: ignore[list-item]
-    )  # fmt: skip
+        session,
+        cast.staff.principal,
+        contract.id,
+        EvaluateIn(
+            score=Decimal("95"), actuals=[{"indicator_id": started.indicators[0].id, "actual": "1620"}]
+        ),
+    )
     final = scored.milestones[2]
     assert (final.payable, final.state) == (Decimal("60000.00"), MilestoneState.due)
     assert scored.indicators[0].actual == Decimal("1620")
@@ -96,7 +115,9 @@ async def test_score_75_pays_75_percent_of_the_final_payment(session: AsyncSessi
     cast = await make_cast(session)
     contract_id = await _in_service(session, cast)
     await _pay_due(session, cast, contract_id)
-    scored = await service.evaluate(session, cast.staff.principal, contract_id, EvaluateIn(score=Decimal("75")))
+    scored = await service.evaluate(
+        session, cast.staff.principal, contract_id, EvaluateIn(score=Decimal("75"))
+    )
     assert scored.milestones[2].payable == Decimal("45000.00")
     await _pay_due(session, cast, contract_id)
     done = await service.complete(session, cast.staff.principal, contract_id, CompleteIn())
@@ -113,7 +134,9 @@ async def test_score_55_withholds_and_bars_next_year(session: AsyncSession) -> N
     final = scored.milestones[2]
     assert (final.payable, final.state) == (Decimal("0.00"), MilestoneState.withheld)
     with pytest.raises(Conflict):
-        await payments.request_disbursement(session, cast.staff.principal, DisbursementCreate(milestone_id=final.id))
+        await payments.request_disbursement(
+            session, cast.staff.principal, DisbursementCreate(milestone_id=final.id)
+        )
     org = await session.get(Organisation, cast.org.id, populate_existing=True)
     assert org is not None
     assert org.barred_until == dt.date(2027, 12, 31)
@@ -125,11 +148,17 @@ async def test_terminate_cancels_unpaid_milestones(session: AsyncSession) -> Non
     cast = await make_cast(session)
     contract_id = await _in_service(session, cast)
     contract = await service.get_contract(session, cast.staff.principal, contract_id)
-    d = await payments.request_disbursement(session, cast.staff.principal, DisbursementCreate(milestone_id=contract.milestones[0].id))
+    d = await payments.request_disbursement(
+        session, cast.staff.principal, DisbursementCreate(milestone_id=contract.milestones[0].id)
+    )
     with pytest.raises(Conflict, match=f"#{d.id}"):
-        await service.terminate(session, cast.staff.principal, contract_id, ContractTerminateIn(reason="服务中断"))
+        await service.terminate(
+            session, cast.staff.principal, contract_id, ContractTerminateIn(reason="服务中断")
+        )
     await payments.reject(session, cast.finance.principal, d.id, "暂缓支付")
-    ended = await service.terminate(session, cast.staff.principal, contract_id, ContractTerminateIn(reason="服务中断"))
+    ended = await service.terminate(
+        session, cast.staff.principal, contract_id, ContractTerminateIn(reason="服务中断")
+    )
     assert ended.state is ContractState.terminated
     assert {m.state for m in ended.milestones} == {MilestoneState.cancelled}
 
@@ -143,13 +172,15 @@ async def test_milestone_shares_must_add_to_100(session: AsyncSession) -> None:
 
 
 def _validator() -> Any:
-    from jsonschema import Draft4Validator, FormatChecker
+    from jsonschema import Draft4Validator, FormatChecker  # type: ignore[import-untyped]
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
 
     release = json.loads((STANDARDS / "ocds-1.1.5-release-schema.json").read_text())
     package = json.loads((STANDARDS / "ocds-1.1.5-release-package-schema.json").read_text())
-    registry = Registry().with_resource(release["id"], Resource.from_contents(release, default_specification=DRAFT4))
+    registry = Registry().with_resource(
+        release["id"], Resource.from_contents(release, default_specification=DRAFT4)
+    )
     return Draft4Validator(package, registry=registry, format_checker=FormatChecker())
 
 
@@ -159,8 +190,12 @@ async def test_ocds_package_is_valid(session: AsyncSession) -> None:
     await _pay_due(session, cast, contract_id)
     await service.evaluate(session, cast.staff.principal, contract_id, EvaluateIn(score=Decimal("75")))
     await _pay_due(session, cast, contract_id)
-    await make_contract(session, cast, title="尚未签订的合同", procurement_method="single_source")  # drafts are not published
-    package = await ocds_package(session, cast.staff.principal, uri="https://example.org/api/v1/exports/ocds.json")
+    await make_contract(
+        session, cast, title="尚未签订的合同", procurement_method="single_source"
+    )  # drafts are not published
+    package = await ocds_package(
+        session, cast.staff.principal, uri="https://example.org/api/v1/exports/ocds.json"
+    )
     errors = sorted(_validator().iter_errors(package), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
     (release,) = package["releases"]

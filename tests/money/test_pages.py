@@ -26,7 +26,9 @@ async def test_finance_queue_shows_maker_checker(client: httpx.AsyncClient, sess
     cast = await make_cast(session)
     award = await make_award(session, cast, amount=Decimal("33333.33"))
     await service.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
-    d = await service.request_disbursement(session, cast.both.principal, DisbursementCreate(tranche_id=award.tranches[0].id))
+    d = await service.request_disbursement(
+        session, cast.both.principal, DisbursementCreate(tranche_id=award.tranches[0].id)
+    )
     await logged_in(client, cast.both)
     own = await client.get("/finance")
     assert own.status_code == 200
@@ -34,7 +36,9 @@ async def test_finance_queue_shows_maker_checker(client: httpx.AsyncClient, sess
     assert "disabled" in row
     assert "另一名财务人员" in row
     assert "16,666.66" in row
-    await client.post("/logout", data={"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"', own.text)[0]})
+    await client.post(
+        "/logout", data={"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"', own.text)[0]}
+    )
     token = await logged_in(client, cast.finance)
     page = await client.get("/finance")
     assert "disabled" not in _row(page.text, "data-disbursement", d.id)
@@ -43,13 +47,23 @@ async def test_finance_queue_shows_maker_checker(client: httpx.AsyncClient, sess
     assert approved.status_code == 303
     bad = await client.post(
         f"/finance/disbursements/{d.id}/pay",
-        data={"csrf_token": token, "voucher_no": "记-1", "paid_on": today().isoformat(), "amount": "16666.67"},
+        data={
+            "csrf_token": token,
+            "voucher_no": "记-1",
+            "paid_on": today().isoformat(),
+            "amount": "16666.67",
+        },
     )
     assert bad.status_code == 422
     assert "16666.66" in bad.text
     paid = await client.post(
         f"/finance/disbursements/{d.id}/pay",
-        data={"csrf_token": token, "voucher_no": "记-1", "paid_on": today().isoformat(), "amount": "16666.66"},
+        data={
+            "csrf_token": token,
+            "voucher_no": "记-1",
+            "paid_on": today().isoformat(),
+            "amount": "16666.66",
+        },
     )
     assert paid.status_code == 303
     budget = await client.get("/budget")
@@ -58,11 +72,20 @@ async def test_finance_queue_shows_maker_checker(client: httpx.AsyncClient, sess
 
 
 async def _logout_login(client: httpx.AsyncClient, actor: Actor) -> str:
-    await client.post("/logout", data={"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"', (await client.get("/dashboard")).text)[0]})  # fmt: skip
+    await client.post(
+        "/logout",
+        data={
+            "csrf_token": re.findall(
+                r'name="csrf_token" value="([^"]+)"', (await client.get("/dashboard")).text
+            )[0]
+        },
+    )
     return await logged_in(client, actor)
 
 
-async def test_award_page_sign_request_and_grantee_forms(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_award_page_sign_request_and_grantee_forms(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     cast = await make_cast(session)
     award = await make_award(session, cast, amount=Decimal("100000.00"))
     token = await logged_in(client, cast.staff)
@@ -79,36 +102,54 @@ async def test_award_page_sign_request_and_grantee_forms(client: httpx.AsyncClie
     page = await client.get(signed.headers["location"])
     assert f"/api/v1/awards/{award.id}/documents/" in page.text  # the signed copy is linked
     assert "签字盖章版" in page.text
-    assert "disabled" not in _row(page.text, "data-tranche", award.tranches[0].id).split("</form>")[0].split("<form")[1]
+    assert (
+        "disabled"
+        not in _row(page.text, "data-tranche", award.tranches[0].id).split("</form>")[0].split("<form")[1]
+    )
     requested = await client.post(
-        f"/awards/{award.id}/disbursements", data={"csrf_token": token, "tranche_id": str(award.tranches[0].id)}
+        f"/awards/{award.id}/disbursements",
+        data={"csrf_token": token, "tranche_id": str(award.tranches[0].id)},
     )
     assert requested.status_code == 303
     page = await client.get(f"/awards/{award.id}")
     assert "待审批" in page.text
-    failed = await client.post(
-        f"/awards/{award.id}/terminate", data={"csrf_token": token, "reason": "x"}
-    )
+    failed = await client.post(f"/awards/{award.id}/terminate", data={"csrf_token": token, "reason": "x"})
     assert failed.status_code == 422
     grantee_token = await _logout_login(client, cast.grantee)
     mine = await client.get(f"/awards/{award.id}")
-    assert 'action="/awards/%d/progress-reports"' % award.id in mine.text
+    assert f'action="/awards/{award.id}/progress-reports"' in mine.text
     assert f'action="/awards/{award.id}/disbursements"' not in mine.text
     report = await client.post(
         f"/awards/{award.id}/progress-reports",
-        data={"csrf_token": grantee_token, "period": "2026年第二季度", "narrative": "开展助餐服务 600 人次。"},
+        data={
+            "csrf_token": grantee_token,
+            "period": "2026年第二季度",
+            "narrative": "开展助餐服务 600 人次。",
+        },
     )
     assert report.status_code == 303, report.text
     claim = await client.post(
         f"/awards/{award.id}/expense-claims",
-        data={"csrf_token": grantee_token, "category": "activities", "item": "食材", "amount": "800.00", "spent_on": today().isoformat()},
+        data={
+            "csrf_token": grantee_token,
+            "category": "activities",
+            "item": "食材",
+            "amount": "800.00",
+            "spent_on": today().isoformat(),
+        },
         files={"receipt": ("发票.pdf", PDF, "application/pdf")},
-    )  # fmt: skip
+    )
     assert claim.status_code == 303, claim.text
     no_receipt = await client.post(
         f"/awards/{award.id}/expense-claims",
-        data={"csrf_token": grantee_token, "category": "activities", "item": "食材", "amount": "800.00", "spent_on": today().isoformat()},
-    )  # fmt: skip
+        data={
+            "csrf_token": grantee_token,
+            "category": "activities",
+            "item": "食材",
+            "amount": "800.00",
+            "spent_on": today().isoformat(),
+        },
+    )
     assert no_receipt.status_code == 422
     assert 'data-field="receipt"' in no_receipt.text
 
@@ -119,13 +160,25 @@ async def test_contract_pages(client: httpx.AsyncClient, session: AsyncSession) 
     form = await client.get("/contracts/new")
     assert form.status_code == 200
     data = {
-        "csrf_token": token, "title": "居家养老上门服务", "purchaser": "玉林街道办事处",
-        "provider_id": str(cast.org.id), "service_category": "elderly", "procurement_method": "open_tender",
-        "amount": "120000.00", "starts_on": "2026-01-01", "ends_on": "2026-12-31",
-        "full_payment_from": "90", "pro_rata_from": "60",
-        "m_share_1": "50", "m_condition_1": "on_signing", "m_share_2": "40", "m_condition_2": "on_evaluation",
-        "i_name_1": "上门服务人次", "i_target_1": "1000", "i_unit_1": "人次",
-    }  # fmt: skip
+        "csrf_token": token,
+        "title": "居家养老上门服务",
+        "purchaser": "玉林街道办事处",
+        "provider_id": str(cast.org.id),
+        "service_category": "elderly",
+        "procurement_method": "open_tender",
+        "amount": "120000.00",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "full_payment_from": "90",
+        "pro_rata_from": "60",
+        "m_share_1": "50",
+        "m_condition_1": "on_signing",
+        "m_share_2": "40",
+        "m_condition_2": "on_evaluation",
+        "i_name_1": "上门服务人次",
+        "i_target_1": "1000",
+        "i_unit_1": "人次",
+    }
     refused = await client.post("/contracts/new", data=data)
     assert refused.status_code == 422
     assert 'data-field="milestones"' in refused.text
@@ -135,7 +188,9 @@ async def test_contract_pages(client: httpx.AsyncClient, session: AsyncSession) 
     assert "居家养老上门服务" in detail.text
     assert "75 分：45,000.00" in detail.text  # the final payment previewed at 75 points
     contract_id = made.headers["location"].split("/")[2].split("?")[0]
-    signed = await client.post(f"/contracts/{contract_id}/sign", data={"csrf_token": token, "on": today().isoformat()})
+    signed = await client.post(
+        f"/contracts/{contract_id}/sign", data={"csrf_token": token, "on": today().isoformat()}
+    )
     assert signed.status_code == 303
     listing = await client.get("/contracts")
     assert "居家养老上门服务" in listing.text
