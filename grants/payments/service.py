@@ -1336,3 +1336,16 @@ async def due_tranches(session: AsyncSession, principal: Principal) -> list[tupl
         statement = statement.where(Award.centre_id == principal.centre_id)
     rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(500))
     return [(t, a) for t, a in rows]
+
+
+async def completed_projects(session: AsyncSession, organisation_id: int) -> int:
+    """How many of an organisation's projects were completed (the incubator's graduation
+    check takes this through ``api/composition.py``)."""
+    from sqlalchemy import func
+
+    count = await session.execute(
+        select(func.count(Award.id)).where(
+            Award.organisation_id == organisation_id, Award.state == AwardState.completed
+        )
+    )
+    return int(count.scalar_one())

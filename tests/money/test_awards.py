@@ -288,9 +288,11 @@ async def test_close_needs_everything_paid_and_a_passed_final(session: AsyncSess
     award = await service.get_award(session, staff, award_id)
     for tranche in award.tranches:
         await _pay_tranche(session, cast, tranche.id)
+    assert await service.completed_projects(session, cast.org.id) == 0
     award = await service.close(session, staff, award_id, CloseIn(note="项目顺利结项"))
     assert award.state is AwardState.completed
     assert award.paid == Decimal("30000.00")
+    assert await service.completed_projects(session, cast.org.id) == 1
 
 
 async def test_progress_report_return_and_resubmit(session: AsyncSession) -> None:
