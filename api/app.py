@@ -15,17 +15,20 @@ from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import grants as grants_pages
 from api.pages import incubator as incubator_pages
+from api.pages import money as money_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
 from api.routers import (
     admin,
     audit_log,
     auth,
+    contracts,
     evaluations,
     grants,
     health,
     incubator,
     me,
+    money,
     notifications,
     reports,
 )
@@ -101,6 +104,9 @@ def create_app(
         evaluations.router,
         evaluations.public_router,
         evaluation_pages.router,
+        money.router,
+        contracts.router,
+        money_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

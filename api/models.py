@@ -2,12 +2,15 @@
 
 from core import audit as _audit  # noqa: F401
 from core import files as _files  # noqa: F401
+from core import idempotency as _idempotency  # noqa: F401
 from core import jobs as _jobs  # noqa: F401
 from core import notifications as _notifications  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
 from evaluations import models as _evaluations  # noqa: F401
 from grants import models as _grants  # noqa: F401
+from grants.contracts import models as _contracts  # noqa: F401
+from grants.payments import models as _payments  # noqa: F401
 from incubator import models as _incubator  # noqa: F401
 from reports import models as _reports  # noqa: F401
 

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import IdPath, SessionDep, StaffOrAdmin, StaffUser, require_roles
+from api import outcomes
+from api.deps import IdPath, SessionDep, SettingsDep, StaffOrAdmin, StaffUser, require_roles
 from api.errors import validation_details
 from api.routers import evaluations as evaluations_api
 from api.web import register_nav, render
@@ -376,8 +377,11 @@ async def auto_assign(round_id: IdPath, request: Request, session: SessionDep, s
 
 
 @router.post("/evaluations/rounds/{round_id}/close")
-async def close_round(round_id: IdPath, session: SessionDep, staff: StaffUser) -> Response:
+async def close_round(
+    round_id: IdPath, session: SessionDep, settings: SettingsDep, staff: StaffUser
+) -> Response:
     await service.close_round(session, staff, round_id)
+    await outcomes.after_round_closed(session, staff, round_id, settings)
     return _see_other(f"/evaluations/rounds/{round_id}")
 
 

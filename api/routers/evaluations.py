@@ -7,7 +7,17 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Body, Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import IdPath, Pagination, SessionDep, StaffOrAdmin, StaffUser, client_address, require_roles
+from api import outcomes
+from api.deps import (
+    IdPath,
+    Pagination,
+    SessionDep,
+    SettingsDep,
+    StaffOrAdmin,
+    StaffUser,
+    client_address,
+    require_roles,
+)
 from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.errors import NotFound
@@ -196,8 +206,11 @@ async def round_progress(round_id: IdPath, session: SessionDep, principal: Staff
 
 
 @router.post("/review-rounds/{round_id}/close", response_model=RoundRead)
-async def close_round(round_id: IdPath, session: SessionDep, staff: StaffUser) -> RoundRead:
+async def close_round(
+    round_id: IdPath, session: SessionDep, settings: SettingsDep, staff: StaffUser
+) -> RoundRead:
     review_round = await service.close_round(session, staff, round_id)
+    await outcomes.after_round_closed(session, staff, round_id, settings)
     return await service.round_read_for(session, staff, review_round)
 
 

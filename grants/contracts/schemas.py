@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.i18n import N_
+from core.money import MoneyField
+from grants.contracts.models import ContractState, MilestoneCondition, MilestoneState, ProcurementMethod
+from incubator.models import ServiceField
+
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+Pct = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+RulePct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Quantity = Annotated[Decimal, Field(ge=0, le=10_000_000_000, max_digits=12, decimal_places=2)]
+
+
+class ContractIndicatorIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    target: Quantity
+    unit: str = Field(min_length=1, max_length=20)
+
+
+class ContractIndicatorOut(ContractIndicatorIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    seq: int
+    actual: Decimal | None
+
+
+class MilestoneIn(BaseModel):
+    share_pct: Pct
+    condition: MilestoneCondition
+    description: str = Field(default="", max_length=500)
+
+
+class MilestoneOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    seq: int
+    share_pct: Decimal
+    condition: MilestoneCondition
+    description: str
+    amount: MoneyField
+    payable: MoneyField | None
+    state: MilestoneState
+    due_on: dt.date | None
+    paid_on: dt.date | None
+
+
+class ContractIn(BaseModel):
+    purchaser: str = Field(min_length=2, max_length=200)
+    purchaser_uscc: str | None = Field(default=None, min_length=18, max_length=18, pattern=r"^[0-9A-Z]{18}$")
+    provider_id: Id
+    title: str = Field(min_length=2, max_length=200)
+    service_category: ServiceField
+    content: str = Field(default="", max_length=20000)
+    procurement_method: ProcurementMethod
+    amount: Annotated[MoneyField, Field(gt=0)]
+    starts_on: dt.date
+    ends_on: dt.date
+    full_payment_from: RulePct = Decimal("90")
+    pro_rata_from: RulePct = Decimal("60")
+    indicators: list[ContractIndicatorIn] = Field(default_factory=list, max_length=50)
+    milestones: list[MilestoneIn] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContractIn:
+        if self.ends_on < self.starts_on:
+            raise ValueError(N_("The end date is before the start date"))
+        if self.pro_rata_from >= self.full_payment_from:
+            raise ValueError(N_("The pro-rata threshold must be below the full-payment threshold"))
+        return self
+
+
+class ContractEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: dt.datetime
+    action: str
+    from_state: str | None
+    to_state: str
+    note: str
+    actor: str
+
+
+class ContractOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purchaser: str
+    purchaser_uscc: str | None
+    provider_id: int
+    title: str
+    service_category: str
+    content: str
+    procurement_method: ProcurementMethod
+    amount: MoneyField
+    paid: MoneyField
+    starts_on: dt.date
+    ends_on: dt.date
+    state: ContractState
+    signed_on: dt.date | None
+    started_on: dt.date | None
+    full_payment_from: Decimal
+    pro_rata_from: Decimal
+    evaluation_score: Decimal | None
+    payment_factor: Decimal | None
+    evaluated_on: dt.date | None
+    closed_on: dt.date | None
+    termination_reason: str | None
+    indicators: list[ContractIndicatorOut]
+    milestones: list[MilestoneOut]
+    events: list[ContractEventOut]
+
+
+class ContractBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purchaser: str
+    provider_id: int
+    title: str
+    procurement_method: ProcurementMethod
+    amount: MoneyField
+    paid: MoneyField
+    state: ContractState
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class DateIn(BaseModel):
+    on: dt.date
+
+
+class ActualIn(BaseModel):
+    indicator_id: Id
+    actual: Quantity
+
+
+class EvaluateIn(BaseModel):
+    """Without a score: the evaluation starts. With a score: the result is recorded and the
+    payment rule applied to the final milestone(s)."""
+
+    score: Score | None = None
+    on: dt.date | None = None
+    actuals: list[ActualIn] = Field(default_factory=list, max_length=50)
+
+
+class CompleteIn(BaseModel):
+    note: str = Field(default="", max_length=2000)
+
+
+class ContractTerminateIn(BaseModel):
+    reason: Reason
+    bar_until: dt.date | None = None

@@ -1,0 +1,232 @@
+"""The money API: idempotent POSTs, maker-checker over HTTP, uploads, exports."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import httpx
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import today
+from core.identity.models import Role
+from grants.payments import service
+from grants.payments.models import Disbursement
+from grants.payments.schemas import SignIn
+from tests.factories import make_centre, make_user
+from tests.money.factories import Cast, contract_payload, make_award, make_cast
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def _due(session: AsyncSession, cast: Cast) -> tuple[int, int]:
+    award = await make_award(session, cast, amount=Decimal("33333.33"))
+    signed = await service.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+    return signed.id, signed.tranches[0].id
+
+
+async def _count(session: AsyncSession, tranche_id: int) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count(Disbursement.id)).where(Disbursement.tranche_id == tranche_id)
+            )
+        ).scalar_one()
+    )
+
+
+async def test_idempotent_request_and_payment(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    _award_id, tranche_id = await _due(session, cast)
+    headers = {**cast.staff.headers, "Idempotency-Key": "req-7f3a"}
+    first = await client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["amount"] == "16666.66"
+    retry = await client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=headers)
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert await _count(session, tranche_id) == 1
+    other_body = await client.post(
+        "/api/v1/disbursements", json={"tranche_id": tranche_id, "note": "改了"}, headers=headers
+    )
+    assert other_body.status_code == 422
+    assert other_body.json()["error"]["details"][0]["field"] == "Idempotency-Key"
+    # without a key a second request is a conflict, not a second disbursement
+    again = await client.post(
+        "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
+    )
+    assert again.status_code == 409
+    d_id = first.json()["id"]
+    approve = {**cast.finance.headers, "Idempotency-Key": "ok-1"}
+    assert (
+        await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=approve)
+    ).status_code == 200
+    assert (
+        await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=approve)
+    ).status_code == 200
+    pay_headers = {**cast.finance2.headers, "Idempotency-Key": "pay-1"}
+    body = {"voucher_no": "记-2026-118", "paid_on": today().isoformat(), "amount": "16666.66"}
+    paid = await client.post(f"/api/v1/disbursements/{d_id}/pay", json=body, headers=pay_headers)
+    assert paid.status_code == 200, paid.text
+    repaid = await client.post(f"/api/v1/disbursements/{d_id}/pay", json=body, headers=pay_headers)
+    assert repaid.json() == paid.json()
+    award = (await client.get(f"/api/v1/awards/{_award_id}", headers=cast.staff.headers)).json()
+    assert award["paid"] == "16666.66"
+    assert award["execution"]["paid"] == "16666.66"
+    assert [t["state"] for t in award["tranches"]] == ["paid", "planned", "planned"]
+
+
+async def test_maker_checker_over_http(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    _award_id, tranche_id = await _due(session, cast)
+    made = await client.post(
+        "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.both.headers
+    )
+    assert made.status_code == 201
+    refused = await client.post(
+        f"/api/v1/disbursements/{made.json()['id']}/approve", json={}, headers=cast.both.headers
+    )
+    assert refused.status_code == 403
+    assert "另一名财务人员" in refused.json()["error"]["message"]
+
+
+async def test_roles_centres_and_anonymous(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    award_id, tranche_id = await _due(session, cast)
+    assert (await client.get(f"/api/v1/awards/{award_id}")).status_code == 401
+    stranger = await make_user(session, await make_centre(session), Role.staff)
+    assert (await client.get(f"/api/v1/awards/{award_id}", headers=stranger.headers)).status_code == 404
+    assert (
+        await client.post(
+            "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.finance.headers
+        )
+    ).status_code == 403
+    mine = await client.get("/api/v1/awards", headers=cast.grantee.headers)
+    assert [a["id"] for a in mine.json()["items"]] == [award_id]
+    assert (await client.get("/api/v1/disbursements", headers=cast.grantee.headers)).json()["total"] == 0
+
+
+async def test_upload_sign_with_copy_and_download(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    award = await make_award(session, cast)
+    uploaded = await client.post(
+        f"/api/v1/awards/{award.id}/documents",
+        files={"file": ("协议.pdf", PDF, "application/pdf")},
+        data={"kind": "agreement", "label": "资助协议（签字版）"},
+        headers=cast.staff.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    doc_id = uploaded.json()["id"]
+    fake = await client.post(
+        f"/api/v1/awards/{award.id}/documents",
+        files={"file": ("x.pdf", b"MZ not a pdf", "application/pdf")},
+        headers=cast.staff.headers,
+    )
+    assert fake.status_code == 422
+    signed = await client.post(
+        f"/api/v1/awards/{award.id}/sign",
+        json={"signed_on": today().isoformat(), "document_id": doc_id},
+        headers=cast.staff.headers,
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["agreement_document_id"] == doc_id
+    assert signed.json()["tranches"][0]["state"] == "due"
+    download = await client.get(f"/api/v1/awards/{award.id}/documents/{doc_id}", headers=cast.grantee.headers)
+    assert download.content == PDF
+    stranger = await make_user(session, cast.centre, Role.applicant)
+    assert (
+        await client.get(f"/api/v1/awards/{award.id}/documents/{doc_id}", headers=stranger.headers)
+    ).status_code == 404
+
+
+async def test_grantee_reports_and_claims_over_http(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    award_id, _tranche = await _due(session, cast)
+    report = await client.post(
+        f"/api/v1/awards/{award_id}/progress-reports",
+        json={"period": "2026年第三季度", "narrative": "完成助餐服务 900 人次。", "actuals": []},
+        headers=cast.grantee.headers,
+    )
+    assert report.status_code == 201, report.text
+    returned = await client.post(
+        f"/api/v1/awards/{award_id}/progress-reports/{report.json()['id']}/review",
+        json={"approve": False, "comment": ""},
+        headers=cast.staff.headers,
+    )
+    assert returned.status_code == 422
+    receipt = await client.post(
+        f"/api/v1/awards/{award_id}/documents",
+        files={"file": ("发票.pdf", PDF, "application/pdf")},
+        data={"kind": "receipt"},
+        headers=cast.grantee.headers,
+    )
+    claim = await client.post(
+        f"/api/v1/awards/{award_id}/expense-claims",
+        json={
+            "category": "activities",
+            "item": "食材采购",
+            "amount": "1200.00",
+            "spent_on": today().isoformat(),
+            "receipt_ids": [receipt.json()["id"]],
+        },
+        headers=cast.grantee.headers,
+    )
+    assert claim.status_code == 201, claim.text
+    assert claim.json()["receipt_ids"] == [receipt.json()["id"]]
+    float_amount = await client.post(
+        f"/api/v1/awards/{award_id}/expense-claims",
+        json={
+            "category": "activities",
+            "item": "x",
+            "amount": 12.5,
+            "spent_on": today().isoformat(),
+            "receipt_ids": [1],
+        },
+        headers=cast.grantee.headers,
+    )
+    assert float_amount.status_code == 422
+
+
+async def test_exports(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    _award_id, tranche_id = await _due(session, cast)
+    d = (
+        await client.post(
+            "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
+        )
+    ).json()
+    await client.post(f"/api/v1/disbursements/{d['id']}/approve", json={}, headers=cast.finance.headers)
+    await client.post(
+        f"/api/v1/disbursements/{d['id']}/pay",
+        json={"voucher_no": "记-7", "paid_on": today().isoformat(), "amount": d["amount"]},
+        headers=cast.finance.headers,
+    )
+    xlsx = await client.get("/api/v1/disbursements/export.xlsx", headers=cast.finance.headers)
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("付款日期", "凭证号", "金额（元）", "收款单位")
+    assert rows[1][1] == "记-7"
+    assert Decimal(str(rows[1][2])) == Decimal("16666.66")
+    assert (
+        await client.get("/api/v1/disbursements/export.xlsx", headers=cast.grantee.headers)
+    ).status_code == 403
+    made = await client.post(
+        "/api/v1/contracts", json=contract_payload(cast.org.id), headers=cast.staff.headers
+    )
+    assert made.status_code == 201, made.text
+    signed = await client.post(
+        f"/api/v1/contracts/{made.json()['id']}/sign",
+        json={"on": today().isoformat()},
+        headers=cast.staff.headers,
+    )
+    assert signed.json()["milestones"][0]["state"] == "due"
+    ocds = await client.get("/api/v1/exports/ocds.json", headers=cast.staff.headers)
+    assert ocds.status_code == 200
+    assert ocds.json()["releases"][0]["tender"]["procurementMethod"] == "limited"
+    execution = await client.get("/api/v1/budget-execution", headers=cast.finance.headers)
+    assert execution.json()[0]["execution"]["paid"] == "16666.66"
