@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from api.demo import DemoContext, demo_step
 from core.identity.service import principal_of
+from evaluations.models import RoundPurpose, Rubric, RubricVersion
 from incubator import service
 from incubator.models import (
     ActivityKind,
+    AssessmentStage,
     LegalStatus,
     MemberRole,
     OrganisationKind,
@@ -18,6 +22,7 @@ from incubator.models import (
 )
 from incubator.schemas import (
     ActivityCreate,
+    CapacityAssessmentCreate,
     OrganisationCreate,
     StayAdmit,
     StayAssess,
@@ -39,6 +44,20 @@ ORGANISATIONS = [
     ("玉林街道法律援助服务社", OrganisationKind.community_group, LegalStatus.filed, None,
      [ServiceField.legal, ServiceField.community_governance], "玉林北路社区", "孙律", dt.date(2022, 1, 10), 1, 12, "exited"),
 ]  # fmt: skip
+
+
+CAPACITY_KEYS = ("governance", "project_management", "financial", "people", "fundraising", "community")
+
+
+async def _capacity_version(context: DemoContext) -> int:
+    row = await context.session.execute(
+        select(RubricVersion.id)
+        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
+        .where(Rubric.centre_id == context.centre.id, Rubric.purpose == RoundPurpose.capacity)
+        .order_by(RubricVersion.id.desc())
+        .limit(1)
+    )
+    return int(row.scalar_one())
 
 
 @demo_step
@@ -97,6 +116,24 @@ async def organisations(context: DemoContext) -> None:
             StayAdmit(start_date=dt.date(2025, 10, 1), planned_months=12, mentor="王敏老师", workspace=f"A-20{index + 1}"),
         )  # fmt: skip
         await service.start_stay(session, staff, stay.id, StayStart(on=dt.date(2025, 10, 1)))
+        version = await _capacity_version(context)
+        for stage, on, scores in (
+            (AssessmentStage.intake, dt.date(2025, 10, 8), ("11", "10", "7", "9", "6", "10")),
+            (AssessmentStage.midterm, dt.date(2026, 4, 10), ("15", "14", "11", "11", "9", "12")),
+        ):
+            await service.assess_capacity(
+                session,
+                staff,
+                CapacityAssessmentCreate(
+                    organisation_id=org.id,
+                    stage=stage,
+                    assessed_on=on,
+                    rubric_version_id=version,
+                    scores={k: Decimal(v) for k, v in zip(CAPACITY_KEYS, scores, strict=True)},
+                    assessor="王敏老师",
+                    comments="组织治理逐步规范，财务制度仍需完善。",
+                ),
+            )
         for month, (kind_, topic, hours) in enumerate(
             [
                 (ActivityKind.training, "项目设计与需求调研", "3.0"),

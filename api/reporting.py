@@ -16,7 +16,7 @@ from core import notifications
 from core.db import session_factory, utcnow
 from core.identity.principal import Principal
 from core.settings import Settings, get_settings
-from reports import briefing, incubation, jobs, programme
+from reports import assessment, briefing, events, incubation, jobs, programme
 from reports.archive import FilesystemReportStore
 from reports.kinds import SHANGHAI, get_kind
 from reports.models import GeneratedReport, Generator, ScopeType
@@ -51,6 +51,9 @@ def register_report_kinds() -> None:
     briefing.register()
     incubation.register()
     programme.register()
+    assessment.register()
+    events.on("award.evaluation_finalised", assessment.AWARD_KIND)
+    events.on("contract.evaluation_finalised", assessment.CONTRACT_KIND)
 
 
 def register_report_access(rule: ReportAccess) -> None:

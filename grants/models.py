@@ -392,7 +392,7 @@ class TrancheState(StrEnum):
 
 
 AWARD_STATE_LABELS = {
-    AwardState.active: N_("Active"),
+    AwardState.active: N_("Under way"),
     AwardState.rectification: N_("In rectification"),
     AwardState.terminated: N_("Terminated"),
     AwardState.completed: N_("Completed"),

@@ -126,7 +126,8 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Not "newstyle": its %-formatting would break on translations that contain "%".
+    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = _local_time
     env.filters["money"] = _money
     env.globals["css_content"] = css_content

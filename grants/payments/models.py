@@ -69,13 +69,13 @@ class DocumentKind(StrEnum):
 DISBURSEMENT_STATE_LABELS = {
     DisbursementState.requested: N_("Awaiting approval"),
     DisbursementState.approved: N_("Approved, awaiting payment"),
-    DisbursementState.rejected: N_("Rejected"),
+    DisbursementState.rejected: N_("Rejected by finance"),
     DisbursementState.paid: N_("Paid"),
 }
 REVIEW_STATE_LABELS = {
     ReviewState.submitted: N_("Awaiting review"),
     ReviewState.returned: N_("Returned for changes"),
-    ReviewState.approved: N_("Approved"),
+    ReviewState.approved: N_("Accepted"),
 }
 PURPOSE_LABELS = {
     EvaluationPurpose.midterm: N_("Mid-term evaluation"),

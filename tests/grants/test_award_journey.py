@@ -63,11 +63,15 @@ async def _score_round(
         )
         items = [
             ScoreItemIn(
-                criterion_key=c.key, score=(c.max_points * Decimal(mark) / 100).quantize(Decimal("0.01"))
+                criterion_key=c.key,
+                score=(c.max_points * Decimal(mark) / 100).quantize(Decimal("0.01")),
+                comment="台账完整" if c.key == criteria[0].key else "",
             )
             for c in criteria
         ]
-        await evaluations.submit_sheet(session, evaluator.principal, assignment.id, SheetIn(items=items))
+        await evaluations.submit_sheet(
+            session, evaluator.principal, assignment.id, SheetIn(items=items, comment="执行规范，建议通过")
+        )
 
 
 def _tranches(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -135,3 +139,46 @@ async def test_failed_midterm_starts_rectification(client: httpx.AsyncClient, se
     after = (await client.get(f"/api/v1/awards/{award_id}", headers=staff.headers)).json()
     assert after["state"] == "rectification"
     assert _tranches(after)[1] == ("6000.00", "planned")
+
+
+async def test_closing_the_round_writes_the_project_assessment_report(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    staff, _finance, evaluators, award = await _award(session)
+    award_id = award.id
+    await client.post(
+        f"/api/v1/awards/{award_id}/sign", json={"signed_on": "2026-10-20"}, headers=staff.headers
+    )
+    round_id = (
+        await client.post(
+            f"/api/v1/awards/{award_id}/evaluation-rounds", json={"purpose": "final"}, headers=staff.headers
+        )
+    ).json()["id"]
+    await _score_round(session, staff, evaluators, round_id, 91)
+    assert (
+        await client.post(f"/api/v1/review-rounds/{round_id}/close", headers=staff.headers)
+    ).status_code == 200
+    listed = await client.get("/api/v1/reports?kind=project_assessment", headers=staff.headers)
+    reports = [r for r in listed.json()["items"] if r["scope_id"] == award_id]
+    assert len(reports) == 1
+    assert reports[0]["generator"] == "event"
+    pdf = await client.get(f"/api/v1/reports/{reports[0]['id']}/download", headers=staff.headers)
+    assert pdf.status_code == 200
+    text = (
+        "".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        .replace(" ", "")
+        .replace("\n", "")
+    )
+    assert "项目评估报告" in text
+    assert "玉林社区邻里互助会" in text
+    assert "优秀" in text
+    assert "91.00" in text
+    assert "20,000.00" in text  # granted
+    assert "专家A" in text
+    assert "台账完整" in text
+    assert "执行规范，建议通过" in text
+    assert evaluators[0].user.full_name not in text  # experts are anonymised
