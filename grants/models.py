@@ -115,7 +115,7 @@ APPLICATION_STATE_LABELS = {
 }
 BUDGET_CATEGORY_LABELS = {
     BudgetCategory.personnel: N_("Personnel"),
-    BudgetCategory.activities: N_("Activities"),
+    BudgetCategory.activities: N_("Activity costs"),
     BudgetCategory.materials: N_("Materials"),
     BudgetCategory.venue: N_("Venue"),
     BudgetCategory.publicity: N_("Publicity"),
