@@ -71,3 +71,13 @@ MoneyField = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,12}\.\d{2}$", "examples": ["801875.00"]}),
 ]
 """A money amount in schemas: accepted as a string or integer, always answered as ``"801875.00"``."""
+
+NonNegativeMoneyField = Annotated[
+    Decimal,
+    BeforeValidator(_parse_money),
+    Field(ge=0, max_digits=14, decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="always"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}\.\d{2}$", "examples": ["801875.00"]}),
+]
+"""A budget, a request, a price: ``MoneyField`` that is never negative, and documented so
+(``Annotated[MoneyField, Field(ge=0)]`` would keep the minus sign in the OpenAPI pattern)."""
