@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
+from reports.briefing import KIND_CODE
 from tests.factories import Actor, make_centre, make_user
 from tests.incubator.helpers import make_org, org_payload
 
@@ -214,7 +215,7 @@ async def test_schedule_recipients_are_user_ids(client: httpx.AsyncClient, sessi
     staff = await _staff(session)
     response = await client.post(
         "/api/v1/report-schedules",
-        json={"kind": "monthly_briefing", "cron": "0 8 1 * *", "recipients": [0]},
+        json={"kind": KIND_CODE, "cron": "0 8 1 * *", "recipients": [0]},
         headers=staff.headers,
     )
     assert response.status_code == 422

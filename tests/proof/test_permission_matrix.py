@@ -38,6 +38,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.app import create_app
+from reports.briefing import KIND_CODE
 from tests.conftest import test_settings
 from tests.factories import PASSWORD
 from tests.proof.world import ROLES, World, add_http_records, build_world
@@ -311,8 +312,8 @@ BODIES: dict[tuple[str, str], Body] = {
         "topic": "年检辅导",
         "given_by": "王老师",
     },
-    ("POST", "/api/v1/reports"): lambda w: {"kind": "monthly_briefing", "period": "2026-02"},
-    ("POST", "/api/v1/report-schedules"): lambda w: {"kind": "monthly_briefing", "cron": "0 9 1 * *"},
+    ("POST", "/api/v1/reports"): lambda w: {"kind": KIND_CODE, "period": "2026-02"},
+    ("POST", "/api/v1/report-schedules"): lambda w: {"kind": KIND_CODE, "cron": "0 9 1 * *"},
     ("PATCH", "/api/v1/report-schedules/{schedule_id}"): lambda w: {"active": False},
     ("POST", "/api/v1/rubrics"): lambda w: {"name": "新评审表", "purpose": "midterm", "criteria": CRITERIA},
     ("POST", "/api/v1/rubrics/{rubric_id}/versions"): lambda w: {"criteria": CRITERIA},
@@ -387,8 +388,8 @@ BODIES: dict[tuple[str, str], Body] = {
         "topic": "年检辅导",
         "given_by": "王老师",
     },
-    ("POST", "/reports/generate"): lambda w: {"kind": "monthly_briefing", "period": "2026-02"},
-    ("POST", "/report-schedules"): lambda w: {"kind": "monthly_briefing", "cron": "0 9 1 * *"},
+    ("POST", "/reports/generate"): lambda w: {"kind": KIND_CODE, "period": "2026-02"},
+    ("POST", "/report-schedules"): lambda w: {"kind": KIND_CODE, "cron": "0 9 1 * *"},
     ("POST", "/evaluations/assignments/{assignment_id}/declaration"): lambda w: {"has_conflict": "no"},
     ("POST", "/evaluations/assignments/{assignment_id}/sheet"): lambda w: {"action": "save"},
     ("POST", "/evaluations/rounds"): lambda w: {
