@@ -103,8 +103,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread until it
+    stops, and the async tests that follow need the thread's loop free."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

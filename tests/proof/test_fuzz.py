@@ -12,6 +12,7 @@ about two minutes.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -59,6 +60,7 @@ async def _populate(url: str) -> str:
 # The schema is read at import (schemathesis builds one test per operation at collection);
 # the database behind the app is created and filled by the module fixture below.
 FUZZ_DIR = Path(tempfile.mkdtemp(prefix="seedbed-fuzz-"))
+atexit.register(shutil.rmtree, FUZZ_DIR, True)
 FUZZ_URL = f"sqlite+aiosqlite:///{FUZZ_DIR / 'fuzz.db'}"
 APP = create_app(test_settings(FUZZ_URL, FUZZ_DIR), run_scheduler=False)
 REJECTED_HEADER = "x-test-rejected-by"
@@ -117,7 +119,6 @@ def staff_headers() -> Iterator[dict[str, str]]:
         yield {"Authorization": f"Bearer {token}"}
     finally:
         asyncio.run(APP.state.engine.dispose())
-        shutil.rmtree(FUZZ_DIR, ignore_errors=True)
 
 
 # Revoking the caller's own token would leave every later case unauthenticated.
