@@ -93,3 +93,14 @@ def dumps_exact(value: object) -> str:
 
     text = json.dumps(value, default=default, ensure_ascii=False)
     return re.sub(r'"\\u0000dec:(-?[0-9.]+)"', r"\1", text)
+
+
+NonNegativeMoneyField = Annotated[
+    Decimal,
+    BeforeValidator(_parse_money),
+    Field(ge=0, max_digits=14, decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}\.\d{2}$", "examples": ["801875.00"]}),
+]
+"""A budget, a request, a price: ``MoneyField`` that is never negative, and documented so
+(``Annotated[MoneyField, Field(ge=0)]`` would keep the minus sign in the OpenAPI pattern)."""

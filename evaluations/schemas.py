@@ -7,13 +7,37 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.fields import NO_FLOAT, NOT_BOOL, Flag, Instant, WholeNumber, decimal_schema
 from core.i18n import N_
-from core.money import MoneyField
+from core.money import MoneyField, NonNegativeMoneyField
 from evaluations.models import AssignmentState, RoundPurpose, RoundState, SheetKind, SheetState
 
 MAX_ID = 2_147_483_647
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Points = Annotated[Decimal, Field(ge=0, le=1000, max_digits=6, decimal_places=2)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL]
+Points = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(ge=0, le=1000, max_digits=6, decimal_places=2),
+    decimal_schema(1000, 2),
+]
+MaxPoints = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(gt=0, le=100, max_digits=5, decimal_places=2),
+    decimal_schema(100, 2, positive=True),
+]
+MinScore = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(ge=0, le=200, max_digits=5, decimal_places=2),
+    decimal_schema(200, 2),
+]
+Spread = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    decimal_schema(100, 2),
+]
 Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
@@ -39,16 +63,16 @@ class Criterion(BaseModel):
     key: Key
     name: str = Field(min_length=1, max_length=100)
     guidance: str = Field(default="", max_length=1000)
-    max_points: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    max_points: MaxPoints
     sub_criteria: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=20
     )
-    bonus: bool = False
+    bonus: Flag = False
 
 
 class Band(BaseModel):
     code: GradeCode
-    min_score: Annotated[Decimal, Field(ge=0, le=200, max_digits=5, decimal_places=2)]
+    min_score: MinScore
 
 
 class RubricVersionIn(BaseModel):
@@ -90,15 +114,15 @@ class RoundCreate(BaseModel):
     name: str = Field(min_length=2, max_length=200)
     purpose: RoundPurpose
     rubric_version_id: Id
-    min_sheets_per_subject: int = Field(default=3, ge=1, le=20)
-    max_per_evaluator: int | None = Field(default=None, ge=1, le=1000)
-    blind: bool = False
-    spread_threshold: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] = Decimal(15)
-    expert_weight: int = Field(default=100, ge=0, le=100)
-    public_weight: int = Field(default=0, ge=0, le=100)
-    due_at: dt.datetime | None = None
-    programme_budget: MoneyField | None = Field(default=None, ge=0)
-    category_budgets: dict[Annotated[str, Field(max_length=60)], Annotated[MoneyField, Field(ge=0)]] = Field(
+    min_sheets_per_subject: WholeNumber = Field(default=3, ge=1, le=20)
+    max_per_evaluator: Annotated[int, Field(ge=1, le=1000), NOT_BOOL] | None = None
+    blind: Flag = False
+    spread_threshold: Spread = Decimal(15)
+    expert_weight: WholeNumber = Field(default=100, ge=0, le=100)
+    public_weight: WholeNumber = Field(default=0, ge=0, le=100)
+    due_at: Instant | None = None
+    programme_budget: NonNegativeMoneyField | None = None
+    category_budgets: dict[Annotated[str, Field(max_length=60)], NonNegativeMoneyField] = Field(
         default_factory=dict, max_length=50
     )
 
@@ -146,7 +170,7 @@ class SubjectCreate(BaseModel):
     organisation_id: Id | None = None
     category: str = Field(default="", max_length=60)
     title: str = Field(min_length=1, max_length=200)
-    requested_amount: MoneyField | None = Field(default=None, ge=0)
+    requested_amount: NonNegativeMoneyField | None = None
     display: dict[DisplayKey, DisplayValue] = Field(default_factory=dict, max_length=40)
 
 
@@ -174,7 +198,7 @@ class AssignmentCreate(BaseModel):
 
 class AutoAssignRequest(BaseModel):
     evaluator_ids: list[Id] = Field(min_length=1, max_length=200)
-    per_subject: int | None = Field(default=None, ge=1, le=20)
+    per_subject: Annotated[int, Field(ge=1, le=20), NOT_BOOL] | None = None
     """Evaluators per subject; the round's minimum when omitted."""
 
 
@@ -214,7 +238,7 @@ class AssignmentDetail(AssignmentRead):
 
 
 class DeclarationIn(BaseModel):
-    has_conflict: bool
+    has_conflict: Flag
     reason: str = Field(default="", max_length=500)
 
 
@@ -268,7 +292,7 @@ class SheetRead(BaseModel):
 
 class JuryCodesRequest(BaseModel):
     subject_id: Id
-    count: int = Field(ge=1, le=500)
+    count: WholeNumber = Field(ge=1, le=500)
 
 
 class JuryCodesRead(BaseModel):
@@ -381,5 +405,5 @@ class RecommendationRead(BaseModel):
 
 class AdjustmentIn(BaseModel):
     subject_id: Id
-    recommended: bool
+    recommended: Flag
     reason: str = Field(min_length=2, max_length=500)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from core.fields import NO_FLOAT, NOT_BOOL, Day, Flag, WholeNumber, decimal_schema
 from incubator.models import (
     ActivityKind,
     AssessmentStage,
@@ -20,6 +21,19 @@ Name = Annotated[str, Field(min_length=2, max_length=200)]
 Short = Annotated[str, Field(max_length=100)]
 Note = Annotated[str, Field(max_length=2000)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+OrganisationId = Annotated[int, Field(ge=1, le=2_147_483_647), NOT_BOOL]
+Hours = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(gt=0, le=100, max_digits=4, decimal_places=1),
+    decimal_schema(100, 1, positive=True),
+]
+CapacityScore = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    decimal_schema(100, 2),
+]
 
 
 class OrganisationBase(BaseModel):
@@ -33,9 +47,9 @@ class OrganisationBase(BaseModel):
     contact_name: Short = ""
     contact_phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\- ]*$")
     contact_email: EmailStr | None = Field(default=None, max_length=254)
-    founded_on: dt.date | None = None
-    staff_count: int = Field(default=0, ge=0, le=100_000)
-    volunteer_count: int = Field(default=0, ge=0, le=1_000_000)
+    founded_on: Day | None = None
+    staff_count: WholeNumber = Field(default=0, ge=0, le=100_000)
+    volunteer_count: WholeNumber = Field(default=0, ge=0, le=1_000_000)
     description: str = Field(default="", max_length=5000)
 
     @field_validator("uscc", mode="before")
@@ -68,9 +82,9 @@ class OrganisationUpdate(BaseModel):
     contact_name: Short | None = None
     contact_phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]*$")
     contact_email: EmailStr | None = Field(default=None, max_length=254)
-    founded_on: dt.date | None = None
-    staff_count: int | None = Field(default=None, ge=0, le=100_000)
-    volunteer_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    founded_on: Day | None = None
+    staff_count: Annotated[int, Field(ge=0, le=100_000), NOT_BOOL] | None = None
+    volunteer_count: Annotated[int, Field(ge=0, le=1_000_000), NOT_BOOL] | None = None
     description: str | None = Field(default=None, max_length=5000)
 
 
@@ -110,7 +124,7 @@ class SignupRequest(BaseModel):
 
 
 class BarRequest(BaseModel):
-    until: dt.date
+    until: Day
     reason: Reason
 
 
@@ -137,41 +151,41 @@ class AcceptInvitation(BaseModel):
 
 
 class StayCreate(BaseModel):
-    organisation_id: int = Field(ge=1, le=2_147_483_647)
-    applied_on: dt.date
+    organisation_id: OrganisationId
+    applied_on: Day
     intake_note: Note = ""
 
 
 class StayAssess(BaseModel):
-    on: dt.date
+    on: Day
     note: Reason
 
 
 class StayAdmit(BaseModel):
-    start_date: dt.date
-    planned_months: int = Field(ge=1, le=60)
+    start_date: Day
+    planned_months: WholeNumber = Field(ge=1, le=60)
     mentor: str = Field(min_length=1, max_length=100)
     workspace: str = Field(min_length=1, max_length=100)
     note: Note = ""
 
 
 class StayStart(BaseModel):
-    on: dt.date
+    on: Day
     note: Note = ""
 
 
 class StayExtend(BaseModel):
-    months: int = Field(ge=1, le=24)
+    months: WholeNumber = Field(ge=1, le=24)
     reason: Reason
 
 
 class StayGraduate(BaseModel):
-    on: dt.date
+    on: Day
     note: Note = ""
 
 
 class StayExit(BaseModel):
-    on: dt.date
+    on: Day
     reason: Reason
 
 
@@ -210,13 +224,13 @@ class StayRead(BaseModel):
 
 
 class ActivityCreate(BaseModel):
-    organisation_id: int = Field(ge=1, le=2_147_483_647)
+    organisation_id: OrganisationId
     kind: ActivityKind
-    held_on: dt.date
-    hours: Decimal = Field(gt=0, le=1000, max_digits=5, decimal_places=1)
+    held_on: Day
+    hours: Hours
     topic: str = Field(min_length=2, max_length=200)
     given_by: str = Field(min_length=1, max_length=100)
-    participants: int = Field(default=0, ge=0, le=100_000)
+    participants: WholeNumber = Field(default=0, ge=0, le=100_000)
     notes: str = Field(default="", max_length=2000)
 
 
@@ -258,8 +272,8 @@ class GraduationCheck(BaseModel):
 
 class GraduationPolicyUpdate(BaseModel):
     min_legal_status: LegalStatus
-    min_capacity_score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
-    require_completed_project: bool
+    min_capacity_score: CapacityScore
+    require_completed_project: Flag
 
 
 class CapacityAssessmentCreate(BaseModel):

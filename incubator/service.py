@@ -87,6 +87,10 @@ ORGANISATION_AUDIT_FIELDS = (
 )
 
 
+NULLABLE_ORGANISATION_FIELDS = frozenset({"founded_on"})
+MAX_PLANNED_MONTHS = 60  # the planned term in all, extensions included (CHECK planned_months_range)
+
+
 def _snapshot(org: Organisation) -> dict[str, Any]:
     return {name: getattr(org, name) for name in ORGANISATION_AUDIT_FIELDS}
 
@@ -229,8 +233,8 @@ async def update_organisation(
             value = [str(v) for v in value]
         if name == "contact_email":
             value = value or ""
-        if value is None and name in {"name", "kind", "legal_status"}:
-            continue
+        if value is None and name not in NULLABLE_ORGANISATION_FIELDS:
+            continue  # null means "unchanged" for the required columns
         setattr(org, name, value)
     await session.flush()
     await audit.record(
@@ -662,6 +666,10 @@ async def extend_stay(
     stay, previous = await _transition(session, principal, stay_id, "extend")
     if stay.planned_end is None or stay.planned_months is None:
         raise Conflict(_("The stay has no planned term to extend"))
+    if stay.planned_months + data.months > MAX_PLANNED_MONTHS:
+        raise ValidationFailed.field(
+            "months", _("An incubation stay lasts at most {n} months in all").format(n=MAX_PLANNED_MONTHS)
+        )
     stay.planned_end = add_months(stay.planned_end, data.months)
     stay.planned_months += data.months
     stay.extensions += 1

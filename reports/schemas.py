@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.fields import NOT_BOOL, Flag
 from reports.models import Generator, ScopeType
 
 MAX_ID = 2_147_483_647
 KIND_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
+Recipient = Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL]
 
 
 class ReportRead(BaseModel):
@@ -31,23 +34,23 @@ class ReportRead(BaseModel):
 
 class ReportGenerate(BaseModel):
     kind: str = Field(max_length=64, pattern=KIND_PATTERN)
-    scope_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    scope_id: Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL] | None = None
     period: str | None = Field(default=None, min_length=4, max_length=32)
 
 
 class ScheduleCreate(BaseModel):
     kind: str = Field(max_length=64, pattern=KIND_PATTERN)
     scope_type: ScopeType | None = None
-    scope_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    scope_id: Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL] | None = None
     cron: str = Field(min_length=9, max_length=120)
-    active: bool = True
-    recipients: list[int] = Field(default_factory=list, max_length=50)
+    active: Flag = True
+    recipients: list[Recipient] = Field(default_factory=list, max_length=50)
 
 
 class ScheduleUpdate(BaseModel):
     cron: str | None = Field(default=None, min_length=9, max_length=120)
-    active: bool | None = None
-    recipients: list[int] | None = Field(default=None, max_length=50)
+    active: Flag | None = None
+    recipients: list[Recipient] | None = Field(default=None, max_length=50)
 
 
 class ScheduleRead(BaseModel):

@@ -213,6 +213,8 @@ async def create_organisation(request: Request, session: SessionDep, principal: 
             org = await service.create_organisation(session, principal, data)
             return _back(f"/organisations/{org.id}", "created")
         except DomainError as exc:
+            if exc.status_code != 422:
+                raise
             errors = domain_errors(exc)
     return render(
         request,
@@ -252,6 +254,8 @@ async def update_organisation(
             await service.update_organisation(session, principal, organisation_id, update)
             return _back(f"/organisations/{organisation_id}", "created")
         except DomainError as exc:
+            if exc.status_code != 422:
+                raise
             errors = domain_errors(exc)
     org = await service.get_organisation(session, principal, organisation_id)
     return render(

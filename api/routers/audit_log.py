@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import IdPath, Pagination, SessionDep, StaffOrAdmin
@@ -44,15 +44,15 @@ async def list_events(
     session: SessionDep,
     principal: StaffOrAdmin,
     pagination: Pagination,
-    subject_type: str | None = None,
-    subject_id: str | None = None,
+    subject_type: Annotated[str | None, Query(max_length=60)] = None,
+    subject_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ListResponse[AuditEventRead]:
     repository = AuditRepository(session, principal)
     statement = repository.select().order_by(AuditEvent.id.desc())
     if subject_type:
-        statement = statement.where(AuditEvent.subject_type == subject_type[:60])
+        statement = statement.where(AuditEvent.subject_type == subject_type)
     if subject_id:
-        statement = statement.where(AuditEvent.subject_id == subject_id[:64])
+        statement = statement.where(AuditEvent.subject_id == subject_id)
     page = await repository.paginate(statement, pagination)
     return ListResponse(
         items=[_read(e) for e in page.items], total=page.total, page=page.page, page_size=page.page_size

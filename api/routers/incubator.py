@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +22,7 @@ from api.deps import (
 from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.clock import today
+from core.fields import Day
 from core.i18n import N_
 from core.identity import service as identity
 from incubator import service
@@ -396,8 +396,8 @@ async def activity_totals(
     principal: CurrentPrincipal,
     organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     by_month: bool = False,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> list[ActivityTotals]:
     rows = await service.support_totals(
         session, principal, organisation_id=organisation_id, by_month=by_month, since=since, until=until

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from core.fields import NOT_BOOL, Flag
 from core.identity.models import Role
 
 
@@ -31,15 +33,15 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=128)
     full_name: str = Field(default="", max_length=100)
     roles: list[Role] = Field(min_length=1, max_length=5)
-    centre_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    is_district: bool = False
+    centre_id: Annotated[int, Field(ge=1, le=2**31 - 1), NOT_BOOL] | None = None
+    is_district: Flag = False
     locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
 
 
 class UserUpdate(BaseModel):
     full_name: str | None = Field(default=None, max_length=100)
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
-    is_active: bool | None = None
+    is_active: Flag | None = None
     locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
 
 

@@ -1,0 +1,1 @@
+"""Seedbed's benchmarks (``make bench`` = ``python -m bench``): see ``bench/__main__.py``."""

@@ -1,0 +1,666 @@
+"""``python -m bench``: Seedbed under load, against a raw baseline, at two sizes; and its PDFs.
+
+For each size (S, then L = 10×) the harness creates a throwaway PostgreSQL database,
+migrates it, seeds it with COPY (``bench.seed``), captures the SQL each read endpoint
+runs, checks that PostgreSQL plans them without sequential scans on the big tables, then
+starts Seedbed (uvicorn, 2 workers, uvloop, httptools) and the baseline (Starlette + raw
+asyncpg replaying the same SQL) and drives both with 32 keep-alive connections. Then the
+PDF figures. Prints a table and writes ``bench/RESULTS.md``.
+
+    python -m bench                      # S and L, 5 s per measurement
+    python -m bench --sizes S --duration 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from bench.load import LoadResult, run_load
+from bench.seed import SEEDERS, SIZES, Size, World
+
+ROOT = Path(__file__).resolve().parent.parent
+BIG_TABLES = {
+    "organisations",
+    "incubation_stays",
+    "support_activities",
+    "round_subjects",
+    "assignments",
+    "score_sheets",
+    "score_items",
+}
+CLOSED_ROUNDS = 20
+BENCH_PASSWORD = "bench-password-2026"
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def admin_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def create_database(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_url())
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return str(make_url(admin_url()).set(database=name).render_as_string(hide_password=False))
+
+
+async def drop_database(dsn: str) -> None:
+    conn = await asyncpg.connect(admin_url())
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(dsn).database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def settings_for(dsn: str, data_dir: Path) -> Any:
+    from core.settings import Environment, Settings
+
+    return Settings(
+        env=Environment.production,
+        secret_key=secrets.token_hex(24),
+        database_url=sqlalchemy_url(dsn),
+        data_dir=data_dir,
+        scheduler_in_process=False,
+        access_token_minutes=60 * 24,
+    )
+
+
+# --- seeding --------------------------------------------------------------------------------
+
+
+async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
+    """The people and the rubric through the services; the bulk through ``SEEDERS`` (COPY)."""
+    from core.db import create_engine, session_factory
+    from core.identity import service as identity
+    from core.identity.models import Role, TokenKind
+    from core.identity.schemas import CentreCreate, UserCreate
+    from evaluations import service as evaluations
+    from evaluations.models import RoundPurpose
+    from evaluations.schemas import RubricCreate
+
+    timings: dict[str, float] = {}
+    world = World()
+    engine = create_engine(sqlalchemy_url(dsn), statement_timeout_ms=600_000)
+    started = time.perf_counter()
+    async with session_factory(engine)() as session:
+        centre = await identity.create_centre(
+            session, CentreCreate(slug="bench", name="基准测试街道孵化中心"), actor=None
+        )
+        staff = await identity.create_user(
+            session,
+            UserCreate(
+                email="staff@bench.example.org",
+                password=BENCH_PASSWORD,
+                roles=[Role.staff],
+                centre_id=centre.id,
+            ),
+            actor=None,
+        )
+        world.centre_id, world.staff_id = centre.id, staff.id
+        world.token = await identity.issue_token(session, staff, TokenKind.api, 60 * 24)
+        for n in range(30):
+            evaluator = await identity.create_user(
+                session,
+                UserCreate(
+                    email=f"evaluator{n}@bench.example.org",
+                    password=BENCH_PASSWORD,
+                    roles=[Role.evaluator],
+                    centre_id=centre.id,
+                ),
+                actor=None,
+            )
+            world.evaluator_ids.append(evaluator.id)
+        principal = identity.principal_of(await identity.get_user(session, staff.id))  # type: ignore[arg-type]
+        rubric = await evaluations.create_rubric(
+            session,
+            principal,
+            RubricCreate.model_validate(
+                {
+                    "name": "公益创投申报评审表",
+                    "purpose": RoundPurpose.application_review,
+                    "criteria": [
+                        {"key": "need", "name": "需求分析", "max_points": "60"},
+                        {"key": "budget", "name": "预算合理性", "max_points": "40"},
+                    ],
+                }
+            ),
+        )
+        world.rubric_version_id = rubric.versions[0].id
+        await session.commit()
+    timings["people"] = time.perf_counter() - started
+    conn = await asyncpg.connect(dsn)
+    try:
+        rng = random.Random(2026)
+        for name, step in SEEDERS:
+            started = time.perf_counter()
+            async with conn.transaction():
+                await step(conn, world, size, rng)
+            timings[name] = time.perf_counter() - started
+        started = time.perf_counter()
+        await conn.execute("ANALYZE")
+        timings["analyze"] = time.perf_counter() - started
+    finally:
+        await conn.close()
+    started = time.perf_counter()
+    async with session_factory(engine)() as session:
+        staff_user = await identity.get_user(session, world.staff_id)
+        assert staff_user is not None
+        principal = identity.principal_of(staff_user)
+        for round_id in world.round_ids[:CLOSED_ROUNDS]:
+            await evaluations.close_round(session, principal, round_id)
+        await session.commit()
+    timings[f"close {CLOSED_ROUNDS} rounds (aggregation)"] = time.perf_counter() - started
+    await engine.dispose()
+    return world, timings
+
+
+# --- endpoints and their SQL ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    label: str
+    paths: Callable[[World], list[tuple[str, int]]]
+    """(app path, record id for the baseline) pairs the load generator cycles through."""
+
+
+def _sample(ids: list[int], n: int) -> list[int]:
+    return random.Random(7).sample(ids, min(n, len(ids)))
+
+
+ENDPOINTS = [
+    Endpoint(
+        "organisations_filtered",
+        "organisation list, 50 rows, filtered by legal status and stage",
+        lambda w: [
+            ("/api/v1/organisations?legal_status=registered&incubation_state=incubating&page_size=50", 0)
+        ],
+    ),
+    Endpoint(
+        "organisation_profile",
+        "organisation profile",
+        lambda w: [(f"/api/v1/organisations/{i}", i) for i in _sample(w.organisation_ids, 500)],
+    ),
+    Endpoint(
+        "round_progress",
+        "review round progress (open round, 500 sheets)",
+        lambda w: [
+            (f"/api/v1/review-rounds/{i}/progress", i) for i in _sample(w.round_ids[CLOSED_ROUNDS:], 50)
+        ],
+    ),
+    Endpoint(
+        "round_results",
+        "review round results (closed round)",
+        lambda w: [(f"/api/v1/review-rounds/{i}/results", i) for i in w.round_ids[:CLOSED_ROUNDS]],
+    ),
+]
+"""Grants adds: application list (programme + state), application detail, disbursement approval."""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"__dt__": value.isoformat()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+async def capture_sql(dsn: str, world: World, data_dir: Path) -> dict[str, dict[str, Any]]:
+    """Run each endpoint once in-process and record the statements it sends to PostgreSQL."""
+    from api.app import create_app
+
+    app = create_app(settings_for(dsn, data_dir), run_scheduler=False)
+    engine = app.state.engine
+    captured: list[dict[str, Any]] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append({"sql": statement, "params": _encode(list(parameters or ()))})
+
+    result: dict[str, dict[str, Any]] = {}
+    headers = {"Authorization": f"Bearer {world.token}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        for endpoint in ENDPOINTS:
+            path, record_id = endpoint.paths(world)[0]
+            assert (await client.get(path, headers=headers)).status_code == 200, path
+            event.listen(engine.sync_engine, "before_cursor_execute", listen)
+            captured.clear()
+            response = await client.get(path, headers=headers)
+            event.remove(engine.sync_engine, "before_cursor_execute", listen)
+            assert response.status_code == 200, response.text
+            result[endpoint.name] = {"id": record_id, "statements": list(captured)}
+    await engine.dispose()
+    return result
+
+
+async def explain(dsn: str, captured: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Sequential scans on the big tables in the plans of the captured statements."""
+    from bench.baseline import _decode
+
+    conn = await asyncpg.connect(dsn)
+    findings: dict[str, list[str]] = {}
+    try:
+        for name, entry in captured.items():
+            scans: list[str] = []
+            for statement in entry["statements"]:
+                sql = statement["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                plan = await conn.fetchval(
+                    f"EXPLAIN (FORMAT JSON) {sql}", *[_decode(p) for p in statement["params"]]
+                )
+                for node in _nodes(json.loads(plan)[0]["Plan"]):
+                    if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in BIG_TABLES:
+                        scans.append(node["Relation Name"])
+            findings[name] = sorted(set(scans))
+    finally:
+        await conn.close()
+    return findings
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def uvicorn_server(target: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"server did not start: {log.read_text()}") from None
+                    time.sleep(0.2)
+            time.sleep(1.0)  # both workers up
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@dataclass
+class EndpointFigures:
+    app: LoadResult
+    baseline: LoadResult
+    seq_scans: list[str] = field(default_factory=list)
+
+
+async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    print(
+        f"\n== size {size.name}: {size.organisations:,} organisations, {size.subjects:,} subjects, {size.sheets:,} sheets"
+    )
+    dsn = await create_database(f"seedbed_bench_{size.name.lower()}")
+    try:
+        started = time.perf_counter()
+        from api.cli import upgrade_database
+
+        await asyncio.to_thread(upgrade_database, sqlalchemy_url(dsn))
+        world, timings = await seed(dsn, size)
+        seeding = time.perf_counter() - started
+        print(f"   seeded in {seeding:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+        data_dir = work / f"data-{size.name}"
+        data_dir.mkdir(exist_ok=True)
+        captured = await capture_sql(dsn, world, data_dir)
+        capture_file = work / f"capture-{size.name}.json"
+        capture_file.write_text(json.dumps(captured, ensure_ascii=False))
+        scans = await explain(dsn, captured)
+        app_env = {
+            "SEEDBED_ENV": "production",
+            "SEEDBED_SECRET_KEY": secrets.token_hex(24),
+            "SEEDBED_DATABASE_URL": sqlalchemy_url(dsn),
+            "SEEDBED_DATA_DIR": str(data_dir),
+            "SEEDBED_SCHEDULER_IN_PROCESS": "false",
+        }
+        base_env = {"BENCH_DSN": dsn, "BENCH_CAPTURE": str(capture_file)}
+        headers = {"Authorization": f"Bearer {world.token}"}
+        figures: dict[str, EndpointFigures] = {}
+        app_log, base_log = work / f"app-{size.name}.log", work / f"baseline-{size.name}.log"
+        with (
+            uvicorn_server(["api.app:create_app", "--factory"], app_env, app_log) as app_port,
+            uvicorn_server(["bench.baseline:app"], base_env, base_log) as base_port,
+        ):
+            for endpoint in ENDPOINTS:
+                pairs = endpoint.paths(world)
+                app_result = await run_load(
+                        "127.0.0.1", app_port, [p for p, _ in pairs], headers=headers,
+                        connections=args.connections, duration=args.duration,
+                    )  # fmt: skip
+                base_result = await run_load(
+                        "127.0.0.1", base_port, [f"/{endpoint.name}?id={i}" for _, i in pairs],
+                        connections=args.connections, duration=args.duration,
+                    )  # fmt: skip
+                figures[endpoint.name] = EndpointFigures(
+                    app_result, base_result, scans.get(endpoint.name, [])
+                )
+                print(
+                    f"   {endpoint.name:<24} app {app_result.rps:7.0f} req/s p99 {app_result.percentile(99):6.1f} ms"
+                    f" ({app_result.errors} errors) | baseline {base_result.rps:7.0f} req/s"
+                    f" p99 {base_result.percentile(99):6.1f} ms | seq scans: {', '.join(figures[endpoint.name].seq_scans) or 'none'}"
+                )
+        return {
+            "size": size,
+            "seeding": seeding,
+            "timings": timings,
+            "figures": figures,
+            "world": world,
+            "dsn": dsn,
+        }
+    except BaseException:
+        await drop_database(dsn)
+        raise
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+async def measure_pdf(dsn: str, world: World, work: Path, batch: int) -> dict[str, Any]:
+    import io
+
+    from pypdf import PdfReader
+
+    from api.reporting import register_report_kinds
+    from core.db import create_engine, session_factory
+    from reports.archive import FilesystemReportStore
+    from reports.briefing import KIND_CODE
+    from reports.kinds import get_kind
+    from reports.models import Generator
+    from reports.pdf import PdfRenderer, html_to_pdf, render_html
+    from reports.service import ReportOutput, generate
+
+    register_report_kinds()
+    kind = get_kind(KIND_CODE)
+    period = "2026-02"
+    engine = create_engine(sqlalchemy_url(dsn), statement_timeout_ms=600_000)
+    factory = session_factory(engine)
+    async with factory() as session:
+        context = await kind.builder(session, world.centre_id, period)
+        html = render_html(kind.template, context)
+    pdf = html_to_pdf(html)  # warm fonts and caches
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    bare = []
+    for _ in range(5):
+        started = time.perf_counter()
+        html_to_pdf(html)
+        bare.append(time.perf_counter() - started)
+    renderer = PdfRenderer(1, tasks_per_child=1000)
+    output = ReportOutput(store=FilesystemReportStore(work / "reports"), renderer=renderer)
+    pipeline = []
+    for n in range(6):
+        async with factory() as session:
+            started = time.perf_counter()
+            await generate(
+                session,
+                output,
+                kind_code=KIND_CODE,
+                scope_id=world.centre_id,
+                period=period,
+                generator=Generator.cli,
+            )
+            await session.commit()
+            if n:  # the first one spawns the worker
+                pipeline.append(time.perf_counter() - started)
+    renderer.shutdown()
+    await engine.dispose()
+
+    workers = os.cpu_count() or 1
+    pool = PdfRenderer(workers, tasks_per_child=batch)  # no recycling: memory must stay flat by itself
+    samples: list[tuple[int, int]] = []
+    done = {"n": 0}
+
+    async def render_one() -> None:
+        await pool.render(html)
+        done["n"] += 1
+
+    async def sample() -> None:
+        while done["n"] < batch:
+            processes = getattr(pool._pool, "_processes", None) or {}
+            rss = max((_rss_kb(pid) for pid in list(processes)), default=0)  # the largest worker
+            if rss:
+                samples.append((done["n"], rss))
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(pool.render(html) for _ in range(workers * 2)))  # spawn and warm every worker
+    started = time.perf_counter()
+    sampler = asyncio.create_task(sample())
+    await asyncio.gather(*(render_one() for _ in range(batch)))
+    elapsed = time.perf_counter() - started
+    await sampler
+    pool.shutdown()
+    early = [rss for n, rss in samples if n <= batch * 0.2] or [samples[0][1]]
+    late = [rss for n, rss in samples if n >= batch * 0.8] or [samples[-1][1]]
+    return {
+        "pages": pages,
+        "bare": statistics.median(bare),
+        "pipeline": statistics.median(pipeline),
+        "batch": batch,
+        "workers": workers,
+        "batch_seconds": elapsed,
+        "rss_early_mb": statistics.median(early) / 1024,
+        "rss_late_mb": statistics.median(late) / 1024,
+    }
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "0",
+    )
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip() or "PostgreSQL"
+    return f"{os.cpu_count()} CPU ({cpu}), {int(memory) // 1024 // 1024} GiB RAM, Python {platform.python_version()}, {pg}"
+
+
+def verdict(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def write_results(
+    results: list[dict[str, Any]], pdf: dict[str, Any] | None, args: argparse.Namespace, total: float
+) -> str:
+    lines = [
+        "# Seedbed benchmark results",
+        "",
+        f"- date: {dt.datetime.now(dt.UTC).astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- machine: {machine()}",
+        f"- command: `{' '.join(['python -m bench', *sys.argv[1:]])}` ({args.connections} connections, "
+        f"{args.duration:.0f} s per measurement after 1 s warm-up; load generator on the same machine)",
+        f"- total run time: {total / 60:.1f} min",
+        "- servers: uvicorn, 2 workers, uvloop, httptools; baseline = Starlette + raw asyncpg replaying the SQL Seedbed ran",
+        "",
+    ]
+    for result in results:
+        size: Size = result["size"]
+        lines += [
+            f"## Size {size.name}: {size.organisations:,} organisations, {size.subjects:,} round subjects, {size.sheets:,} score sheets",
+            "",
+            f"Seeded in {result['seeding']:.0f} s ("
+            + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items())
+            + ").",
+            "",
+            "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | baseline req/s | baseline p99 ms | ratio (≥ 0.5) | p99 ≤ 60 ms | seq scans on big tables |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for endpoint in ENDPOINTS:
+            f: EndpointFigures = result["figures"][endpoint.name]
+            ratio = f.app.rps / f.baseline.rps if f.baseline.rps else float("nan")
+            lines.append(
+                f"| {endpoint.label} | {f.app.rps:.0f} | {f.app.p50:.1f} | {f.app.percentile(95):.1f} | "
+                f"{f.app.percentile(99):.1f} | {f.app.errors} | {f.baseline.rps:.0f} | {f.baseline.percentile(99):.1f} | "
+                f"{ratio:.2f} {verdict(ratio >= 0.5)} | {verdict(f.app.percentile(99) <= 60)} | {', '.join(f.seq_scans) or 'none'} |"
+            )
+        lines.append("")
+    if len(results) == 2:
+        small, large = results
+        lines += [
+            "## Growth: p95 at L ÷ p95 at S (target ≤ 1.3)",
+            "",
+            "| endpoint | p95 S ms | p95 L ms | ratio |",
+            "|---|---:|---:|---:|",
+        ]
+        for endpoint in ENDPOINTS:
+            s = small["figures"][endpoint.name].app.percentile(95)
+            big = large["figures"][endpoint.name].app.percentile(95)
+            lines.append(
+                f"| {endpoint.label} | {s:.1f} | {big:.1f} | {big / s:.2f} {verdict(big / s <= 1.3)} |"
+            )
+        lines.append("")
+    lines += [
+        "## Disbursement approval under load",
+        "",
+        "Not measured yet: disbursements (grants) have not landed. The harness takes a step in",
+        "`bench.seed.SEEDERS` and an entry in `bench.__main__.ENDPOINTS` for it.",
+        "",
+    ]
+    if pdf:
+        ratio = pdf["pipeline"] / pdf["bare"]
+        growth = pdf["rss_late_mb"] / pdf["rss_early_mb"] - 1
+        lines += [
+            "## PDF (centre monthly briefing, the report kind that exists today)",
+            "",
+            "| figure | value | target |",
+            "|---|---:|---|",
+            f"| pages | {pdf['pages']} | (assessment report 3–5, programme report ≥ 20: not built yet) |",
+            f"| bare WeasyPrint render of the HTML | {pdf['bare'] * 1000:.0f} ms | |",
+            f"| full pipeline (query + template + render in the pool + archive) | {pdf['pipeline'] * 1000:.0f} ms | |",
+            f"| pipeline ÷ bare | {ratio:.2f} {verdict(ratio <= 1.15)} | ≤ 1.15 |",
+            f"| batch of {pdf['batch']} through the pool ({pdf['workers']} workers) | {pdf['batch'] / pdf['batch_seconds']:.1f} reports/s ({pdf['batch_seconds']:.0f} s) | |",
+            f"| largest worker's memory, first 20 % → last 20 % of the batch (no recycling) | {pdf['rss_early_mb']:.0f} → {pdf['rss_late_mb']:.0f} MB ({growth * 100:+.1f} %) {verdict(growth <= 0.10)} | ≤ 10 % growth |",
+            "",
+        ]
+    text = "\n".join(lines)
+    Path(args.out).write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+async def main(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    sizes = [SIZES[name] for name in args.sizes.split(",")]
+    results: list[dict[str, Any]] = []
+    pdf = None
+    with tempfile.TemporaryDirectory(prefix="seedbed-bench-") as tmp:
+        work = Path(tmp)
+        try:
+            for size in sizes:
+                result = await measure_size(size, args, work)
+                results.append(result)
+                if pdf is None and not args.skip_pdf:
+                    print("   PDF ...")
+                    pdf = await measure_pdf(result["dsn"], result["world"], work, args.pdf_batch)
+                    print(f"   PDF: {pdf}")
+        finally:
+            for result in results:
+                await drop_database(result["dsn"])
+    print("\n" + write_results(results, pdf, args, time.perf_counter() - started))
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--sizes", default="S,L", help="comma-separated sizes (S, L)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--pdf-batch", type=int, default=200)
+    parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(args))
+
+
+Runner = Callable[[], Awaitable[None]]
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,99 @@
+"""A small HTTP/1.1 keep-alive load generator: N connections on loopback, fixed duration."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    chunked = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        lowered = name.strip().lower()
+        if lowered == b"content-length":
+            length = int(value.strip())
+        elif lowered == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def run_load(
+    host: str,
+    port: int,
+    paths: Sequence[str],
+    *,
+    headers: dict[str, str] | None = None,
+    connections: int = 32,
+    duration: float = 5.0,
+    warmup: float = 1.0,
+) -> LoadResult:
+    """Each connection sends the next path of ``paths`` as soon as the previous answer is read."""
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    requests = [
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: keep-alive\r\n\r\n".encode()
+        for path in paths
+    ]
+    cycle = itertools.cycle(range(len(requests)))
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    start = time.perf_counter()
+    measure_from = start + warmup
+    stop = measure_from + duration
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while True:
+                sent = time.perf_counter()
+                if sent >= stop:
+                    return
+                writer.write(requests[next(cycle)])
+                await writer.drain()
+                status = await _read_response(reader)
+                done = time.perf_counter()
+                if sent >= measure_from:
+                    latencies.append((done - sent) * 1000)
+                    counts["ok" if status < 400 else "errors"] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return LoadResult(counts["ok"], counts["errors"], duration, latencies)

@@ -1,0 +1,297 @@
+"""Synthetic but realistic data, bulk-loaded with COPY into a throwaway PostgreSQL database.
+
+Seeding is a list of steps (``SEEDERS``), each filling its domain's tables for a size.
+The grants domain adds its step (programmes, applications, awards, disbursements) with
+``@seeder`` when it lands; the read endpoints it brings go into ``bench.endpoints``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Table
+
+import api.models  # noqa: F401  (every table in the metadata)
+from core.db import Base, utcnow
+from incubator.uscc import check_character, organisation_code_check
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    organisations: int
+    subjects: int  # "applications": the round subjects evaluators score
+    sheets: int
+
+    @property
+    def rounds(self) -> int:
+        return max(1, self.subjects // SUBJECTS_PER_ROUND)
+
+
+SUBJECTS_PER_ROUND = 100
+SIZES = {
+    "S": Size("S", organisations=1_000, subjects=10_000, sheets=50_000),
+    "L": Size("L", organisations=10_000, subjects=100_000, sheets=500_000),
+}
+
+
+@dataclass
+class World:
+    """What later steps and the load generator need: ids and the bench user's token."""
+
+    centre_id: int = 0
+    staff_id: int = 0
+    token: str = ""
+    organisation_ids: list[int] = field(default_factory=list)
+    round_ids: list[int] = field(default_factory=list)
+    evaluator_ids: list[int] = field(default_factory=list)
+    rubric_version_id: int = 0
+
+
+Seeder = Callable[[asyncpg.Connection, World, Size, random.Random], Awaitable[None]]
+SEEDERS: list[tuple[str, Seeder]] = []
+
+
+def seeder(name: str) -> Callable[[Seeder], Seeder]:
+    def register(step: Seeder) -> Seeder:
+        SEEDERS.append((name, step))
+        return step
+
+    return register
+
+
+def _value(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if type(column.type).__name__ == "JSON":
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+async def copy_rows(conn: asyncpg.Connection, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
+    """COPY rows into a table; columns left out get the model's Python default."""
+    if not rows:
+        return
+    table: Table = Base.metadata.tables[table_name]
+    given = set(rows[0])
+    defaults: dict[str, Any] = {}
+    now = utcnow()
+    for column in table.columns:
+        if column.name in given or column.default is None:
+            continue
+        default = column.default
+        if getattr(default, "is_scalar", False):
+            defaults[column.name] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            defaults[column.name] = now if column.name.endswith("_at") else default.arg(None)  # type: ignore[attr-defined]
+    columns = [*given, *defaults]
+    by_name = {c.name: c for c in table.columns}
+    records = [
+        tuple(_value(by_name[name], row[name] if name in row else defaults[name]) for name in columns)
+        for row in rows
+    ]
+    for start in range(0, len(records), 50_000):
+        await conn.copy_records_to_table(table_name, records=records[start : start + 50_000], columns=columns)
+
+
+async def next_id(conn: asyncpg.Connection, table: str) -> int:
+    value: int = await conn.fetchval(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+    return value
+
+
+async def reset_sequence(conn: asyncpg.Connection, table: str) -> None:
+    await conn.execute(
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+    )
+
+
+COMMUNITIES = [
+    "玉林北路社区",
+    "玉林东路社区",
+    "黉门街社区",
+    "浆洗街社区",
+    "望江路社区",
+    "簇桥社区",
+    "火车南站社区",
+    "红牌楼社区",
+]
+WORDS = ["邻里", "互助", "阳光", "夕阳红", "童趣", "绿色家园", "书香", "志愿", "暖心", "助残", "法律", "文体"]
+KINDS = ["social_group", "social_service", "foundation", "community_group"]
+LEGAL = ["unregistered", "filed", "registered"]
+FIELDS = [
+    "elderly",
+    "disability",
+    "youth",
+    "women_children",
+    "environment",
+    "culture_sports",
+    "legal",
+    "volunteering",
+]
+SUFFIXES = ["会", "服务社", "志愿队", "协会"]
+STATES = ["applied", "assessed", "admitted", "incubating", "graduated", "exited"]
+
+
+def _uscc(n: int) -> str:
+    """A valid unified social credit code (GB 32100), unique per number."""
+    body = f"{n:08d}"
+    first17 = "51" + "440106" + body + organisation_code_check(body)
+    return first17 + check_character(first17)
+
+
+@seeder("organisations, stays, support activities")
+async def seed_incubator(conn: asyncpg.Connection, world: World, size: Size, rng: random.Random) -> None:
+    first = await next_id(conn, "organisations")
+    orgs: list[dict[str, Any]] = []
+    stays: list[dict[str, Any]] = []
+    activities: list[dict[str, Any]] = []
+    today = dt.date(2026, 3, 1)
+    for n in range(size.organisations):
+        org_id = first + n
+        state = rng.choice(STATES)
+        legal = rng.choice(LEGAL)
+        orgs.append(
+            {
+                "id": org_id,
+                "centre_id": world.centre_id,
+                "name": f"{rng.choice(COMMUNITIES)[:-2]}{rng.choice(WORDS)}{rng.choice(SUFFIXES)}{n}",
+                "kind": rng.choice(KINDS),
+                "legal_status": legal,
+                "uscc": _uscc(org_id) if legal == "registered" else None,
+                "service_fields": rng.sample(FIELDS, 2),
+                "community": rng.choice(COMMUNITIES),
+                "street": "玉林街道",
+                "contact_name": "联系人",
+                "contact_phone": f"138{n:08d}",
+                "founded_on": today - dt.timedelta(days=rng.randint(100, 4000)),
+                "staff_count": rng.randint(0, 12),
+                "volunteer_count": rng.randint(5, 300),
+                "incubation_state": state,
+            }
+        )
+        active = state not in ("graduated", "exited")
+        stays.append(
+            {
+                "centre_id": world.centre_id,
+                "organisation_id": org_id,
+                "state": state,
+                "is_active": active,
+                "applied_on": today - dt.timedelta(days=rng.randint(30, 700)),
+            }
+        )
+        for k in range(5):
+            activities.append(
+                {
+                    "centre_id": world.centre_id,
+                    "organisation_id": org_id,
+                    "kind": rng.choice(
+                        ["training", "consultation", "mentoring", "resource_linkage", "event"]
+                    ),
+                    "held_on": today - dt.timedelta(days=rng.randint(0, 365)),
+                    "hours": Decimal(rng.randint(1, 16)) / 2,
+                    "topic": f"辅导{k}",
+                    "given_by": "李老师",
+                    "participants": rng.randint(0, 40),
+                }
+            )
+    await copy_rows(conn, "organisations", orgs)
+    await copy_rows(conn, "incubation_stays", stays)
+    await copy_rows(conn, "support_activities", activities)
+    for table in ("organisations", "incubation_stays", "support_activities"):
+        await reset_sequence(conn, table)
+    world.organisation_ids = [o["id"] for o in orgs]
+
+
+@seeder("review rounds, subjects, assignments, score sheets")
+async def seed_evaluations(conn: asyncpg.Connection, world: World, size: Size, rng: random.Random) -> None:
+    sheets_per_subject = max(1, size.sheets // size.subjects)
+    round_first = await next_id(conn, "review_rounds")
+    subject_first = await next_id(conn, "round_subjects")
+    assignment_first = await next_id(conn, "assignments")
+    sheet_first = await next_id(conn, "score_sheets")
+    rounds: list[dict[str, Any]] = []
+    subjects: list[dict[str, Any]] = []
+    assignments: list[dict[str, Any]] = []
+    sheets: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    now = utcnow()
+    for r in range(size.rounds):
+        round_id = round_first + r
+        rounds.append(
+            {
+                "id": round_id,
+                "centre_id": world.centre_id,
+                "name": f"{2016 + r % 10}年公益创投评审第{r + 1}轮",
+                "purpose": "application_review",
+                "rubric_version_id": world.rubric_version_id,
+                "min_sheets_per_subject": sheets_per_subject,
+                "state": "open",
+                "created_by": world.staff_id,
+            }
+        )
+        for _s in range(SUBJECTS_PER_ROUND):
+            subject_id = subject_first + len(subjects)
+            subjects.append(
+                {
+                    "id": subject_id,
+                    "centre_id": world.centre_id,
+                    "round_id": round_id,
+                    "subject_type": "application",
+                    "subject_id": subject_id,
+                    "organisation_id": rng.choice(world.organisation_ids),
+                    "category": rng.choice(["为老服务", "青少年", "社区治理", "环保"]),
+                    "title": f"社区项目{subject_id}",
+                    "requested_amount": Decimal(rng.randint(10, 200) * 1000),
+                    "display": {"summary": "为社区居民提供服务"},
+                }
+            )
+            evaluators = rng.sample(world.evaluator_ids, sheets_per_subject)
+            for evaluator in evaluators:
+                assignment_id = assignment_first + len(assignments)
+                sheet_id = sheet_first + len(sheets)
+                need, budget = rng.randint(30, 60), rng.randint(15, 40)
+                assignments.append(
+                    {
+                        "id": assignment_id,
+                        "centre_id": world.centre_id,
+                        "round_id": round_id,
+                        "subject_id": subject_id,
+                        "evaluator_id": evaluator,
+                        "state": "active",
+                        "declared_at": now,
+                        "assigned_by": world.staff_id,
+                    }
+                )
+                sheets.append(
+                    {
+                        "id": sheet_id,
+                        "centre_id": world.centre_id,
+                        "round_id": round_id,
+                        "subject_id": subject_id,
+                        "assignment_id": assignment_id,
+                        "evaluator_id": evaluator,
+                        "kind": "expert",
+                        "state": "submitted",
+                        "total": Decimal(need + budget),
+                        "submitted_at": now,
+                    }
+                )
+                items.append({"sheet_id": sheet_id, "criterion_key": "need", "score": Decimal(need)})
+                items.append({"sheet_id": sheet_id, "criterion_key": "budget", "score": Decimal(budget)})
+    for table, rows in (
+        ("review_rounds", rounds),
+        ("round_subjects", subjects),
+        ("assignments", assignments),
+        ("score_sheets", sheets),
+        ("score_items", items),
+    ):
+        await copy_rows(conn, table, rows)
+        await reset_sequence(conn, table)
+    world.round_ids = [r["id"] for r in rounds]

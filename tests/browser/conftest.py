@@ -1,0 +1,124 @@
+"""A real server and headless Debian Chromium for the browser journeys.
+
+The server is ``uvicorn`` in a subprocess on a free port, on a fresh SQLite file that is
+migrated and loaded with the demo centre (``seedbed demo load``). Chromium is the system's
+``/usr/bin/chromium`` (installed by ``make system-deps``), never a browser download. Without
+it the journeys are skipped, except under ``CI=true`` where that is a failure.
+Screenshots of every step go to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        message = (
+            "browser journeys need Debian's Chromium at /usr/bin/chromium (make system-deps installs it)"
+        )
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("browser")
+    env = {
+        **os.environ,
+        "SEEDBED_ENV": "development",
+        "SEEDBED_DATABASE_URL": f"sqlite+aiosqlite:///{root / 'seedbed.db'}",
+        "SEEDBED_DATA_DIR": str(root),
+        "SEEDBED_SCHEDULER_IN_PROCESS": "false",
+    }
+    seedbed = str(Path(sys.executable).with_name("seedbed"))
+    subprocess.run([seedbed, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([seedbed, "demo", "load"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = (root / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + (root / "server.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread until it
+    stops, and the async tests that follow need the thread's loop free."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,274 @@
+"""Bad input gets a 4xx naming the field, never a 500 and never a silently wrong record.
+
+Each test here pins a defect the fuzzer (``test_fuzz``) found, on both databases.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.identity.models import Role
+from reports.briefing import KIND_CODE
+from tests.factories import Actor, make_centre, make_user
+from tests.incubator.helpers import make_org, org_payload
+
+
+async def _staff(session: AsyncSession) -> Actor:
+    return await make_user(session, await make_centre(session), Role.staff)
+
+
+def _field(response: httpx.Response) -> str:
+    field: str = response.json()["error"]["details"][0]["field"]
+    return field
+
+
+async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/api/v1/centres")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+
+
+async def test_a_number_is_not_a_date(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    for value in (0, "0", 20260301):
+        response = await client.post(
+            "/api/v1/incubation-stays",
+            json={"organisation_id": org.id, "applied_on": value},
+            headers=staff.headers,
+        )
+        assert response.status_code == 422, value
+        assert _field(response) == "applied_on"
+        assert "2026-03-01" in response.json()["error"]["message"]
+
+
+async def test_true_is_not_a_count_and_one_is_not_true(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    response = await client.post(
+        "/api/v1/organisations", json=org_payload(staff_count=True), headers=staff.headers
+    )
+    assert response.status_code == 422
+    assert _field(response) == "staff_count"
+    policy = {"min_legal_status": "filed", "min_capacity_score": "60", "require_completed_project": 0}
+    response = await client.put("/api/v1/graduation-policy", json=policy, headers=staff.headers)
+    assert response.status_code == 422
+    assert _field(response) == "require_completed_project"
+
+
+async def test_decimals_are_strings_or_integers_never_floats(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    activity = {
+        "organisation_id": org.id,
+        "kind": "training",
+        "held_on": "2026-03-01",
+        "topic": "财务培训",
+        "given_by": "王老师",
+    }
+    for bad in (1.5, ""):
+        response = await client.post(
+            "/api/v1/support-activities", json={**activity, "hours": bad}, headers=staff.headers
+        )
+        assert response.status_code == 422, bad
+        assert _field(response) == "hours"
+    for good, stored in (("1.5", "1.5"), (2, "2.0"), (2.0, "2.0")):
+        response = await client.post(
+            "/api/v1/support-activities", json={**activity, "hours": good}, headers=staff.headers
+        )
+        assert response.status_code == 201, response.text
+        assert Decimal(response.json()["hours"]) == Decimal(stored)
+
+
+async def test_hours_above_the_bound_are_refused_not_a_500(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """On SQLite the CHECK (hours <= 1000) compared the scaled integer: 150 h was a 500."""
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    activity = {
+        "organisation_id": org.id,
+        "kind": "event",
+        "held_on": "2026-03-01",
+        "topic": "社区节",
+        "given_by": "李",
+    }
+    response = await client.post(
+        "/api/v1/support-activities", json={**activity, "hours": "150"}, headers=staff.headers
+    )
+    assert response.status_code == 422
+    assert _field(response) == "hours"
+    response = await client.post(
+        "/api/v1/support-activities", json={**activity, "hours": "100"}, headers=staff.headers
+    )
+    assert response.status_code == 201
+    assert Decimal(response.json()["hours"]) == 100
+
+
+async def test_null_for_a_required_organisation_field_changes_nothing(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    org = await make_org(session, staff, staff_count=7)
+    response = await client.patch(
+        f"/api/v1/organisations/{org.id}",
+        json={"staff_count": None, "volunteer_count": None, "community": None, "founded_on": None},
+        headers=staff.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["staff_count"] == 7
+    assert body["community"] == "玉林北路社区"
+    assert body["founded_on"] is None
+
+
+async def test_extending_past_sixty_months_names_the_field(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    stay: dict[str, Any] = (
+        await client.post(
+            "/api/v1/incubation-stays",
+            json={"organisation_id": org.id, "applied_on": "2026-01-05"},
+            headers=staff.headers,
+        )
+    ).json()
+    base = f"/api/v1/incubation-stays/{stay['id']}"
+    steps = [
+        ("assess", {"on": "2026-01-10", "note": "评估通过"}),
+        ("admit", {"start_date": "2026-02-01", "planned_months": 58, "mentor": "李老师", "workspace": "A-1"}),
+        ("start", {"on": "2026-02-01"}),
+    ]
+    for action, body in steps:
+        assert (await client.post(f"{base}/{action}", json=body, headers=staff.headers)).status_code == 200
+    response = await client.post(
+        f"{base}/extend", json={"months": 3, "reason": "项目延期"}, headers=staff.headers
+    )
+    assert response.status_code == 422
+    assert _field(response) == "months"
+    assert "60" in response.json()["error"]["message"]
+    response = await client.post(
+        f"{base}/extend", json={"months": 2, "reason": "项目延期"}, headers=staff.headers
+    )
+    assert response.status_code == 200
+    assert response.json()["planned_months"] == 60
+
+
+async def test_export_survives_control_characters_and_keeps_formulas_as_text(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    await make_org(session, staff, name="坏\x07名字")
+    await make_org(session, staff, name='=HYPERLINK("http://x.example","点我")')
+    response = await client.get("/api/v1/organisations/export.xlsx", headers=staff.headers)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    names = {row[0].value for row in sheet.iter_rows(min_row=2)}
+    assert "坏名字" in names
+    formula = next(row[0] for row in sheet.iter_rows(min_row=2) if str(row[0].value).startswith("="))
+    assert formula.data_type == "s"
+
+
+async def test_budgets_are_never_negative_and_say_so(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    rubric = await client.post(
+        "/api/v1/rubrics",
+        json={
+            "name": "评审表",
+            "purpose": "application_review",
+            "criteria": [{"key": "a", "name": "甲", "max_points": "100"}],
+        },
+        headers=staff.headers,
+    )
+    version_id = rubric.json()["versions"][0]["id"]
+    response = await client.post(
+        "/api/v1/review-rounds",
+        json={
+            "name": "评审",
+            "purpose": "application_review",
+            "rubric_version_id": version_id,
+            "programme_budget": "-1.00",
+        },
+        headers=staff.headers,
+    )
+    assert response.status_code == 422
+    assert _field(response) == "programme_budget"
+    schema = (await client.get("/api/v1/openapi.json")).json()
+    budget = schema["components"]["schemas"]["RoundCreate"]["properties"]["programme_budget"]["anyOf"][0]
+    assert budget["pattern"] == r"^\d{1,12}\.\d{2}$"
+
+
+async def test_schedule_recipients_are_user_ids(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    staff = await _staff(session)
+    response = await client.post(
+        "/api/v1/report-schedules",
+        json={"kind": KIND_CODE, "cron": "0 8 1 * *", "recipients": [0]},
+        headers=staff.headers,
+    )
+    assert response.status_code == 422
+    assert _field(response) == "recipients.0"
+
+
+def _unbounded(schema: dict[str, Any], components: dict[str, Any], where: str, seen: set[str]) -> list[str]:
+    """Places in a request schema where a number, string, list or map has no upper bound."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        return _unbounded(components[name], components, f"{where}<{name}>", seen | {name})
+    problems: list[str] = []
+    for key in ("anyOf", "oneOf", "allOf"):
+        for index, part in enumerate(schema.get(key, [])):
+            problems += _unbounded(part, components, f"{where}[{index}]", seen)
+    kind = schema.get("type")
+    if "enum" in schema or "const" in schema:
+        return problems
+    if kind in ("integer", "number") and "maximum" not in schema and "exclusiveMaximum" not in schema:
+        problems.append(f"{where}: {kind} without maximum")
+    if kind == "string" and "maxLength" not in schema and schema.get("format") not in ("date", "date-time"):
+        pattern = schema.get("pattern", "")
+        if not (
+            pattern.startswith("^") and pattern.endswith("$") and "*" not in pattern and "+" not in pattern
+        ):
+            problems.append(f"{where}: string without maxLength")
+    if kind == "array":
+        if "maxItems" not in schema:
+            problems.append(f"{where}: array without maxItems")
+        problems += _unbounded(schema.get("items", {}), components, f"{where}[]", seen)
+    if kind == "object":
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            if "maxProperties" not in schema:
+                problems.append(f"{where}: map without maxProperties")
+            problems += _unbounded(extra, components, f"{where}{{}}", seen)
+        for name, prop in schema.get("properties", {}).items():
+            problems += _unbounded(prop, components, f"{where}.{name}", seen)
+    return problems
+
+
+async def test_every_input_has_an_upper_bound(client: httpx.AsyncClient) -> None:
+    """Every number, string, list and map a client can send is bounded (parameters and bodies)."""
+    document = (await client.get("/api/v1/openapi.json")).json()
+    components = document["components"]["schemas"]
+    problems: list[str] = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                problems += _unbounded(parameter["schema"], components, f"{where} {parameter['name']}", set())
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                problems += _unbounded(content["schema"], components, f"{where} body", set())
+    assert not problems, "\n".join(sorted(set(problems)))

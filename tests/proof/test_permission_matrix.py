@@ -1,0 +1,541 @@
+"""Every route of the app, tried by every kind of caller: the permission matrix.
+
+``MATRIX`` holds one row per route, ``(method, path template)`` → expected outcome per role
+(see ``world.ROLES``). Outcomes are classes, not exact statuses:
+
+- ``OK`` (allowed): any answer other than 401/403/404 and below 500 — a 2xx, a redirect,
+  or a 409/422 from the rules, which means the caller got past the access checks;
+- ``401``: not logged in (pages: a 303 redirect to ``/login?next=…``);
+- ``403``: logged in, wrong role or not allowed on this record;
+- ``404``: the record is not visible to the caller (other centre, other organisation).
+
+Any 5xx fails whatever the row says. A route of the app with no row fails
+``test_every_route_has_a_row`` with its name; a row whose route is gone fails too.
+
+API routes are called with bearer tokens, pages with the session cookie of a login through
+``/login`` (and the CSRF token on every POST). Each call runs in a savepoint that is rolled
+back afterwards, so every caller meets the same world. Unsafe calls carry a minimal valid
+body (``BODIES``) so that "allowed" is really tried, not stopped by validation.
+
+To write rows for new routes: ``PROOF_MATRIX_DUMP=1 pytest tests/proof/test_permission_matrix.py
+-k sqlite -s`` prints the observed outcome of every route as rows to review and paste.
+Runs on both databases (about 20 s each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from api.app import create_app
+from reports.briefing import KIND_CODE
+from tests.conftest import test_settings
+from tests.factories import PASSWORD
+from tests.proof.world import ROLES, World, add_http_records, build_world
+
+OK = 200
+Row = dict[str, int]
+
+SKIPPED_PATHS = frozenset({"/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect", "/redoc", "/static"})
+
+
+def row(default: int = OK, **roles: int) -> Row:
+    unknown = set(roles) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return {role: roles.get(role, default) for role in ROLES}
+
+
+# --- presets ------------------------------------------------------------------------------
+PUBLIC = row()
+LOGGED_IN = row(anon=401)
+# A centre's own record (org A, its stay, its round...): others' staff do not find it.
+STAFF_ONLY = row(403, anon=401, staff=OK, other_staff=404)
+STAFF_OR_ADMIN = row(403, anon=401, staff=OK, admin=OK, other_staff=404)
+STAFF_FINANCE_ADMIN = row(403, anon=401, staff=OK, admin=OK, finance=OK, other_staff=404)
+# Collections (no record in the path): staff of any centre may call them.
+STAFF_ONLY_LIST = row(403, anon=401, staff=OK, other_staff=OK)
+STAFF_OR_ADMIN_LIST = row(403, anon=401, staff=OK, admin=OK, other_staff=OK)
+STAFF_FINANCE_ADMIN_LIST = row(403, anon=401, staff=OK, admin=OK, finance=OK, other_staff=OK)
+ADMIN_ONLY = row(403, anon=401, admin=OK)
+# Org A's records: its owner, the centre's readers and admin; org B's owner does not find them.
+ORG_A_READ = row(anon=401, applicant_b=404, evaluator=404, other_staff=404)
+ORG_A_STAFF = row(403, anon=401, applicant_b=404, evaluator=404, staff=OK, other_staff=404)
+ORG_A_OWNER = row(403, anon=401, applicant_a=OK, applicant_b=404, evaluator=404, other_staff=404)
+REPORT_READ = row(404, anon=401, staff=OK, finance=OK, admin=OK)
+# The evaluator's own assignment: a role check first (403), then the record (404).
+EVALUATOR_ONLY = row(403, anon=401, evaluator=OK)
+EVALUATOR_OR_READER = row(403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=404)
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # health
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    # auth and admin
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/revoke"): LOGGED_IN,
+    ("GET", "/api/v1/me"): LOGGED_IN,
+    ("GET", "/api/v1/centres"): LOGGED_IN,
+    ("POST", "/api/v1/centres"): ADMIN_ONLY,
+    ("GET", "/api/v1/users"): ADMIN_ONLY,
+    ("POST", "/api/v1/users"): ADMIN_ONLY,
+    ("GET", "/api/v1/users/{user_id}"): ADMIN_ONLY,
+    ("PATCH", "/api/v1/users/{user_id}"): ADMIN_ONLY,
+    ("GET", "/api/v1/audit-events"): STAFF_OR_ADMIN_LIST,
+    ("GET", "/api/v1/audit-events/{event_id}"): STAFF_OR_ADMIN,
+    # organisations
+    ("GET", "/api/v1/organisations"): LOGGED_IN,
+    ("GET", "/api/v1/organisations/export.xlsx"): STAFF_ONLY_LIST,
+    ("POST", "/api/v1/organisations"): STAFF_ONLY_LIST,
+    ("POST", "/api/v1/organisations/signup"): PUBLIC,
+    ("GET", "/api/v1/organisations/{organisation_id}"): ORG_A_READ,
+    ("PATCH", "/api/v1/organisations/{organisation_id}"): {**ORG_A_STAFF, "applicant_a": OK},
+    ("POST", "/api/v1/organisations/{organisation_id}/verify"): STAFF_ONLY,
+    ("POST", "/api/v1/organisations/{organisation_id}/bar"): STAFF_ONLY,
+    ("POST", "/api/v1/organisations/{organisation_id}/lift-bar"): STAFF_ONLY,
+    ("GET", "/api/v1/organisations/{organisation_id}/members"): ORG_A_READ,
+    # members are managed by the organisation's owner only
+    ("POST", "/api/v1/organisations/{organisation_id}/members"): ORG_A_OWNER,
+    ("DELETE", "/api/v1/organisations/{organisation_id}/members/{user_id}"): ORG_A_OWNER,
+    ("POST", "/api/v1/invitations/{token}/accept"): PUBLIC,
+    ("GET", "/api/v1/organisations/{organisation_id}/graduation-check"): ORG_A_READ,
+    ("GET", "/api/v1/graduation-policy"): STAFF_ONLY_LIST,
+    ("PUT", "/api/v1/graduation-policy"): STAFF_ONLY_LIST,
+    # incubation stays and support
+    ("GET", "/api/v1/incubation-stays"): LOGGED_IN,
+    ("POST", "/api/v1/incubation-stays"): {**ORG_A_STAFF, "applicant_a": OK},
+    ("GET", "/api/v1/incubation-stays/{stay_id}"): ORG_A_READ,
+    ("POST", "/api/v1/incubation-stays/{stay_id}/assess"): STAFF_ONLY,
+    ("POST", "/api/v1/incubation-stays/{stay_id}/admit"): STAFF_ONLY,
+    ("POST", "/api/v1/incubation-stays/{stay_id}/start"): STAFF_ONLY,
+    ("POST", "/api/v1/incubation-stays/{stay_id}/extend"): STAFF_ONLY,
+    ("POST", "/api/v1/incubation-stays/{stay_id}/graduate"): STAFF_ONLY,
+    ("POST", "/api/v1/incubation-stays/{stay_id}/exit"): STAFF_ONLY,
+    ("GET", "/api/v1/support-activities"): LOGGED_IN,
+    ("POST", "/api/v1/support-activities"): STAFF_ONLY,
+    ("GET", "/api/v1/support-activities/totals"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=OK
+    ),
+    # reports
+    ("GET", "/api/v1/report-kinds"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/api/v1/reports"): STAFF_FINANCE_ADMIN_LIST,
+    ("POST", "/api/v1/reports"): STAFF_OR_ADMIN_LIST,
+    # a report the caller may not read is not found, whatever the role
+    ("GET", "/api/v1/reports/{report_id}"): REPORT_READ,
+    ("GET", "/api/v1/reports/{report_id}/download"): REPORT_READ,
+    ("GET", "/api/v1/report-schedules"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/api/v1/report-schedules"): STAFF_OR_ADMIN_LIST,
+    ("GET", "/api/v1/report-schedules/{schedule_id}"): STAFF_OR_ADMIN,
+    ("PATCH", "/api/v1/report-schedules/{schedule_id}"): STAFF_OR_ADMIN,
+    ("POST", "/api/v1/report-schedules/{schedule_id}/run"): STAFF_OR_ADMIN,
+    # notifications (the world's one belongs to applicant A)
+    ("GET", "/api/v1/notifications"): LOGGED_IN,
+    ("GET", "/api/v1/notifications/unread-count"): LOGGED_IN,
+    ("POST", "/api/v1/notifications/read-all"): LOGGED_IN,
+    ("POST", "/api/v1/notifications/{notification_id}/read"): row(404, anon=401, applicant_a=OK),
+    # evaluations
+    ("GET", "/api/v1/rubrics"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/api/v1/rubrics"): STAFF_ONLY_LIST,
+    ("GET", "/api/v1/rubrics/{rubric_id}"): STAFF_OR_ADMIN,
+    ("GET", "/api/v1/rubrics/{rubric_id}/versions"): STAFF_OR_ADMIN,
+    ("POST", "/api/v1/rubrics/{rubric_id}/versions"): STAFF_ONLY,
+    ("PUT", "/api/v1/rubrics/{rubric_id}/versions/{version_id}"): STAFF_ONLY,
+    ("GET", "/api/v1/review-rounds"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/api/v1/review-rounds"): STAFF_ONLY_LIST,
+    ("GET", "/api/v1/review-rounds/{round_id}"): STAFF_OR_ADMIN,
+    ("GET", "/api/v1/review-rounds/{round_id}/subjects"): STAFF_OR_ADMIN,
+    ("POST", "/api/v1/review-rounds/{round_id}/subjects"): STAFF_ONLY,
+    ("GET", "/api/v1/review-rounds/{round_id}/assignments"): STAFF_OR_ADMIN,
+    ("POST", "/api/v1/review-rounds/{round_id}/assignments"): STAFF_ONLY,
+    ("POST", "/api/v1/review-rounds/{round_id}/auto-assign"): STAFF_ONLY,
+    ("GET", "/api/v1/review-rounds/{round_id}/progress"): STAFF_OR_ADMIN,
+    ("POST", "/api/v1/review-rounds/{round_id}/close"): STAFF_ONLY,
+    ("GET", "/api/v1/review-rounds/{round_id}/results"): STAFF_OR_ADMIN,
+    ("GET", "/api/v1/review-rounds/{round_id}/recommendation"): STAFF_OR_ADMIN,
+    ("POST", "/api/v1/review-rounds/{round_id}/recommendation/adjustments"): STAFF_ONLY,
+    ("POST", "/api/v1/review-rounds/{round_id}/jury-codes"): STAFF_ONLY,
+    ("GET", "/api/v1/assignments"): row(403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=OK),
+    ("GET", "/api/v1/assignments/{assignment_id}"): EVALUATOR_OR_READER,
+    ("POST", "/api/v1/assignments/{assignment_id}/declaration"): EVALUATOR_ONLY,
+    # staff may open a sheet only once the round is closed (the world's round is open)
+    ("GET", "/api/v1/assignments/{assignment_id}/sheet"): {**EVALUATOR_ONLY, "other_staff": 404},
+    ("PUT", "/api/v1/assignments/{assignment_id}/sheet"): EVALUATOR_ONLY,
+    ("POST", "/api/v1/assignments/{assignment_id}/sheet/submit"): EVALUATOR_ONLY,
+    ("GET", "/api/v1/evaluator-conflicts"): row(
+        403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=OK
+    ),
+    # the organisation is only a reference here: the conflict belongs to the caller's centre
+    ("POST", "/api/v1/evaluator-conflicts"): row(
+        403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=OK
+    ),
+    ("GET", "/api/v1/public/jury/{code}"): PUBLIC,
+    ("POST", "/api/v1/public/jury/{code}/sheet"): PUBLIC,
+    # --- pages ------------------------------------------------------------------------------
+    ("GET", "/"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): LOGGED_IN,
+    ("POST", "/lang"): PUBLIC,
+    ("GET", "/dashboard"): LOGGED_IN,
+    ("GET", "/signup"): PUBLIC,
+    ("POST", "/signup"): PUBLIC,
+    ("GET", "/invitations/{token}"): PUBLIC,
+    ("POST", "/invitations/{token}"): PUBLIC,
+    ("GET", "/organisations"): LOGGED_IN,  # applicants and evaluators are sent to /my/organisations
+    ("GET", "/my/organisations"): LOGGED_IN,
+    ("GET", "/organisations/new"): STAFF_ONLY_LIST,
+    ("POST", "/organisations/new"): STAFF_ONLY_LIST,
+    ("GET", "/organisations/{organisation_id}"): ORG_A_READ,
+    ("GET", "/organisations/{organisation_id}/edit"): ORG_A_READ,
+    ("POST", "/organisations/{organisation_id}/edit"): {**ORG_A_STAFF, "applicant_a": OK},
+    ("POST", "/organisations/{organisation_id}/verify"): STAFF_ONLY,
+    ("POST", "/organisations/{organisation_id}/bar"): STAFF_ONLY,
+    ("POST", "/organisations/{organisation_id}/lift-bar"): STAFF_ONLY,
+    ("POST", "/organisations/{organisation_id}/members"): ORG_A_OWNER,
+    ("POST", "/organisations/{organisation_id}/members/{user_id}/remove"): ORG_A_OWNER,
+    ("POST", "/organisations/{organisation_id}/stays"): {**ORG_A_STAFF, "applicant_a": OK},
+    ("POST", "/stays/{stay_id}/{action}"): ORG_A_STAFF,
+    ("POST", "/organisations/{organisation_id}/activities"): STAFF_ONLY,
+    ("GET", "/reports"): STAFF_FINANCE_ADMIN_LIST,
+    ("POST", "/reports/generate"): STAFF_OR_ADMIN_LIST,
+    ("GET", "/reports/{report_id}/download"): REPORT_READ,
+    ("GET", "/report-schedules"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/report-schedules"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/report-schedules/{schedule_id}/toggle"): STAFF_OR_ADMIN,
+    ("POST", "/report-schedules/{schedule_id}/run"): STAFF_OR_ADMIN,
+    ("GET", "/notifications"): LOGGED_IN,
+    ("POST", "/notifications/{notification_id}/read"): row(404, anon=401, applicant_a=OK),
+    ("POST", "/notifications/read-all"): LOGGED_IN,
+    ("GET", "/evaluations"): row(403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=OK),
+    ("GET", "/evaluations/assignments/{assignment_id}"): EVALUATOR_OR_READER,
+    ("POST", "/evaluations/assignments/{assignment_id}/declaration"): EVALUATOR_ONLY,
+    ("POST", "/evaluations/assignments/{assignment_id}/sheet"): EVALUATOR_ONLY,
+    ("GET", "/evaluations/rounds/new"): STAFF_ONLY_LIST,
+    ("POST", "/evaluations/rounds"): STAFF_ONLY_LIST,
+    ("GET", "/evaluations/rounds/{round_id}"): STAFF_OR_ADMIN,
+    ("POST", "/evaluations/rounds/{round_id}/subjects"): STAFF_ONLY,
+    ("POST", "/evaluations/rounds/{round_id}/assignments"): STAFF_ONLY,
+    ("POST", "/evaluations/rounds/{round_id}/auto-assign"): STAFF_ONLY,
+    ("POST", "/evaluations/rounds/{round_id}/close"): STAFF_ONLY,
+    ("POST", "/evaluations/rounds/{round_id}/adjustments"): STAFF_ONLY,
+}
+
+# --- how to call a route ----------------------------------------------------------------------
+
+PATH_PARAMS: dict[str, Callable[[World], object]] = {
+    "organisation_id": lambda w: w.org_a.id,
+    "user_id": lambda w: w.member.user.id,
+    "stay_id": lambda w: w.stay.id,
+    "action": lambda w: "assess",
+    "token": lambda w: w.invitation_token,
+    "event_id": lambda w: w.audit_event_id,
+    "report_id": lambda w: w.report_id,
+    "schedule_id": lambda w: w.schedule_id,
+    "notification_id": lambda w: w.notification_id,
+    "rubric_id": lambda w: w.rubric.id,
+    "version_id": lambda w: w.rubric_version_id,
+    "round_id": lambda w: w.review_round.id,
+    "assignment_id": lambda w: w.assignment.id,
+    "code": lambda w: w.jury_code,
+}
+
+CRITERIA = [
+    {"key": "need", "name": "需求分析", "max_points": "60"},
+    {"key": "budget", "name": "预算", "max_points": "40"},
+]
+ORG_FORM = {"name": "丙社区读书会", "kind": "community_group", "legal_status": "filed"}
+TODAY = dt.date(2026, 3, 10).isoformat()
+Body = Callable[[World], dict[str, Any]]
+
+BODIES: dict[tuple[str, str], Body] = {
+    ("POST", "/api/v1/auth/token"): lambda w: {
+        "username": w.actors["staff"].user.email,
+        "password": PASSWORD,
+    },
+    ("POST", "/api/v1/centres"): lambda w: {"slug": "proof-centre", "name": "证明街道孵化中心"},
+    ("POST", "/api/v1/users"): lambda w: {
+        "email": "x@example.org",
+        "password": "long-enough-1",
+        "roles": ["staff"],
+    },
+    ("PATCH", "/api/v1/users/{user_id}"): lambda w: {"full_name": "改名"},
+    ("POST", "/api/v1/organisations"): lambda w: ORG_FORM,
+    ("POST", "/api/v1/organisations/signup"): lambda w: {
+        "centre": w.centre.slug,
+        "full_name": "新申报人",
+        "email": "signup@example.org",
+        "password": "long-enough-1",
+        "organisation": ORG_FORM,
+    },
+    ("PATCH", "/api/v1/organisations/{organisation_id}"): lambda w: {"community": "玉林东路社区"},
+    ("POST", "/api/v1/organisations/{organisation_id}/bar"): lambda w: {
+        "until": "2027-01-01",
+        "reason": "材料造假",
+    },
+    ("POST", "/api/v1/organisations/{organisation_id}/lift-bar"): lambda w: {"reason": "整改完成"},
+    ("POST", "/api/v1/organisations/{organisation_id}/members"): lambda w: {"email": "friend@example.org"},
+    ("POST", "/api/v1/invitations/{token}/accept"): lambda w: {
+        "full_name": "新成员",
+        "password": "long-enough-1",
+    },
+    ("PUT", "/api/v1/graduation-policy"): lambda w: {
+        "min_legal_status": "filed",
+        "min_capacity_score": "60",
+        "require_completed_project": False,
+    },
+    ("POST", "/api/v1/incubation-stays"): lambda w: {"organisation_id": w.org_a.id, "applied_on": TODAY},
+    ("POST", "/api/v1/incubation-stays/{stay_id}/assess"): lambda w: {"on": TODAY, "note": "评估通过"},
+    ("POST", "/api/v1/incubation-stays/{stay_id}/admit"): lambda w: {
+        "start_date": TODAY,
+        "planned_months": 12,
+        "mentor": "李老师",
+        "workspace": "A-101",
+    },
+    ("POST", "/api/v1/incubation-stays/{stay_id}/start"): lambda w: {"on": TODAY},
+    ("POST", "/api/v1/incubation-stays/{stay_id}/extend"): lambda w: {"months": 3, "reason": "项目延期"},
+    ("POST", "/api/v1/incubation-stays/{stay_id}/graduate"): lambda w: {"on": TODAY},
+    ("POST", "/api/v1/incubation-stays/{stay_id}/exit"): lambda w: {"on": TODAY, "reason": "主动退出"},
+    ("POST", "/api/v1/support-activities"): lambda w: {
+        "organisation_id": w.org_a.id,
+        "kind": "consultation",
+        "held_on": TODAY,
+        "hours": "1.5",
+        "topic": "年检辅导",
+        "given_by": "王老师",
+    },
+    ("POST", "/api/v1/reports"): lambda w: {"kind": KIND_CODE, "period": "2026-02"},
+    ("POST", "/api/v1/report-schedules"): lambda w: {"kind": KIND_CODE, "cron": "0 9 1 * *"},
+    ("PATCH", "/api/v1/report-schedules/{schedule_id}"): lambda w: {"active": False},
+    ("POST", "/api/v1/rubrics"): lambda w: {"name": "新评审表", "purpose": "midterm", "criteria": CRITERIA},
+    ("POST", "/api/v1/rubrics/{rubric_id}/versions"): lambda w: {"criteria": CRITERIA},
+    ("PUT", "/api/v1/rubrics/{rubric_id}/versions/{version_id}"): lambda w: {"criteria": CRITERIA},
+    ("POST", "/api/v1/review-rounds"): lambda w: {
+        "name": "中期评估",
+        "purpose": "application_review",
+        "rubric_version_id": w.rubric_version_id,
+    },
+    ("POST", "/api/v1/review-rounds/{round_id}/subjects"): lambda w: {
+        "subject_type": "application",
+        "subject_id": 2,
+        "title": "社区助残",
+    },
+    ("POST", "/api/v1/review-rounds/{round_id}/assignments"): lambda w: {
+        "subject_id": w.subject.id,
+        "evaluator_id": w.actors["evaluator"].user.id,
+    },
+    ("POST", "/api/v1/review-rounds/{round_id}/auto-assign"): lambda w: {
+        "evaluator_ids": [w.actors["evaluator"].user.id]
+    },
+    ("POST", "/api/v1/review-rounds/{round_id}/recommendation/adjustments"): lambda w: {
+        "subject_id": w.subject.id,
+        "recommended": True,
+        "reason": "社区急需",
+    },
+    ("POST", "/api/v1/review-rounds/{round_id}/jury-codes"): lambda w: {
+        "subject_id": w.subject.id,
+        "count": 2,
+    },
+    ("POST", "/api/v1/assignments/{assignment_id}/declaration"): lambda w: {"has_conflict": False},
+    ("PUT", "/api/v1/assignments/{assignment_id}/sheet"): lambda w: {
+        "items": [{"criterion_key": "need", "score": "50"}]
+    },
+    ("POST", "/api/v1/assignments/{assignment_id}/sheet/submit"): lambda w: {
+        "items": [
+            {"criterion_key": "need", "score": "50"},
+            {"criterion_key": "budget", "score": "30"},
+            {"criterion_key": "matched", "score": "0"},
+        ]
+    },
+    ("POST", "/api/v1/evaluator-conflicts"): lambda w: {"organisation_id": w.org_a.id, "reason": "亲属任职"},
+    ("POST", "/api/v1/public/jury/{code}/sheet"): lambda w: {
+        "items": [
+            {"criterion_key": "need", "score": "50"},
+            {"criterion_key": "budget", "score": "30"},
+            {"criterion_key": "matched", "score": "0"},
+        ]
+    },
+    # pages (form fields; the CSRF token is added for every POST)
+    ("POST", "/login"): lambda w: {"email": w.actors["finance"].user.email, "password": PASSWORD},
+    ("POST", "/lang"): lambda w: {"lang": "en", "next": "/dashboard"},
+    ("POST", "/signup"): lambda w: {
+        "centre": w.centre.slug,
+        "full_name": "新申报人",
+        "email": "signup2@example.org",
+        "password": "long-enough-1",
+        **ORG_FORM,
+    },
+    ("POST", "/invitations/{token}"): lambda w: {"full_name": "新成员", "password": "long-enough-1"},
+    ("POST", "/organisations/new"): lambda w: ORG_FORM,
+    ("POST", "/organisations/{organisation_id}/edit"): lambda w: {**ORG_FORM, "name": "甲社区互助会"},
+    ("POST", "/organisations/{organisation_id}/bar"): lambda w: {"until": "2027-01-01", "reason": "材料造假"},
+    ("POST", "/organisations/{organisation_id}/lift-bar"): lambda w: {"reason": "整改完成"},
+    ("POST", "/organisations/{organisation_id}/members"): lambda w: {"email": "friend@example.org"},
+    ("POST", "/organisations/{organisation_id}/stays"): lambda w: {"applied_on": TODAY},
+    ("POST", "/stays/{stay_id}/{action}"): lambda w: {"on": TODAY, "note": "评估通过"},
+    ("POST", "/organisations/{organisation_id}/activities"): lambda w: {
+        "kind": "consultation",
+        "held_on": TODAY,
+        "hours": "1.5",
+        "topic": "年检辅导",
+        "given_by": "王老师",
+    },
+    ("POST", "/reports/generate"): lambda w: {"kind": KIND_CODE, "period": "2026-02"},
+    ("POST", "/report-schedules"): lambda w: {"kind": KIND_CODE, "cron": "0 9 1 * *"},
+    ("POST", "/evaluations/assignments/{assignment_id}/declaration"): lambda w: {"has_conflict": "no"},
+    ("POST", "/evaluations/assignments/{assignment_id}/sheet"): lambda w: {"action": "save"},
+    ("POST", "/evaluations/rounds"): lambda w: {
+        "name": "中期评估",
+        "purpose": "application_review",
+        "rubric_version_id": str(w.rubric_version_id),
+    },
+    ("POST", "/evaluations/rounds/{round_id}/subjects"): lambda w: {
+        "subject_type": "application",
+        "subject_id": "2",
+        "title": "社区助残",
+    },
+    ("POST", "/evaluations/rounds/{round_id}/assignments"): lambda w: {
+        "subject_id": str(w.subject.id),
+        "evaluator_id": str(w.actors["evaluator"].user.id),
+    },
+    ("POST", "/evaluations/rounds/{round_id}/auto-assign"): lambda w: {
+        "evaluator_ids": str(w.actors["evaluator"].user.id)
+    },
+    ("POST", "/evaluations/rounds/{round_id}/adjustments"): lambda w: {
+        "subject_id": str(w.subject.id),
+        "recommended": "yes",
+        "reason": "社区急需",
+    },
+}
+FORM_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path template) the app answers, API and pages (HEAD aside)."""
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path
+        if path is None or path in SKIPPED_PATHS or path.startswith("/static"):
+            continue
+        for method in route.methods or ():
+            if method != "HEAD":
+                found.add((method, path))
+    return found
+
+
+def is_page(path: str) -> bool:
+    return not path.startswith("/api/") and path not in {"/healthz", "/readyz"}
+
+
+def outcome(path: str, response: httpx.Response) -> int:
+    status = response.status_code
+    location = response.headers.get("location", "")
+    if is_page(path) and status in (302, 303) and location.startswith("/login?next="):
+        return 401
+    if status in (401, 403, 404):
+        return status
+    return OK
+
+
+def test_every_route_has_a_row(tmp_path: Path) -> None:
+    app = create_app(test_settings(f"sqlite+aiosqlite:///{tmp_path / 'routes.db'}", tmp_path))
+    routes = app_routes(app)
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, "routes without a row in MATRIX: " + ", ".join(f"{m} {p}" for m, p in missing)
+    assert not stale, "rows in MATRIX for routes that no longer exist: " + ", ".join(
+        f"{m} {p}" for m, p in stale
+    )
+    assert len(routes) > 100
+    unknown_params = {
+        name for _m, path in routes for name in re.findall(r"{(\w+)}", path) if name not in PATH_PARAMS
+    }
+    assert not unknown_params, f"path parameters without a value in PATH_PARAMS: {unknown_params}"
+
+
+@pytest_asyncio.fixture
+async def callers(
+    app: FastAPI, session: AsyncSession
+) -> AsyncIterator[tuple[World, dict[str, httpx.AsyncClient]]]:
+    world = await build_world(session)
+    clients: dict[str, httpx.AsyncClient] = {}
+    transport = httpx.ASGITransport(app=app)
+    try:
+        for role in ROLES:
+            http = httpx.AsyncClient(transport=transport, base_url="https://testserver")
+            clients[role] = http
+            page = await http.get("/login")
+            assert page.status_code == 200
+            if role != "anon":
+                csrf = http.cookies["seedbed_csrf"]
+                email = world.actors[role].user.email
+                response = await http.post(
+                    "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf}
+                )
+                assert response.status_code == 303, (role, response.text[:300])
+        await add_http_records(world, clients["staff"])
+        yield world, clients
+    finally:
+        for http in clients.values():
+            await http.aclose()
+
+
+async def call(http: httpx.AsyncClient, world: World, role: str, method: str, path: str) -> httpx.Response:
+    url = path.format(**{name: PATH_PARAMS[name](world) for name in re.findall(r"{(\w+)}", path)})
+    make_body = BODIES.get((method, path))
+    body = make_body(world) if make_body else {}
+    headers: dict[str, str] = {}
+    if not is_page(path):
+        if role != "anon":
+            headers.update(world.actors[role].headers)
+        if method in ("GET", "DELETE"):
+            return await http.request(method, url, headers=headers)
+        if (method, path) in FORM_ROUTES:
+            return await http.request(method, url, data=body, headers=headers)
+        return await http.request(method, url, json=body, headers=headers)
+    if method == "GET":
+        return await http.get(url)
+    form = {**body, "csrf_token": http.cookies.get("seedbed_csrf", "")}
+    return await http.request(method, url, data=form)
+
+
+async def test_permission_matrix(
+    callers: tuple[World, dict[str, httpx.AsyncClient]], connection: AsyncConnection
+) -> None:
+    world, clients = callers
+    dump = os.environ.get("PROOF_MATRIX_DUMP") == "1"
+    failures: list[str] = []
+    observed: dict[tuple[str, str], dict[str, int]] = {}
+    for key in sorted(MATRIX, key=lambda k: (k[1], k[0])):
+        method, path = key
+        observed[key] = {}
+        for role in ROLES:
+            http = clients[role]
+            cookies = httpx.Cookies(http.cookies)  # /logout, /login and /lang change them
+            savepoint = await connection.begin_nested()
+            try:
+                response = await call(http, world, role, method, path)
+            finally:
+                await savepoint.rollback()
+                http.cookies = cookies
+            got = outcome(path, response)
+            observed[key][role] = got
+            if response.status_code >= 500:
+                failures.append(f"{method} {path} as {role}: {response.status_code} {response.text[:200]}")
+            elif got != MATRIX[key][role]:
+                failures.append(
+                    f"{method} {path} as {role}: expected {MATRIX[key][role]}, got "
+                    f"{response.status_code} {response.text[:160]!r}"
+                )
+    if dump:
+        for (method, path), roles in observed.items():
+            print(f'    ("{method}", "{path}"): {roles},')
+    assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures)
