@@ -49,7 +49,7 @@ run: $(STAMP) compile system-deps
 	SEEDBED_ENV=$${SEEDBED_ENV:-development} $(BIN)/seedbed serve --migrate --demo
 
 test: $(STAMP) compile system-deps postgres
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
