@@ -15,6 +15,7 @@ from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import grants as grants_pages
 from api.pages import incubator as incubator_pages
+from api.pages import jury as jury_pages
 from api.pages import money as money_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
@@ -104,6 +105,7 @@ def create_app(
         evaluations.router,
         evaluations.public_router,
         evaluation_pages.router,
+        jury_pages.router,
         money.router,
         contracts.router,
         money_pages.router,

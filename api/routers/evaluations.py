@@ -322,7 +322,7 @@ async def declare_conflict(
 # --- public jury (no login) ------------------------------------------------------------------
 
 
-async def _ballot(session: AsyncSession, code: str) -> tuple[JuryCode, ReviewRound, RoundSubject]:
+async def ballot_for_code(session: AsyncSession, code: str) -> tuple[JuryCode, ReviewRound, RoundSubject]:
     try:
         return await service.jury_ballot(session, code)
     except NotFound as exc:
@@ -337,7 +337,7 @@ async def jury_ballot(code: JuryCodePath, request: Request, session: SessionDep)
         limit=JURY_RATE_LIMIT * 4,
         window_seconds=JURY_RATE_WINDOW_SECONDS,
     )
-    _code, review_round, subject = await _ballot(session, code)
+    _code, review_round, subject = await ballot_for_code(session, code)
     return JuryBallot(
         round_name=review_round.name,
         subject_title=subject.title,
@@ -357,7 +357,7 @@ async def jury_sheet(
         limit=JURY_RATE_LIMIT,
         window_seconds=JURY_RATE_WINDOW_SECONDS,
     )
-    await _ballot(session, code)
+    await ballot_for_code(session, code)
     sheet = await service.submit_jury_sheet(session, code, data)
     assert sheet.submitted_at is not None
     return PublicSheetRead(total=sheet.total, submitted_at=sheet.submitted_at)

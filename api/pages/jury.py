@@ -1,0 +1,99 @@
+"""The public juror's page (大众评委, 路演): a one-time code opens one ballot, no login."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import SessionDep, SettingsDep, check_csrf, client_address
+from api.pages.forms import read_form
+from api.routers.evaluations import JURY_RATE_LIMIT, JURY_RATE_WINDOW_SECONDS, ballot_for_code
+from api.web import render
+from core.errors import DomainError
+from core.i18n import _
+from core.identity import service as identity
+from evaluations import service
+from evaluations.schemas import ScoreItemIn, SheetIn
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/jury")
+async def jury_entry(request: Request) -> Response:
+    return render(request, "web/evaluations/jury.html", {"stage": "code", "errors": {}})
+
+
+@router.get("/jury/{code}")
+async def jury_page(request: Request, code: str, session: SessionDep) -> Response:
+    await identity.rate_limit(
+        session,
+        f"jury:{client_address(request)}",
+        limit=JURY_RATE_LIMIT * 4,
+        window_seconds=JURY_RATE_WINDOW_SECONDS,
+    )
+    _code, review_round, subject = await ballot_for_code(session, code[:32])
+    return render(
+        request,
+        "web/evaluations/jury.html",
+        {
+            "stage": "ballot",
+            "code": code[:32],
+            "round_name": review_round.name,
+            "subject": subject.title,
+            "display": service.display_for(review_round, subject),
+            "criteria": service.criteria_of(review_round.rubric_version),
+            "errors": {},
+            "values": {},
+        },
+    )
+
+
+@router.post("/jury/{code}")
+async def jury_submit(request: Request, code: str, session: SessionDep, settings: SettingsDep) -> Response:
+    await check_csrf(request, settings)
+    await identity.rate_limit(
+        session,
+        f"jury-submit:{client_address(request)}",
+        limit=JURY_RATE_LIMIT,
+        window_seconds=JURY_RATE_WINDOW_SECONDS,
+    )
+    form = await read_form(request)
+    _code, review_round, subject = await ballot_for_code(session, code[:32])
+    criteria = service.criteria_of(review_round.rubric_version)
+    errors: dict[str, str] = {}
+    items = []
+    for criterion in criteria:
+        raw = str(form.get(f"score-{criterion.key}") or "").strip()
+        if not raw:
+            continue
+        try:
+            items.append(ScoreItemIn(criterion_key=criterion.key, score=Decimal(raw)))
+        except (InvalidOperation, ValueError):
+            errors[criterion.key] = _("Must be a whole number")
+    if not errors:
+        try:
+            sheet = await service.submit_jury_sheet(session, code[:32], SheetIn(items=items, comment=""))
+            return render(
+                request, "web/evaluations/jury.html", {"stage": "done", "total": sheet.total, "errors": {}}
+            )
+        except DomainError as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            errors = {d.field.split(".")[-1]: d.message for d in exc.details} or {"__all__": exc.message}
+    return render(
+        request,
+        "web/evaluations/jury.html",
+        {
+            "stage": "ballot",
+            "code": code[:32],
+            "round_name": review_round.name,
+            "subject": subject.title,
+            "display": service.display_for(review_round, subject),
+            "criteria": criteria,
+            "errors": errors,
+            "values": {k: v for k, v in form.items() if isinstance(v, str)},
+        },
+        status_code=422,
+    )
