@@ -571,6 +571,22 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
     )
     before = {"state": award.state}
     award.state = AwardState.terminated
+    # What was never paid goes back to the programme (and category) budget.
+    released = award.amount - award.paid
+    if released > 0:
+        await session.execute(
+            update(Programme)
+            .where(Programme.id == award.programme_id)
+            .values(committed=Programme.committed - released)
+            .execution_options(synchronize_session=False)
+        )
+        if award.category_id is not None:
+            await session.execute(
+                update(ProgrammeCategory)
+                .where(ProgrammeCategory.id == award.category_id)
+                .values(committed=ProgrammeCategory.committed - released)
+                .execution_options(synchronize_session=False)
+            )
     await session.flush()
     await _event(
         session,
@@ -581,7 +597,13 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
             reason=data.reason, amount=f"{unspent:,.2f}"
         ),
         before=before,
-        after={"state": award.state, "paid": award.paid, "spent": spent, "to_return": unspent},
+        after={
+            "state": award.state,
+            "paid": award.paid,
+            "spent": spent,
+            "to_return": unspent,
+            "released_to_budget": released,
+        },
     )
     if data.bar_until is not None:
         await incubator.bar_by_system(

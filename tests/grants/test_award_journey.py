@@ -182,3 +182,35 @@ async def test_closing_the_round_writes_the_project_assessment_report(
     assert "台账完整" in text
     assert "执行规范，建议通过" in text
     assert evaluators[0].user.full_name not in text  # experts are anonymised
+
+
+async def test_termination_returns_the_unpaid_part_to_the_budget(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff, finance, _evaluators, award = await _award(session)
+    award_id, programme_id = award.id, award.programme_id
+    signed = await client.post(
+        f"/api/v1/awards/{award_id}/sign", json={"signed_on": "2026-10-20"}, headers=staff.headers
+    )
+    first = signed.json()["tranches"][0]["id"]
+    disbursement = (
+        await client.post("/api/v1/disbursements", json={"tranche_id": first}, headers=staff.headers)
+    ).json()["id"]
+    await client.post(f"/api/v1/disbursements/{disbursement}/approve", json={}, headers=finance.headers)
+    await client.post(
+        f"/api/v1/disbursements/{disbursement}/pay",
+        json={"voucher_no": "记-2026-1101", "paid_on": "2026-11-01", "amount": "10000.00"},
+        headers=finance.headers,
+    )
+    before = (await client.get(f"/api/v1/programmes/{programme_id}", headers=staff.headers)).json()
+    assert before["committed"] == "20000.00"
+    terminated = await client.post(
+        f"/api/v1/awards/{award_id}/terminate",
+        json={"reason": "项目团队解散，无法继续实施"},
+        headers=staff.headers,
+    )
+    assert terminated.status_code == 200, terminated.text
+    assert terminated.json()["state"] == "terminated"
+    after = (await client.get(f"/api/v1/programmes/{programme_id}", headers=staff.headers)).json()
+    assert after["committed"] == "10000.00"  # the unpaid 10,000.00 is back in the budget
+    assert [c["committed"] for c in after["categories"]] == ["10000.00", "0.00"]
