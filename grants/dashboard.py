@@ -184,7 +184,7 @@ async def applicant_figures(
             .where(ProgressReport.award_id.in_([a.id for a in awards]))
             .group_by(ProgressReport.award_id)
         )
-        last_reports = dict(rows.tuples().all())
+        last_reports = dict(rows.all())
     lines = []
     for award in awards:
         next_tranche = next((t for t in award.tranches if t.state in OPEN_TRANCHE_STATES), None)
