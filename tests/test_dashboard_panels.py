@@ -190,3 +190,25 @@ async def test_admin_panel_counts_users_per_role_and_centres(
     assert figure(mine, "users-all") == "5"
     assert figure(mine, "centres") == "2"
     assert "芳草街道孵化中心" in mine
+
+
+async def test_demo_dashboards_render_for_every_role(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from api.demo import DEMO_PASSWORD, load_demo
+    from tests.test_pages import page_login
+
+    await load_demo(session)
+    expected = {
+        "staff@yulin.demo": ("staff", "awaiting-eligibility", "1"),
+        "applicant@yulin.demo": ("applicant", "my-applications", "2"),
+        "finance@yulin.demo": ("finance", "awaiting-approval", "1"),
+        "evaluator@yulin.demo": ("evaluator", "pending-assignments", "0"),
+        "admin@yulin.demo": ("admin", "centres", "1"),
+    }
+    for email, (role, name, value) in expected.items():
+        client.cookies.clear()
+        await page_login(client, email, DEMO_PASSWORD)
+        response = await client.get("/dashboard")
+        assert response.status_code == 200
+        assert figure(panel(response.text, role), name) == value
