@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,7 @@ from grants.payments.models import Disbursement, DisbursementState, ProgressRepo
 ZERO = Decimal("0.00")
 
 
-S = TypeVar("S", bound="Select[Unpack[tuple[Any, ...]]]")
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
 def _scoped(statement: S, centre_column: InstrumentedAttribute[int], principal: Principal) -> S:
