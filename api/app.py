@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import evaluations as evaluation_pages

@@ -7,9 +7,14 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import reporting
-from api.scheduler import JobSpec, register_job
+from api.scheduler import JobFunc, JobSpec, register_job
 from core.clock import today
 from core.identity import service as identity
+from core.notifications import configured_channels
+from core.reminders import ReminderJob
+from core.settings import get_settings
+from evaluations import jobs as evaluation_jobs
+from grants import jobs as grants_jobs
 from grants import service as grants_service
 
 
@@ -21,7 +26,26 @@ async def _finalise_publicity(session: AsyncSession, scheduled_for: dt.datetime)
     await grants_service.finalise_publicity(session, today())
 
 
+def _reminder(job: ReminderJob) -> JobFunc:
+    """A domain reminder job with the channels this installation has configured."""
+
+    async def run(session: AsyncSession, scheduled_for: dt.datetime) -> None:
+        await job(session, scheduled_for, channels=configured_channels(get_settings()))
+
+    return run
+
+
+REMINDERS: list[tuple[str, ReminderJob]] = [
+    ("grants.remind_application_deadlines", grants_jobs.remind_application_deadlines),
+    ("grants.remind_progress_reports", grants_jobs.remind_progress_reports),
+    ("grants.remind_waiting_tranches", grants_jobs.remind_waiting_tranches),
+    ("evaluations.remind_reviews_due", evaluation_jobs.remind_reviews_due),
+]
+
+
 def register_all() -> None:
+    for job_id, job in REMINDERS:
+        register_job(JobSpec(job_id, "30 8 * * *", _reminder(job)))  # daily 08:30 Asia/Shanghai
     register_job(JobSpec("grants.finalise_publicity", "*/30 * * * *", _finalise_publicity))
     register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))
     for spec in reporting.report_jobs():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +38,63 @@ async def test_demo_centre(session: AsyncSession) -> None:
     for award in awards:
         assert sum(t.amount for t in await _tranches(session, award.id)) == award.amount
 
+    await _money(session)
+
     assert await load_demo(session) is None  # a second load changes nothing
+
+
+async def _money(session: AsyncSession) -> None:
+    from grants.contracts.models import Contract, ContractMilestone
+    from grants.models import Tranche
+    from grants.payments.models import Disbursement, ExpenseClaim, ExpenseReceipt, ProgressReport
+
+    awards = list((await session.execute(select(Award).order_by(Award.id))).scalars())
+    assert [a.signed_on is not None for a in awards] == [True, True, False]
+    first = {
+        t.award_id: t.state.value
+        for t in (await session.execute(select(Tranche).where(Tranche.seq == 1))).scalars()
+    }
+    assert first == {awards[0].id: "requested", awards[1].id: "paid", awards[2].id: "planned"}
+    assert awards[1].paid == awards[1].amount / 2
+
+    disbursements = {d.award_id: d for d in (await session.execute(select(Disbursement))).scalars()}
+    waiting, paid = disbursements[awards[0].id], disbursements[awards[1].id]
+    assert waiting.state.value == "requested"
+    assert waiting.requested_by_name == "李晓燕"
+    assert paid.state.value == "paid"
+    assert paid.voucher_no == "记-2025-0618"
+    assert paid.decided_by_name == "陈静"
+    assert paid.paid_amount == paid.amount
+
+    [report] = (await session.execute(select(ProgressReport))).scalars().all()
+    assert report.award_id == awards[0].id
+    assert report.state.value == "submitted"
+    [claim] = (await session.execute(select(ExpenseClaim))).scalars().all()
+    assert (claim.award_id, claim.amount) == (awards[0].id, Decimal("1280.00"))
+    [receipt] = (await session.execute(select(ExpenseReceipt))).scalars().all()
+    assert receipt.claim_id == claim.id
+
+    [contract] = (await session.execute(select(Contract))).scalars().all()
+    assert contract.title == "玉林街道居家养老服务项目"
+    assert contract.purchaser == "成都市武侯区玉林街道办事处"
+    assert contract.procurement_method.value == "open_tender"
+    assert contract.amount == Decimal("180000.00")
+    assert contract.state.value == "in_service"
+    provider = await session.get(Organisation, contract.provider_id)
+    assert provider is not None
+    assert provider.uscc == "91512081MA62K0260E"
+    milestones = (
+        await session.execute(
+            select(ContractMilestone)
+            .where(ContractMilestone.contract_id == contract.id)
+            .order_by(ContractMilestone.seq)
+        )
+    ).scalars()
+    assert [(m.amount, m.state.value) for m in milestones] == [
+        (Decimal("72000.00"), "due"),
+        (Decimal("54000.00"), "due"),
+        (Decimal("54000.00"), "planned"),
+    ]
 
 
 async def _tranches(session: AsyncSession, award_id: int) -> list:  # type: ignore[type-arg]
