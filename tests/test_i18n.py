@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 from core.i18n import LOCALE_DIR, gettext, negotiate, use_locale
@@ -52,3 +53,22 @@ def test_chinese_by_default_english_on_request() -> None:
         assert gettext("Dashboard") == "工作台"
     with use_locale("en"):
         assert gettext("Dashboard") == "Dashboard"
+
+
+@pytest.mark.parametrize(
+    ("msgid", "chinese"),
+    [
+        ("Due", "应拨付"),  # a tranche or milestone waiting to be paid
+        ("Due by", "截止时间"),  # a review deadline
+        ("Granted", "资助金额"),
+        ("Final evaluation", "结项评估"),
+        ("Total", "合计"),
+        ("Total score", "总分"),
+        ("Under way", "执行中"),
+        ("Rejected by finance", "已驳回"),
+        ("Approved", "已立项"),
+    ],
+)
+def test_words_that_mean_different_things_keep_their_meaning(msgid: str, chinese: str) -> None:
+    with use_locale("zh"):
+        assert gettext(msgid) == chinese
