@@ -431,7 +431,7 @@ CRITERIA = [
     {"key": "budget", "name": "预算", "max_points": "40"},
 ]
 ORG_FORM = {"name": "丙社区读书会", "kind": "community_group", "legal_status": "filed"}
-TODAY = dt.date(2026, 3, 10).isoformat()
+TODAY: str = dt.date(2026, 3, 10).isoformat()
 REPORT = {"period": "2026年第四季度", "narrative": "开展茶话会两场。"}
 PAYMENT = {"voucher_no": "记-2026-1121", "paid_on": TODAY, "amount": "25000.00"}
 Body = Callable[[World], dict[str, Any]]
