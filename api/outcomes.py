@@ -79,6 +79,7 @@ async def start_award_evaluation(
     session: AsyncSession, principal: Principal, award_id: int, purpose: RoundPurpose
 ) -> ReviewRound:
     """A mid-term or final evaluation round for one award, scored on the project rubric."""
+    payments.require_staff(principal)
     if purpose not in AWARD_PURPOSES:
         raise Conflict(_("An award is evaluated at mid-term or at the end"))
     award = await payments.get_award(session, principal, award_id)

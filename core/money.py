@@ -104,3 +104,19 @@ NonNegativeMoneyField = Annotated[
 ]
 """A budget, a request, a price: ``MoneyField`` that is never negative, and documented so
 (``Annotated[MoneyField, Field(ge=0)]`` would keep the minus sign in the OpenAPI pattern)."""
+
+
+PositiveMoneyField = Annotated[
+    Decimal,
+    BeforeValidator(_parse_money),
+    Field(gt=0, max_digits=14, decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(0\.(0[1-9]|[1-9]\d)|[1-9]\d{0,11}\.\d{2})$",
+            "examples": ["801875.00"],
+        }
+    ),
+]
+"""An award, a payment, a claim: ``MoneyField`` above zero, documented so (no minus sign, no 0.00)."""

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
-from core.money import MoneyField
+from core.fields import NO_FLOAT, decimal_schema
+from core.money import MoneyField, NonNegativeMoneyField, PositiveMoneyField
 from grants.models import (
     ApplicationState,
     AwardState,
@@ -20,14 +21,16 @@ from grants.models import (
     TrancheTrigger,
 )
 
-Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Pct = Annotated[
+    Decimal, NO_FLOAT, Field(ge=0, le=100, max_digits=5, decimal_places=2), decimal_schema(100, 2)
+]
 # Percentages and quantities are answered like money: strings with two decimals.
 Fixed2 = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")]
 Text2k = Annotated[str, Field(max_length=2000)]
 Text10k = Annotated[str, Field(max_length=10000)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
-PositiveMoney = Annotated[MoneyField, Field(gt=0)]
+PositiveMoney = PositiveMoneyField
 
 
 class CategoryIn(BaseModel):
@@ -47,7 +50,12 @@ class CategoryOut(BaseModel):
 
 
 class TrancheRowIn(BaseModel):
-    share_pct: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    share_pct: Annotated[
+        Decimal,
+        NO_FLOAT,
+        Field(gt=0, le=100, max_digits=5, decimal_places=2),
+        decimal_schema(100, 2, positive=True),
+    ]
     trigger: TrancheTrigger
 
 
@@ -159,8 +167,13 @@ class TopicIn(BaseModel):
 class BudgetLineIn(BaseModel):
     category: BudgetCategory
     item: str = Field(min_length=1, max_length=200)
-    unit_price: Annotated[MoneyField, Field(ge=0)]
-    quantity: Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=10, decimal_places=2)]
+    unit_price: NonNegativeMoneyField
+    quantity: Annotated[
+        Decimal,
+        NO_FLOAT,
+        Field(gt=0, le=1_000_000, max_digits=10, decimal_places=2),
+        decimal_schema(1_000_000, 2, positive=True),
+    ]
     funded_by: FundedBy = FundedBy.grant
 
 
@@ -179,7 +192,12 @@ class BudgetLineOut(BaseModel):
 class IndicatorIn(BaseModel):
     kind: IndicatorKind
     name: str = Field(min_length=1, max_length=200)
-    target: Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)]
+    target: Annotated[
+        Decimal,
+        NO_FLOAT,
+        Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2),
+        decimal_schema(10_000_000, 2),
+    ]
     unit: str = Field(min_length=1, max_length=20)
 
 
@@ -309,7 +327,7 @@ class ConfirmEligibility(BaseModel):
 class DecisionRow(BaseModel):
     application_id: Id
     approve: bool
-    amount: MoneyField | None = None
+    amount: PositiveMoneyField | None = None
     reason: Reason
 
 

@@ -175,17 +175,33 @@ async def create_programme(session: AsyncSession, principal: Principal, data: Pr
     return programme
 
 
+def _centre_reader(principal: Principal) -> bool:
+    return principal.sees_all_centres or principal.has(Role.staff, Role.admin, Role.finance)
+
+
+def _require_programme_reader(principal: Principal) -> None:
+    """Calls are read by the centre's people and its applicants; evaluators see nothing of grants."""
+    if not (_centre_reader(principal) or principal.has(Role.applicant)):
+        raise Forbidden(_("Your role does not allow this"))
+
+
 async def get_programme(session: AsyncSession, principal: Principal, programme_id: int) -> Programme:
+    """A programme; applicants do not find one still in draft (it is not published yet)."""
+    _require_programme_reader(principal)
     repository = ProgrammeRepository(session, principal)
-    return await repository.get(programme_id, repository.full())
+    programme = await repository.get(programme_id, repository.full())
+    if programme.state is ProgrammeState.draft and not _centre_reader(principal):
+        raise NotFound(_(repository.not_found_message))
+    return programme
 
 
 async def list_programmes(
     session: AsyncSession, principal: Principal, page: PageParams, *, state: ProgrammeState | None = None
 ) -> Paged[Programme]:
+    _require_programme_reader(principal)
     repository = ProgrammeRepository(session, principal)
     statement = repository.full()
-    if not principal.has(Role.staff, Role.admin, Role.finance) and not principal.sees_all_centres:
+    if not _centre_reader(principal):
         statement = statement.where(Programme.state != ProgrammeState.draft)
     if state is not None:
         statement = statement.where(Programme.state == state)

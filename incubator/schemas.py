@@ -283,7 +283,9 @@ class CapacityAssessmentCreate(BaseModel):
     rubric_version_id: int = Field(ge=1, le=2_147_483_647)
     scores: dict[
         Annotated[str, Field(max_length=40)],
-        Annotated[Decimal, Field(ge=0, le=1000, max_digits=6, decimal_places=2)],
+        Annotated[
+            Decimal, NO_FLOAT, Field(ge=0, le=1000, max_digits=6, decimal_places=2), decimal_schema(1000, 2)
+        ],
     ] = Field(max_length=40)
     assessor: str = Field(min_length=1, max_length=100)
     comments: str = Field(default="", max_length=5000)

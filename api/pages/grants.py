@@ -63,7 +63,7 @@ router = APIRouter(include_in_schema=False)
 
 register_nav("/programmes", N_("Programmes"), {Role.staff, Role.applicant, Role.admin, Role.finance})
 register_nav("/applications", N_("Applications"), {Role.staff, Role.applicant})
-register_nav("/objections", N_("Objections"), {Role.staff})
+register_nav("/objections", N_("Objections"), {Role.staff, Role.admin})
 
 MESSAGES = {
     "saved": N_("Saved."),
@@ -250,6 +250,7 @@ async def create_programme(request: Request, session: SessionDep, principal: Cur
 async def programme_detail(
     request: Request, programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
+    await service.get_programme(session, principal, programme_id)  # 404/403 before any work
     await service.finalise_publicity(session, today(), programme_id=programme_id)
     programme = await service.get_programme(session, principal, programme_id)
     applications = await service.list_applications(
@@ -473,8 +474,8 @@ async def edit_application(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
     application = await service.get_application(session, principal, application_id)
+    org = await service.require_member(session, principal, application.organisation_id)
     programme = await service.get_programme(session, principal, application.programme_id)
-    org = await incubator.get_organisation(session, principal, application.organisation_id)
     values = {
         name: getattr(application, name) for name in ApplicationIn.model_fields if hasattr(application, name)
     }
@@ -612,10 +613,15 @@ async def application_action(
 
 @router.get("/objections")
 async def objection_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    if not principal.has(Role.staff):
-        raise Forbidden(_("Only centre staff may do this"))
+    if not principal.has(Role.staff, Role.admin):
+        raise Forbidden(_("Your role does not allow this"))
     page = await service.list_objections(session, principal, PageParams(page=1, page_size=200))
-    return render(request, "web/grants/objections.html", {"objections": page.items, "flash": _flash(request)})
+    can_resolve = principal.has(Role.staff) and not principal.read_only
+    return render(
+        request,
+        "web/grants/objections.html",
+        {"objections": page.items, "flash": _flash(request), "can_resolve": can_resolve},
+    )
 
 
 @router.post("/objections/{objection_id}/resolve")

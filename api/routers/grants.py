@@ -17,6 +17,7 @@ from api.deps import (
     Pagination,
     SessionDep,
     SettingsDep,
+    StaffOrAdmin,
     StaffUser,
     client_address,
     counted_attempt,
@@ -24,10 +25,11 @@ from api.deps import (
 from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.clock import today
-from core.errors import NotFound, ValidationFailed
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.files import FileStore, StoredFile, store_upload
 from core.i18n import N_, _
 from core.identity import service as identity
+from core.identity.models import Role
 from core.money import dumps_exact
 from grants import calendar, service
 from grants.exports import grants_package
@@ -140,6 +142,7 @@ async def create_programme(data: ProgrammeCreate, session: SessionDep, principal
 async def get_programme(
     programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> ProgrammeOut:
+    await service.get_programme(session, principal, programme_id)  # 404/403 before any work
     await service.finalise_publicity(session, today(), programme_id=programme_id)
     return programme_out(await service.get_programme(session, principal, programme_id))
 
@@ -209,7 +212,7 @@ async def add_topic(
 
 @router.get("/needs", response_model=ListResponse[NeedOut])
 async def list_needs(
-    session: SessionDep, principal: StaffUser, pagination: Pagination
+    session: SessionDep, principal: StaffOrAdmin, pagination: Pagination
 ) -> ListResponse[NeedOut]:
     page = await service.list_needs(session, principal, pagination)
     return ListResponse(
@@ -496,7 +499,7 @@ async def lodge_objection(data: ObjectionIn, request: Request, session: SessionD
 
 @router.get("/objections", response_model=ListResponse[ObjectionOut])
 async def list_objections(
-    session: SessionDep, principal: StaffUser, pagination: Pagination, state: ObjectionState | None = None
+    session: SessionDep, principal: StaffOrAdmin, pagination: Pagination, state: ObjectionState | None = None
 ) -> ListResponse[ObjectionOut]:
     page = await service.list_objections(session, principal, pagination, state=state)
     return ListResponse(
@@ -520,8 +523,10 @@ async def resolve_objection(
 
 
 @router.get("/exports/360giving.json", response_class=Response)
-async def export_360giving(session: SessionDep, principal: StaffUser) -> Response:
+async def export_360giving(session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Awarded grants as a 360Giving 1.4.3 package (amounts as exact JSON numbers)."""
+    if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
+        raise Forbidden(_("Your role does not allow this"))
     centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
     slug = centre.slug if centre else "district"
     package = grants_package(

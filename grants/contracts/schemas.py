@@ -6,17 +6,32 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.fields import NO_FLOAT, decimal_schema
 from core.i18n import N_
-from core.money import MoneyField
+from core.money import MoneyField, PositiveMoneyField
 from grants.contracts.models import ContractState, MilestoneCondition, MilestoneState, ProcurementMethod
 from incubator.models import ServiceField
 
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
-Pct = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
-RulePct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
-Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
-Quantity = Annotated[Decimal, Field(ge=0, le=10_000_000_000, max_digits=12, decimal_places=2)]
+Pct = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(gt=0, le=100, max_digits=5, decimal_places=2),
+    decimal_schema(100, 2, positive=True),
+]
+RulePct = Annotated[
+    Decimal, NO_FLOAT, Field(ge=0, le=100, max_digits=5, decimal_places=2), decimal_schema(100, 2)
+]
+Score = Annotated[
+    Decimal, NO_FLOAT, Field(ge=0, le=100, max_digits=5, decimal_places=2), decimal_schema(100, 2)
+]
+Quantity = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(ge=0, le=1_000_000_000, max_digits=12, decimal_places=2),
+    decimal_schema(1_000_000_000, 2),
+]
 
 
 class ContractIndicatorIn(BaseModel):
@@ -62,7 +77,7 @@ class ContractIn(BaseModel):
     service_category: ServiceField
     content: str = Field(default="", max_length=20000)
     procurement_method: ProcurementMethod
-    amount: Annotated[MoneyField, Field(gt=0)]
+    amount: PositiveMoneyField
     starts_on: dt.date
     ends_on: dt.date
     full_payment_from: RulePct = Decimal("90")

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.fields import NO_FLOAT, decimal_schema
 from core.i18n import N_
-from core.money import MoneyField
+from core.money import MoneyField, PositiveMoneyField
 from grants.models import AwardState, BudgetCategory
 from grants.payments.models import (
     DisbursementState,
@@ -21,9 +22,16 @@ from grants.schemas import TrancheOut
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
 Comment = Annotated[str, Field(max_length=2000)]
-PositiveMoney = Annotated[MoneyField, Field(gt=0)]
-Quantity = Annotated[Decimal, Field(ge=0, le=10_000_000_000, max_digits=12, decimal_places=2)]
-Score = Annotated[Decimal, Field(ge=0, le=200, max_digits=6, decimal_places=2)]
+PositiveMoney = PositiveMoneyField
+Quantity = Annotated[
+    Decimal,
+    NO_FLOAT,
+    Field(ge=0, le=1_000_000_000, max_digits=12, decimal_places=2),
+    decimal_schema(1_000_000_000, 2),
+]
+Score = Annotated[
+    Decimal, NO_FLOAT, Field(ge=0, le=200, max_digits=6, decimal_places=2), decimal_schema(200, 2)
+]
 
 
 class SignIn(BaseModel):

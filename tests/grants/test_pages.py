@@ -160,3 +160,33 @@ async def test_decision_screen_and_public_page(client: httpx.AsyncClient, sessio
     )
     assert objection.status_code == 303
     assert "您的异议已记录" in (await client.get(objection.headers["location"])).text
+
+
+async def test_edit_page_is_for_the_organisations_members(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    programme = await open_programme(session, staff)
+    owner, org = await applicant_org(session, centre, staff)
+    application = await submitted_application(session, programme, owner, org)
+    await logged_in(client, staff)
+    assert (await client.get(f"/applications/{application.id}")).status_code == 200
+    edit = await client.get(f"/applications/{application.id}/edit")
+    assert edit.status_code == 403
+
+
+async def test_admin_reads_objections_without_the_resolve_form(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    centre = await make_centre(session)
+    admin = await make_user(session, centre, Role.admin)
+    evaluator = await make_user(session, centre, Role.evaluator)
+    await logged_in(client, admin)
+    page = await client.get("/objections")
+    assert page.status_code == 200
+    assert "/resolve" not in page.text
+    await client.post("/logout", data={"csrf_token": csrf_of(page.text)})
+    await logged_in(client, evaluator)
+    assert (await client.get("/objections")).status_code == 403
+    assert (await client.get("/programmes")).status_code == 403

@@ -130,3 +130,69 @@ async def test_needs_and_topics(client: httpx.AsyncClient, session: AsyncSession
     assert topic.status_code == 201
     listed = await client.get(f"/api/v1/programmes/{pid}/topics", headers=staff.headers)
     assert [(t["title"], t["need_id"]) for t in listed.json()] == [("独居长者关爱", need.json()["id"])]
+
+
+class TestReaders:
+    """Calls are read by the centre's people and its applicants; evaluators see nothing of grants."""
+
+    async def test_evaluator_sees_no_programme(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        staff, version = await _staff(session)
+        assert staff.user.centre_id is not None
+        created = await client.post(
+            "/api/v1/programmes", json=programme_payload(version), headers=staff.headers
+        )
+        programme_id = created.json()["id"]
+        evaluator = await make_user(session, await _centre(session, staff), Role.evaluator)
+        assert (await client.get("/api/v1/programmes", headers=evaluator.headers)).status_code == 403
+        one = await client.get(f"/api/v1/programmes/{programme_id}", headers=evaluator.headers)
+        assert one.status_code == 403
+        assert one.json()["error"]["message"] == "您的角色无权执行此操作"
+
+    async def test_applicant_does_not_find_a_draft(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        staff, version = await _staff(session)
+        created = await client.post(
+            "/api/v1/programmes", json=programme_payload(version), headers=staff.headers
+        )
+        programme_id = created.json()["id"]
+        applicant = await make_user(session, await _centre(session, staff), Role.applicant)
+        assert (
+            await client.get(f"/api/v1/programmes/{programme_id}", headers=applicant.headers)
+        ).status_code == 404
+        listed = await client.get("/api/v1/programmes", headers=applicant.headers)
+        assert listed.json()["total"] == 0
+        opened = await client.post(f"/api/v1/programmes/{programme_id}/open", headers=staff.headers)
+        assert opened.status_code == 200, opened.text
+        found = await client.get(f"/api/v1/programmes/{programme_id}", headers=applicant.headers)
+        assert found.status_code == 200
+        assert found.json()["state"] == "open"
+
+    async def test_admin_reads_needs_and_objections_finance_the_export(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        staff, _version = await _staff(session)
+        centre = await _centre(session, staff)
+        admin = await make_user(session, centre, Role.admin)
+        finance = await make_user(session, centre, Role.finance)
+        need = {"community": "玉林北路社区", "description": "独居长者缺少陪伴", "source": "入户走访"}
+        assert (await client.post("/api/v1/needs", json=need, headers=admin.headers)).status_code == 403
+        assert (await client.post("/api/v1/needs", json=need, headers=staff.headers)).status_code == 201
+        needs = await client.get("/api/v1/needs", headers=admin.headers)
+        assert needs.status_code == 200
+        assert [n["community"] for n in needs.json()["items"]] == ["玉林北路社区"]
+        assert (await client.get("/api/v1/objections", headers=admin.headers)).status_code == 200
+        assert (await client.get("/api/v1/needs", headers=finance.headers)).status_code == 403
+        export = await client.get("/api/v1/exports/360giving.json", headers=finance.headers)
+        assert export.status_code == 200
+        assert export.json()["grants"] == []
+
+
+async def _centre(session: AsyncSession, staff):  # type: ignore[no-untyped-def]
+    from core.identity.models import Centre
+
+    centre = await session.get(Centre, staff.user.centre_id)
+    assert centre is not None
+    return centre

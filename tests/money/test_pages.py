@@ -194,3 +194,25 @@ async def test_contract_pages(client: httpx.AsyncClient, session: AsyncSession) 
     assert signed.status_code == 303
     listing = await client.get("/contracts")
     assert "居家养老上门服务" in listing.text
+
+
+async def test_only_staff_start_an_award_evaluation_round(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from sqlalchemy import func, select
+
+    from evaluations.models import ReviewRound
+
+    cast = await make_cast(session)
+    award = await make_award(session, cast)
+    for reader in (cast.grantee, cast.finance):
+        token = await logged_in(client, reader)
+        refused = await client.post(
+            f"/awards/{award.id}/evaluation-rounds", data={"csrf_token": token, "purpose": "midterm"}
+        )
+        assert refused.status_code == 403, reader.user.email
+        await client.post("/logout", data={"csrf_token": token})
+    rounds = await session.execute(
+        select(func.count(ReviewRound.id)).where(ReviewRound.centre_id == cast.centre.id)
+    )
+    assert rounds.scalar_one() == 0

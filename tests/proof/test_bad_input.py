@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.models import Role
 from reports.briefing import KIND_CODE
 from tests.factories import Actor, make_centre, make_user
+from tests.grants.helpers import programme_payload, review_rubric_version
 from tests.incubator.helpers import make_org, org_payload
+from tests.money.factories import contract_payload
 
 
 async def _staff(session: AsyncSession) -> Actor:
@@ -209,6 +211,54 @@ async def test_budgets_are_never_negative_and_say_so(
     schema = (await client.get("/api/v1/openapi.json")).json()
     budget = schema["components"]["schemas"]["RoundCreate"]["properties"]["programme_budget"]["anyOf"][0]
     assert budget["pattern"] == r"^\d{1,12}\.\d{2}$"
+
+
+async def test_grant_shares_and_targets_are_documented_as_accepted(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """An empty share or target was advertised as valid and refused as "not an amount"."""
+    staff = await _staff(session)
+    assert staff.user.centre_id is not None
+    version = await review_rubric_version(session, staff.user.centre_id)
+    for bad in ("", 12.5):
+        plan = [{"share_pct": bad, "trigger": "on_signing"}]
+        response = await client.post(
+            "/api/v1/programmes", json=programme_payload(version, tranche_plan=plan), headers=staff.headers
+        )
+        assert response.status_code == 422, bad
+        assert _field(response) == "tranche_plan.0.share_pct"
+    created = await client.post("/api/v1/programmes", json=programme_payload(version), headers=staff.headers)
+    assert created.status_code == 201, created.text
+    schema = (await client.get("/api/v1/openapi.json")).json()["components"]["schemas"]
+    share = schema["TrancheRowIn"]["properties"]["share_pct"]["anyOf"]
+    assert share[0] == {"type": "integer", "minimum": 1, "maximum": 100}
+    assert share[1]["pattern"].startswith("^(")
+    target = schema["IndicatorIn"]["properties"]["target"]["anyOf"]
+    assert target[0] == {"type": "integer", "minimum": 0, "maximum": 10_000_000}
+    actual = schema["grants__payments__schemas__ActualIn"]["properties"]["actual"]["anyOf"]
+    assert actual[0]["maximum"] == 1_000_000_000
+    scores = schema["CapacityAssessmentCreate"]["properties"]["scores"]["additionalProperties"]["anyOf"]
+    assert scores[0] == {"type": "integer", "minimum": 0, "maximum": 1000}
+
+
+async def test_money_above_zero_is_documented_without_a_minus_or_zero(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Payments, claims and contract amounts said "-1.00" was fine, then refused it (must be > 0)."""
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    for bad in ("-1.00", "0.00"):
+        response = await client.post(
+            "/api/v1/contracts", json=contract_payload(org.id, amount=bad), headers=staff.headers
+        )
+        assert response.status_code == 422, bad
+        assert _field(response) == "amount"
+    schema = (await client.get("/api/v1/openapi.json")).json()["components"]["schemas"]
+    pattern = schema["PayIn"]["properties"]["amount"]["pattern"]
+    assert pattern == r"^(0\.(0[1-9]|[1-9]\d)|[1-9]\d{0,11}\.\d{2})$"
+    assert schema["ExpenseClaimIn"]["properties"]["amount"]["pattern"] == pattern
+    assert schema["ContractIn"]["properties"]["amount"]["pattern"] == pattern
+    assert schema["BudgetLineIn"]["properties"]["unit_price"]["pattern"] == r"^\d{1,12}\.\d{2}$"
 
 
 async def test_schedule_recipients_are_user_ids(client: httpx.AsyncClient, session: AsyncSession) -> None:

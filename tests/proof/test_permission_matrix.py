@@ -41,6 +41,8 @@ from api.app import create_app
 from reports.briefing import KIND_CODE
 from tests.conftest import test_settings
 from tests.factories import PASSWORD
+from tests.grants.helpers import application_payload, programme_payload
+from tests.money.factories import contract_payload
 from tests.proof.world import ROLES, World, add_http_records, build_world
 
 OK = 200
@@ -75,6 +77,16 @@ REPORT_READ = row(404, anon=401, staff=OK, finance=OK, admin=OK)
 # The evaluator's own assignment: a role check first (403), then the record (404).
 EVALUATOR_ONLY = row(403, anon=401, evaluator=OK)
 EVALUATOR_OR_READER = row(403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=404)
+# Grants: calls are read by everyone but evaluators (who see nothing of grants); a centre's
+# money records by its staff, finance and admin only; finance alone decides and pays.
+PROGRAMME_READ = row(anon=401, evaluator=403, other_staff=404)
+PROGRAMME_LIST = row(anon=401, evaluator=403)
+CENTRE_RECORD = row(404, anon=401, staff=OK, finance=OK, admin=OK)
+FINANCE_ONLY = row(403, anon=401, finance=OK)
+# the centre's staff act on a record of the centre named in the body (others' staff do not find it)
+STAFF_ON_RECORD = row(403, anon=401, staff=OK, other_staff=404)
+# org A's award or application: its members and the centre's staff may add documents
+ORG_A_OWNER_OR_STAFF = {**ORG_A_STAFF, "applicant_a": OK}
 
 MATRIX: dict[tuple[str, str], Row] = {
     # health
@@ -179,6 +191,86 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/v1/public/jury/{code}"): PUBLIC,
     ("POST", "/api/v1/public/jury/{code}/sheet"): PUBLIC,
+    # grants: programmes, needs, calendar
+    ("GET", "/api/v1/programmes"): PROGRAMME_LIST,
+    ("POST", "/api/v1/programmes"): STAFF_ONLY_LIST,
+    ("GET", "/api/v1/programmes/{programme_id}"): PROGRAMME_READ,
+    ("PUT", "/api/v1/programmes/{programme_id}"): STAFF_ONLY,
+    ("POST", "/api/v1/programmes/{programme_id}/open"): STAFF_ONLY,
+    ("POST", "/api/v1/programmes/{programme_id}/start-review"): STAFF_ONLY,
+    ("POST", "/api/v1/programmes/{programme_id}/collect-results"): STAFF_ONLY,
+    ("POST", "/api/v1/programmes/{programme_id}/decide"): STAFF_ONLY,
+    ("POST", "/api/v1/programmes/{programme_id}/publicise"): STAFF_ONLY,
+    ("POST", "/api/v1/programmes/{programme_id}/close"): STAFF_ONLY,
+    ("GET", "/api/v1/programmes/{programme_id}/topics"): PROGRAMME_READ,
+    ("POST", "/api/v1/programmes/{programme_id}/topics"): STAFF_ONLY,
+    ("GET", "/api/v1/needs"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/api/v1/needs"): STAFF_ONLY_LIST,
+    ("GET", "/api/v1/calendar/working-days"): LOGGED_IN,
+    ("PUT", "/api/v1/calendar/{year}"): ADMIN_ONLY,
+    # applications (the world's is org A's draft)
+    ("GET", "/api/v1/applications"): LOGGED_IN,
+    ("POST", "/api/v1/applications"): ORG_A_OWNER,
+    ("GET", "/api/v1/applications/{application_id}"): ORG_A_READ,
+    ("PUT", "/api/v1/applications/{application_id}"): ORG_A_OWNER,
+    ("POST", "/api/v1/applications/{application_id}/submit"): ORG_A_OWNER,
+    ("POST", "/api/v1/applications/{application_id}/withdraw"): ORG_A_OWNER,
+    ("POST", "/api/v1/applications/{application_id}/return"): STAFF_ONLY,
+    ("GET", "/api/v1/applications/{application_id}/eligibility"): ORG_A_READ,
+    ("POST", "/api/v1/applications/{application_id}/confirm-eligibility"): STAFF_ONLY,
+    ("GET", "/api/v1/applications/{application_id}/attachments"): ORG_A_READ,
+    ("POST", "/api/v1/applications/{application_id}/attachments"): ORG_A_OWNER,
+    ("GET", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): ORG_A_READ,
+    # publicity and objections (the world's objection is to org B's project in publicity)
+    ("GET", "/api/v1/public/publicity"): PUBLIC,
+    ("POST", "/api/v1/objections"): PUBLIC,
+    ("GET", "/api/v1/objections"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/api/v1/objections/{objection_id}/resolve"): STAFF_ONLY,
+    ("GET", "/api/v1/exports/360giving.json"): STAFF_FINANCE_ADMIN_LIST,
+    # awards (org A's, signed, its first tranche requested)
+    ("GET", "/api/v1/awards"): LOGGED_IN,
+    ("GET", "/api/v1/awards/{award_id}"): ORG_A_READ,
+    ("GET", "/api/v1/awards/{award_id}/tranches"): ORG_A_READ,
+    ("POST", "/api/v1/awards/{award_id}/sign"): STAFF_ONLY,
+    ("POST", "/api/v1/awards/{award_id}/evaluations"): STAFF_ONLY,
+    ("POST", "/api/v1/awards/{award_id}/evaluation-rounds"): STAFF_ONLY,
+    ("POST", "/api/v1/awards/{award_id}/rectify"): STAFF_ONLY,
+    ("POST", "/api/v1/awards/{award_id}/terminate"): STAFF_ONLY,
+    ("POST", "/api/v1/awards/{award_id}/close"): STAFF_ONLY,
+    ("GET", "/api/v1/awards/{award_id}/documents"): ORG_A_READ,
+    ("POST", "/api/v1/awards/{award_id}/documents"): ORG_A_OWNER_OR_STAFF,
+    ("GET", "/api/v1/awards/{award_id}/documents/{document_id}"): ORG_A_READ,
+    ("GET", "/api/v1/awards/{award_id}/progress-reports"): ORG_A_READ,
+    ("POST", "/api/v1/awards/{award_id}/progress-reports"): ORG_A_OWNER,
+    ("POST", "/api/v1/awards/{award_id}/progress-reports/{report_id}/resubmit"): ORG_A_OWNER,
+    ("POST", "/api/v1/awards/{award_id}/progress-reports/{report_id}/review"): STAFF_ONLY,
+    ("GET", "/api/v1/awards/{award_id}/expense-claims"): ORG_A_READ,
+    ("POST", "/api/v1/awards/{award_id}/expense-claims"): ORG_A_OWNER,
+    ("POST", "/api/v1/awards/{award_id}/expense-claims/{claim_id}/resubmit"): ORG_A_OWNER,
+    ("POST", "/api/v1/awards/{award_id}/expense-claims/{claim_id}/review"): STAFF_ONLY,
+    # disbursements: staff request, finance decide and pay
+    ("GET", "/api/v1/disbursements"): LOGGED_IN,
+    ("POST", "/api/v1/disbursements"): STAFF_ON_RECORD,
+    ("GET", "/api/v1/disbursements/export.xlsx"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/api/v1/disbursements/{disbursement_id}"): CENTRE_RECORD,
+    ("POST", "/api/v1/disbursements/{disbursement_id}/approve"): FINANCE_ONLY,
+    ("POST", "/api/v1/disbursements/{disbursement_id}/reject"): FINANCE_ONLY,
+    ("POST", "/api/v1/disbursements/{disbursement_id}/pay"): FINANCE_ONLY,
+    ("GET", "/api/v1/budget-execution"): STAFF_FINANCE_ADMIN_LIST,
+    # purchased-service contracts (org A provides)
+    ("GET", "/api/v1/contracts"): LOGGED_IN,
+    ("POST", "/api/v1/contracts"): STAFF_ON_RECORD,
+    ("GET", "/api/v1/contracts/{contract_id}"): CENTRE_RECORD,
+    ("PUT", "/api/v1/contracts/{contract_id}"): STAFF_ONLY,
+    ("POST", "/api/v1/contracts/{contract_id}/sign"): STAFF_ONLY,
+    ("POST", "/api/v1/contracts/{contract_id}/start"): STAFF_ONLY,
+    ("POST", "/api/v1/contracts/{contract_id}/evaluate"): STAFF_ONLY,
+    ("POST", "/api/v1/contracts/{contract_id}/complete"): STAFF_ONLY,
+    ("POST", "/api/v1/contracts/{contract_id}/terminate"): STAFF_ONLY,
+    ("GET", "/api/v1/exports/ocds.json"): STAFF_FINANCE_ADMIN_LIST,
+    # capacity assessments (of org A)
+    ("GET", "/api/v1/capacity-assessments"): ORG_A_READ,
+    ("POST", "/api/v1/capacity-assessments"): STAFF_ONLY,
     # --- pages ------------------------------------------------------------------------------
     ("GET", "/"): PUBLIC,
     ("GET", "/login"): PUBLIC,
@@ -227,6 +319,50 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/evaluations/rounds/{round_id}/auto-assign"): STAFF_ONLY,
     ("POST", "/evaluations/rounds/{round_id}/close"): STAFF_ONLY,
     ("POST", "/evaluations/rounds/{round_id}/adjustments"): STAFF_ONLY,
+    ("POST", "/organisations/{organisation_id}/capacity"): STAFF_ONLY,
+    # grants pages
+    ("GET", "/public/publicity"): PUBLIC,
+    ("POST", "/public/publicity/objections"): PUBLIC,
+    ("GET", "/programmes"): PROGRAMME_LIST,
+    ("GET", "/programmes/new"): STAFF_ONLY_LIST,
+    ("POST", "/programmes/new"): STAFF_ONLY_LIST,
+    ("GET", "/programmes/{programme_id}"): PROGRAMME_READ,
+    ("GET", "/programmes/{programme_id}/decide"): STAFF_ONLY,
+    ("POST", "/programmes/{programme_id}/{action}"): STAFF_ONLY,
+    ("GET", "/applications"): LOGGED_IN,
+    ("GET", "/applications/new"): {**ORG_A_READ, "evaluator": 403},
+    ("POST", "/applications/new"): ORG_A_OWNER,
+    ("GET", "/applications/{application_id}"): ORG_A_READ,
+    ("GET", "/applications/{application_id}/edit"): ORG_A_OWNER,
+    ("POST", "/applications/{application_id}/edit"): ORG_A_OWNER,
+    ("POST", "/applications/{application_id}/{action}"): ORG_A_OWNER,
+    ("GET", "/objections"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/objections/{objection_id}/resolve"): STAFF_ONLY,
+    # money pages
+    ("GET", "/finance"): STAFF_FINANCE_ADMIN_LIST,
+    ("POST", "/finance/disbursements/{disbursement_id}/approve"): FINANCE_ONLY,
+    ("POST", "/finance/disbursements/{disbursement_id}/reject"): FINANCE_ONLY,
+    ("POST", "/finance/disbursements/{disbursement_id}/pay"): FINANCE_ONLY,
+    ("GET", "/budget"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/awards"): LOGGED_IN,
+    ("GET", "/awards/{award_id}"): ORG_A_READ,
+    ("POST", "/awards/{award_id}/sign"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/disbursements"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/evaluations"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/evaluation-rounds"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/rectify"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/terminate"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/close"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/progress-reports"): ORG_A_OWNER,
+    ("POST", "/awards/{award_id}/progress-reports/{report_id}/review"): STAFF_ONLY,
+    ("POST", "/awards/{award_id}/expense-claims"): ORG_A_OWNER,
+    ("POST", "/awards/{award_id}/expense-claims/{claim_id}/review"): STAFF_ONLY,
+    ("GET", "/contracts"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/contracts/new"): STAFF_ONLY_LIST,
+    ("POST", "/contracts/new"): STAFF_ONLY_LIST,  # another centre's provider: the form says so (422)
+    ("GET", "/contracts/{contract_id}"): CENTRE_RECORD,
+    ("POST", "/contracts/{contract_id}/milestones/{milestone_id}/request"): STAFF_ONLY,
+    ("POST", "/contracts/{contract_id}/{action}"): STAFF_ONLY,
 }
 
 # --- how to call a route ----------------------------------------------------------------------
@@ -246,6 +382,48 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     "round_id": lambda w: w.review_round.id,
     "assignment_id": lambda w: w.assignment.id,
     "code": lambda w: w.jury_code,
+    "programme_id": lambda w: w.grants.open_programme.id,
+    "year": lambda w: 2027,
+    "application_id": lambda w: w.grants.draft_a.id,
+    "attachment_id": lambda w: w.attachment_id,
+    "objection_id": lambda w: w.grants.objection.id,
+    "award_id": lambda w: w.grants.award.id,
+    "document_id": lambda w: w.document_id,
+    "claim_id": lambda w: w.claim_id,
+    "disbursement_id": lambda w: w.grants.disbursement.id,
+    "contract_id": lambda w: w.grants.contract.id,
+    "milestone_id": lambda w: w.grants.milestone_id,
+}
+# A parameter whose value depends on the route (one name, several kinds of record).
+PATH_OVERRIDES: dict[tuple[str, str], Callable[[World], object]] = {
+    ("/api/v1/awards/{award_id}/progress-reports/{report_id}/resubmit", "report_id"): lambda w: (
+        w.grants.progress_report.id
+    ),
+    ("/api/v1/awards/{award_id}/progress-reports/{report_id}/review", "report_id"): lambda w: (
+        w.grants.progress_report.id
+    ),
+    ("/awards/{award_id}/progress-reports/{report_id}/review", "report_id"): lambda w: (
+        w.grants.progress_report.id
+    ),
+    ("/programmes/{programme_id}/{action}", "action"): lambda w: "open",
+    ("/applications/{application_id}/{action}", "action"): lambda w: "submit",
+    ("/contracts/{contract_id}/{action}", "action"): lambda w: "sign",
+}
+# Query strings of GET routes that need them.
+QUERIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
+    ("GET", "/api/v1/capacity-assessments"): lambda w: {"organisation_id": w.org_a.id},
+    ("GET", "/api/v1/calendar/working-days"): lambda w: {"start": TODAY, "count": 5},
+    ("GET", "/applications/new"): lambda w: {
+        "programme_id": w.grants.open_programme.id,
+        "organisation_id": w.org_a.id,
+    },
+}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# Routes that take an upload (multipart): the file field and its name.
+FILES: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/applications/{application_id}/attachments"): "file",
+    ("POST", "/api/v1/awards/{award_id}/documents"): "file",
+    ("POST", "/awards/{award_id}/expense-claims"): "receipt",
 }
 
 CRITERIA = [
@@ -253,8 +431,21 @@ CRITERIA = [
     {"key": "budget", "name": "预算", "max_points": "40"},
 ]
 ORG_FORM = {"name": "丙社区读书会", "kind": "community_group", "legal_status": "filed"}
-TODAY = dt.date(2026, 3, 10).isoformat()
+TODAY: str = dt.date(2026, 3, 10).isoformat()
+REPORT = {"period": "2026年第四季度", "narrative": "开展茶话会两场。"}
+PAYMENT = {"voucher_no": "记-2026-1121", "paid_on": TODAY, "amount": "25000.00"}
 Body = Callable[[World], dict[str, Any]]
+
+
+def claim(w: World) -> dict[str, Any]:
+    return {
+        "category": "activities",
+        "item": "长者茶话会",
+        "amount": "800.00",
+        "spent_on": TODAY,
+        "receipt_ids": [w.document_id],
+    }
+
 
 BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/api/v1/auth/token"): lambda w: {
@@ -363,6 +554,83 @@ BODIES: dict[tuple[str, str], Body] = {
             {"criterion_key": "matched", "score": "0"},
         ]
     },
+    # grants
+    ("POST", "/api/v1/programmes"): lambda w: programme_payload(None, name="2027年微创投"),
+    ("PUT", "/api/v1/programmes/{programme_id}"): lambda w: programme_payload(
+        w.grants.open_programme.rubric_version_id, name="2027年社区微创投（修订）"
+    ),
+    ("POST", "/api/v1/programmes/{programme_id}/decide"): lambda w: {
+        "decisions": [{"application_id": w.grants.submitted_b.id, "approve": True, "reason": "评审通过"}]
+    },
+    ("POST", "/api/v1/programmes/{programme_id}/topics"): lambda w: {
+        "title": "社区助残",
+        "need_id": w.grants.need.id,
+    },
+    ("POST", "/api/v1/needs"): lambda w: {
+        "community": "玉林东路社区",
+        "description": "缺少儿童托管",
+        "source": "居民议事会",
+    },
+    ("PUT", "/api/v1/calendar/{year}"): lambda w: {"holidays": ["2027-01-01"], "workdays": []},
+    ("POST", "/api/v1/applications"): lambda w: application_payload(
+        w.grants.open_programme, w.org_a, title="社区书屋"
+    ),
+    ("PUT", "/api/v1/applications/{application_id}"): lambda w: {
+        k: v
+        for k, v in application_payload(w.grants.open_programme, w.org_a).items()
+        if k not in ("programme_id", "organisation_id")
+    },
+    ("POST", "/api/v1/applications/{application_id}/withdraw"): lambda w: {"reason": "项目调整"},
+    ("POST", "/api/v1/applications/{application_id}/return"): lambda w: {"reason": "预算需细化"},
+    ("POST", "/api/v1/applications/{application_id}/confirm-eligibility"): lambda w: {"decisions": []},
+    ("POST", "/api/v1/applications/{application_id}/attachments"): lambda w: {"label": "章程"},
+    ("POST", "/api/v1/objections"): lambda w: {
+        "application_id": w.grants.in_publicity_b.id,
+        "content": "该项目与去年重复",
+    },
+    ("POST", "/api/v1/objections/{objection_id}/resolve"): lambda w: {
+        "upheld": False,
+        "resolution": "经核实不属实",
+    },
+    # awards and money
+    ("POST", "/api/v1/awards/{award_id}/sign"): lambda w: {"signed_on": TODAY},
+    ("POST", "/api/v1/awards/{award_id}/evaluations"): lambda w: {
+        "purpose": "midterm",
+        "grade": "good",
+        "total": "85",
+    },
+    ("POST", "/api/v1/awards/{award_id}/evaluation-rounds"): lambda w: {"purpose": "midterm"},
+    ("POST", "/api/v1/awards/{award_id}/rectify"): lambda w: {"deadline": "2027-01-31", "reason": "台账不全"},
+    ("POST", "/api/v1/awards/{award_id}/terminate"): lambda w: {"reason": "严重违约"},
+    ("POST", "/api/v1/awards/{award_id}/close"): lambda w: {"note": "结项"},
+    ("POST", "/api/v1/awards/{award_id}/documents"): lambda w: {"kind": "receipt", "label": "发票"},
+    ("POST", "/api/v1/awards/{award_id}/progress-reports"): lambda w: REPORT,
+    ("POST", "/api/v1/awards/{award_id}/progress-reports/{report_id}/resubmit"): lambda w: REPORT,
+    ("POST", "/api/v1/awards/{award_id}/progress-reports/{report_id}/review"): lambda w: {"approve": True},
+    ("POST", "/api/v1/awards/{award_id}/expense-claims"): lambda w: claim(w),
+    ("POST", "/api/v1/awards/{award_id}/expense-claims/{claim_id}/resubmit"): lambda w: claim(w),
+    ("POST", "/api/v1/awards/{award_id}/expense-claims/{claim_id}/review"): lambda w: {"approve": True},
+    ("POST", "/api/v1/disbursements"): lambda w: {"tranche_id": w.grants.tranche_id},
+    ("POST", "/api/v1/disbursements/{disbursement_id}/approve"): lambda w: {"note": "同意"},
+    ("POST", "/api/v1/disbursements/{disbursement_id}/reject"): lambda w: {"reason": "材料不全"},
+    ("POST", "/api/v1/disbursements/{disbursement_id}/pay"): lambda w: PAYMENT,
+    ("POST", "/api/v1/contracts"): lambda w: contract_payload(w.org_a.id),
+    ("PUT", "/api/v1/contracts/{contract_id}"): lambda w: contract_payload(
+        w.org_a.id, title="居家养老服务（修订）"
+    ),
+    ("POST", "/api/v1/contracts/{contract_id}/sign"): lambda w: {"on": TODAY},
+    ("POST", "/api/v1/contracts/{contract_id}/start"): lambda w: {"on": TODAY},
+    ("POST", "/api/v1/contracts/{contract_id}/evaluate"): lambda w: {},
+    ("POST", "/api/v1/contracts/{contract_id}/complete"): lambda w: {"note": "服务完成"},
+    ("POST", "/api/v1/contracts/{contract_id}/terminate"): lambda w: {"reason": "服务中断"},
+    ("POST", "/api/v1/capacity-assessments"): lambda w: {
+        "organisation_id": w.org_a.id,
+        "stage": "intake",
+        "assessed_on": TODAY,
+        "rubric_version_id": w.rubric_version_id,
+        "scores": {"need": "50", "budget": "30"},
+        "assessor": "王老师",
+    },
     # pages (form fields; the CSRF token is added for every POST)
     ("POST", "/login"): lambda w: {"email": w.actors["finance"].user.email, "password": PASSWORD},
     ("POST", "/lang"): lambda w: {"lang": "en", "next": "/dashboard"},
@@ -414,6 +682,80 @@ BODIES: dict[tuple[str, str], Body] = {
         "recommended": "yes",
         "reason": "社区急需",
     },
+    ("POST", "/organisations/{organisation_id}/capacity"): lambda w: {
+        "stage": "intake",
+        "assessed_on": TODAY,
+        "rubric_version_id": str(w.rubric_version_id),
+        "score-need": "50",
+        "score-budget": "30",
+        "assessor": "王老师",
+    },
+    ("POST", "/public/publicity/objections"): lambda w: {
+        "application_id": str(w.grants.in_publicity_b.id),
+        "content": "该项目与去年重复",
+    },
+    ("POST", "/programmes/new"): lambda w: {
+        "name": "2027年微创投",
+        "year": "2027",
+        "kind": "micro",
+        "total_budget": "100000.00",
+        "max_award_registered": "20000.00",
+        "max_award_community": "10000.00",
+        "opens_at": "2027-03-01T09:00",
+        "closes_at": "2027-04-01T17:00",
+        "tr-1-share_pct": "100",
+        "tr-1-trigger": "on_signing",
+    },
+    ("POST", "/applications/new"): lambda w: {
+        "programme_id": str(w.grants.open_programme.id),
+        "organisation_id": str(w.org_a.id),
+        "title": "社区书屋",
+    },
+    ("POST", "/applications/{application_id}/edit"): lambda w: {"title": "“银龄互助”社区长者关爱项目"},
+    ("POST", "/objections/{objection_id}/resolve"): lambda w: {"upheld": "no", "resolution": "经核实不属实"},
+    ("POST", "/finance/disbursements/{disbursement_id}/reject"): lambda w: {"reason": "材料不全"},
+    ("POST", "/finance/disbursements/{disbursement_id}/pay"): lambda w: PAYMENT,
+    ("POST", "/awards/{award_id}/sign"): lambda w: {"signed_on": TODAY},
+    ("POST", "/awards/{award_id}/disbursements"): lambda w: {"tranche_id": str(w.grants.tranche_id)},
+    ("POST", "/awards/{award_id}/evaluations"): lambda w: {
+        "purpose": "midterm",
+        "grade": "good",
+        "total": "85",
+    },
+    ("POST", "/awards/{award_id}/evaluation-rounds"): lambda w: {"purpose": "midterm"},
+    ("POST", "/awards/{award_id}/rectify"): lambda w: {"deadline": "2027-01-31", "reason": "台账不全"},
+    ("POST", "/awards/{award_id}/terminate"): lambda w: {"reason": "严重违约"},
+    ("POST", "/awards/{award_id}/close"): lambda w: {"note": "结项"},
+    ("POST", "/awards/{award_id}/progress-reports"): lambda w: {
+        "period": "2026年第四季度",
+        "narrative": "开展茶话会两场。",
+    },
+    ("POST", "/awards/{award_id}/progress-reports/{report_id}/review"): lambda w: {"decision": "approve"},
+    ("POST", "/awards/{award_id}/expense-claims"): lambda w: {
+        "category": "activities",
+        "item": "长者茶话会",
+        "amount": "800.00",
+        "spent_on": TODAY,
+    },
+    ("POST", "/awards/{award_id}/expense-claims/{claim_id}/review"): lambda w: {"decision": "approve"},
+    ("POST", "/contracts/new"): lambda w: {
+        "purchaser": "成都市武侯区玉林街道办事处",
+        "purchaser_uscc": "11510107MB1M12345X",
+        "provider_id": str(w.org_a.id),
+        "title": "居家养老上门服务",
+        "service_category": "elderly",
+        "content": "每周一次上门探访。",
+        "procurement_method": "competitive_consultation",
+        "amount": "200000.00",
+        "starts_on": "2027-01-01",
+        "ends_on": "2027-12-31",
+        "m_share_1": "100",
+        "m_condition_1": "on_signing",
+        "i_name_1": "上门服务人次",
+        "i_target_1": "1500",
+        "i_unit_1": "人次",
+    },
+    ("POST", "/contracts/{contract_id}/{action}"): lambda w: {"on": TODAY},
 }
 FORM_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
 
@@ -489,22 +831,31 @@ async def callers(
 
 
 async def call(http: httpx.AsyncClient, world: World, role: str, method: str, path: str) -> httpx.Response:
-    url = path.format(**{name: PATH_PARAMS[name](world) for name in re.findall(r"{(\w+)}", path)})
+    url = path.format(**{name: param(world, path, name) for name in re.findall(r"{(\w+)}", path)})
     make_body = BODIES.get((method, path))
     body = make_body(world) if make_body else {}
+    make_query = QUERIES.get((method, path))
+    query = make_query(world) if make_query else None
+    file_field = FILES.get((method, path))
+    files = {file_field: ("proof.pdf", PDF, "application/pdf")} if file_field else None
     headers: dict[str, str] = {}
     if not is_page(path):
         if role != "anon":
             headers.update(world.actors[role].headers)
         if method in ("GET", "DELETE"):
-            return await http.request(method, url, headers=headers)
-        if (method, path) in FORM_ROUTES:
-            return await http.request(method, url, data=body, headers=headers)
+            return await http.request(method, url, params=query, headers=headers)
+        if (method, path) in FORM_ROUTES or files:
+            return await http.request(method, url, data=body, files=files, headers=headers)
         return await http.request(method, url, json=body, headers=headers)
     if method == "GET":
-        return await http.get(url)
+        return await http.get(url, params=query)
     form = {**body, "csrf_token": http.cookies.get("seedbed_csrf", "")}
-    return await http.request(method, url, data=form)
+    return await http.request(method, url, data=form, files=files)
+
+
+def param(world: World, path: str, name: str) -> object:
+    override = PATH_OVERRIDES.get((path, name))
+    return override(world) if override else PATH_PARAMS[name](world)
 
 
 async def test_permission_matrix(

@@ -24,6 +24,13 @@ from core.identity.models import Centre, Role
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
 from evaluations.schemas import AssignmentCreate, RoundCreate, SubjectCreate
+from grants import service as grants
+from grants.contracts import service as contracts
+from grants.contracts.schemas import ContractIn
+from grants.models import Award, Objection
+from grants.payments import service as payments
+from grants.payments.schemas import DisbursementCreate, SignIn
+from grants.schemas import ApplicationCreate, NeedIn, ProgrammeCreate
 from incubator import service as incubator
 from incubator.schemas import ActivityCreate, StayCreate
 from reports import service as reports
@@ -33,7 +40,9 @@ from reports.schemas import ScheduleCreate
 from tests.conftest import TestDatabase
 from tests.evaluations.factories import make_rubric, no_members
 from tests.factories import Actor, make_centre, make_user
+from tests.grants.helpers import application_payload, open_programme, programme_payload
 from tests.incubator.helpers import make_org
+from tests.money.factories import Cast, contract_payload, make_award, make_programme
 
 MAX_STATEMENTS = 16  # auth (3) + count + page + the eager loads of the richest list
 register_report_kinds()
@@ -65,6 +74,7 @@ class Scene:
     centre: Centre
     staff: Actor
     admin: Actor
+    finance: Actor
     applicant: Actor
     evaluator: Actor
     extra: dict[str, Any]
@@ -199,6 +209,85 @@ async def add_users(session: AsyncSession, scene: Scene, n: int) -> None:
         await make_user(session, scene.centre, Role.evaluator)
 
 
+async def add_programmes(session: AsyncSession, scene: Scene, n: int) -> None:
+    for _ in range(n):
+        await grants.create_programme(
+            session, scene.staff.principal, ProgrammeCreate.model_validate(programme_payload(None))
+        )
+
+
+async def add_applications(session: AsyncSession, scene: Scene, n: int) -> None:
+    if "programme" not in scene.extra:
+        scene.extra["programme"] = await open_programme(session, scene.staff)
+    for _ in range(n):
+        org = await make_org(session, scene.staff, owner=scene.applicant)
+        await grants.create_application(
+            session,
+            scene.applicant.principal,
+            ApplicationCreate.model_validate(application_payload(scene.extra["programme"], org)),
+        )
+
+
+async def _award(session: AsyncSession, scene: Scene) -> Award:
+    """An award of its own organisation (the money factories' programme, shared)."""
+    if "money_programme" not in scene.extra:
+        scene.extra["money_programme"] = await make_programme(session, scene.centre)
+    org = await make_org(session, scene.staff, owner=scene.applicant)
+    staff = scene.staff
+    cast = Cast(scene.centre, staff, staff, staff, staff, scene.applicant, org)
+    return await make_award(
+        session, cast, amount=Decimal("1000.00"), programme=scene.extra["money_programme"]
+    )
+
+
+async def add_awards(session: AsyncSession, scene: Scene, n: int) -> None:
+    for _ in range(n):
+        await _award(session, scene)
+
+
+async def add_disbursements(session: AsyncSession, scene: Scene, n: int) -> None:
+    for _ in range(n):
+        award = await _award(session, scene)
+        signed = await payments.sign_award(
+            session, scene.staff.principal, award.id, SignIn(signed_on=dt.date(2026, 3, 1))
+        )
+        await payments.request_disbursement(
+            session, scene.staff.principal, DisbursementCreate(tranche_id=signed.tranches[0].id)
+        )
+
+
+async def add_contracts(session: AsyncSession, scene: Scene, n: int) -> None:
+    org = scene.extra.get("org") or await make_org(session, scene.staff)
+    scene.extra["org"] = org
+    for _ in range(n):
+        await contracts.create_contract(
+            session, scene.staff.principal, ContractIn.model_validate(contract_payload(org.id))
+        )
+
+
+async def add_objections(session: AsyncSession, scene: Scene, n: int) -> None:
+    if "objected" not in scene.extra:
+        scene.extra["objected"] = await _award(session, scene)
+    for i in range(n):
+        session.add(
+            Objection(
+                centre_id=scene.centre.id,
+                application_id=scene.extra["objected"].application_id,
+                content=f"异议内容{i}",
+            )
+        )
+    await session.flush()
+
+
+async def add_needs(session: AsyncSession, scene: Scene, n: int) -> None:
+    for i in range(n):
+        await grants.record_need(
+            session,
+            scene.staff.principal,
+            NeedIn(community="玉林北路社区", description=f"需求{i}", source="入户走访"),
+        )
+
+
 @dataclass(frozen=True)
 class Case:
     path: str
@@ -228,6 +317,21 @@ CASES = [
     Case("/api/v1/users", "admin", add_users),
     Case("/organisations", "staff", add_orgs),  # the page, with its filters and stage labels
     Case("/evaluations", "evaluator", add_assignments),
+    Case("/api/v1/programmes", "staff", add_programmes),
+    Case("/api/v1/applications", "staff", add_applications),
+    Case("/api/v1/applications", "applicant", add_applications),  # filtered to their organisations
+    Case("/api/v1/awards", "staff", add_awards),
+    Case("/api/v1/awards", "applicant", add_awards),
+    Case("/api/v1/disbursements", "staff", add_disbursements),
+    Case("/api/v1/contracts", "staff", add_contracts),
+    Case("/api/v1/objections", "staff", add_objections),
+    Case("/api/v1/needs", "staff", add_needs),
+    Case("/programmes", "staff", add_programmes),
+    Case("/applications", "staff", add_applications),
+    Case("/awards", "staff", add_awards),
+    Case("/contracts", "staff", add_contracts),
+    Case("/finance", "finance", add_disbursements),
+    Case("/objections", "staff", add_objections),
 ]
 
 
@@ -268,6 +372,7 @@ async def test_list_statements_do_not_grow_with_the_list(
         centre=centre,
         staff=await make_user(session, centre, Role.staff),
         admin=await make_user(session, centre, Role.admin),
+        finance=await make_user(session, centre, Role.finance),
         applicant=await make_user(session, centre, Role.applicant),
         evaluator=await make_user(session, centre, Role.evaluator),
         extra={},

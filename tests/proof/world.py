@@ -15,17 +15,39 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import notifications
+from core.clock import today
 from core.identity.models import Centre, Role
 from evaluations import service as evaluations
 from evaluations.models import Assignment, ReviewRound, RoundPurpose, RoundSubject, Rubric
 from evaluations.schemas import AssignmentCreate, DeclarationIn, RoundCreate, SubjectCreate
+from grants import service as grants
+from grants.contracts import service as contracts
+from grants.contracts.models import Contract
+from grants.contracts.schemas import ContractIn
+from grants.models import Application, Award, CommunityNeed, Objection, Programme
+from grants.payments import service as payments
+from grants.payments.models import Disbursement, ProgressReport
+from grants.payments.schemas import DisbursementCreate, ProgressReportIn, SignIn
+from grants.schemas import (
+    ApplicationCreate,
+    ConfirmEligibility,
+    DecideIn,
+    DecisionRow,
+    NeedIn,
+    ObjectionIn,
+    TopicIn,
+)
 from incubator import service as incubator
 from incubator.models import IncubationStay, MemberRole, Organisation, OrganisationMember, SupportActivity
 from incubator.schemas import ActivityCreate, StayCreate
 from reports.briefing import KIND_CODE
 from tests.evaluations.factories import make_rubric, no_members
 from tests.factories import Actor, make_centre, make_user
+from tests.grants.helpers import application_payload, open_programme, run_review
 from tests.incubator.helpers import make_org
+from tests.money.factories import contract_payload
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 ROLES = ("anon", "applicant_a", "applicant_b", "staff", "finance", "evaluator", "admin", "other_staff")
 """The callers every route is tried with. ``other_staff`` is staff of the second centre."""
@@ -49,10 +71,34 @@ class World:
     assignment: Assignment
     jury_code: str
     notification_id: int
+    grants: Grants
     report_id: int = 0
     schedule_id: int = 0
     audit_event_id: int = 0
+    attachment_id: int = 0
+    document_id: int = 0
+    claim_id: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Grants:
+    """Centre 1's grant cycle: an open call, and a call taken through review to an award of org A."""
+
+    open_programme: Programme
+    topic_id: int
+    need: CommunityNeed
+    draft_a: Application  # org A's draft in the open call
+    submitted_b: Application  # org B's submitted application in the open call
+    awarded_programme: Programme
+    in_publicity_b: Application  # org B's approved application, in publicity today, objected to
+    objection: Objection
+    award: Award  # org A's award: signed, first tranche requested
+    tranche_id: int
+    disbursement: Disbursement
+    progress_report: ProgressReport
+    contract: Contract
+    milestone_id: int
 
 
 async def build_world(session: AsyncSession) -> World:
@@ -133,6 +179,7 @@ async def build_world(session: AsyncSession) -> World:
         session, [actors["applicant_a"].user.id], "test", "材料待补充", "请补充年度报告。"
     )
     await session.flush()
+    grant_cycle = await build_grants(session, centre, staff, actors, org_a, org_b)
     return World(
         centre=centre,
         other_centre=other_centre,
@@ -150,11 +197,116 @@ async def build_world(session: AsyncSession) -> World:
         assignment=assignment,
         jury_code=codes[0],
         notification_id=notes[0].id,
+        grants=grant_cycle,
     )
 
 
+async def build_grants(
+    session: AsyncSession,
+    centre: Centre,
+    staff: Actor,
+    actors: dict[str, Actor],
+    org_a: Organisation,
+    org_b: Organisation,
+) -> Grants:
+    """Through the services, as the people would: calls, applications, review, award, money."""
+    owner_a, owner_b = actors["applicant_a"], actors["applicant_b"]
+    for org in (org_a, org_b):
+        await incubator.verify_organisation(session, staff.principal, org.id)
+    need = await grants.record_need(
+        session,
+        staff.principal,
+        NeedIn(community="玉林北路社区", description="独居长者缺少陪伴", source="入户走访"),
+    )
+    call = await open_programme(session, staff, name="2027年社区微创投", min_reviewers=1)
+    topic = await grants.add_topic(
+        session, staff.principal, call.id, TopicIn(title="独居长者陪伴", need_id=need.id)
+    )
+    draft_a = await _application(session, call, owner_a, org_a, submit=False)
+    submitted_b = await _application(session, call, owner_b, org_b, submit=True)
+
+    funded = await open_programme(session, staff, min_reviewers=1)
+    funded_a = await _application(session, funded, owner_a, org_a, submit=True)
+    funded_b = await _application(session, funded, owner_b, org_b, submit=True, title="“乐龄同行”助餐项目")
+    for application in (funded_a, funded_b):
+        await grants.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
+    reviewer = await make_user(session, centre, Role.evaluator)
+    await run_review(session, staff, [reviewer], funded.id, {funded_a.id: [88], funded_b.id: [82]})
+    await grants.decide(
+        session,
+        staff.principal,
+        funded.id,
+        DecideIn(
+            decisions=[
+                DecisionRow(application_id=a.id, approve=True, reason="评审通过")
+                for a in (funded_a, funded_b)
+            ]
+        ),
+    )
+    await grants.publicise(session, staff.principal, funded.id, starts_on=today())
+    objection = await grants.lodge_objection(
+        session,
+        ObjectionIn(application_id=funded_b.id, content="该组织成立时间不足一年", name="居民"),
+        on=today(),
+    )
+    # B's open objection holds it in publicity; A's ends (as if the period were over) in an award
+    (award,) = await grants.finalise_publicity(
+        session, today() + dt.timedelta(days=30), programme_id=funded.id
+    )
+    signed = await payments.sign_award(session, staff.principal, award.id, SignIn(signed_on=today()))
+    tranche = signed.tranches[0]
+    disbursement = await payments.request_disbursement(
+        session, staff.principal, DisbursementCreate(tranche_id=tranche.id)
+    )
+    report = await payments.submit_progress_report(
+        session,
+        owner_a.principal,
+        award.id,
+        ProgressReportIn(period="2026年第三季度", narrative="已开展入户探访120人次。"),
+    )
+    contract = await contracts.create_contract(
+        session, staff.principal, ContractIn.model_validate(contract_payload(org_a.id))
+    )
+    return Grants(
+        open_programme=call,
+        topic_id=topic.id,
+        need=need,
+        draft_a=draft_a,
+        submitted_b=submitted_b,
+        awarded_programme=funded,
+        in_publicity_b=funded_b,
+        objection=objection,
+        award=signed,
+        tranche_id=tranche.id,
+        disbursement=disbursement,
+        progress_report=report,
+        contract=contract,
+        milestone_id=contract.milestones[0].id,
+    )
+
+
+async def _application(
+    session: AsyncSession,
+    programme: Programme,
+    owner: Actor,
+    org: Organisation,
+    *,
+    submit: bool,
+    title: str = "“银龄互助”社区长者关爱项目",
+) -> Application:
+    application = await grants.create_application(
+        session,
+        owner.principal,
+        ApplicationCreate.model_validate(application_payload(programme, org, title=title)),
+    )
+    if submit:
+        await grants.submit_application(session, owner.principal, application.id)
+    return application
+
+
 async def add_http_records(world: World, client: httpx.AsyncClient) -> None:
-    """Records made through the API (they need the app's report output): a report, a schedule."""
+    """Records made through the API (they need the app's file store and report output): a report, a
+    schedule, an attachment, a receipt and an expense claim."""
     staff = world.actors["staff"]
     report = await client.post(
         "/api/v1/reports", json={"kind": KIND_CODE, "period": "2026-03"}, headers=staff.headers
@@ -166,5 +318,36 @@ async def add_http_records(world: World, client: httpx.AsyncClient) -> None:
     )
     assert schedule.status_code == 201, schedule.text
     world.schedule_id = schedule.json()["id"]
+    owner = world.actors["applicant_a"]
+    attachment = await client.post(
+        f"/api/v1/applications/{world.grants.draft_a.id}/attachments",
+        files={"file": ("budget.pdf", PDF, "application/pdf")},
+        data={"label": "预算说明"},
+        headers=owner.headers,
+    )
+    assert attachment.status_code == 201, attachment.text
+    world.attachment_id = attachment.json()["id"]
+    award_id = world.grants.award.id
+    receipt = await client.post(
+        f"/api/v1/awards/{award_id}/documents",
+        files={"file": ("receipt.pdf", PDF, "application/pdf")},
+        data={"kind": "receipt", "label": "茶话会发票"},
+        headers=owner.headers,
+    )
+    assert receipt.status_code == 201, receipt.text
+    world.document_id = receipt.json()["id"]
+    claim = await client.post(
+        f"/api/v1/awards/{award_id}/expense-claims",
+        json={
+            "category": "activities",
+            "item": "长者茶话会",
+            "amount": "1200.00",
+            "spent_on": today().isoformat(),
+            "receipt_ids": [world.document_id],
+        },
+        headers=owner.headers,
+    )
+    assert claim.status_code == 201, claim.text
+    world.claim_id = claim.json()["id"]
     events = await client.get("/api/v1/audit-events", params={"page_size": 1}, headers=staff.headers)
     world.audit_event_id = events.json()["items"][0]["id"]
