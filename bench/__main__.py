@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bench.load import LoadResult, run_load
+from bench.load import LoadResult, run_load, run_once
 from bench.seed import SEEDERS, SIZES, Size, World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +133,18 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
         )
         world.centre_id, world.staff_id = centre.id, staff.id
         world.token = await identity.issue_token(session, staff, TokenKind.api, 60 * 24)
+        finance = await identity.create_user(
+            session,
+            UserCreate(
+                email="finance@bench.example.org",
+                password=BENCH_PASSWORD,
+                roles=[Role.finance],
+                centre_id=centre.id,
+            ),
+            actor=None,
+        )
+        world.finance_id = finance.id
+        world.finance_token = await identity.issue_token(session, finance, TokenKind.api, 60 * 24)
         for n in range(30):
             evaluator = await identity.create_user(
                 session,
@@ -184,8 +197,88 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
             await evaluations.close_round(session, principal, round_id)
         await session.commit()
     timings[f"close {CLOSED_ROUNDS} rounds (aggregation)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    await seed_midterm(engine, world)
+    timings["mid-term evaluation of one award"] = time.perf_counter() - started
     await engine.dispose()
     return world, timings
+
+
+MIDTERM_CRITERIA = [
+    (
+        "progress",
+        "项目进度",
+        "40",
+        "活动是否按计划开展，服务人次是否达到阶段目标；查阅活动台账、签到表和照片。",
+    ),
+    ("quality", "服务质量", "30", "服务对象满意度、服务记录完整性、专业方法运用；抽查服务对象回访记录。"),
+    ("finance", "资金使用", "20", "资金是否按预算科目使用，票据是否合规，配套资金是否到位。"),
+    ("management", "项目管理", "10", "团队分工、志愿者管理、风险应对和信息公开情况。"),
+]
+MIDTERM_COMMENTS = [
+    "项目按计划推进，探访台账完整，服务对象反馈积极；建议下一阶段加强志愿者培训，细化高龄独居长者的分级探访标准。",
+    "服务人次已达到阶段目标的六成以上，活动形式丰富；个别活动签到记录不全，需补充照片和服务记录。",
+    "资金使用总体规范，票据齐全；物资采购建议比价三家以上，并在下一次进度报告中说明配套资金到位情况。",
+    "团队分工清晰，能够及时回应社区需求；建议建立与社区居委会的月度沟通机制，提升项目可持续性。",
+    "项目社会效益初步显现，居民参与度较高；建议总结可复制的做法，形成案例材料，为结项评估做好准备。",
+]
+
+
+async def seed_midterm(engine: Any, world: World) -> None:
+    """One award's mid-term evaluation through the services: five experts with comments, closed."""
+    from api.outcomes import start_award_evaluation
+    from core.db import session_factory
+    from core.identity import service as identity
+    from evaluations import service as evaluations
+    from evaluations.models import RoundPurpose
+    from evaluations.schemas import AssignmentCreate, DeclarationIn, RubricCreate, ScoreItemIn, SheetIn
+    from incubator import service as incubator
+
+    async with session_factory(engine)() as session:
+        staff_user = await identity.get_user(session, world.staff_id)
+        assert staff_user is not None
+        staff = identity.principal_of(staff_user)
+        await evaluations.create_rubric(
+            session,
+            staff,
+            RubricCreate.model_validate(
+                {
+                    "name": "公益创投项目中期评估表",
+                    "purpose": RoundPurpose.midterm,
+                    "criteria": [
+                        {"key": k, "name": n, "max_points": m, "guidance": g}
+                        for k, n, m, g in MIDTERM_CRITERIA
+                    ],
+                }
+            ),
+        )
+        review_round = await start_award_evaluation(session, staff, world.award_ids[0], RoundPurpose.midterm)
+        (subject,) = await evaluations.list_subjects(session, staff, review_round.id)
+        for n, evaluator_id in enumerate(world.evaluator_ids[:5]):
+            evaluator_user = await identity.get_user(session, evaluator_id)
+            assert evaluator_user is not None
+            evaluator = identity.principal_of(evaluator_user)
+            assignment = await evaluations.assign(
+                session,
+                staff,
+                review_round.id,
+                AssignmentCreate(subject_id=subject.id, evaluator_id=evaluator_id),
+                incubator.member_user_ids,
+            )
+            await evaluations.declare(session, evaluator, assignment.id, DeclarationIn(has_conflict=False))
+            items = [
+                ScoreItemIn(
+                    criterion_key=key,
+                    score=(Decimal(m) * Decimal(80 + 3 * n) / 100).quantize(Decimal("0.5")),
+                    comment=MIDTERM_COMMENTS[(n + k) % len(MIDTERM_COMMENTS)],
+                )
+                for k, (key, _name, m, _guidance) in enumerate(MIDTERM_CRITERIA)
+            ]
+            await evaluations.submit_sheet(
+                session, evaluator, assignment.id, SheetIn(items=items, comment=MIDTERM_COMMENTS[n])
+            )
+        await evaluations.close_round(session, staff, review_round.id)
+        await session.commit()
 
 
 # --- endpoints and their SQL ------------------------------------------------------------------
@@ -228,8 +321,27 @@ ENDPOINTS = [
         "review round results (closed round)",
         lambda w: [(f"/api/v1/review-rounds/{i}/results", i) for i in w.round_ids[:CLOSED_ROUNDS]],
     ),
+    Endpoint(
+        "applications_filtered",
+        "application list, 50 rows, filtered by programme and state",
+        lambda w: [
+            (f"/api/v1/applications?programme_id={i}&state=awarded&page_size=50", i)
+            for i in _replayable(w, w.programme_ids)
+        ],
+    ),
+    Endpoint(
+        "application_detail",
+        "application detail (budget lines, indicators, checks, timeline)",
+        lambda w: [(f"/api/v1/applications/{i}", i) for i in _sample(_replayable(w, w.application_ids), 500)],
+    ),
 ]
-"""Grants adds: application list (programme + state), application detail, disbursement approval."""
+
+
+def _replayable(world: World, ids: list[int]) -> list[int]:
+    """Ids the baseline can substitute safely: none equal to another parameter of the captured SQL
+    (the centre, the bench user, a page size or limit)."""
+    taken = {world.centre_id, world.staff_id, world.finance_id, 50, 51}
+    return [i for i in ids if i not in taken] or ids
 
 
 def _encode(value: Any) -> Any:
@@ -400,17 +512,86 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
                     f" ({app_result.errors} errors) | baseline {base_result.rps:7.0f} req/s"
                     f" p99 {base_result.percentile(99):6.1f} ms | seq scans: {', '.join(figures[endpoint.name].seq_scans) or 'none'}"
                 )
+            print("   disbursement approvals ...")
+            approvals = await run_approvals(app_port, world, args)
+            print(
+                f"   approvals: {approvals['result'].rps:.0f} req/s p99 {approvals['result'].percentile(99):.1f} ms,"
+                f" {approvals['result'].requests} approved, {approvals['result'].errors} errors"
+            )
+        approvals["invariants"] = await money_invariants(dsn)
+        print(f"   money invariants: {approvals['invariants']}")
         return {
             "size": size,
             "seeding": seeding,
             "timings": timings,
             "figures": figures,
+            "approvals": approvals,
             "world": world,
             "dsn": dsn,
         }
     except BaseException:
         await drop_database(dsn)
         raise
+
+
+# --- disbursement approval under load --------------------------------------------------------
+
+
+async def run_approvals(port: int, world: World, args: argparse.Namespace) -> dict[str, Any]:
+    """A finance officer (not the requester) approves distinct requested disbursements, each once,
+    over ``args.connections`` connections with an Idempotency-Key per request."""
+    ids = list(world.disbursement_ids)
+    random.Random(11).shuffle(ids)
+    body = b"{}"
+    requests = [
+        (
+            f"POST /api/v1/disbursements/{i}/approve HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {world.finance_token}\r\nIdempotency-Key: bench-{uuid.uuid4()}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+        ).encode()
+        + body
+        for i in ids
+    ]
+    result = await run_once("127.0.0.1", port, requests, connections=args.connections, duration=args.duration)
+    return {"result": result, "available": len(ids)}
+
+
+async def money_invariants(dsn: str) -> dict[str, int]:
+    """Overshoot counts, all of which must be zero: approved + paid disbursements above an award,
+    paid above an award, awards above a programme's budget or a category's budget, a tranche with
+    more than one live disbursement, an approval by the requester."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        checks = {
+            "awards over-disbursed": """
+                SELECT count(*) FROM (
+                  SELECT a.id FROM awards a JOIN disbursements d ON d.award_id = a.id
+                  WHERE d.state IN ('approved', 'paid') GROUP BY a.id, a.amount HAVING sum(d.amount) > a.amount
+                ) x""",
+            "awards paid over amount": "SELECT count(*) FROM awards WHERE paid > amount",
+            "programmes over budget": """
+                SELECT count(*) FROM (
+                  SELECT p.id FROM programmes p JOIN awards a ON a.programme_id = p.id
+                  GROUP BY p.id, p.total_budget HAVING sum(a.amount) > p.total_budget
+                ) x""",
+            "categories over budget": """
+                SELECT count(*) FROM (
+                  SELECT c.id FROM programme_categories c JOIN awards a ON a.category_id = c.id
+                  GROUP BY c.id, c.budget HAVING sum(a.amount) > c.budget
+                ) x""",
+            "tranches with two live disbursements": """
+                SELECT count(*) FROM (
+                  SELECT tranche_id FROM disbursements WHERE state <> 'rejected' AND tranche_id IS NOT NULL
+                  GROUP BY tranche_id HAVING count(*) > 1
+                ) x""",
+            "approved by the requester": "SELECT count(*) FROM disbursements WHERE approved_by = requested_by",
+            "approved disbursements whose tranche is not approved": """
+                SELECT count(*) FROM disbursements d JOIN tranches t ON t.id = d.tranche_id
+                WHERE d.state = 'approved' AND t.state <> 'approved'""",
+        }
+        return {name: int(await conn.fetchval(sql)) for name, sql in checks.items()}
+    finally:
+        await conn.close()
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -513,6 +694,67 @@ async def measure_pdf(dsn: str, world: World, work: Path, batch: int) -> dict[st
     }
 
 
+async def measure_report(
+    dsn: str, kind_code: str, scope_id: int, period: str, work: Path, runs: int = 3
+) -> dict[str, Any]:
+    """One report kind: pages, bare WeasyPrint render, and the full pipeline (query + template +
+    render in the spawn-based process pool + archive); medians, the worker spawn excluded."""
+    import io
+
+    from pypdf import PdfReader
+
+    from api.reporting import register_report_kinds
+    from core.db import create_engine, session_factory
+    from reports.archive import FilesystemReportStore
+    from reports.kinds import get_kind
+    from reports.models import Generator
+    from reports.pdf import PdfRenderer, html_to_pdf, render_html
+    from reports.service import ReportOutput, generate
+
+    register_report_kinds()
+    kind = get_kind(kind_code)
+    engine = create_engine(sqlalchemy_url(dsn), statement_timeout_ms=600_000)
+    factory = session_factory(engine)
+    async with factory() as session:
+        started = time.perf_counter()
+        context = await kind.builder(session, scope_id, period)
+        html = render_html(kind.template, context)
+        build = time.perf_counter() - started
+    pdf = html_to_pdf(html)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    bare = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        html_to_pdf(html)
+        bare.append(time.perf_counter() - started)
+    renderer = PdfRenderer(1, tasks_per_child=1000)
+    output = ReportOutput(store=FilesystemReportStore(work / "reports"), renderer=renderer)
+    pipeline = []
+    for n in range(runs + 1):
+        async with factory() as session:
+            started = time.perf_counter()
+            await generate(
+                session,
+                output,
+                kind_code=kind_code,
+                scope_id=scope_id,
+                period=period,
+                generator=Generator.cli,
+            )
+            await session.commit()
+            if n:  # the first one spawns the worker
+                pipeline.append(time.perf_counter() - started)
+    renderer.shutdown()
+    await engine.dispose()
+    return {
+        "pages": pages,
+        "size_kb": len(pdf) / 1024,
+        "build": build,
+        "bare": statistics.median(bare),
+        "pipeline": statistics.median(pipeline),
+    }
+
+
 # --- report ---------------------------------------------------------------------------------
 
 
@@ -542,7 +784,11 @@ def verdict(ok: bool) -> str:
 
 
 def write_results(
-    results: list[dict[str, Any]], pdf: dict[str, Any] | None, args: argparse.Namespace, total: float
+    results: list[dict[str, Any]],
+    pdf: dict[str, Any] | None,
+    reports: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    total: float,
 ) -> str:
     lines = [
         "# Seedbed benchmark results",
@@ -594,19 +840,57 @@ def write_results(
     lines += [
         "## Disbursement approval under load",
         "",
-        "Not measured yet: disbursements (grants) have not landed. The harness takes a step in",
-        "`bench.seed.SEEDERS` and an entry in `bench.__main__.ENDPOINTS` for it.",
+        f"Distinct requested disbursements (first tranches), each approved once by a finance officer who did"
+        f" not request them (`POST /api/v1/disbursements/{{id}}/approve`, an `Idempotency-Key` each),"
+        f" {args.connections} connections, at most {args.duration:.0f} s. Then the money invariants are"
+        " counted in SQL; every count must be 0.",
         "",
+        "| size | requests available | approved | errors | req/s | p50 ms | p99 ms | overshoot (all invariants) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
+    for result in results:
+        a = result["approvals"]
+        r: LoadResult = a["result"]
+        bad = {k: v for k, v in a["invariants"].items() if v}
+        lines.append(
+            f"| {result['size'].name} | {a['available']:,} | {r.requests:,} | {r.errors} | {r.rps:.0f} | {r.p50:.1f} |"
+            f" {r.percentile(99):.1f} | {'0 ✅' if not bad else '❌ ' + ', '.join(f'{k}: {v}' for k, v in bad.items())} |"
+        )
+    if results:
+        lines += ["", "Invariants checked: " + "; ".join(results[0]["approvals"]["invariants"]) + ".", ""]
+    for title, key, target in (
+        (
+            "project assessment report (mid-term evaluation of one award, five experts)",
+            "assessment",
+            "3–5 pages",
+        ),
+        ("programme report (a programme of 1,000 applications, 250 awards)", "programme", "≥ 20 pages"),
+    ):
+        figures = reports.get(key)
+        if not figures:
+            continue
+        lines += [
+            f"## PDF: {title}",
+            "",
+            "| figure | value | target |",
+            "|---|---:|---|",
+            f"| pages | {figures['pages']} | {target} |",
+            f"| size | {figures['size_kb']:.0f} KB | |",
+            f"| query + template (first run) | {figures['build'] * 1000:.0f} ms | |",
+            f"| bare WeasyPrint render of the HTML | {figures['bare'] * 1000:.0f} ms | |",
+            f"| full pipeline (query + template + render in the process pool + archive) | {figures['pipeline'] * 1000:.0f} ms | |",
+            f"| pipeline ÷ bare | {figures['pipeline'] / figures['bare']:.2f} {verdict(figures['pipeline'] / figures['bare'] <= 1.15)} | ≤ 1.15 |",
+            "",
+        ]
     if pdf:
         ratio = pdf["pipeline"] / pdf["bare"]
         growth = pdf["rss_late_mb"] / pdf["rss_early_mb"] - 1
         lines += [
-            "## PDF (centre monthly briefing, the report kind that exists today)",
+            "## PDF: centre monthly briefing, and the process pool under a batch",
             "",
             "| figure | value | target |",
             "|---|---:|---|",
-            f"| pages | {pdf['pages']} | (assessment report 3–5, programme report ≥ 20: not built yet) |",
+            f"| pages | {pdf['pages']} | |",
             f"| bare WeasyPrint render of the HTML | {pdf['bare'] * 1000:.0f} ms | |",
             f"| full pipeline (query + template + render in the pool + archive) | {pdf['pipeline'] * 1000:.0f} ms | |",
             f"| pipeline ÷ bare | {ratio:.2f} {verdict(ratio <= 1.15)} | ≤ 1.15 |",
@@ -624,6 +908,7 @@ async def main(args: argparse.Namespace) -> None:
     sizes = [SIZES[name] for name in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
     pdf = None
+    reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="seedbed-bench-") as tmp:
         work = Path(tmp)
         try:
@@ -632,12 +917,22 @@ async def main(args: argparse.Namespace) -> None:
                 results.append(result)
                 if pdf is None and not args.skip_pdf:
                     print("   PDF ...")
-                    pdf = await measure_pdf(result["dsn"], result["world"], work, args.pdf_batch)
+                    world = result["world"]
+                    period = dt.date.today().strftime("%Y-%m")
+                    reports["assessment"] = await measure_report(
+                        result["dsn"], "project_assessment", world.award_ids[0], period, work
+                    )
+                    print(f"   assessment report: {reports['assessment']}")
+                    reports["programme"] = await measure_report(
+                        result["dsn"], "programme_annual", world.programme_ids[0], period, work, runs=2
+                    )
+                    print(f"   programme report: {reports['programme']}")
+                    pdf = await measure_pdf(result["dsn"], world, work, args.pdf_batch)
                     print(f"   PDF: {pdf}")
         finally:
             for result in results:
                 await drop_database(result["dsn"])
-    print("\n" + write_results(results, pdf, args, time.perf_counter() - started))
+    print("\n" + write_results(results, pdf, reports, args, time.perf_counter() - started))
 
 
 def cli() -> None:

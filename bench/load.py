@@ -97,3 +97,40 @@ async def run_load(
 
     await asyncio.gather(*(worker() for _ in range(connections)))
     return LoadResult(counts["ok"], counts["errors"], duration, latencies)
+
+
+async def run_once(
+    host: str,
+    port: int,
+    requests: Sequence[bytes],
+    *,
+    connections: int = 32,
+    duration: float = 5.0,
+) -> LoadResult:
+    """Send each raw request once (no warm-up, no repeats), over ``connections`` keep-alive
+    connections, until all are answered or ``duration`` is up. For actions such as approvals,
+    where a repeat would measure a refusal instead of the work."""
+    queue = iter(requests)
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    start = time.perf_counter()
+    stop = start + duration
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            for request in queue:
+                sent = time.perf_counter()
+                if sent >= stop:
+                    return
+                writer.write(request)
+                await writer.drain()
+                status = await _read_response(reader)
+                latencies.append((time.perf_counter() - sent) * 1000)
+                counts["ok" if status < 400 else "errors"] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = min(time.perf_counter(), stop) - start
+    return LoadResult(counts["ok"], counts["errors"], elapsed, latencies)

@@ -1,8 +1,11 @@
 """Synthetic but realistic data, bulk-loaded with COPY into a throwaway PostgreSQL database.
 
 Seeding is a list of steps (``SEEDERS``), each filling its domain's tables for a size.
-The grants domain adds its step (programmes, applications, awards, disbursements) with
-``@seeder`` when it lands; the read endpoints it brings go into ``bench.endpoints``.
+Grants are seeded between organisations and evaluations: programmes of
+``APPLICATIONS_PER_PROGRAMME`` applications with budget lines and indicators, a quarter of
+them awarded with three tranches each, and the first tranche of every award signed and
+requested (a disbursement awaiting a finance officer). The review-round subjects the
+evaluations step creates are those applications, so score sheets link to them.
 """
 
 from __future__ import annotations
@@ -34,9 +37,15 @@ class Size:
     def rounds(self) -> int:
         return max(1, self.subjects // SUBJECTS_PER_ROUND)
 
+    @property
+    def programmes(self) -> int:
+        return max(1, self.subjects // APPLICATIONS_PER_PROGRAMME)
+
 
 SUBJECTS_PER_ROUND = 100
+APPLICATIONS_PER_PROGRAMME = 1_000
 SIZES = {
+    "XS": Size("XS", organisations=300, subjects=3_000, sheets=15_000),  # a smoke run of the harness
     "S": Size("S", organisations=1_000, subjects=10_000, sheets=50_000),
     "L": Size("L", organisations=10_000, subjects=100_000, sheets=500_000),
 }
@@ -53,6 +62,13 @@ class World:
     round_ids: list[int] = field(default_factory=list)
     evaluator_ids: list[int] = field(default_factory=list)
     rubric_version_id: int = 0
+    finance_id: int = 0
+    finance_token: str = ""
+    programme_ids: list[int] = field(default_factory=list)
+    application_ids: list[int] = field(default_factory=list)
+    application_orgs: list[int] = field(default_factory=list)
+    award_ids: list[int] = field(default_factory=list)
+    disbursement_ids: list[int] = field(default_factory=list)
 
 
 Seeder = Callable[[asyncpg.Connection, World, Size, random.Random], Awaitable[None]]
@@ -209,6 +225,172 @@ async def seed_incubator(conn: asyncpg.Connection, world: World, size: Size, rng
     world.organisation_ids = [o["id"] for o in orgs]
 
 
+CATEGORIES = [("elderly", "为老服务"), ("youth", "青少年服务"), ("governance", "社区治理")]
+BUDGET_ITEMS = [
+    ("personnel", "项目社工劳务补贴", "grant"),
+    ("activities", "社区活动组织", "grant"),
+    ("materials", "活动物资", "grant"),
+    ("venue", "场地及志愿者保险（自筹）", "cofunding"),
+]
+APPLICATION_STATES = [
+    "awarded",
+    "rejected",
+    "not_recommended",
+    "ineligible",
+    "withdrawn",
+    "awarded",
+    "rejected",
+    "rejected",
+]
+
+
+@seeder("programmes, applications, budget lines, awards, tranches, disbursement requests")
+async def seed_grants(conn: asyncpg.Connection, world: World, size: Size, rng: random.Random) -> None:
+    programme_first = await next_id(conn, "programmes")
+    category_first = await next_id(conn, "programme_categories")
+    application_first = await next_id(conn, "applications")
+    award_first = await next_id(conn, "awards")
+    tranche_first = await next_id(conn, "tranches")
+    disbursement_first = await next_id(conn, "disbursements")
+    programmes: list[dict[str, Any]] = []
+    categories: list[dict[str, Any]] = []
+    plan: list[dict[str, Any]] = []
+    applications: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    indicators: list[dict[str, Any]] = []
+    awards: list[dict[str, Any]] = []
+    tranches: list[dict[str, Any]] = []
+    agreements: list[dict[str, Any]] = []
+    disbursements: list[dict[str, Any]] = []
+    for p in range(size.programmes):
+        programme_id = programme_first + p
+        year = 2016 + p % 11
+        opens = dt.datetime(year, 3, 1, 1, tzinfo=dt.UTC)
+        category_ids = []
+        for code, name in CATEGORIES:
+            category_ids.append(category_first + len(categories))
+            categories.append(
+                {"id": category_ids[-1], "programme_id": programme_id, "code": code, "name": name,
+                 "budget": Decimal("10000000.00"), "committed": Decimal("0.00")}
+            )  # fmt: skip
+        for seq, (share, trigger) in enumerate(
+            ((50, "on_signing"), (30, "midterm_passed"), (20, "final_passed"))
+        ):
+            plan.append(
+                {
+                    "programme_id": programme_id,
+                    "seq": seq + 1,
+                    "share_pct": Decimal(share),
+                    "trigger": trigger,
+                }
+            )
+        committed = Decimal("0.00")
+        by_category = dict.fromkeys(category_ids, Decimal("0.00"))
+        for n in range(APPLICATIONS_PER_PROGRAMME):
+            application_id = application_first + len(applications)
+            org_id = rng.choice(world.organisation_ids)
+            prices = [Decimal(rng.randint(20, 90) * 100), Decimal(rng.randint(50, 250) * 100),
+                      Decimal(rng.randint(10, 60) * 100), Decimal(rng.randint(10, 40) * 100)]  # fmt: skip
+            grant = sum(prices[:3], Decimal("0.00"))
+            state = APPLICATION_STATES[n % len(APPLICATION_STATES)]
+            category_id = category_ids[n % len(category_ids)]
+            approved = grant if state == "awarded" else None
+            applications.append(
+                {
+                    "id": application_id, "centre_id": world.centre_id, "programme_id": programme_id,
+                    "organisation_id": org_id, "category_id": category_id, "state": state,
+                    "title": f"社区公益项目{application_id}", "target_community": rng.choice(COMMUNITIES),
+                    "beneficiaries": "辖区居民", "beneficiary_count": rng.randint(30, 600),
+                    "needs": "来自社区需求调研", "objectives": "提升社区居民获得感与参与度",
+                    "activities": [{"name": "项目实施", "starts_on": f"{year}-06-01"}],
+                    "requested_amount": grant, "cofunding_amount": prices[3],
+                    "total_budget": grant + prices[3],
+                    "approved_amount": approved, "submitted_at": opens + dt.timedelta(days=10),
+                    "review_score": Decimal(rng.randint(5500, 9600)) / 100, "rank": n + 1,
+                    "created_by": world.staff_id,
+                }
+            )  # fmt: skip
+            for seq, ((category, item, funded_by), price) in enumerate(
+                zip(BUDGET_ITEMS, prices, strict=True)
+            ):
+                lines.append(
+                    {"application_id": application_id, "seq": seq, "category": category, "item": item,
+                     "unit_price": price, "quantity": Decimal("1.00"), "amount": price,
+                     "funded_by": funded_by}
+                )  # fmt: skip
+            indicators.append({"application_id": application_id, "seq": 0, "kind": "output",
+                               "name": "服务人次", "target": Decimal(600), "unit": "人次"})  # fmt: skip
+            indicators.append({"application_id": application_id, "seq": 1, "kind": "outcome",
+                               "name": "服务对象满意度", "target": Decimal(90), "unit": "%"})  # fmt: skip
+            world.application_ids.append(application_id)
+            world.application_orgs.append(org_id)
+            if approved is None:
+                continue
+            award_id = award_first + len(awards)
+            committed += approved
+            by_category[category_id] += approved
+            signed = dt.date(year, 6, 1)
+            awards.append(
+                {"id": award_id, "centre_id": world.centre_id, "programme_id": programme_id,
+                 "application_id": application_id, "organisation_id": org_id, "category_id": category_id,
+                 "title": f"社区公益项目{application_id}", "amount": approved, "paid": Decimal("0.00"),
+                 "state": "active", "signed_on": signed, "awarded_on": dt.date(year, 5, 20)}
+            )  # fmt: skip
+            agreements.append({"award_id": award_id, "signed_on": signed, "signed_by": world.staff_id})
+            first_share = (approved / 2).quantize(Decimal("0.01"))
+            shares = [first_share, (approved * 3 / 10).quantize(Decimal("0.01"))]
+            shares.append(approved - shares[0] - shares[1])
+            for seq, (share, trigger, amount) in enumerate(
+                zip((50, 30, 20), ("on_signing", "midterm_passed", "final_passed"), shares, strict=True)
+            ):
+                tranche_id = tranche_first + len(tranches)
+                tranches.append(
+                    {"id": tranche_id, "award_id": award_id, "seq": seq + 1, "share_pct": Decimal(share),
+                     "trigger": trigger, "amount": amount, "state": "requested" if seq == 0 else "planned",
+                     "due_on": signed if seq == 0 else None}
+                )  # fmt: skip
+                if seq == 0:
+                    disbursement_id = disbursement_first + len(disbursements)
+                    disbursements.append(
+                        {"id": disbursement_id, "centre_id": world.centre_id, "award_id": award_id,
+                         "tranche_id": tranche_id, "payee_organisation_id": org_id, "amount": amount,
+                         "state": "requested", "note": "", "requested_by": world.staff_id,
+                         "requested_by_name": "staff@bench.example.org"}
+                    )  # fmt: skip
+                    world.disbursement_ids.append(disbursement_id)
+            world.award_ids.append(award_id)
+        for row in categories[-len(category_ids) :]:
+            row["committed"] = by_category[row["id"]]
+        programmes.append(
+            {
+                "id": programme_id, "centre_id": world.centre_id, "name": f"{year}年公益创投（第{p + 1}期）",
+                "year": year, "kind": "venture", "state": "running",
+                "description": "面向辖区社区社会组织和居民团队的公益创投。",
+                "total_budget": Decimal("30000000.00"), "committed": committed,
+                "max_award_registered": Decimal("200000.00"), "max_award_community": Decimal("30000.00"),
+                "min_cofunding_pct": Decimal("10"), "rubric_version_id": world.rubric_version_id,
+                "min_reviewers": 3, "opens_at": opens, "closes_at": opens + dt.timedelta(days=30),
+                "publicity_working_days": 5,
+            }
+        )  # fmt: skip
+        world.programme_ids.append(programme_id)
+    for table, rows in (
+        ("programmes", programmes),
+        ("programme_categories", categories),
+        ("tranche_plan_rows", plan),
+        ("applications", applications),
+        ("budget_lines", lines),
+        ("indicators", indicators),
+        ("awards", awards),
+        ("award_agreements", agreements),
+        ("tranches", tranches),
+        ("disbursements", disbursements),
+    ):
+        await copy_rows(conn, table, rows)
+        if table != "award_agreements":
+            await reset_sequence(conn, table)
+
+
 @seeder("review rounds, subjects, assignments, score sheets")
 async def seed_evaluations(conn: asyncpg.Connection, world: World, size: Size, rng: random.Random) -> None:
     sheets_per_subject = max(1, size.sheets // size.subjects)
@@ -238,14 +420,17 @@ async def seed_evaluations(conn: asyncpg.Connection, world: World, size: Size, r
         )
         for _s in range(SUBJECTS_PER_ROUND):
             subject_id = subject_first + len(subjects)
+            n = len(subjects)
             subjects.append(
                 {
                     "id": subject_id,
                     "centre_id": world.centre_id,
                     "round_id": round_id,
                     "subject_type": "application",
-                    "subject_id": subject_id,
-                    "organisation_id": rng.choice(world.organisation_ids),
+                    "subject_id": world.application_ids[n] if n < len(world.application_ids) else subject_id,
+                    "organisation_id": world.application_orgs[n]
+                    if n < len(world.application_orgs)
+                    else rng.choice(world.organisation_ids),
                     "category": rng.choice(["为老服务", "青少年", "社区治理", "环保"]),
                     "title": f"社区项目{subject_id}",
                     "requested_amount": Decimal(rng.randint(10, 200) * 1000),

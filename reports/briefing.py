@@ -97,7 +97,7 @@ async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: s
         charts.bar_chart(
             _("Recorded actions by type"),
             [action for action, _count in top_actions],
-            {_("Actions"): [count for _action, count in top_actions]},
+            {_("Number of actions"): [count for _action, count in top_actions]},
         )
         if top_actions
         else None
@@ -105,7 +105,7 @@ async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: s
     chart_days = charts.line_chart(
         _("Recorded actions per day"),
         day_labels,
-        {_("Actions"): [per_day.get(d, 0) for d in range(1, days + 1)]},
+        {_("Number of actions"): [per_day.get(d, 0) for d in range(1, days + 1)]},
     )
     return {
         "title": _("Centre monthly briefing"),

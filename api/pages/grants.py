@@ -99,12 +99,18 @@ def _flash(request: Request) -> str | None:
     return _(MESSAGES[key]) if key in MESSAGES else None
 
 
-def _rows(form: FormData, prefix: str, fields: tuple[str, ...], limit: int) -> list[dict[str, str]]:
-    """Rows of a repeating table: ``prefix-<n>-<field>``; empty rows are skipped."""
+def _rows(
+    form: FormData, prefix: str, fields: tuple[str, ...], limit: int, filled_by: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    """Rows of a repeating table: ``prefix-<n>-<field>``; empty rows are skipped.
+
+    A row counts as filled when one of ``filled_by`` (default: every field) has a value, so
+    that a blank row whose selects show their first option is not read as a half-filled one.
+    """
     rows: list[dict[str, str]] = []
     for n in range(limit):
         row = {f: str(form.get(f"{prefix}-{n}-{f}") or "").strip() for f in fields}
-        if any(row.values()):
+        if any(row[f] for f in filled_by or fields):
             rows.append(row)
     return rows
 
@@ -215,7 +221,7 @@ async def create_programme(request: Request, session: SessionDep, principal: Cur
     form = await read_form(request)
     values = form_values(form)
     categories = _rows(form, "cat", ("code", "name", "budget"), 20)
-    tranches = _rows(form, "tr", ("share_pct", "trigger"), 10)
+    tranches = _rows(form, "tr", ("share_pct", "trigger"), 10, filled_by=("share_pct",))
     payload: dict[str, Any] = {k: v for k, v in values.items() if not k.startswith(("cat-", "tr-"))}
     payload["blind_review"] = "blind_review" in form
     payload["allow_unregistered"] = "allow_unregistered" in form
@@ -421,8 +427,16 @@ def _form_context(
 
 def _application_payload(form: FormData) -> tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]]]:
     values = {k: v for k, v in form_values(form).items() if not k.startswith(("line-", "ind-", "act-"))}
-    lines = _rows(form, "line", ("category", "item", "unit_price", "quantity", "funded_by"), 200)
-    indicators = _rows(form, "ind", ("kind", "name", "target", "unit"), 50)
+    lines = _rows(
+        form,
+        "line",
+        ("category", "item", "unit_price", "quantity", "funded_by"),
+        200,
+        filled_by=("item", "unit_price"),
+    )
+    indicators = _rows(
+        form, "ind", ("kind", "name", "target", "unit"), 50, filled_by=("name", "target", "unit")
+    )
     activities = _rows(form, "act", ("name", "starts_on", "ends_on"), 50)
     values["budget_lines"] = lines
     values["indicators"] = indicators

@@ -50,12 +50,23 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("browser")
+def server_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="session")
+def server_database_url(server_root: Path) -> str:
+    """The server's SQLite file, for the few steps a scheduled job does (e.g. awarding after publicity)."""
+    return f"sqlite+aiosqlite:///{server_root / 'seedbed.db'}"
+
+
+@pytest.fixture(scope="session")
+def server(server_root: Path, server_database_url: str) -> Iterator[str]:
+    root = server_root
     env = {
         **os.environ,
         "SEEDBED_ENV": "development",
-        "SEEDBED_DATABASE_URL": f"sqlite+aiosqlite:///{root / 'seedbed.db'}",
+        "SEEDBED_DATABASE_URL": server_database_url,
         "SEEDBED_DATA_DIR": str(root),
         "SEEDBED_SCHEDULER_IN_PROCESS": "false",
     }
@@ -122,3 +133,26 @@ def screenshots() -> Path:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def dialogs() -> list[str]:
+    """The messages of the confirmation dialogs the page showed (each one accepted)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, server: str, dialogs: list[str]) -> Iterator[Any]:
+    """A fresh context (no cookies) in Chinese; confirmation dialogs are accepted and kept."""
+    context = browser.new_context(base_url=server, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+
+    def accept(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    tab.on("dialog", accept)
+    try:
+        yield tab
+    finally:
+        context.close()

@@ -1,21 +1,20 @@
 """Journeys through the real UI in headless Chromium: in Chinese, with one pass in English.
 
-What exists now: every demo role logs in and sees its dashboard; staff open an
-organisation, move its incubation stay a step and record a support activity; an
-evaluator opens the assignments page; the language switch. The grants journey
-(application → review → award → disbursement) extends this file when those pages land.
+Every demo role logs in and sees its dashboard; staff open an organisation, move its
+incubation stay a step and record a support activity; an evaluator opens the assignments
+page; the language switch. The grant cycle from proposal to payment and assessment report
+is ``test_grant_journey.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api.demo import DEMO_PASSWORD
+from tests.browser.steps import login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -26,29 +25,6 @@ ACCOUNTS = [
     ("evaluator", "evaluator@yulin.demo", "评审专家"),
     ("admin", "admin@yulin.demo", "系统管理员"),
 ]
-
-
-@pytest.fixture
-def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=server, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.on("dialog", lambda dialog: dialog.accept())
-    try:
-        yield tab
-    finally:
-        context.close()
-
-
-def login(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(re.compile(r".*/(dashboard|organisations/\d+|my/organisations).*"))
-
-
-def shot(page: Any, screenshots: Path, name: str) -> None:
-    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize(("role", "email", "heading"), ACCOUNTS, ids=[a[0] for a in ACCOUNTS])
