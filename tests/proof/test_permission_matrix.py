@@ -323,6 +323,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # grants pages
     ("GET", "/public/publicity"): PUBLIC,
     ("POST", "/public/publicity/objections"): PUBLIC,
+    ("GET", "/jury"): PUBLIC,
+    ("GET", "/jury/{code}"): PUBLIC,
+    ("POST", "/jury/{code}"): PUBLIC,
     ("GET", "/programmes"): PROGRAMME_LIST,
     ("GET", "/programmes/new"): STAFF_ONLY_LIST,
     ("POST", "/programmes/new"): STAFF_ONLY_LIST,
@@ -690,6 +693,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "score-budget": "30",
         "assessor": "王老师",
     },
+    ("POST", "/jury/{code}"): lambda w: {},
     ("POST", "/public/publicity/objections"): lambda w: {
         "application_id": str(w.grants.in_publicity_b.id),
         "content": "该项目与去年重复",
