@@ -203,3 +203,38 @@ async def test_concurrent_payments_never_exceed_the_award(
             )
         ).all()
     assert dict(states) == {DisbursementState.paid: 10, DisbursementState.approved: 40}
+
+
+async def test_fifty_decisions_never_overspend_the_programme_or_category(
+    committed: async_sessionmaker[AsyncSession],
+) -> None:
+    """The decision commits each approved amount with ``committed + x <= budget`` in one UPDATE:
+    50 concurrent commitments of 30,000.00 against a category of 500,000.00 (programme
+    1,000,000.00) succeed exactly 16 times, and the totals are exact."""
+    from types import SimpleNamespace
+
+    from grants import service as grants_service
+    from grants.models import Programme, ProgrammeCategory
+    from tests.money.factories import make_programme
+
+    async with committed() as session:
+        cast = await make_cast(session)
+        programme = await make_programme(session, cast.centre, budget=Decimal("1000000.00"))
+        category_id = programme.categories[0].id
+        programme_id = programme.id
+        await session.commit()
+    application = SimpleNamespace(programme_id=programme_id, category_id=category_id)
+
+    async def commit_one(session: AsyncSession) -> object:
+        await grants_service._commit_budget(session, application, Decimal("30000.00"))  # type: ignore[arg-type]
+        return None
+
+    results = await asyncio.gather(*(_attempt(committed, commit_one) for _ in range(N)))
+    assert sum(results) == 16  # 16 × 30,000 = 480,000 ≤ 500,000 < 17 × 30,000
+    async with committed() as session:
+        programme_row = await session.get(Programme, programme_id)
+        category_row = await session.get(ProgrammeCategory, category_id)
+        assert programme_row is not None
+        assert category_row is not None
+        assert category_row.committed == Decimal("480000.00")
+        assert programme_row.committed == Decimal("480000.00")
