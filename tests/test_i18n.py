@@ -67,6 +67,7 @@ def test_chinese_by_default_english_on_request() -> None:
         ("Under way", "执行中"),
         ("Rejected by finance", "已驳回"),
         ("Approved", "已立项"),
+        ("Actions", "操作"),
     ],
 )
 def test_words_that_mean_different_things_keep_their_meaning(msgid: str, chinese: str) -> None:

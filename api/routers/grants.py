@@ -64,6 +64,9 @@ from grants.schemas import (
     TopicOut,
 )
 
+# Documented bound of an upload (the settings' upload limit, 20 MB by default, is enforced).
+UPLOAD_DOC_MAX = 20 * 1024 * 1024
+
 router = APIRouter(prefix="/api/v1", tags=["grants"])
 public_router = APIRouter(prefix="/api/v1", tags=["public"])
 
@@ -405,7 +408,7 @@ async def upload_attachment(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile, File(json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> AttachmentOut:
     """PDF, images or Office files; the type is checked by content and the SHA-256 stored."""

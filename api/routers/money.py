@@ -47,6 +47,9 @@ from grants.payments.schemas import (
 )
 from grants.schemas import TrancheOut
 
+# Documented bound of an upload (the settings' upload limit, 20 MB by default, is enforced).
+UPLOAD_DOC_MAX = 20 * 1024 * 1024
+
 router = APIRouter(prefix="/api/v1", tags=["money"])
 
 register_field_labels(
@@ -179,7 +182,7 @@ async def upload_document(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
-    file: Annotated[UploadFile, File()],
+    file: Annotated[UploadFile, File(json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
     kind: Annotated[DocumentKind, Form()] = DocumentKind.other,
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> DocumentOut:
