@@ -21,6 +21,7 @@ from evaluations import service as evaluations
 from evaluations.models import Assignment, ReviewRound, RoundPurpose, RoundSubject, Rubric
 from evaluations.schemas import AssignmentCreate, DeclarationIn, RoundCreate, SubjectCreate
 from grants import service as grants
+from grants.calendar import WorkingCalendar, enter_year
 from grants.contracts import service as contracts
 from grants.contracts.models import Contract
 from grants.contracts.schemas import ContractIn
@@ -243,6 +244,12 @@ async def build_grants(
             ]
         ),
     )
+    # Publicity counts working days: from late December it runs into a year the calendar
+    # package may not know yet, so the world has its admin's entry (New Year's Day).
+    known = await WorkingCalendar.load(session)
+    for year in (today().year, today().year + 1):
+        if not known.knows(year):
+            await enter_year(session, year, [dt.date(year, 1, 1)], [], {})
     await grants.publicise(session, staff.principal, funded.id, starts_on=today())
     objection = await grants.lodge_objection(
         session,
