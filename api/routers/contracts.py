@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep, StaffUser
 from api.errors import register_field_labels
@@ -12,6 +11,7 @@ from api.schemas import ListResponse
 from core.errors import Forbidden
 from core.i18n import N_, _
 from core.identity.models import Role
+from core.money import dumps_exact
 from grants.contracts import service
 from grants.contracts.models import ContractState
 from grants.contracts.ocds import ocds_package
@@ -122,11 +122,10 @@ async def terminate_contract(
     return ContractOut.model_validate(await service.terminate(session, principal, contract_id, data))
 
 
-@router.get("/exports/ocds.json")
-async def export_ocds(
-    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+@router.get("/exports/ocds.json", response_class=Response)
+async def export_ocds(session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Response:
     """The centre's signed contracts as an OCDS 1.1 release package."""
     if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
         raise Forbidden(_("Your role does not allow this"))
-    return await ocds_package(session, principal, uri=f"{settings.base_url}/api/v1/exports/ocds.json")
+    package = await ocds_package(session, principal, uri=f"{settings.base_url}/api/v1/exports/ocds.json")
+    return Response(dumps_exact(package), media_type="application/json")

@@ -58,7 +58,8 @@ CONTRACT_STATUS = {
 
 
 def _amount(value: Decimal) -> dict[str, Any]:
-    return {"amount": float(value), "currency": "CNY"}
+    """Kept as Decimal: ``core.money.dumps_exact`` writes it as an exact JSON number."""
+    return {"amount": value, "currency": "CNY"}
 
 
 def _date(day: dt.date | None) -> str | None:
