@@ -1,10 +1,19 @@
 """Append-only audit log, chained by SHA-256.
 
 Every state change and money movement writes an event in the same transaction as the
-change. Each event stores the hash of the previous one, so editing or deleting a row
-breaks the chain and ``seedbed audit verify`` reports where. On PostgreSQL (and SQLite) a
-trigger refuses UPDATE and DELETE on the table; the chain catches what a superuser does
-around it.
+change. Each event stores the SHA-256 of its own content and its place in the chain:
+``seq`` (1, 2, 3 …), the previous event's hash and ``hash = sha256(prev_hash + content_hash)``.
+Editing or deleting a row breaks the chain and ``seedbed audit verify`` reports where. On
+PostgreSQL (and SQLite) a trigger refuses UPDATE and DELETE on the table; the chain catches
+what a superuser does around it.
+
+Sealing (giving an event its place in the chain) needs the chain's head, so it is
+serialised. On SQLite the writer already holds the database's one write lock and the
+event is sealed as it is written. On PostgreSQL a deferred constraint trigger seals the
+transaction's events at COMMIT under an advisory lock: the lock is held only for the
+commit itself, not for the rest of the request, so concurrent money approvals do not queue
+behind each other's Python work. Until its transaction commits an event has no ``seq``;
+nobody else can see it then.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, select, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,7 +34,7 @@ from core.db import Base, UTCDateTime, utcnow
 from core.identity.principal import Principal
 
 GENESIS = "0" * 64
-_CHAIN_LOCK_KEY = 7_270_001
+CHAIN_LOCK_KEY = 7_270_001  # the advisory lock the PostgreSQL seal trigger takes (migration 0007)
 
 
 class AuditEvent(Base):
@@ -42,8 +51,11 @@ class AuditEvent(Base):
     subject_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[Any] = mapped_column(JSON, nullable=True)
     after: Mapped[Any] = mapped_column(JSON, nullable=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # The chain: set when the event is sealed (at once on SQLite, at COMMIT on PostgreSQL).
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 def _plain(value: Any) -> Any:
@@ -62,7 +74,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _digest(event: AuditEvent) -> str:
+def content_digest(event: AuditEvent) -> str:
+    """SHA-256 of the event's own content (everything but its place in the chain)."""
     payload = {
         "at": event.at.astimezone(dt.UTC).isoformat(),
         "centre_id": event.centre_id,
@@ -73,10 +86,14 @@ def _digest(event: AuditEvent) -> str:
         "subject_id": event.subject_id,
         "before": event.before,
         "after": event.after,
-        "prev_hash": event.prev_hash,
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def chain_digest(prev_hash: str, content_hash: str) -> str:
+    """The link: the same formula as the PostgreSQL seal trigger (both hex strings, UTF-8)."""
+    return hashlib.sha256((prev_hash + content_hash).encode()).hexdigest()
 
 
 async def record(
@@ -91,13 +108,6 @@ async def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (flushes, never commits)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        # Serialise chain appends: two transactions must not both extend the same head.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-    head = (
-        await session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    ).scalar_one_or_none()
     event = AuditEvent(
         at=utcnow(),
         centre_id=centre_id,
@@ -108,9 +118,22 @@ async def record(
         subject_id=str(subject_id),
         before=_plain(before) if before is not None else None,
         after=_plain(after) if after is not None else None,
-        prev_hash=head or GENESIS,
     )
-    event.hash = _digest(event)
+    event.content_hash = content_digest(event)
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite: this transaction holds the only write lock, so the head cannot move.
+        head = (
+            await session.execute(
+                select(AuditEvent.seq, AuditEvent.hash)
+                .where(AuditEvent.seq.is_not(None))
+                .order_by(AuditEvent.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        prev_seq, prev_hash = (head[0] or 0, head[1] or GENESIS) if head else (0, GENESIS)
+        event.seq = prev_seq + 1
+        event.prev_hash = prev_hash
+        event.hash = chain_digest(prev_hash, event.content_hash)
     session.add(event)
     await session.flush()
     return event
@@ -126,13 +149,16 @@ async def verify(session: AsyncSession, *, batch: int = 2000) -> tuple[int, list
     """Walk the chain in order; answer (events checked, problems found)."""
     problems: list[ChainProblem] = []
     expected_prev = GENESIS
+    expected_seq = 1
     checked = 0
-    last_id = 0
     while True:
         rows = (
             (
                 await session.execute(
-                    select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+                    select(AuditEvent)
+                    .where(AuditEvent.seq >= expected_seq)
+                    .order_by(AuditEvent.seq)
+                    .limit(batch)
                 )
             )
             .scalars()
@@ -142,11 +168,23 @@ async def verify(session: AsyncSession, *, batch: int = 2000) -> tuple[int, list
             break
         for event in rows:
             checked += 1
-            if event.prev_hash != expected_prev:
+            if event.prev_hash != expected_prev or event.seq != expected_seq:
                 problems.append(ChainProblem(event.id, "previous hash does not match: a row was removed"))
-            if _digest(event) != event.hash:
+            elif content_digest(event) != event.content_hash or (
+                chain_digest(event.prev_hash or "", event.content_hash) != event.hash
+            ):
                 problems.append(ChainProblem(event.id, "content does not match its hash: the row was edited"))
-            expected_prev = event.hash
-            last_id = event.id
+            expected_prev = event.hash or ""
+            expected_seq = (event.seq or 0) + 1
         session.expunge_all()
+    unsealed = (
+        (await session.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id)))
+        .scalars()
+        .all()
+    )
+    for event_id in unsealed:
+        checked += 1
+        problems.append(
+            ChainProblem(event_id, "never sealed into the chain: written around the seal trigger")
+        )
     return checked, problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,8 @@ from evaluations.models import (
     SheetKind,
     SheetState,
 )
+
+ProgressRow = tuple[int, int, int, AssignmentState, bool, str]
 
 
 class RubricRepository(CentreScopedRepository[Rubric]):
@@ -105,6 +108,33 @@ class AssignmentRepository(CentreScopedRepository[Assignment]):
             self.detailed().where(Assignment.round_id == round_id).order_by(Assignment.id)
         )
 
+    async def progress_rows(self, round_id: int) -> Sequence[ProgressRow]:
+        """Per assignment of a round, in one statement: id, subject, evaluator, state, whether its
+        sheet is submitted, and the evaluator's display name (no sheets or items loaded)."""
+        statement = (
+            select(
+                Assignment.id,
+                Assignment.subject_id,
+                Assignment.evaluator_id,
+                Assignment.state,
+                func.coalesce(ScoreSheet.state == SheetState.submitted, False),
+                func.coalesce(func.nullif(User.full_name, ""), User.email),
+            )
+            .outerjoin(
+                ScoreSheet,
+                # the round on the sheet too, so the plan takes the round's sheets by index
+                (ScoreSheet.assignment_id == Assignment.id) & (ScoreSheet.round_id == round_id),
+            )
+            .join(User, User.id == Assignment.evaluator_id)
+            .where(Assignment.round_id == round_id)
+            .order_by(Assignment.id)
+        )
+        if not self.principal.sees_all_centres:
+            statement = statement.where(Assignment.centre_id == self.principal.centre_id)
+        if not self.principal.has(Role.staff, Role.admin):
+            statement = statement.where(Assignment.evaluator_id == self.principal.user_id)
+        return cast(Sequence[ProgressRow], (await self.session.execute(statement)).tuples().all())
+
     async def load_in_round(self, round_id: int) -> dict[int, int]:
         """Assignments that count (not withdrawn for a conflict) per evaluator in a round."""
         statement = (
@@ -127,17 +157,17 @@ class SheetRepository(CentreScopedRepository[ScoreSheet]):
             .order_by(ScoreSheet.id)
         )
 
-    async def submitted_counts(self, round_id: int, kind: SheetKind) -> dict[int, int]:
+    async def submitted_counts(self, round_id: int) -> dict[SheetKind, dict[int, int]]:
+        """Submitted sheets per kind and subject of a round, in one grouped statement."""
         statement = (
-            select(ScoreSheet.subject_id, func.count())
-            .where(
-                ScoreSheet.round_id == round_id,
-                ScoreSheet.state == SheetState.submitted,
-                ScoreSheet.kind == kind,
-            )
-            .group_by(ScoreSheet.subject_id)
+            select(ScoreSheet.kind, ScoreSheet.subject_id, func.count())
+            .where(ScoreSheet.round_id == round_id, ScoreSheet.state == SheetState.submitted)
+            .group_by(ScoreSheet.kind, ScoreSheet.subject_id)
         )
-        return {s: int(n) for s, n in (await self.session.execute(statement)).all()}
+        counts: dict[SheetKind, dict[int, int]] = {kind: {} for kind in SheetKind}
+        for kind, subject_id, n in (await self.session.execute(statement)).all():
+            counts[kind][subject_id] = int(n)
+        return counts
 
 
 class ConflictRepository(CentreScopedRepository[EvaluatorConflict]):

@@ -429,6 +429,11 @@ async def get_round(session: AsyncSession, principal: Principal, round_id: int) 
     return await repository.get(round_id, repository.with_rubric())
 
 
+async def get_round_alone(session: AsyncSession, principal: Principal, round_id: int) -> ReviewRound:
+    """The round without its rubric: for readers that need only the round's own columns."""
+    return await RoundRepository(session, principal).get(round_id)
+
+
 async def list_rounds(
     session: AsyncSession, principal: Principal, params: PageParams, state: RoundState | None = None
 ) -> tuple[Paged[ReviewRound], dict[int, int]]:
@@ -1101,38 +1106,39 @@ async def submit_jury_sheet(session: AsyncSession, code: str, data: SheetIn) -> 
 
 async def progress(session: AsyncSession, principal: Principal, round_id: int) -> ProgressRead:
     """Who has submitted what; never a score before the round closes."""
-    review_round = await get_round(session, principal, round_id)
+    review_round = await get_round_alone(session, principal, round_id)
     subjects = await SubjectRepository(session, principal).of_round(review_round.id)
-    assignments = await AssignmentRepository(session, principal).of_round(review_round.id)
-    sheets = SheetRepository(session, principal)
-    expert = await sheets.submitted_counts(review_round.id, SheetKind.expert)
-    public = await sheets.submitted_counts(review_round.id, SheetKind.public)
-    names = await users_by_id(session, [a.evaluator_id for a in assignments])
-    rows: list[ProgressSubject] = []
-    for subject in subjects:
-        mine = [a for a in assignments if a.subject_id == subject.id]
-        counting = [a for a in mine if a.state is not AssignmentState.conflict]
-        rows.append(
-            ProgressSubject(
-                subject_id=subject.id,
-                title=subject.title,
-                category=subject.category,
-                required=review_round.min_sheets_per_subject,
-                submitted=expert.get(subject.id, 0),
-                public_submitted=public.get(subject.id, 0),
-                needs_reassignment=len(counting) < review_round.min_sheets_per_subject,
-                evaluators=[
-                    ProgressEvaluator(
-                        assignment_id=a.id,
-                        evaluator_id=a.evaluator_id,
-                        evaluator_name=_name(names.get(a.evaluator_id)),
-                        state=a.state,
-                        submitted=a.sheet is not None and a.sheet.state is SheetState.submitted,
-                    )
-                    for a in mine
-                ],
+    by_subject: dict[int, list[ProgressEvaluator]] = {}
+    counting: dict[int, int] = {}
+    for assignment_id, subject_id, evaluator_id, state, submitted, name in await AssignmentRepository(
+        session, principal
+    ).progress_rows(review_round.id):
+        by_subject.setdefault(subject_id, []).append(
+            ProgressEvaluator(
+                assignment_id=assignment_id,
+                evaluator_id=evaluator_id,
+                evaluator_name=name or "",
+                state=state,
+                submitted=bool(submitted),
             )
         )
+        if state is not AssignmentState.conflict:
+            counting[subject_id] = counting.get(subject_id, 0) + 1
+    counts = await SheetRepository(session, principal).submitted_counts(review_round.id)
+    expert, public = counts[SheetKind.expert], counts[SheetKind.public]
+    rows = [
+        ProgressSubject(
+            subject_id=subject.id,
+            title=subject.title,
+            category=subject.category,
+            required=review_round.min_sheets_per_subject,
+            submitted=expert.get(subject.id, 0),
+            public_submitted=public.get(subject.id, 0),
+            needs_reassignment=counting.get(subject.id, 0) < review_round.min_sheets_per_subject,
+            evaluators=by_subject.get(subject.id, []),
+        )
+        for subject in subjects
+    ]
     reason = close_blocked_reason(review_round, rows)
     return ProgressRead(
         round_id=review_round.id,
@@ -1141,10 +1147,6 @@ async def progress(session: AsyncSession, principal: Principal, round_id: int) -
         close_blocked_reason=reason,
         subjects=rows,
     )
-
-
-def _name(user: User | None) -> str:
-    return (user.full_name or user.email) if user else ""
 
 
 def close_blocked_reason(review_round: ReviewRound, rows: Sequence[ProgressSubject]) -> str | None:
@@ -1254,7 +1256,7 @@ def _stat(stats: dict[str, Any] | None, key: str) -> Decimal | None:
 
 
 async def results(session: AsyncSession, principal: Principal, round_id: int) -> ResultsRead:
-    review_round = await get_round(session, principal, round_id)
+    review_round = await get_round_alone(session, principal, round_id)
     if review_round.state is not RoundState.closed:
         raise Conflict(_("Results are shown once the round is closed"))
     subjects = await SubjectRepository(session, principal).of_round(review_round.id)

@@ -23,6 +23,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -134,6 +135,11 @@ async def connection(database: TestDatabase) -> AsyncIterator[AsyncConnection]:
     """One connection in an open transaction, rolled back after the test."""
     async with database.engine.connect() as conn:
         transaction = await conn.begin()
+        if database.backend == "postgresql":
+            # The test's transaction never commits, so the audit seal (deferred to COMMIT in
+            # production) runs as each event is written. tests/test_audit.py checks the
+            # deferred path with real commits.
+            await conn.execute(text("SET CONSTRAINTS audit_events_seal IMMEDIATE"))
         try:
             yield conn
         finally:

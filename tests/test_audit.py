@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli import upgrade_database
 from core import audit
+from core.db import session_factory
 from core.identity.models import Role
 from core.settings import PROJECT_ROOT
 from tests.conftest import TestDatabase
@@ -140,3 +143,60 @@ def test_cli_creates_user_and_centre(tmp_path: Path) -> None:
     ).fetchall()
     connection.close()
     assert rows == [("staff@example.org", "jinjiang", "finance,staff")]
+
+
+async def test_concurrent_commits_seal_one_chain(database: TestDatabase) -> None:
+    """On PostgreSQL events are sealed at COMMIT: forty transactions writing two events each at
+    once still make one unbroken chain, each transaction's events side by side in it."""
+    if database.backend != "postgresql":
+        pytest.skip("the seal at COMMIT is PostgreSQL's; SQLite seals as it writes")
+    factory = session_factory(database.engine)
+    marker = f"test.concurrent.{uuid.uuid4().hex[:8]}"
+
+    async def one(n: int) -> None:
+        async with factory() as session:
+            for part in ("first", "second"):
+                event = await audit.record(
+                    session,
+                    actor=None,
+                    action=marker,
+                    subject_type="test",
+                    subject_id=n,
+                    centre_id=None,
+                    after={"part": part},
+                )
+                assert event.seq is None  # not sealed before COMMIT
+                await asyncio.sleep(0)
+            await session.commit()
+
+    await asyncio.gather(*(one(n) for n in range(40)))
+    async with factory() as session:
+        rows = (
+            await session.execute(
+                text("SELECT subject_id, seq FROM audit_events WHERE action = :a ORDER BY seq"),
+                {"a": marker},
+            )
+        ).all()
+        _checked, problems = await audit.verify(session)
+    assert problems == []
+    assert len(rows) == 80
+    assert all(seq is not None for _s, seq in rows)
+    for (first, seq1), (second, seq2) in zip(rows[0::2], rows[1::2], strict=True):
+        assert first == second
+        assert seq2 == seq1 + 1
+
+
+async def test_unsealed_event_is_reported(session: AsyncSession, database: TestDatabase) -> None:
+    """An event slipped in around the seal (trigger disabled) has no place in the chain."""
+    await make_centre(session)
+    await _disable_guard(session, database.backend)
+    await session.execute(
+        text(
+            "INSERT INTO audit_events (at, actor, action, subject_type, subject_id, content_hash) "
+            "VALUES (CURRENT_TIMESTAMP, 'intruder', 'x', 'x', '1', :h)"
+        ),
+        {"h": "0" * 64},
+    )
+    _checked, problems = await audit.verify(session)
+    assert len(problems) == 1
+    assert "never sealed" in problems[0].problem

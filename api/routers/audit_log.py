@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import IdPath, Pagination, SessionDep, StaffOrAdmin
 from api.schemas import ListResponse
@@ -28,7 +28,8 @@ class AuditEventRead(BaseModel):
     subject_id: str
     before: Any
     after: Any
-    hash: str
+    seq: int | None = Field(description="Place in the audit chain (set when its transaction commits)")
+    hash: str | None
 
 
 class AuditRepository(CentreScopedRepository[AuditEvent]):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cli import upgrade_database
+from core import audit
 from core.clock import today
 from core.db import create_engine, session_factory
 from core.errors import DomainError
@@ -36,8 +37,14 @@ async def committed(database: TestDatabase) -> AsyncIterator[async_sessionmaker[
     url = await create_pg_database("seedbed_money")
     await asyncio.to_thread(upgrade_database, url)
     engine = create_engine(url, pool=False, statement_timeout_ms=30_000)  # one connection per session
+    factory = session_factory(engine)
     try:
-        yield session_factory(engine)
+        yield factory
+        # Every committed money movement was sealed into one unbroken audit chain.
+        async with factory() as session:
+            checked, problems = await audit.verify(session)
+        assert problems == []
+        assert checked > 0
     finally:
         await engine.dispose()
         await drop_pg_database(url)
