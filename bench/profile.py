@@ -104,8 +104,7 @@ async def profile(args: argparse.Namespace) -> None:
                 f"SQL {sql_time / args.requests * 1000:.2f} ms in {statements / args.requests:.1f} statements"
             )
             if args.sql:
-                for text, took in sorted(per_statement.items(), key=lambda kv: -sum(kv[1])):
-                    print(f"   {sum(took) / len(took) * 1000:7.2f} ms x{len(took) / args.requests:.1f}  {text}")
+                print_statements(per_statement, args.requests)
             if not args.plain:
                 pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
         if args.approvals:
@@ -153,10 +152,15 @@ async def profile_approvals(
     wall = (time.perf_counter() - started) / max(1, len(ids)) * 1000
     print(f"\n== approve: {wall:.2f} ms/request over {len(ids)} approvals")
     if args.sql:
-        for text, took in sorted(per_statement.items(), key=lambda kv: -sum(kv[1])):
-            print(f"   {sum(took) / len(took) * 1000:7.2f} ms x{len(took) / len(ids):.1f}  {text}")
+        print_statements(per_statement, len(ids))
     if not args.plain:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+
+
+def print_statements(per_statement: dict[str, list[float]], requests: int) -> None:
+    """Mean time and count per request of each distinct statement, slowest total first."""
+    for text, took in sorted(per_statement.items(), key=lambda kv: -sum(kv[1])):
+        print(f"   {sum(took) / len(took) * 1000:7.2f} ms x{len(took) / max(1, requests):.1f}  {text}")
 
 
 def world_dsn(args: argparse.Namespace) -> str:

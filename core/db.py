@@ -168,7 +168,9 @@ def create_engine(url: str, *, statement_timeout_ms: int = 5000, pool: bool = Tr
     if not pool:
         kwargs["poolclass"] = NullPool
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: it is a round trip on every checkout. A connection broken by a server
+        # restart fails its one request, and SQLAlchemy then invalidates the whole pool.
+        kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
     return create_async_engine(url, **kwargs)
 
 

@@ -52,6 +52,24 @@ def split_by_shares(total: Decimal, shares: Sequence[Decimal]) -> list[Decimal]:
     return [(Decimal(f) * CENT).quantize(CENT) for f in floors]
 
 
+def split_into_payments(total: Decimal, shares: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``total`` by ``shares`` into payments of at least one fen each.
+
+    As ``split_by_shares``; a part that comes to 0.00 (a tiny share of a small amount) takes
+    one fen from the largest part, since a payment of nothing cannot be made or approved.
+    Raises ``MoneyError`` when ``total`` has fewer fen than there are parts.
+    """
+    parts = split_by_shares(total, shares)
+    if to_money(total) < CENT * len(parts):
+        raise MoneyError("amount too small for the number of payments")
+    for i, part in enumerate(parts):
+        if part == 0:
+            largest = max(range(len(parts)), key=lambda j: (parts[j], -j))
+            parts[largest] -= CENT
+            parts[i] = CENT
+    return parts
+
+
 AMOUNT_FORMAT = "Must be an amount such as 1234.50"  # msgid, translated where shown
 
 

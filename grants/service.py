@@ -21,7 +21,7 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import CENT, split_by_shares, to_money
+from core.money import CENT, split_into_payments, to_money
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
@@ -1050,6 +1050,13 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
                     f"decisions.{application_id}.amount",
                     _("The approved amount exceeds the cap of the track"),
                 )
+            if amount < CENT * max(1, len(programme.tranche_plan)):
+                raise ValidationFailed.field(
+                    f"decisions.{application_id}.amount",
+                    _("The approved amount is too small to pay in {n} tranches").format(
+                        n=len(programme.tranche_plan)
+                    ),
+                )
             await _commit_budget(session, application, amount)
             application.approved_amount = amount
             application.state = ApplicationState.approved
@@ -1238,7 +1245,9 @@ async def create_award(
     ).scalar_one_or_none()
     if existing is not None or application.approved_amount is None:
         return None
-    amounts = split_by_shares(application.approved_amount, [row.share_pct for row in programme.tranche_plan])
+    amounts = split_into_payments(
+        application.approved_amount, [row.share_pct for row in programme.tranche_plan]
+    )
     award = Award(
         centre_id=application.centre_id,
         programme_id=programme.id,

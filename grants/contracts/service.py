@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.errors import Conflict, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
-from core.money import split_by_shares, to_money
+from core.money import CENT, split_into_payments, to_money
 from core.repository import Paged, PageParams
 from grants.contracts.models import (
     Contract,
@@ -125,6 +125,11 @@ async def _event(
 def _validate_plan(data: ContractIn) -> None:
     if sum((m.share_pct for m in data.milestones), Decimal(0)) != Decimal(100):
         raise ValidationFailed.field("milestones", _("The milestone shares must add up to 100%"))
+    if data.amount < CENT * len(data.milestones):
+        raise ValidationFailed.field(
+            "amount",
+            _("The amount is too small to pay in {n} milestones").format(n=len(data.milestones)),
+        )
     finals = [m for m in data.milestones if m.condition is MilestoneCondition.on_evaluation]
     if len(finals) > 1:
         raise ValidationFailed.field(
@@ -133,7 +138,7 @@ def _validate_plan(data: ContractIn) -> None:
 
 
 def _build(contract: Contract, data: ContractIn) -> None:
-    parts = split_by_shares(data.amount, [m.share_pct for m in data.milestones])
+    parts = split_into_payments(data.amount, [m.share_pct for m in data.milestones])
     contract.milestones = [
         ContractMilestone(
             seq=i, share_pct=m.share_pct, condition=m.condition, description=m.description, amount=part

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import today
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.identity.models import Role
+from core.money import MoneyError
 from core.notifications import Notification
 from grants import service as grants_service
 from grants.models import AwardState, Indicator, TranchePlanRow, TrancheState, TrancheTrigger
@@ -50,10 +51,12 @@ def test_tranches_add_up_for_awkward_amounts() -> None:
         TranchePlanRow(seq=i, share_pct=s, trigger=TrancheTrigger.on_signing)
         for i, s in enumerate([Decimal("33.33"), Decimal("33.33"), Decimal("33.34")], 1)
     ]
-    for amount in (Decimal("0.01"), Decimal("0.05"), Decimal("100000.01"), Decimal("99999.99")):
+    for amount in (Decimal("0.03"), Decimal("0.05"), Decimal("100000.01"), Decimal("99999.99")):
         parts = [t.amount for t in service.tranches_for(amount, thirds)]
         assert sum(parts) == amount
-        assert all(p >= 0 for p in parts)
+        assert all(p >= Decimal("0.01") for p in parts)  # no tranche of nothing (CHECK amount > 0)
+    with pytest.raises(MoneyError):
+        service.tranches_for(Decimal("0.02"), thirds)  # two fen cannot make three payments
 
 
 async def _signed(session: AsyncSession, cast: Cast, amount: Decimal = AWKWARD) -> int:

@@ -171,6 +171,20 @@ async def test_milestone_shares_must_add_to_100(session: AsyncSession) -> None:
     assert error.value.details[0].field == "milestones"
 
 
+async def test_amount_must_cover_a_fen_per_milestone(session: AsyncSession) -> None:
+    """Two fen cannot be paid in three milestones: refused on the amount, nothing stored."""
+    cast = await make_cast(session)
+    payload = contract_payload(cast.org.id, amount="0.02")
+    with pytest.raises(ValidationFailed) as error:
+        await service.create_contract(session, cast.staff.principal, ContractIn.model_validate(payload))
+    assert error.value.details[0].field == "amount"
+    assert "3" in str(error.value.details[0].message)
+    three_fen = await service.create_contract(
+        session, cast.staff.principal, ContractIn.model_validate(contract_payload(cast.org.id, amount="0.03"))
+    )
+    assert [m.amount for m in three_fen.milestones] == [Decimal("0.01")] * 3
+
+
 def _validator() -> Any:
     from jsonschema import Draft4Validator, FormatChecker
     from referencing import Registry, Resource

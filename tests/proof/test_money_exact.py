@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
-from core.money import MAX_AMOUNT, MoneyField, split_by_shares
+from core.money import MAX_AMOUNT, MoneyError, MoneyField, split_by_shares, split_into_payments
 from evaluations.models import ReviewRound, RoundSubject
 from tests.factories import Actor, make_centre, make_user
 
@@ -131,3 +131,18 @@ async def test_budget_and_its_split_come_back_exactly(
     assert isinstance(stored_total, Decimal)
     assert list(stored_parts) == parts
     assert sum(p for p in stored_parts if p is not None) == total
+
+
+@given(total=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2), cut=SHARES)
+def test_payments_are_at_least_a_fen_each_and_add_up(total: Decimal, cut: list[int]) -> None:
+    shares = [Decimal(c) / 100 for c in cut]  # hundredths of a percent: tiny shares happen
+    shares.append(Decimal(100) - sum(shares, Decimal(0)))
+    if total < Decimal("0.01") * len(shares):
+        with pytest.raises(MoneyError):
+            split_into_payments(total, shares)
+        return
+    parts = split_into_payments(total, shares)
+    assert sum(parts) == total
+    assert min(parts) >= Decimal("0.01")
+    exact = split_by_shares(total, shares)
+    assert all(abs(p - e) <= Decimal("0.01") * len(parts) for p, e in zip(parts, exact, strict=True))
