@@ -607,57 +607,44 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-async def measure_pdf(dsn: str, world: World, work: Path, batch: int) -> dict[str, Any]:
-    import io
-
-    from pypdf import PdfReader
-
-    from api.reporting import register_report_kinds
-    from core.db import create_engine, session_factory
-    from reports.archive import FilesystemReportStore
-    from reports.briefing import KIND_CODE
-    from reports.kinds import get_kind
+async def _bare_and_pipeline(
+    factory: Any, html: str, output: Any, kind_code: str, scope_id: int, period: str, runs: int
+) -> tuple[list[float], list[float]]:
+    """``runs`` bare renders and ``runs`` pipelines, alternated so that both see the same
+    background load on a shared machine. The first pipeline (it spawns the worker) is not
+    counted; the caller has rendered once already (this process's WeasyPrint and fonts)."""
     from reports.models import Generator
-    from reports.pdf import PdfRenderer, html_to_pdf, render_html
-    from reports.service import ReportOutput, generate
+    from reports.pdf import html_to_pdf
+    from reports.service import generate
 
-    register_report_kinds()
-    kind = get_kind(KIND_CODE)
-    period = "2026-02"
-    engine = create_engine(sqlalchemy_url(dsn), statement_timeout_ms=600_000)
-    factory = session_factory(engine)
-    async with factory() as session:
-        context = await kind.builder(session, world.centre_id, period)
-        html = render_html(kind.template, context)
-    pdf = html_to_pdf(html)  # warm fonts and caches
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    bare = []
-    for _ in range(5):
-        started = time.perf_counter()
-        html_to_pdf(html)
-        bare.append(time.perf_counter() - started)
-    renderer = PdfRenderer(1, tasks_per_child=1000)
-    output = ReportOutput(store=FilesystemReportStore(work / "reports"), renderer=renderer)
-    pipeline = []
-    for n in range(6):
+    bare: list[float] = []
+    pipeline: list[float] = []
+    for n in range(runs + 1):
         async with factory() as session:
             started = time.perf_counter()
             await generate(
                 session,
                 output,
-                kind_code=KIND_CODE,
-                scope_id=world.centre_id,
+                kind_code=kind_code,
+                scope_id=scope_id,
                 period=period,
                 generator=Generator.cli,
             )
             await session.commit()
-            if n:  # the first one spawns the worker
+            if n:
                 pipeline.append(time.perf_counter() - started)
-    renderer.shutdown()
-    await engine.dispose()
+        if n:
+            started = time.perf_counter()
+            html_to_pdf(html)
+            bare.append(time.perf_counter() - started)
+    return bare, pipeline
 
-    workers = os.cpu_count() or 1
-    pool = PdfRenderer(workers, tasks_per_child=batch)  # no recycling: memory must stay flat by itself
+
+async def _batch(html: str, workers: int, tasks_per_child: int, batch: int) -> dict[str, float]:
+    """``batch`` renders through a pool; the largest worker's RSS early and late in the batch."""
+    from reports.pdf import PdfRenderer
+
+    pool = PdfRenderer(workers, tasks_per_child=tasks_per_child)
     samples: list[tuple[int, int]] = []
     done = {"n": 0}
 
@@ -683,19 +670,66 @@ async def measure_pdf(dsn: str, world: World, work: Path, batch: int) -> dict[st
     early = [rss for n, rss in samples if n <= batch * 0.2] or [samples[0][1]]
     late = [rss for n, rss in samples if n >= batch * 0.8] or [samples[-1][1]]
     return {
-        "pages": pages,
-        "bare": statistics.median(bare),
-        "pipeline": statistics.median(pipeline),
-        "batch": batch,
-        "workers": workers,
-        "batch_seconds": elapsed,
+        "seconds": elapsed,
         "rss_early_mb": statistics.median(early) / 1024,
         "rss_late_mb": statistics.median(late) / 1024,
     }
 
 
+async def measure_pdf(dsn: str, world: World, work: Path, batch: int) -> dict[str, Any]:
+    import io
+
+    from pypdf import PdfReader
+
+    from api.reporting import register_report_kinds
+    from core.db import create_engine, session_factory
+    from reports.archive import FilesystemReportStore
+    from reports.briefing import KIND_CODE
+    from reports.kinds import get_kind
+    from reports.pdf import PdfRenderer, html_to_pdf, render_html
+    from reports.service import ReportOutput
+
+    register_report_kinds()
+    kind = get_kind(KIND_CODE)
+    period = "2026-02"
+    engine = create_engine(sqlalchemy_url(dsn), statement_timeout_ms=600_000)
+    factory = session_factory(engine)
+    async with factory() as session:
+        context = await kind.builder(session, world.centre_id, period)
+        html = render_html(kind.template, context)
+    pages = len(PdfReader(io.BytesIO(html_to_pdf(html))).pages)
+    renderer = PdfRenderer(1, tasks_per_child=1000)
+    output = ReportOutput(store=FilesystemReportStore(work / "reports"), renderer=renderer)
+    bare, pipeline = await _bare_and_pipeline(
+        factory, html, output, KIND_CODE, world.centre_id, period, runs=5
+    )
+    renderer.shutdown()
+    await engine.dispose()
+
+    workers = os.cpu_count() or 1
+    # No recycling: memory must stay flat by itself.
+    flat = await _batch(html, workers, batch, batch)
+    # As in production (``PdfRenderer``'s default recycling), for comparison.
+    production = PdfRenderer().tasks_per_child
+    recycled = await _batch(html, workers, production, batch)
+    return {
+        "pages": pages,
+        "bare": statistics.median(bare),
+        "pipeline": statistics.median(pipeline),
+        "batch": batch,
+        "workers": workers,
+        "batch_seconds": flat["seconds"],
+        "rss_early_mb": flat["rss_early_mb"],
+        "rss_late_mb": flat["rss_late_mb"],
+        "tasks_per_child": production,
+        "recycled_seconds": recycled["seconds"],
+        "recycled_early_mb": recycled["rss_early_mb"],
+        "recycled_late_mb": recycled["rss_late_mb"],
+    }
+
+
 async def measure_report(
-    dsn: str, kind_code: str, scope_id: int, period: str, work: Path, runs: int = 3
+    dsn: str, kind_code: str, scope_id: int, period: str, work: Path, runs: int = 5
 ) -> dict[str, Any]:
     """One report kind: pages, bare WeasyPrint render, and the full pipeline (query + template +
     render in the spawn-based process pool + archive); medians, the worker spawn excluded."""
@@ -707,9 +741,8 @@ async def measure_report(
     from core.db import create_engine, session_factory
     from reports.archive import FilesystemReportStore
     from reports.kinds import get_kind
-    from reports.models import Generator
     from reports.pdf import PdfRenderer, html_to_pdf, render_html
-    from reports.service import ReportOutput, generate
+    from reports.service import ReportOutput
 
     register_report_kinds()
     kind = get_kind(kind_code)
@@ -722,28 +755,9 @@ async def measure_report(
         build = time.perf_counter() - started
     pdf = html_to_pdf(html)
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    bare = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        html_to_pdf(html)
-        bare.append(time.perf_counter() - started)
     renderer = PdfRenderer(1, tasks_per_child=1000)
     output = ReportOutput(store=FilesystemReportStore(work / "reports"), renderer=renderer)
-    pipeline = []
-    for n in range(runs + 1):
-        async with factory() as session:
-            started = time.perf_counter()
-            await generate(
-                session,
-                output,
-                kind_code=kind_code,
-                scope_id=scope_id,
-                period=period,
-                generator=Generator.cli,
-            )
-            await session.commit()
-            if n:  # the first one spawns the worker
-                pipeline.append(time.perf_counter() - started)
+    bare, pipeline = await _bare_and_pipeline(factory, html, output, kind_code, scope_id, period, runs)
     renderer.shutdown()
     await engine.dispose()
     return {
@@ -885,6 +899,7 @@ def write_results(
     if pdf:
         ratio = pdf["pipeline"] / pdf["bare"]
         growth = pdf["rss_late_mb"] / pdf["rss_early_mb"] - 1
+        recycled = pdf["recycled_late_mb"] / pdf["recycled_early_mb"] - 1
         lines += [
             "## PDF: centre monthly briefing, and the process pool under a batch",
             "",
@@ -896,6 +911,7 @@ def write_results(
             f"| pipeline ÷ bare | {ratio:.2f} {verdict(ratio <= 1.15)} | ≤ 1.15 |",
             f"| batch of {pdf['batch']} through the pool ({pdf['workers']} workers) | {pdf['batch'] / pdf['batch_seconds']:.1f} reports/s ({pdf['batch_seconds']:.0f} s) | |",
             f"| largest worker's memory, first 20 % → last 20 % of the batch (no recycling) | {pdf['rss_early_mb']:.0f} → {pdf['rss_late_mb']:.0f} MB ({growth * 100:+.1f} %) {verdict(growth <= 0.10)} | ≤ 10 % growth |",
+            f"| the same batch in the production pool (recycled every {pdf['tasks_per_child']} renders) | {pdf['batch'] / pdf['recycled_seconds']:.1f} reports/s; {pdf['recycled_early_mb']:.0f} → {pdf['recycled_late_mb']:.0f} MB ({recycled * 100:+.1f} %) | |",
             "",
         ]
     text = "\n".join(lines)

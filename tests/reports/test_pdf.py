@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,5 +90,50 @@ async def test_render_timeout_kills_the_pool() -> None:
         with pytest.raises(pdf.RenderTimeout):
             await renderer.render("<p>" + "长" * 200_000 + "</p>")
         assert renderer._pool is None
+    finally:
+        renderer.shutdown()
+
+
+def test_font_configuration_is_made_once_per_thread() -> None:
+    """One per thread, reused: a new one per document reloads the fonts and grew the worker."""
+    first = pdf._font_config()
+    assert pdf._font_config() is first
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(pdf._font_config()))
+    thread.start()
+    thread.join()
+    assert len(other) == 1
+    assert other[0] is not first
+
+
+def test_warm_up_page_uses_the_report_fonts() -> None:
+    data = pdf.html_to_pdf(pdf.warm_up_html())
+    pages = pdf_pages(data)
+    assert len(pages) == 2
+    assert "预热" in pages[1]
+    assert "第2页/共2页" in squash(pages[1])
+    assert any("NotoSansCJK" in name.replace("-", "") for name in pdf_fonts(data))
+
+
+def test_failed_warm_up_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(html: str, allowed_root: str = "") -> bytes:
+        raise OSError("no fonts today")
+
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
+    pdf.warm_worker()
+    assert "warm-up failed" in caplog.text
+
+
+async def test_started_pool_renders_after_warm_up() -> None:
+    renderer = pdf.PdfRenderer(1, tasks_per_child=2)
+    try:
+        renderer.start()
+        assert renderer._pool is not None
+        # Three renders with recycling every two tasks: the replacement worker warms up too.
+        for _ in range(3):
+            data = await renderer.render(pdf.warm_up_html())
+            assert data.startswith(b"%PDF")
     finally:
         renderer.shutdown()
