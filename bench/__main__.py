@@ -648,8 +648,13 @@ async def _batch(html: str, workers: int, tasks_per_child: int, batch: int) -> d
     samples: list[tuple[int, int]] = []
     done = {"n": 0}
 
+    # Two renders in flight per worker: the pool's time limit counts from submission, so a
+    # whole batch submitted at once would time out in the queue on a loaded machine.
+    in_flight = asyncio.Semaphore(workers * 2)
+
     async def render_one() -> None:
-        await pool.render(html)
+        async with in_flight:
+            await pool.render(html)
         done["n"] += 1
 
     async def sample() -> None:
