@@ -34,7 +34,7 @@ STATE = Path(tempfile.gettempdir()) / "seedbed-profile"
 async def ensure_database(size: str) -> tuple[str, World]:
     STATE.mkdir(exist_ok=True)
     name = f"seedbed_profile_{size.lower()}"
-    dsn = admin_url().rsplit("/", 1)[0] + f"/{name}"
+    dsn = profile_dsn(size)
     world_file = STATE / f"{name}.pickle"
     conn = await asyncpg.connect(admin_url())
     try:
@@ -121,7 +121,7 @@ async def profile_approvals(
 ) -> None:
     """Approve disbursements one after another (consumes requested ones; reseed to reset)."""
     headers = {"Authorization": f"Bearer {world.finance_token}"}
-    conn = await asyncpg.connect(world_dsn(args))
+    conn = await asyncpg.connect(profile_dsn(args.size))
     try:
         ids = [r[0] for r in await conn.fetch(
             "SELECT id FROM disbursements WHERE state = 'requested' ORDER BY id LIMIT $1", args.approvals
@@ -163,8 +163,8 @@ def print_statements(per_statement: dict[str, list[float]], requests: int) -> No
         print(f"   {sum(took) / len(took) * 1000:7.2f} ms x{len(took) / max(1, requests):.1f}  {text}")
 
 
-def world_dsn(args: argparse.Namespace) -> str:
-    return admin_url().rsplit("/", 1)[0] + f"/seedbed_profile_{args.size.lower()}"
+def profile_dsn(size: str) -> str:
+    return admin_url().rsplit("/", 1)[0] + f"/seedbed_profile_{size.lower()}"
 
 
 def cli() -> None:

@@ -21,7 +21,7 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import CENT, split_into_payments, to_money
+from core.money import CENT, to_money
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
@@ -46,11 +46,10 @@ from grants.models import (
     ProgrammeCategory,
     ProgrammeState,
     ProgrammeTopic,
-    Tranche,
     TranchePlanRow,
-    TrancheState,
 )
 from grants.repository import ApplicationRepository, AwardRepository, NeedRepository, ProgrammeRepository
+from grants.schedule import tranches_for
 from grants.schemas import (
     ApplicationCreate,
     ApplicationIn,
@@ -1245,9 +1244,6 @@ async def create_award(
     ).scalar_one_or_none()
     if existing is not None or application.approved_amount is None:
         return None
-    amounts = split_into_payments(
-        application.approved_amount, [row.share_pct for row in programme.tranche_plan]
-    )
     award = Award(
         centre_id=application.centre_id,
         programme_id=programme.id,
@@ -1258,16 +1254,7 @@ async def create_award(
         amount=application.approved_amount,
         paid=Decimal("0.00"),
         awarded_on=on,
-        tranches=[
-            Tranche(
-                seq=row.seq,
-                share_pct=row.share_pct,
-                trigger=row.trigger,
-                amount=amount,
-                state=TrancheState.planned,
-            )
-            for row, amount in zip(programme.tranche_plan, amounts, strict=True)
-        ],
+        tranches=tranches_for(application.approved_amount, programme.tranche_plan),
     )
     try:
         async with session.begin_nested():
@@ -1285,7 +1272,7 @@ async def create_award(
         subject_type="award",
         subject_id=award.id,
         centre_id=award.centre_id,
-        after={"amount": award.amount, "tranches": [str(a) for a in amounts]},
+        after={"amount": award.amount, "tranches": [str(t.amount) for t in award.tranches]},
     )
     return award
 

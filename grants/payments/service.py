@@ -31,7 +31,6 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role, User, UserRole
 from core.identity.principal import Principal
-from core.money import split_into_payments
 from core.notifications import remind
 from core.repository import Paged, PageParams
 from grants.contracts.models import Contract, ContractMilestone, ContractState, MilestoneState
@@ -44,7 +43,6 @@ from grants.models import (
     Programme,
     ProgrammeCategory,
     Tranche,
-    TranchePlanRow,
     TrancheState,
     TrancheTrigger,
 )
@@ -159,16 +157,6 @@ async def require_grantee(session: AsyncSession, principal: Principal, award: Aw
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def tranches_for(amount: Decimal, plan_rows: Sequence[TranchePlanRow]) -> list[Tranche]:
-    """Tranches of an award from its programme's plan; their amounts add exactly to ``amount``."""
-    rows = sorted(plan_rows, key=lambda r: r.seq)
-    parts = split_into_payments(amount, [r.share_pct for r in rows])
-    return [
-        Tranche(seq=i, share_pct=r.share_pct, trigger=r.trigger, amount=part, state=TrancheState.planned)
-        for i, (r, part) in enumerate(zip(rows, parts, strict=True), start=1)
-    ]
 
 
 async def _event(

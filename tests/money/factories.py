@@ -26,7 +26,7 @@ from grants.models import (
     TranchePlanRow,
     TrancheTrigger,
 )
-from grants.payments.service import tranches_for
+from grants.schedule import tranches_for
 from incubator.models import Organisation
 from tests.factories import Actor, make_centre, make_user
 from tests.incubator.helpers import make_org
