@@ -36,6 +36,7 @@ from api.routers import (
 )
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
+from core.security import configure_hashing
 from core.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("seedbed")
@@ -48,6 +49,7 @@ def create_app(
     run_scheduler: bool | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    configure_hashing(settings.password_hashing)
     owns_engine = engine is None
     engine = engine or create_engine(
         settings.database_url, statement_timeout_ms=settings.statement_timeout_ms

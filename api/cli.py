@@ -33,7 +33,10 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from core.db import create_engine, session_factory
 
     async def runner() -> T:
+        from core.security import configure_hashing
+
         settings = get_settings()
+        configure_hashing(settings.password_hashing)
         engine = create_engine(settings.database_url, statement_timeout_ms=60_000)
         try:
             async with session_factory(engine)() as session:

@@ -9,10 +9,39 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# A hash of a random password: verifying against it when the account does not exist keeps
-# the answer time the same, so timing does not reveal which emails have accounts.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+from core.settings import PasswordHashing
+
+_PROFILES: dict[PasswordHashing, PasswordHasher] = {
+    # argon2-cffi's defaults (RFC 9106's second recommendation): what production uses.
+    PasswordHashing.strong: PasswordHasher(),
+    # For the test suite only (the settings refuse it in production): the same algorithm at
+    # its smallest cost, so the suite does not spend most of its time hashing.
+    PasswordHashing.fast: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+}
+_hasher = _PROFILES[PasswordHashing.strong]
+_dummy_hash: str | None = None
+
+
+def configure_hashing(profile: PasswordHashing) -> None:
+    """Choose the hashing cost for this process (called by the app factory and the CLI)."""
+    global _hasher, _dummy_hash
+    if _hasher is not _PROFILES[profile]:
+        _hasher = _PROFILES[profile]
+        _dummy_hash = None
+
+
+def hashing_parameters() -> tuple[int, int, int]:
+    """(time cost, memory in KiB, parallelism) of the hasher in use."""
+    return _hasher.time_cost, _hasher.memory_cost, _hasher.parallelism
+
+
+def _dummy() -> str:
+    # A hash of a random password: verifying against it when the account does not exist keeps
+    # the answer time the same, so timing does not reveal which emails have accounts.
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -21,7 +50,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -20,6 +20,11 @@ class Environment(StrEnum):
     production = "production"
 
 
+class PasswordHashing(StrEnum):
+    strong = "strong"
+    fast = "fast"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEEDBED_", env_file=".env", extra="ignore")
 
@@ -41,6 +46,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     request_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     statement_timeout_ms: int = Field(default=5000, ge=100)
+    password_hashing: PasswordHashing = Field(
+        default=PasswordHashing.strong, description="'fast' is for the test suite; refused in production"
+    )
 
     scheduler_in_process: bool = True
     report_workers: int = Field(default=0, ge=0, description="0 = one per core")
@@ -57,6 +65,8 @@ class Settings(BaseSettings):
                 "SEEDBED_SECRET_KEY is still the development default; set a real secret "
                 "or run with SEEDBED_ENV=development"
             )
+        if self.env is Environment.production and self.password_hashing is not PasswordHashing.strong:
+            raise ValueError("SEEDBED_PASSWORD_HASHING=fast is for tests; production hashes strongly")
         if self.env is not Environment.development and len(self.secret_key) < 16:
             raise ValueError("SEEDBED_SECRET_KEY must be at least 16 characters")
         return self

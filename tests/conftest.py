@@ -31,9 +31,14 @@ from api.app import create_app
 from api.cli import upgrade_database
 from api.deps import get_session
 from core.db import create_engine
-from core.settings import Environment, Settings
+from core.security import configure_hashing
+from core.settings import Environment, PasswordHashing, Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The suite hashes passwords at argon2's smallest cost (servers it starts inherit this);
+# tests/test_settings.py checks that production refuses it and defaults to the strong one.
+os.environ.setdefault("SEEDBED_PASSWORD_HASHING", "fast")
+configure_hashing(PasswordHashing.fast)
 _PG_PASSED = 0
 
 

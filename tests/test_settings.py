@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from core.settings import DEFAULT_SECRET, Environment, Settings
+from core import security
+from core.settings import DEFAULT_SECRET, Environment, PasswordHashing, Settings
 
 
 def test_default_secret_is_refused_outside_development() -> None:
@@ -20,6 +21,7 @@ def test_default_secret_is_accepted_in_development() -> None:
 
 
 def test_env_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEEDBED_PASSWORD_HASHING", raising=False)
     monkeypatch.setenv("SEEDBED_ENV", "production")
     monkeypatch.setenv("SEEDBED_SECRET_KEY", "a-real-secret-of-some-length")
     monkeypatch.setenv("SEEDBED_DATABASE_URL", "postgresql+asyncpg://db/seedbed")
@@ -27,3 +29,23 @@ def test_env_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.env is Environment.production
     assert not settings.is_sqlite
     assert settings.secure_cookies
+
+
+def test_production_hashes_passwords_strongly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's cheap argon2 profile never reaches production."""
+    monkeypatch.delenv("SEEDBED_PASSWORD_HASHING", raising=False)
+    settings = Settings(env=Environment.production, secret_key="a-real-secret-of-some-length")
+    assert settings.password_hashing is PasswordHashing.strong
+    with pytest.raises(ValidationError, match="SEEDBED_PASSWORD_HASHING"):
+        Settings(
+            env=Environment.production,
+            secret_key="a-real-secret-of-some-length",
+            password_hashing=PasswordHashing.fast,
+        )
+    try:
+        security.configure_hashing(settings.password_hashing)
+        time_cost, memory_kib, parallelism = security.hashing_parameters()
+        assert (time_cost, memory_kib, parallelism) == (3, 65536, 4)
+        assert security.hash_password("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    finally:
+        security.configure_hashing(PasswordHashing.fast)

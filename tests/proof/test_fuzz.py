@@ -12,19 +12,18 @@ about two minutes.
 from __future__ import annotations
 
 import asyncio
-import atexit
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
@@ -57,31 +56,50 @@ async def _populate(url: str) -> str:
         await engine.dispose()
 
 
-# The schema is read at import (schemathesis builds one test per operation at collection);
-# the database behind the app is created and filled by the module fixture below.
-FUZZ_DIR = Path(tempfile.mkdtemp(prefix="seedbed-fuzz-"))
-atexit.register(shutil.rmtree, FUZZ_DIR, True)
-FUZZ_URL = f"sqlite+aiosqlite:///{FUZZ_DIR / 'fuzz.db'}"
-APP = create_app(test_settings(FUZZ_URL, FUZZ_DIR), run_scheduler=False)
 REJECTED_HEADER = "x-test-rejected-by"
-_validation_handler = APP.exception_handlers[RequestValidationError]
 
 
-async def _marking_validation_handler(request: Request, exc: Exception) -> Response:
+def _marking(app: FastAPI) -> None:
     """Marks answers where a type or bound of the schema refused the request.
 
     Errors of custom validators (``value_error``: "weights add up to 100", an email address
     the mail library refuses) are rules, like a domain rule's 422, and are not marked.
     """
-    response: Response = await _validation_handler(request, exc)  # type: ignore[misc]
-    assert isinstance(exc, RequestValidationError)
-    if any(error.get("type") != "value_error" for error in exc.errors()):
-        response.headers[REJECTED_HEADER] = "request-validation"
-    return response
+    handler = app.exception_handlers[RequestValidationError]
+
+    async def marking_validation_handler(request: Request, exc: Exception) -> Response:
+        response: Response = await handler(request, exc)  # type: ignore[misc]
+        assert isinstance(exc, RequestValidationError)
+        if any(error.get("type") != "value_error" for error in exc.errors()):
+            response.headers[REJECTED_HEADER] = "request-validation"
+        return response
+
+    app.exception_handlers[RequestValidationError] = marking_validation_handler
 
 
-APP.exception_handlers[RequestValidationError] = _marking_validation_handler
-schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
+@dataclass
+class FuzzTarget:
+    app: FastAPI
+    schema: Any
+    url: str
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
+    """The app on a real, migrated SQLite file, and its OpenAPI schema.
+
+    Built when the first fuzz test runs, not at import: building the schema costs tens of
+    seconds, which every test worker would otherwise pay at collection.
+    """
+    root = tmp_path_factory.mktemp("fuzz")
+    url = f"sqlite+aiosqlite:///{root / 'fuzz.db'}"
+    app = create_app(test_settings(url, root), run_scheduler=False)
+    _marking(app)
+    try:
+        yield FuzzTarget(app, schemathesis.openapi.from_asgi("/api/v1/openapi.json", app), url)
+    finally:
+        asyncio.run(app.state.engine.dispose())
+
 
 # /organisations/{organisation_id} also matches these literal paths, so PATCH (and GET on
 # signup) is answered there with a 422 for the id rather than a 405; PUT /calendar/{year}
@@ -115,37 +133,65 @@ def schema_valid_request_passes_validation(ctx: Any, response: Any, case: Any) -
 
 
 @pytest.fixture(scope="module")
-def staff_headers() -> Iterator[dict[str, str]]:
-    upgrade_database(FUZZ_URL)
-    token = asyncio.run(_populate(FUZZ_URL))
-    try:
-        yield {"Authorization": f"Bearer {token}"}
-    finally:
-        asyncio.run(APP.state.engine.dispose())
+def staff_headers(fuzz_target: FuzzTarget) -> dict[str, str]:
+    upgrade_database(fuzz_target.url)
+    token = asyncio.run(_populate(fuzz_target.url))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _conformance_test(cases: Any, excluded: list[Any], headers: dict[str, str]) -> Any:
+    @given(case=cases)
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def conforms(case: Any) -> None:
+        case.call_and_validate(
+            headers=headers,
+            excluded_checks=excluded,
+            additional_checks=[schema_valid_request_passes_validation],
+        )
+
+    return conforms
 
 
 # Revoking the caller's own token would leave every later case unauthenticated.
-@schema.exclude(path="/api/v1/auth/revoke").parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    database=None,
-)
-def test_api_conforms_to_its_schema(case: Any, staff_headers: dict[str, str]) -> None:
-    excluded: list[Any] = [positive_data_acceptance]
-    if case.path in PATH_OVERLAPS:
-        excluded += [unsupported_method, allow_header_conformance]
-    case.call_and_validate(
-        headers=staff_headers,
-        excluded_checks=excluded,
-        additional_checks=[schema_valid_request_passes_validation],
-    )
+EXCLUDED_PATHS = frozenset({"/api/v1/auth/revoke"})
 
 
-def test_every_operation_of_the_schema_is_fuzzable() -> None:
-    results = list(schema.get_all_operations())
+def test_api_conforms_to_its_schema(fuzz_target: FuzzTarget, staff_headers: dict[str, str]) -> None:
+    """Every operation, positive and negative cases, ``MAX_EXAMPLES`` each, derandomised.
+
+    One test walks the operations itself (rather than one generated test per operation)
+    so that the schema is built only by the worker that runs this file.
+    """
+    failures: list[str] = []
+    operations = 0
+    for result in fuzz_target.schema.get_all_operations():
+        operation = result.ok()
+        if operation.path in EXCLUDED_PATHS:
+            continue
+        operations += 1
+        excluded: list[Any] = [positive_data_acceptance]
+        if operation.path in PATH_OVERLAPS:
+            excluded += [unsupported_method, allow_header_conformance]
+        cases = st.one_of(
+            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+        )
+        try:
+            _conformance_test(cases, excluded, staff_headers)()
+        except Exception as exc:  # every operation is tried; all failures are reported together
+            failures.append(f"{operation.label}: {exc}"[:2000])
+    assert operations > 70
+    assert not failures, "\n\n".join(failures)
+
+
+def test_every_operation_of_the_schema_is_fuzzable(fuzz_target: FuzzTarget) -> None:
+    results = list(fuzz_target.schema.get_all_operations())
     broken = [result.err() for result in results if isinstance(result, Err)]
     assert not broken
     assert len(results) > 70
