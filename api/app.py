@@ -52,7 +52,9 @@ def create_app(
     configure_hashing(settings.password_hashing)
     owns_engine = engine is None
     engine = engine or create_engine(
-        settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+        settings.database_url,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        lock_timeout_ms=settings.lock_timeout_ms,
     )
     with_scheduler = settings.scheduler_in_process if run_scheduler is None else run_scheduler
 

@@ -33,25 +33,40 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: services flush, this commits once or rolls back."""
+    """The request owns the transaction: services flush, this commits once or rolls back.
+
+    Declared with ``scope="function"`` (``SessionDep``): FastAPI then leaves this block as
+    soon as the endpoint has produced its response and *before* the response is sent, so a
+    client is answered only after the commit, and a commit that fails (a deferred
+    constraint, the audit seal, a lost connection, a compare-and-set that lost its race)
+    raises into the error handlers and is answered as an error, never as a 2xx. With the
+    default request scope the commit would run after the answer had left.
+    """
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with factory() as session:
-        try:
-            yield session
-        except DomainError as exc:
-            if exc.keep_changes:
-                await session.commit()
-            else:
-                await session.rollback()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
+    async with factory() as session, transaction_of(session):
+        yield session
+
+
+@asynccontextmanager
+async def transaction_of(session: AsyncSession) -> AsyncIterator[None]:
+    """Commit when the block succeeds; roll back when it raises, except that a domain error
+    marked ``keep_changes`` (a counted login failure) commits what was flushed first."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.keep_changes:
             await session.commit()
+        else:
+            await session.rollback()
+        raise
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -9,10 +9,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web import render
-from core.errors import DomainError, FieldError, TooManyRequests
+from core.dberrors import meaning_of
+from core.errors import DomainError, FieldError
 from core.i18n import _, gettext
 
 log = logging.getLogger("seedbed.errors")
@@ -105,6 +109,13 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def domain_error_response(request: Request, exc: DomainError) -> Response:
+    response = error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route answers on this path (RFC 9110 ``Allow``), not only the first route's."""
     methods: set[str] = set()
@@ -118,10 +129,28 @@ def allowed_methods(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        response = error_response(request, exc.status_code, exc.code, exc.message, exc.details)
-        if isinstance(exc, TooManyRequests):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return domain_error_response(request, exc)
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        meaning = meaning_of(exc)
+        if meaning is None:
+            return await _unexpected(request, exc)
+        cause = getattr(exc, "orig", None) or exc
+        summary = str(cause).splitlines()[0][:200] if str(cause) else ""
+        log.warning(
+            "%s %s answered %d: %s %s %s [%s]",
+            request.method,
+            request.url.path,
+            meaning.status_code,
+            type(cause).__name__,
+            getattr(cause, "sqlstate", "") or "",
+            summary,
+            " ".join(str(getattr(exc, "statement", "") or "").split())[:120],
+        )
+        return domain_error_response(request, meaning)
+
+    for database_failure in (StaleDataError, DBAPIError, PoolTimeout, ConnectionError):
+        app.add_exception_handler(database_failure, _database)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -147,10 +176,11 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, 500, "internal_error", _("Something went wrong on our side"))
+
+    app.add_exception_handler(Exception, _unexpected)
 
 
 register_field_labels({"email": "Email", "password": "Password"})

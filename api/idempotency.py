@@ -1,7 +1,10 @@
 """``Idempotency-Key`` on POST: a retried request answers the first result and creates nothing.
 
-The stored answer is written in the request's own transaction, so it exists exactly when
-the work it describes was committed. The same key with a different body is a 422.
+The key is claimed before the work and the answer stored in the request's own transaction,
+so it exists exactly when the work it describes was committed. Concurrent requests with
+one key get the first one's answer (they wait for it), or 409 ``in_progress`` with
+``Retry-After`` if it takes longer than a lock wait; never a contradicting answer. The
+same key with a different body is a 422.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from typing import Annotated
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import idempotency
-from core.errors import Conflict
+from core.dberrors import meaning_of
+from core.errors import InProgress
 from core.i18n import _
 from core.identity.principal import Principal
 
@@ -48,27 +52,32 @@ async def idempotent(
     key = idempotency.check_key(key)
     method_path = f"{request.method} {request.url.path}"
     digest = idempotency.body_digest(body.model_dump(mode="json") if body is not None else None)
-    stored = await idempotency.replay(
-        session, user_id=principal.user_id, key=key, method_path=method_path, body_hash=digest
-    )
-    if stored is not None:
+    user_id = principal.user_id
+    try:
+        claimed = await idempotency.claim(
+            session, user_id=user_id, key=key, method_path=method_path, body_hash=digest
+        )
+    except DBAPIError as exc:
+        # Still waiting for the first request with this key after the lock timeout.
+        if meaning_of(exc) is None:
+            raise
+        raise _in_progress() from exc
+    if claimed is None:
+        stored = await idempotency.replay(
+            session, user_id=user_id, key=key, method_path=method_path, body_hash=digest
+        )
+        if stored is None:  # taken and released again between the two statements
+            raise _in_progress()
         return JSONResponse(
             stored.response, status_code=stored.status_code, headers={REPLAYED_HEADER: "true"}
         )
     result = await action()
     payload = result.model_dump(mode="json")
-    try:
-        await idempotency.remember(
-            session,
-            user_id=principal.user_id,
-            key=key,
-            method_path=method_path,
-            body_hash=digest,
-            status_code=status_code,
-            response=payload,
-        )
-    except IntegrityError as exc:  # the same key committed meanwhile by a concurrent first attempt
-        raise Conflict(
-            _("A request with this Idempotency-Key was just processed; retry to get its answer")
-        ) from exc
+    await idempotency.answer(session, claimed, status_code=status_code, response=payload)
     return JSONResponse(payload, status_code=status_code)
+
+
+def _in_progress() -> InProgress:
+    return InProgress(
+        _("A request with this Idempotency-Key is still being processed; retry shortly to get its answer")
+    )

@@ -117,6 +117,20 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+def compare_and_set(state: Any) -> dict[str, Any]:
+    """Mapper arguments that make every UPDATE of a row a compare-and-set on its state.
+
+    SQLAlchemy's version counter is pointed at the state column, with the application
+    choosing the next value: a flush writes ``UPDATE … SET state = :to WHERE id = :id AND
+    state = :from`` (``:from`` is the state this session read), and raises ``StaleDataError``
+    when no row matched because another transaction moved the state first. Two requests
+    racing to make the same transition therefore have exactly one winner; the loser's whole
+    transaction rolls back and ``api`` answers 409. Edits that do not change the state are
+    guarded the same way, so nothing is written over a state that changed meanwhile.
+    """
+    return {"version_id_col": state, "version_id_generator": False}
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -148,8 +162,15 @@ def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, statement_timeout_ms: int = 5000, pool: bool = True) -> AsyncEngine:
-    """The one place that knows how to talk to SQLite and to PostgreSQL."""
+def create_engine(
+    url: str, *, statement_timeout_ms: int = 5000, lock_timeout_ms: int | None = None, pool: bool = True
+) -> AsyncEngine:
+    """The one place that knows how to talk to SQLite and to PostgreSQL.
+
+    On PostgreSQL a lock wait gives up well before the statement timeout (by default at
+    two fifths of it), so a request queued behind a busy row answers "busy, retry" rather
+    than being cancelled as a slow statement.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -162,8 +183,14 @@ def create_engine(url: str, *, statement_timeout_ms: int = 5000, pool: bool = Tr
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    if lock_timeout_ms is None:
+        lock_timeout_ms = max(statement_timeout_ms * 2 // 5, 1)
     kwargs["connect_args"] = {
-        "server_settings": {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
+        "server_settings": {
+            "statement_timeout": str(statement_timeout_ms),
+            "lock_timeout": str(lock_timeout_ms),
+            "timezone": "UTC",
+        }
     }
     if not pool:
         kwargs["poolclass"] = NullPool

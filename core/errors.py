@@ -24,6 +24,8 @@ class DomainError(Exception):
     code = "bad_request"
     keep_changes = False
     """When true, the edge commits what was flushed even though it answers with this error."""
+    retry_after: int | None = None
+    """Seconds after which the same request may succeed (sent as ``Retry-After``)."""
 
     def __init__(self, message: str, *, details: list[FieldError] | None = None, **extra: Any) -> None:
         super().__init__(message)
@@ -74,6 +76,38 @@ class TooManyRequests(DomainError):
     code = "too_many_requests"
 
     def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(Conflict):
+    """Another transaction holds what this one needs (a row lock, a serialisation conflict):
+    nothing was changed, and the same request may well succeed in a moment."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InProgress(Conflict):
+    """The same request (by idempotency key) is still being worked on."""
+
+    code = "in_progress"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """The service cannot answer now (database unreachable or too slow, storage not writable)."""
+
+    status_code = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

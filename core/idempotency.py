@@ -1,9 +1,9 @@
 """Idempotency keys: a retried request answers the first result and creates nothing new.
 
-The edge (``api/idempotency.py``) looks a key up before running a request and stores the
+The edge (``api/idempotency.py``) claims a key before running a request and stores the
 answer in the same transaction as the work it did, so either both are committed or
-neither is. The unique constraint on (user, key) settles two concurrent first attempts:
-the second one fails to commit and its work is rolled back with it.
+neither is. Concurrent requests with one key queue on the claim: the first does the work,
+the others get its answer once it has committed (or are told it is still in progress).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,24 +80,40 @@ async def replay(
     return record
 
 
-async def remember(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    key: str,
-    method_path: str,
-    body_hash: str,
-    status_code: int,
-    response: Any,
-) -> IdempotencyRecord:
-    record = IdempotencyRecord(
-        user_id=user_id,
-        key=key,
-        method_path=method_path[:300],
-        body_hash=body_hash,
-        status_code=status_code,
-        response=response,
+async def claim(
+    session: AsyncSession, *, user_id: int, key: str, method_path: str, body_hash: str
+) -> int | None:
+    """Take the key for this transaction: the new record's id, or None when it is taken.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on the (user, key) unique index. On PostgreSQL a
+    second request with the same key waits here for the first one's transaction: when that
+    commits, this answers None and the caller replays the stored answer; when it rolls
+    back, this claims the key itself. The record holds no answer until ``answer`` fills it,
+    in the same transaction, so nobody ever reads a half-done record.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(IdempotencyRecord)
+        .values(
+            user_id=user_id,
+            key=key,
+            method_path=method_path[:300],
+            body_hash=body_hash,
+            status_code=0,
+            response={},
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyRecord.id)
     )
-    session.add(record)
-    await session.flush()
-    return record
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def answer(session: AsyncSession, record_id: int, *, status_code: int, response: Any) -> None:
+    """Store the answer of the request that claimed the key (same transaction as its work)."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(status_code=status_code, response=response)
+    )

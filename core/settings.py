@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     request_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     statement_timeout_ms: int = Field(default=5000, ge=100)
+    lock_timeout_ms: int = Field(
+        default=2000, ge=10, description="PostgreSQL lock waits give up here (answered 409, retry)"
+    )
     password_hashing: PasswordHashing = Field(
         default=PasswordHashing.strong, description="'fast' is for the test suite; refused in production"
     )
@@ -67,6 +70,8 @@ class Settings(BaseSettings):
             )
         if self.env is Environment.production and self.password_hashing is not PasswordHashing.strong:
             raise ValueError("SEEDBED_PASSWORD_HASHING=fast is for tests; production hashes strongly")
+        if self.lock_timeout_ms >= self.statement_timeout_ms:
+            raise ValueError("SEEDBED_LOCK_TIMEOUT_MS must be below SEEDBED_STATEMENT_TIMEOUT_MS")
         if self.env is not Environment.development and len(self.secret_key) < 16:
             raise ValueError("SEEDBED_SECRET_KEY must be at least 16 characters")
         return self

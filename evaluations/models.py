@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Money, TimestampMixin, UTCDateTime, utcnow
+from core.db import Base, Money, TimestampMixin, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 
 SCORE = Numeric(6, 2)
@@ -166,6 +166,7 @@ class ReviewRound(TimestampMixin, Base):
     state: Mapped[RoundState] = mapped_column(
         Enum(RoundState, native_enum=False, length=16), default=RoundState.open
     )
+    __mapper_args__ = compare_and_set(state)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     programme_budget: Mapped[Decimal | None] = mapped_column(Money())
     category_budgets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -219,6 +220,7 @@ class Assignment(Base):
     state: Mapped[AssignmentState] = mapped_column(
         Enum(AssignmentState, native_enum=False, length=16), default=AssignmentState.pending
     )
+    __mapper_args__ = compare_and_set(state)
     conflict_reason: Mapped[str | None] = mapped_column(String(500))
     declared_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -262,6 +264,7 @@ class ScoreSheet(Base):
     state: Mapped[SheetState] = mapped_column(
         Enum(SheetState, native_enum=False, length=16), default=SheetState.draft
     )
+    __mapper_args__ = compare_and_set(state)
     total: Mapped[Decimal] = mapped_column(SCORE, default=Decimal("0"))
     comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

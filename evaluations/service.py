@@ -1176,6 +1176,8 @@ async def close_round(session: AsyncSession, principal: Principal, round_id: int
     if status.close_blocked_reason is not None:
         raise Conflict(status.close_blocked_reason)
     review_round = await get_round(session, principal, round_id)
+    if review_round.state is not RoundState.open:  # closed since the progress was read
+        raise Conflict(_("The round is closed"))
     subjects = await SubjectRepository(session, principal).of_round(review_round.id)
     sheets = await SheetRepository(session, principal).submitted_in_round(review_round.id)
     expert = [s for s in sheets if s.kind is SheetKind.expert]

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Fixed, Money, TimestampMixin, UTCDateTime, utcnow
+from core.db import Base, Fixed, Money, TimestampMixin, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 
 
@@ -148,6 +148,7 @@ class Programme(TimestampMixin, Base):
     year: Mapped[int] = mapped_column(Integer)
     kind: Mapped[ProgrammeKind] = mapped_column(_enum(ProgrammeKind, 16))
     state: Mapped[ProgrammeState] = mapped_column(_enum(ProgrammeState, 16), index=True)
+    __mapper_args__ = compare_and_set(state)
     description: Mapped[str] = mapped_column(Text, default="")
     total_budget: Mapped[Decimal] = mapped_column(Money())
     committed: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
@@ -244,6 +245,7 @@ class Application(TimestampMixin, Base):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("programme_topics.id"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("programme_categories.id"))
     state: Mapped[ApplicationState] = mapped_column(_enum(ApplicationState), index=True)
+    __mapper_args__ = compare_and_set(state)
     title: Mapped[str] = mapped_column(String(200))
     target_community: Mapped[str] = mapped_column(String(200), default="")
     beneficiaries: Mapped[str] = mapped_column(Text, default="")
@@ -359,6 +361,7 @@ class Objection(Base):
     contact: Mapped[str] = mapped_column(String(100), default="")
     content: Mapped[str] = mapped_column(Text)
     state: Mapped[ObjectionState] = mapped_column(_enum(ObjectionState, 16), default=ObjectionState.open)
+    __mapper_args__ = compare_and_set(state)
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -426,6 +429,7 @@ class Award(TimestampMixin, Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     state: Mapped[AwardState] = mapped_column(_enum(AwardState, 16), default=AwardState.active)
+    __mapper_args__ = compare_and_set(state)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     awarded_on: Mapped[dt.date] = mapped_column(Date)
 
@@ -448,5 +452,6 @@ class Tranche(Base):
     trigger: Mapped[TrancheTrigger] = mapped_column(_enum(TrancheTrigger))
     amount: Mapped[Decimal] = mapped_column(Money())
     state: Mapped[TrancheState] = mapped_column(_enum(TrancheState, 16), default=TrancheState.planned)
+    __mapper_args__ = compare_and_set(state)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     paid_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -1033,6 +1033,9 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
                 ids=", ".join(map(str, missing))
             ),
         )
+    # The programme's state moves first: of concurrent decisions one wins this
+    # compare-and-set, and the others stop at it before touching any budget.
+    await _programme_transition(session, principal, programme, "decide")
     for application_id in sorted(pending):
         application, org = pending[application_id]
         decision = decided[application_id]
@@ -1071,7 +1074,6 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
             decision.reason,
             {"approved_amount": application.approved_amount},
         )
-    await _programme_transition(session, principal, programme, "decide")
     return programme
 
 
@@ -1314,7 +1316,11 @@ async def finalise_publicity(
         if award is not None:
             created.append(award)
     # A publicised programme whose approved applications are all settled is running.
-    publicised = select(Programme).where(Programme.state == ProgrammeState.publicised)
+    publicised = (
+        select(Programme)
+        .where(Programme.state == ProgrammeState.publicised)
+        .execution_options(populate_existing=True)
+    )
     if programme_id is not None:
         publicised = publicised.where(Programme.id == programme_id)
     for programme in (await session.execute(publicised)).scalars().all():

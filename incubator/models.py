@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Fixed, TimestampMixin, UTCDateTime, utcnow
+from core.db import Base, Fixed, TimestampMixin, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 
 
@@ -219,6 +219,7 @@ class IncubationStay(TimestampMixin, Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     state: Mapped[StayState] = mapped_column(Enum(StayState, native_enum=False, length=16), index=True)
+    __mapper_args__ = compare_and_set(state)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     applied_on: Mapped[dt.date] = mapped_column(Date)
     intake_note: Mapped[str] = mapped_column(Text, default="")

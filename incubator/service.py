@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.db import utcnow
@@ -257,9 +258,20 @@ async def verify_organisation(
     org = await get_organisation(session, principal, organisation_id)
     if org.verified_at is not None:
         raise Conflict(_("The organisation is already verified"))
-    org.verified_at = utcnow()
-    org.verified_by = principal.user_id
-    await session.flush()
+    # Compare-and-set: of two staff verifying at once, one records it.
+    verified = (
+        await session.execute(
+            update(Organisation)
+            .where(Organisation.id == org.id, Organisation.verified_at.is_(None))
+            .values(verified_at=utcnow(), verified_by=principal.user_id)
+            .returning(Organisation.verified_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if verified is None:
+        raise Conflict(_("The organisation is already verified"))
+    set_committed_value(org, "verified_at", verified)
+    set_committed_value(org, "verified_by", principal.user_id)
     await audit.record(
         session,
         actor=principal,

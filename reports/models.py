@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, TimestampMixin, UTCDateTime, utcnow
+from core.db import Base, TimestampMixin, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 
 
@@ -88,6 +88,7 @@ class ReportSchedule(TimestampMixin, Base):
     scope_id: Mapped[int] = mapped_column(Integer)
     cron: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __mapper_args__ = compare_and_set(active)
     recipients: Mapped[Any] = mapped_column(JSON, default=list)
     last_slot_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     """The fire time of the last run (in UTC); a schedule is due when a later slot has passed."""

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.app import create_app
 from api.cli import upgrade_database
-from api.deps import get_session
+from api.deps import get_session, transaction_of
 from core.db import create_engine
 from core.security import configure_hashing
 from core.settings import Environment, PasswordHashing, Settings
@@ -126,7 +126,10 @@ async def database(
     else:
         url = await create_pg_database()
     await asyncio.to_thread(upgrade_database, url)
-    engine = create_engine(url)
+    # A generous statement timeout: on a machine whose CPUs are busy with other work a
+    # fixture's statement can take seconds. The production timeout is proved by
+    # tests/proof/test_statement_timeout.py on an engine of its own.
+    engine = create_engine(url, statement_timeout_ms=60_000)
     try:
         yield TestDatabase(backend=backend, url=url, engine=engine)
     finally:
@@ -181,23 +184,11 @@ def app(
     async def test_session() -> AsyncIterator[AsyncSession]:
         """Each request gets its own session on the test's connection, inside a savepoint:
         its commit keeps its work for the rest of the test, its rollback undoes only it."""
-        from core.errors import DomainError
-
         await session.flush()
         request_session = _joined_session(connection)
         try:
-            yield request_session
-        except DomainError as exc:
-            if exc.keep_changes:
-                await request_session.commit()
-            else:
-                await request_session.rollback()
-            raise
-        except BaseException:
-            await request_session.rollback()
-            raise
-        else:
-            await request_session.commit()
+            async with transaction_of(request_session):
+                yield request_session
         finally:
             await request_session.close()
 

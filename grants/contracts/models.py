@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Fixed, Money, TimestampMixin, UTCDateTime, utcnow
+from core.db import Base, Fixed, Money, TimestampMixin, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 
 
@@ -108,6 +108,7 @@ class Contract(TimestampMixin, Base):
     state: Mapped[ContractState] = mapped_column(
         _enum(ContractState), default=ContractState.draft, index=True
     )
+    __mapper_args__ = compare_and_set(state)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     started_on: Mapped[dt.date | None] = mapped_column(Date)
     full_payment_from: Mapped[Decimal] = mapped_column(Fixed(5, 2), default=Decimal("90"))
@@ -162,6 +163,7 @@ class ContractMilestone(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     payable: Mapped[Decimal | None] = mapped_column(Money())
     state: Mapped[MilestoneState] = mapped_column(_enum(MilestoneState, 16), default=MilestoneState.planned)
+    __mapper_args__ = compare_and_set(state)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     paid_on: Mapped[dt.date | None] = mapped_column(Date)
 

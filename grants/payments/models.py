@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Fixed, Money, UTCDateTime, utcnow
+from core.db import Base, Fixed, Money, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 from grants.models import BudgetCategory
 
@@ -188,6 +188,7 @@ class Disbursement(Base):
     state: Mapped[DisbursementState] = mapped_column(
         _enum(DisbursementState), default=DisbursementState.requested
     )
+    __mapper_args__ = compare_and_set(state)
     note: Mapped[str] = mapped_column(Text, default="")
     requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_by_name: Mapped[str] = mapped_column(String(254))
@@ -214,6 +215,7 @@ class ProgressReport(Base):
     period: Mapped[str] = mapped_column(String(100))
     narrative: Mapped[str] = mapped_column(Text)
     state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.submitted)
+    __mapper_args__ = compare_and_set(state)
     version: Mapped[int] = mapped_column(Integer, default=1)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -250,6 +252,7 @@ class ExpenseClaim(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     spent_on: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), default=ReviewState.submitted)
+    __mapper_args__ = compare_and_set(state)
     version: Mapped[int] = mapped_column(Integer, default=1)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -275,6 +278,16 @@ class Rectification(Base):
     """整改: opened by a failed evaluation, closed by a passed re-evaluation or by termination."""
 
     __tablename__ = "rectifications"
+    __table_args__ = (
+        # At most one open rectification per award.
+        Index(
+            "uq_rectifications_open",
+            "award_id",
+            unique=True,
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), index=True)
@@ -284,6 +297,7 @@ class Rectification(Base):
     state: Mapped[RectificationState] = mapped_column(
         _enum(RectificationState), default=RectificationState.open
     )
+    __mapper_args__ = compare_and_set(state)
     opened_by: Mapped[str] = mapped_column(String(254))
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

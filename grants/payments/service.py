@@ -462,7 +462,18 @@ async def _open_rectification(
     reason: str,
     deadline: dt.date,
 ) -> Rectification:
-    await _close_rectifications(session, award.id, RectificationState.terminated)
+    current = await open_rectification(session, award.id)
+    if current is not None:
+        if current.deadline == deadline and current.reason == reason:
+            raise Conflict(
+                _("The project is already in rectification until {date} for this reason").format(
+                    date=deadline.isoformat()
+                )
+            )
+        # Replaced by the new one; a compare-and-set on its state, so two replacements
+        # racing each other cannot both succeed.
+        current.state = RectificationState.terminated
+        current.closed_at = utcnow()
     rectification = Rectification(
         award_id=award.id,
         purpose=purpose,
@@ -501,9 +512,9 @@ async def rectify(session: AsyncSession, principal: Principal, award_id: int, da
 async def open_rectification(session: AsyncSession, award_id: int) -> Rectification | None:
     return (
         await session.execute(
-            select(Rectification).where(
-                Rectification.award_id == award_id, Rectification.state == RectificationState.open
-            )
+            select(Rectification)
+            .where(Rectification.award_id == award_id, Rectification.state == RectificationState.open)
+            .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
 

@@ -94,7 +94,7 @@ def server(server_root: Path, server_database_url: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a machine busy with other work starts slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
