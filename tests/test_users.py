@@ -37,6 +37,19 @@ async def _patch(client: httpx.AsyncClient, admin: Actor, user_id: int, **body: 
     return await client.patch(f"/api/v1/users/{user_id}", json=body, headers=admin.headers)
 
 
+async def _create_puppet(
+    client: httpx.AsyncClient, admin: Actor, centre_id: int | None, roles: list[str]
+) -> httpx.Response:
+    body = {
+        "email": "puppet@example.org",
+        "password": "long-enough-1",
+        "full_name": "傀儡",
+        "roles": roles,
+        "centre_id": centre_id,
+    }
+    return await client.post("/api/v1/users", json=body, headers=admin.headers)
+
+
 async def _roles(client: httpx.AsyncClient, admin: Actor, user_id: int) -> list[str]:
     response = await client.get(f"/api/v1/users/{user_id}", headers=admin.headers)
     assert response.status_code == 200
@@ -107,21 +120,23 @@ class TestOwnAccount:
         assert response.status_code == 200
         assert response.json()["full_name"] == "刘洋"
 
+    async def test_own_centre_and_district_flag_stay(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        """No one moves an account between centres or makes it district-level through PATCH."""
+        centre = await make_centre(session)
+        admin = await make_user(session, centre, Role.admin)
+        other = await make_centre(session)
+        await _patch(client, admin, admin.user.id, centre_id=other.id, is_district=True)
+        response = await client.get(f"/api/v1/users/{admin.user.id}", headers=admin.headers)
+        assert (response.json()["centre_id"], response.json()["is_district"]) == (centre.id, False)
+
 
 class TestAdminApart:
     @pytest.mark.parametrize("other", ["finance", "staff"])
     async def test_create_refused(self, client: httpx.AsyncClient, session: AsyncSession, other: str) -> None:
         admin = await make_user(session, await make_centre(session), Role.admin)
-        response = await client.post(
-            "/api/v1/users",
-            json={
-                "email": "puppet@example.org",
-                "password": "long-enough-1",
-                "roles": ["admin", other],
-                "centre_id": admin.user.centre_id,
-            },
-            headers=admin.headers,
-        )
+        response = await _create_puppet(client, admin, admin.user.centre_id, ["admin", other])
         assert response.status_code == 422
         assert response.json()["error"]["details"] == [{"field": "roles", "message": REFUSED_TOGETHER}]
         listed = (await client.get("/api/v1/users", headers=admin.headers)).json()["items"]
@@ -214,17 +229,7 @@ class TestFinanceGrant:
         other_admin = await make_user(session, centre, Role.admin)
         staff = await make_user(session, centre, Role.staff)
         elsewhere = await make_user(session, await make_centre(session), Role.finance)
-        response = await client.post(
-            "/api/v1/users",
-            json={
-                "email": "puppet@example.org",
-                "password": "long-enough-1",
-                "full_name": "傀儡",
-                "roles": ["finance"],
-                "centre_id": centre.id,
-            },
-            headers=admin.headers,
-        )
+        response = await _create_puppet(client, admin, centre.id, ["finance"])
         assert response.status_code == 201
         puppet_id = response.json()["id"]
 
