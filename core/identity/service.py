@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,17 +13,18 @@ from sqlalchemy.orm import joinedload, selectinload
 from core import audit
 from core.db import utcnow
 from core.errors import (
-    Conflict,
     Forbidden,
     LoginRefusedBase,
     NotFound,
     TooManyRequests,
     ValidationFailed,
 )
-from core.i18n import _
+from core.i18n import DEFAULT_LOCALE, _, use_locale
 from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
 from core.identity.principal import Principal
 from core.identity.schemas import CentreCreate, UserCreate, UserUpdate
+from core.notifications import remind
+from core.reminders import users_with_role
 from core.security import hash_password, needs_rehash, new_token, token_digest, verify_password
 from core.settings import Settings
 
@@ -94,6 +96,8 @@ async def create_centre(session: AsyncSession, data: CentreCreate, *, actor: Pri
 
 async def create_user(session: AsyncSession, data: UserCreate, *, actor: Principal | None) -> User:
     email = data.email.strip().lower()
+    roles = sorted(set(data.roles))
+    check_roles_apart(roles)
     if await get_user_by_email(session, email) is not None:
         raise ValidationFailed.field("email", _("An account with this email already exists"))
     if data.centre_id is None and not data.is_district:
@@ -107,7 +111,7 @@ async def create_user(session: AsyncSession, data: UserCreate, *, actor: Princip
         centre_id=data.centre_id,
         is_district=data.is_district,
         locale=data.locale,
-        roles=[UserRole(role=role) for role in sorted(set(data.roles))],
+        roles=[UserRole(role=role) for role in roles],
     )
     session.add(user)
     await session.flush()
@@ -118,29 +122,49 @@ async def create_user(session: AsyncSession, data: UserCreate, *, actor: Princip
         subject_type="user",
         subject_id=user.id,
         centre_id=user.centre_id,
-        after={"email": email, "roles": sorted(set(data.roles)), "is_district": data.is_district},
+        after={"email": email, "roles": roles, "is_district": data.is_district},
     )
+    await _record_finance_grant(session, user, before=[], after=roles, actor=actor)
     return user
 
 
 async def update_user(session: AsyncSession, user: User, data: UserUpdate, *, actor: Principal) -> User:
-    before = {"full_name": user.full_name, "roles": sorted(user.role_set), "is_active": user.is_active}
+    """Change another person's account; one's own roles and active flag are not one's to change."""
+    if data.roles is not None:
+        # The roles are read under the account's row lock: two administrators changing the
+        # same account at once are checked one after the other, never both against the old roles.
+        # (FOR NO KEY UPDATE: rows that merely reference the account are not held up.)
+        await session.execute(
+            select(User)
+            .options(selectinload(User.roles))
+            .where(User.id == user.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    allowed, reason = may_change_access(actor, user, data)
+    if not allowed:
+        raise Forbidden(reason)
+    if data.roles is not None:
+        check_roles_apart(data.roles)
+    before_roles = sorted(user.role_set)
+    before = {"full_name": user.full_name, "roles": before_roles, "is_active": user.is_active}
     if data.full_name is not None:
         user.full_name = data.full_name
     if data.locale is not None:
         user.locale = data.locale
     if data.is_active is not None:
-        if user.id == actor.user_id and not data.is_active:
-            raise Conflict(_("You cannot deactivate your own account"))
         user.is_active = data.is_active
         if not data.is_active:
             await revoke_all_tokens(session, user.id)
     if data.roles is not None:
         wanted = set(data.roles)
-        user.roles[:] = [r for r in user.roles if r.role in wanted] + [
-            UserRole(role=role) for role in sorted(wanted - user.role_set)
-        ]
+        # Removed roles go first: the database refuses admin beside finance or staff at every
+        # statement, so a change from admin to finance must never hold both for a moment.
+        user.roles[:] = [r for r in user.roles if r.role in wanted]
+        await session.flush()
+        user.roles.extend(UserRole(role=role) for role in sorted(wanted - user.role_set))
     await session.flush()
+    after_roles = sorted(user.role_set)
     await audit.record(
         session,
         actor=actor,
@@ -149,9 +173,79 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, *, ac
         subject_id=user.id,
         centre_id=user.centre_id,
         before=before,
-        after={"full_name": user.full_name, "roles": sorted(user.role_set), "is_active": user.is_active},
+        after={"full_name": user.full_name, "roles": after_roles, "is_active": user.is_active},
     )
+    await _record_finance_grant(session, user, before=before_roles, after=after_roles, actor=actor)
     return user
+
+
+# --- separation of duties -------------------------------------------------------------------
+
+ADMIN_APART = frozenset({Role.finance, Role.staff})
+"""Roles an administrator never holds: an admin sees everything and changes no money."""
+
+
+def check_roles_apart(roles: Iterable[Role]) -> None:
+    held = set(roles)
+    if Role.admin in held and held & ADMIN_APART:
+        raise ValidationFailed.field(
+            "roles",
+            _("An administrator cannot also be a finance officer or centre staff; use separate accounts"),
+        )
+
+
+def may_change_access(actor: Principal, user: User, data: UserUpdate) -> tuple[bool, str]:
+    """Nobody changes their own roles or active flag: what one may do is decided by another."""
+    if user.id != actor.user_id:
+        return True, ""
+    if data.roles is not None and set(data.roles) != user.role_set:
+        return False, _("You cannot change your own roles; ask another administrator")
+    if data.is_active is not None and data.is_active != user.is_active:
+        return False, _("You cannot deactivate or reactivate your own account")
+    return True, ""
+
+
+async def _record_finance_grant(
+    session: AsyncSession, user: User, *, before: list[Role], after: list[Role], actor: Principal | None
+) -> None:
+    """Granting ``finance`` is an admin power worth watching: it is audited on its own and the
+    centre's other finance officers and its administrators are told who gave it to whom."""
+    if Role.finance in before or Role.finance not in after:
+        return
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.grant_finance",
+        subject_type="user",
+        subject_id=user.id,
+        centre_id=user.centre_id,
+        before={"roles": before},
+        after={"roles": after, "email": user.email},
+    )
+    if user.centre_id is None:
+        return
+    watchers = set(await users_with_role(session, user.centre_id, Role.finance))
+    watchers |= set(await users_with_role(session, user.centre_id, Role.admin))
+    watchers -= {user.id, actor.user_id if actor else None}
+    if not watchers:
+        return
+    rows = await session.execute(select(User.id, User.locale).where(User.id.in_(watchers)))
+    by_locale: dict[str, list[int]] = defaultdict(list)
+    for user_id, locale in rows:
+        by_locale[locale or DEFAULT_LOCALE].append(user_id)
+    grantee = user.full_name or user.email
+    for locale, ids in sorted(by_locale.items()):
+        with use_locale(locale):
+            granter = (actor.full_name or actor.email) if actor else _("the command line on the server")
+            await remind(
+                session,
+                ids,
+                "user.grant_finance",
+                _("{grantee} is now a finance officer").format(grantee=grantee),
+                _("{granter} gave {grantee} ({email}) the finance officer role.").format(
+                    granter=granter, grantee=grantee, email=user.email
+                ),
+            )
 
 
 async def list_users(session: AsyncSession, principal: Principal) -> Sequence[User]:
