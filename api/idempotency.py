@@ -6,6 +6,7 @@ the work it describes was committed. The same key with a different body is a 422
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -48,8 +49,14 @@ async def idempotent(
     key = idempotency.check_key(key)
     method_path = f"{request.method} {request.url.path}"
     digest = idempotency.body_digest(body.model_dump(mode="json") if body is not None else None)
+    retention = dt.timedelta(hours=request.app.state.settings.idempotency_retention_hours)
     stored = await idempotency.replay(
-        session, user_id=principal.user_id, key=key, method_path=method_path, body_hash=digest
+        session,
+        user_id=principal.user_id,
+        key=key,
+        method_path=method_path,
+        body_hash=digest,
+        retention=retention,
     )
     if stored is not None:
         return JSONResponse(

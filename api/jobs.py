@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import reporting
 from api.scheduler import JobFunc, JobSpec, register_job
+from core import idempotency
 from core.clock import today
 from core.identity import service as identity
 from core.notifications import configured_channels
@@ -24,6 +25,11 @@ async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None
 
 async def _heartbeat(session: AsyncSession, scheduled_for: dt.datetime) -> None:
     """Nothing to do: its recorded run is the proof that a scheduler leads and runs jobs on time."""
+
+
+async def _purge_idempotency_keys(session: AsyncSession, scheduled_for: dt.datetime) -> None:
+    retention = dt.timedelta(hours=get_settings().idempotency_retention_hours)
+    await idempotency.purge_expired(session, scheduled_for, retention)
 
 
 async def _finalise_publicity(session: AsyncSession, scheduled_for: dt.datetime) -> None:
@@ -56,5 +62,6 @@ def register_all(settings: Settings | None = None) -> None:
         register_job(JobSpec(job_id, "30 8 * * *", _reminder(job)))  # daily 08:30 Asia/Shanghai
     register_job(JobSpec("grants.finalise_publicity", "*/30 * * * *", _finalise_publicity))
     register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))
+    register_job(JobSpec("idempotency.purge_expired", "41 * * * *", _purge_idempotency_keys))
     for spec in reporting.report_jobs():
         register_job(spec)

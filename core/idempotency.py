@@ -4,6 +4,10 @@ The edge (``api/idempotency.py``) looks a key up before running a request and st
 answer in the same transaction as the work it did, so either both are committed or
 neither is. The unique constraint on (user, key) settles two concurrent first attempts:
 the second one fails to commit and its work is rolled back with it.
+
+A key answers for a retention period (``SEEDBED_IDEMPOTENCY_RETENTION_HOURS``, 48 h): after
+it, the key is new again, and the hourly ``idempotency.purge_expired`` job deletes the
+expired records.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -55,9 +59,19 @@ def check_key(key: str) -> str:
 
 
 async def replay(
-    session: AsyncSession, *, user_id: int, key: str, method_path: str, body_hash: str
+    session: AsyncSession,
+    *,
+    user_id: int,
+    key: str,
+    method_path: str,
+    body_hash: str,
+    retention: dt.timedelta,
+    now: dt.datetime | None = None,
 ) -> IdempotencyRecord | None:
-    """The stored answer for this key, or None when the key is new.
+    """The stored answer for this key, or None when the key is new or its record expired.
+
+    An expired record is deleted here (in the caller's transaction), so the request's own
+    answer can be stored under the same key.
 
     The same key with another request (other body or other action) is refused: a client
     that reuses a key for something else has a bug that must not move money.
@@ -70,6 +84,10 @@ async def replay(
         )
     ).scalar_one_or_none()
     if record is None:
+        return None
+    if record.created_at < (now or utcnow()) - retention:
+        await session.delete(record)
+        await session.flush()
         return None
     if record.method_path != method_path or record.body_hash != body_hash:
         raise ValidationFailed.field(
@@ -99,3 +117,11 @@ async def remember(
     session.add(record)
     await session.flush()
     return record
+
+
+async def purge_expired(session: AsyncSession, now: dt.datetime, retention: dt.timedelta) -> int:
+    """Scheduled housekeeping: delete the records older than the retention; answers how many."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - retention)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     scheduler_heartbeat_cron: str = Field(
         default="* * * * *", description="cron of scheduler.heartbeat; six fields = with seconds first"
     )
+    idempotency_retention_hours: int = Field(
+        default=48, ge=1, description="how long an Idempotency-Key answers"
+    )
     report_workers: int = Field(default=0, ge=0, description="0 = one per core")
 
     smtp_host: str | None = None

@@ -118,6 +118,7 @@ class TestListJobs:
         assert answer.status_code == 200, answer.text
         jobs = {item["job_id"]: item for item in answer.json()["items"]}
         assert jobs["scheduler.heartbeat"]["cron"] == "* * * * *"
+        assert jobs["idempotency.purge_expired"]["cron"] == "41 * * * *"
         counted = jobs[job.job_id]
         assert counted["cron"] == "0 3 * * *"
         assert counted["status"] == "succeeded"
