@@ -273,7 +273,7 @@ def run_scheduler() -> None:
 
     async def runner() -> None:
         settings = get_settings()
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
         register_all(settings)
         scheduler = SeedbedScheduler(settings, engine)
         stop = asyncio.Event()

@@ -3,7 +3,7 @@
 Three ``seedbed scheduler`` processes share one fresh database; ``scheduler.heartbeat``
 runs every 5 s. The leader is frozen in the middle of a slot (its claim waits on a table
 lock the test holds) and killed with SIGKILL; a standby must take over within 15 s and run
-the slot the dead leader never finished. That leader is then stopped with SIGTERM, which
+the slots the dead leader never ran. That leader is then stopped with SIGTERM, which
 must release the lease at once. Every heartbeat slot from the first to the last must have
 exactly one succeeded run.
 """
@@ -45,6 +45,8 @@ class SchedulerProcess:
             "SEEDBED_SECRET_KEY": "failover-test-secret-0123456789",
             "SEEDBED_DATA_DIR": str(tmp / "data"),
             "SEEDBED_SCHEDULER_HEARTBEAT_CRON": EVERY_FIVE_SECONDS,
+            # the test holds a table lock for about ten seconds; nothing may give up meanwhile
+            "SEEDBED_STATEMENT_TIMEOUT_MS": "30000",
         }
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
@@ -59,7 +61,13 @@ class SchedulerProcess:
         return self.log.read_text()
 
     def leads(self) -> bool:
-        return self.process.poll() is None and TAKEOVER in self.text()
+        """Alive, and its last word on the lease is that it took it."""
+        text = self.text()
+        took = text.rfind(TAKEOVER)
+        gave_up = max(
+            text.rfind(word) for word in ("lost the scheduler lease", "released the", "check failed")
+        )
+        return self.process.poll() is None and took > gave_up
 
     def standing_by(self) -> bool:
         return "standing by" in self.text()
@@ -115,10 +123,10 @@ async def test_failover_runs_every_slot_exactly_once(
         )  # imports are slow on a busy machine
         leader = next(p for p in processes if p.leads())
 
-        async def two_beats() -> bool:
-            return sum(status == "succeeded" for _, status, _ in await _heartbeats(observer)) >= 2
+        async def beating() -> bool:
+            return any(status == "succeeded" for _, status, _ in await _heartbeats(observer))
 
-        await _until(two_beats, 15, "two heartbeats")
+        await _until(beating, 15, "a heartbeat")
 
         # Freeze the leader in the middle of its next slot: its claim waits on this lock.
         freezer = await _pg_connect(url)
@@ -142,6 +150,11 @@ async def test_failover_runs_every_slot_exactly_once(
 
         await _until(taken_over, 15, "a standby taking over after SIGKILL")
         assert time.monotonic() - killed < 15
+        # Keep the new leader waiting too until two slots have passed since the freeze, so
+        # that it has more than one missed slot to run when the lock goes.
+        await asyncio.sleep(
+            max(0.0, (frozen_at + dt.timedelta(seconds=10.5) - dt.datetime.now(dt.UTC)).total_seconds())
+        )
         await freezer.execute("ROLLBACK")
         await freezer.close()
         successor = next(p for p in standbys if p.leads())
