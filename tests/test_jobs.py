@@ -7,7 +7,6 @@ instead of the rolled-back test transaction.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import sqlite3
@@ -28,11 +27,11 @@ from api.app import create_app
 from api.cli import upgrade_database
 from api.scheduler import JOBS, JobSpec
 from core.audit import AuditEvent
-from core.db import create_engine, session_factory
+from core.db import session_factory
 from core.identity.models import Role
 from core.jobs import JobRun
 from core.settings import PROJECT_ROOT
-from tests.conftest import TestDatabase, create_pg_database, drop_pg_database, test_settings
+from tests.conftest import TestDatabase, migrated_database, test_settings
 from tests.factories import Actor, make_centre, make_user
 
 NOW = dt.datetime(2026, 11, 23, 2, 3, 42, tzinfo=dt.UTC)  # 10:03:42 in Shanghai
@@ -50,19 +49,8 @@ class Site:
 async def own_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[TestDatabase]:
-    backend: str = request.param
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.db'}"
-    else:
-        url = await create_pg_database("seedbed_jobs")
-    await asyncio.to_thread(upgrade_database, url)
-    engine = create_engine(url)
-    try:
-        yield TestDatabase(backend=backend, url=url, engine=engine)
-    finally:
-        await engine.dispose()
-        if backend == "postgresql":
-            await drop_pg_database(url)
+    async with migrated_database(request.param, tmp_path_factory.mktemp("jobs"), "seedbed_jobs") as created:
+        yield created
 
 
 @pytest_asyncio.fixture

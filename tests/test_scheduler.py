@@ -7,10 +7,11 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -254,57 +255,59 @@ async def _until(condition: Callable[[], bool], seconds: float) -> float:
     return time.monotonic() - started
 
 
-def _quick(settings: Settings, database: TestDatabase) -> SeedbedScheduler:
-    return SeedbedScheduler(settings, database.engine, specs=[], poll_seconds=0.1, lease_check_seconds=0.1)
+Pair = tuple[SeedbedScheduler, SeedbedScheduler]
 
 
-async def test_standby_takes_over_when_the_leader_stops_and_says_so(
+@pytest_asyncio.fixture
+async def pair(
     database: TestDatabase, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+) -> AsyncIterator[Pair]:
+    """A leader and a standby that try and check the lease every 0.1 s."""
     settings = test_settings(database.url, tmp_path)
-    leader, standby = _quick(settings, database), _quick(settings, database)
+    leader, standby = (
+        SeedbedScheduler(settings, database.engine, specs=[], poll_seconds=0.1, lease_check_seconds=0.1)
+        for _ in range(2)
+    )
     caplog.set_level(logging.INFO, logger="seedbed.scheduler")
     await leader.start()
     await standby.start()
     try:
         assert [leader.is_leader, standby.is_leader] == [True, False]
-        caplog.clear()
-        await leader.stop()
-        assert await _until(lambda: standby.is_leader, 2) < 1
+        yield leader, standby
     finally:
         await leader.stop()
         await standby.stop()
+
+
+async def test_standby_takes_over_when_the_leader_stops_and_says_so(
+    pair: Pair, caplog: pytest.LogCaptureFixture
+) -> None:
+    leader, standby = pair
+    caplog.clear()
+    await leader.stop()
+    assert await _until(lambda: standby.is_leader, 2) < 1
     messages = [(r.levelno, r.getMessage()) for r in caplog.records]
     assert any(level == logging.INFO and "released the scheduler lease" in m for level, m in messages)
     assert any(level == logging.INFO and m.startswith("took the scheduler lease") for level, m in messages)
 
 
 async def test_leader_whose_lease_connection_dies_steps_down(
-    database: TestDatabase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    database: TestDatabase, pair: Pair, caplog: pytest.LogCaptureFixture
 ) -> None:
     if database.backend != "postgresql":
         pytest.skip("a file lock cannot be lost while its process lives")
-    settings = test_settings(database.url, tmp_path)
-    leader, standby = _quick(settings, database), _quick(settings, database)
-    caplog.set_level(logging.INFO, logger="seedbed.scheduler")
-    await leader.start()
-    await standby.start()
-    try:
-        assert leader.is_leader
-        async with database.engine.connect() as connection:  # an operator or a network fault ends it
-            await connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND classid = 0 AND objid = :key AND granted"
-                ),
-                {"key": LEASE_KEY},
-            )
-            await connection.commit()
-        assert await _until(lambda: not leader.is_leader, 2) < 1
-        await _until(lambda: standby.is_leader, 2)
-        assert not leader.is_leader
-    finally:
-        await leader.stop()
-        await standby.stop()
+    leader, standby = pair
+    async with database.engine.connect() as connection:  # an operator or a network fault ends it
+        await connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND classid = 0 AND objid = :key AND granted"
+            ),
+            {"key": LEASE_KEY},
+        )
+        await connection.commit()
+    assert await _until(lambda: not leader.is_leader, 2) < 1
+    await _until(lambda: standby.is_leader, 2)
+    assert not leader.is_leader
     lost = [r for r in caplog.records if "lost the scheduler lease" in r.getMessage()]
     assert [r.levelno for r in lost] == [logging.WARNING]

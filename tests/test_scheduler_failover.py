@@ -17,18 +17,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
-from api.cli import upgrade_database
 from api.jobs import HEARTBEAT_JOB
 from api.scheduler import LEASE_KEY
 from core import jobs
 from core.settings import PROJECT_ROOT
-from tests.conftest import _pg_connect, create_pg_database, drop_pg_database
+from tests.conftest import TestDatabase, _pg_connect, migrated_database
 
 TAKEOVER = "took the scheduler lease"
 EVERY_FIVE_SECONDS = "*/5 * * * * *"
@@ -104,15 +104,19 @@ def processes() -> Iterator[list[SchedulerProcess]]:
         each.process.wait(10)
 
 
+@pytest_asyncio.fixture
+async def shared_database(tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    async with migrated_database("postgresql", tmp_path, "seedbed_failover") as created:
+        yield created
+
+
 @pytest.mark.postgres_only
 async def test_failover_runs_every_slot_exactly_once(
-    tmp_path: Path, processes: list[SchedulerProcess]
+    shared_database: TestDatabase, processes: list[SchedulerProcess], tmp_path: Path
 ) -> None:
-    url = await create_pg_database("seedbed_failover")
-    observer = None
+    url = shared_database.url
+    observer = await _pg_connect(url)
     try:
-        await asyncio.to_thread(upgrade_database, url)
-        observer = await _pg_connect(url)
         processes.extend(SchedulerProcess(name, url, tmp_path) for name in ("a", "b", "c"))
 
         async def one_leads_two_stand_by() -> bool:
@@ -201,9 +205,4 @@ async def test_failover_runs_every_slot_exactly_once(
         logs = "\n".join(f"--- {p.name}\n{p.text()}" for p in processes)
         raise AssertionError(f"{failure}\n{logs}") from failure
     finally:
-        if observer is not None:
-            await observer.close()
-        for each in processes:
-            each.stop(signal.SIGKILL)
-            await asyncio.to_thread(each.process.wait, 10)
-        await drop_pg_database(url)
+        await observer.close()
