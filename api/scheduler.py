@@ -363,6 +363,7 @@ class SeedbedScheduler:
                 interrupted = await jobs.interrupt_running(session)
                 await session.commit()
         except BaseException:
+            self._leading_since = None
             await self.lease.release()
             raise
         if interrupted:
