@@ -29,6 +29,7 @@ from api.routers import (
     grants,
     health,
     incubator,
+    jobs,
     me,
     money,
     notifications,
@@ -65,7 +66,7 @@ def create_app(
             from api.jobs import register_all
             from api.scheduler import SeedbedScheduler
 
-            register_all()
+            register_all(settings)
             scheduler = SeedbedScheduler(settings, engine)
             await scheduler.start()
         try:
@@ -98,6 +99,7 @@ def create_app(
         me.router,
         admin.router,
         audit_log.router,
+        jobs.router,
         incubator.router,
         grants.router,
         grants.public_router,

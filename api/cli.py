@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.settings import PROJECT_ROOT, get_settings
 
@@ -25,12 +26,14 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
 reports_app = typer.Typer(help="Reports", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
+jobs_app = typer.Typer(help="Scheduled jobs", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 T = TypeVar("T")
 
 
-def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from core.db import create_engine, session_factory
+def _with_engine(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from core.db import create_engine
 
     async def runner() -> T:
         from core.security import configure_hashing
@@ -39,14 +42,29 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         configure_hashing(settings.password_hashing)
         engine = create_engine(settings.database_url, statement_timeout_ms=60_000)
         try:
-            async with session_factory(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
+            return await work(engine)
         finally:
             await engine.dispose()
 
     return asyncio.run(runner())
+
+
+def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from core.db import session_factory
+
+    async def in_session(engine: AsyncEngine) -> T:
+        async with session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+
+    return _with_engine(in_session)
+
+
+def _configure_logging() -> None:
+    """INFO and above on standard error: the scheduler says when it takes or loses the lease."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every fire at INFO
 
 
 def upgrade_database(url: str | None = None) -> None:
@@ -169,6 +187,53 @@ def reports_run(
     typer.echo(f"report {report.id}: {report.kind} {report.period} v{report.version} ({report.size} bytes)")
 
 
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every scheduled job: its cron, its newest run's status and when it runs next."""
+    from api.jobs import register_all
+    from api.scheduler import job_overview
+
+    settings = get_settings()
+    register_all(settings)
+    for job in _in_session(lambda session: job_overview(session, settings)):
+        last = job.recent_runs[0] if job.recent_runs else None
+        when = f"{last.scheduled_for:%Y-%m-%d %H:%M:%S}Z" if last else "-"
+        following = f"{job.next_run_at:%Y-%m-%d %H:%M:%S}Z" if job.next_run_at else "-"
+        status = job.status.value if job.status else "never run"
+        typer.echo(f"{job.job_id:<38} {job.cron:<16} {status:<12} last {when:<21} next {following}")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    job_id: Annotated[str, typer.Argument(help="e.g. scheduler.heartbeat (see: seedbed jobs list)")],
+) -> None:
+    """Run a job now, once per minute (audited); exit status 1 when it failed or already ran this minute."""
+    from api.jobs import register_all
+    from api.scheduler import run_now
+    from core.errors import NotFound
+
+    settings = get_settings()
+    register_all(settings)
+    try:
+        outcome = _with_engine(lambda engine: run_now(engine, job_id, actor=None))
+    except NotFound as exc:
+        typer.echo(f"error: {exc} ({job_id})", err=True)
+        raise typer.Exit(2) from exc
+    run = outcome.run
+    slot = f"{run.scheduled_for:%Y-%m-%d %H:%M}Z"
+    if not outcome.ran:
+        typer.echo(
+            f"{job_id} already ran for {slot} (run {run.id}, {run.status.value}); nothing new started",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(
+        f"run {run.id}: {job_id} for {slot}: {run.status.value}" + (f": {run.error}" if run.error else "")
+    )
+    if run.status.value != "succeeded":
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -193,6 +258,7 @@ def serve(
             _print_accounts(list(accounts))
     os.environ["SEEDBED_SCHEDULER_IN_PROCESS"] = "true" if scheduler else "false"
     get_settings.cache_clear()
+    _configure_logging()
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
 
 
@@ -203,16 +269,18 @@ def run_scheduler() -> None:
     from api.scheduler import SeedbedScheduler
     from core.db import create_engine
 
+    _configure_logging()
+
     async def runner() -> None:
         settings = get_settings()
-        engine = create_engine(settings.database_url)
-        register_all()
+        engine = create_engine(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
+        register_all(settings)
         scheduler = SeedbedScheduler(settings, engine)
-        await scheduler.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await scheduler.start()
         typer.echo("scheduler running" + (" (leader)" if scheduler.is_leader else " (standby)"))
         await stop.wait()
         await scheduler.stop()

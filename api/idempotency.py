@@ -9,6 +9,7 @@ same key with a different body is a 422.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -53,6 +54,8 @@ async def idempotent(
     method_path = f"{request.method} {request.url.path}"
     digest = idempotency.body_digest(body.model_dump(mode="json") if body is not None else None)
     user_id = principal.user_id
+    retention = dt.timedelta(hours=request.app.state.settings.idempotency_retention_hours)
+    await idempotency.forget_expired(session, user_id=user_id, key=key, retention=retention)
     try:
         claimed = await idempotency.claim(
             session, user_id=user_id, key=key, method_path=method_path, body_hash=digest

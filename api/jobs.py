@@ -8,11 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import reporting
 from api.scheduler import JobFunc, JobSpec, register_job
+from core import idempotency
 from core.clock import today
 from core.identity import service as identity
 from core.notifications import configured_channels
 from core.reminders import ReminderJob
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from evaluations import jobs as evaluation_jobs
 from grants import jobs as grants_jobs
 from grants import service as grants_service
@@ -20,6 +21,15 @@ from grants import service as grants_service
 
 async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None:
     await identity.purge_expired(session, scheduled_for)
+
+
+async def _heartbeat(session: AsyncSession, scheduled_for: dt.datetime) -> None:
+    """Nothing to do: its recorded run is the proof that a scheduler leads and runs jobs on time."""
+
+
+async def _purge_idempotency_keys(session: AsyncSession, scheduled_for: dt.datetime) -> None:
+    retention = dt.timedelta(hours=get_settings().idempotency_retention_hours)
+    await idempotency.purge_expired(session, scheduled_for, retention)
 
 
 async def _finalise_publicity(session: AsyncSession, scheduled_for: dt.datetime) -> None:
@@ -35,6 +45,8 @@ def _reminder(job: ReminderJob) -> JobFunc:
     return run
 
 
+HEARTBEAT_JOB = "scheduler.heartbeat"
+
 REMINDERS: list[tuple[str, ReminderJob]] = [
     ("grants.remind_application_deadlines", grants_jobs.remind_application_deadlines),
     ("grants.remind_progress_reports", grants_jobs.remind_progress_reports),
@@ -43,10 +55,13 @@ REMINDERS: list[tuple[str, ReminderJob]] = [
 ]
 
 
-def register_all() -> None:
+def register_all(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    register_job(JobSpec(HEARTBEAT_JOB, settings.scheduler_heartbeat_cron, _heartbeat, max_attempts=1))
     for job_id, job in REMINDERS:
         register_job(JobSpec(job_id, "30 8 * * *", _reminder(job)))  # daily 08:30 Asia/Shanghai
     register_job(JobSpec("grants.finalise_publicity", "*/30 * * * *", _finalise_publicity))
     register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))
+    register_job(JobSpec("idempotency.purge_expired", "41 * * * *", _purge_idempotency_keys))
     for spec in reporting.report_jobs():
         register_job(spec)

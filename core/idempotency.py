@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,6 +80,19 @@ async def replay(
     return record
 
 
+async def forget_expired(
+    session: AsyncSession, *, user_id: int, key: str, retention: dt.timedelta, now: dt.datetime | None = None
+) -> None:
+    """An expired record of this key is deleted (in the caller's transaction): the key is new again."""
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at < (now or utcnow()) - retention,
+        )
+    )
+
+
 async def claim(
     session: AsyncSession, *, user_id: int, key: str, method_path: str, body_hash: str
 ) -> int | None:
@@ -117,3 +130,11 @@ async def answer(session: AsyncSession, record_id: int, *, status_code: int, res
         .where(IdempotencyRecord.id == record_id)
         .values(status_code=status_code, response=response)
     )
+
+
+async def purge_expired(session: AsyncSession, now: dt.datetime, retention: dt.timedelta) -> int:
+    """Scheduled housekeeping: delete the records older than the retention; answers how many."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - retention)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

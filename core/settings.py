@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +54,37 @@ class Settings(BaseSettings):
     )
 
     scheduler_in_process: bool = True
+    scheduler_poll_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="how often a standby tries to take the scheduler lease"
+    )
+    scheduler_lease_check_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="how often the leader checks that it still holds the lease"
+    )
+    scheduler_misfire_grace_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="missed slots younger than this run on takeover; older ones are skipped",
+    )
+    scheduler_heartbeat_cron: str = Field(
+        default="* * * * *", description="cron of scheduler.heartbeat; six fields = with seconds first"
+    )
+    idempotency_retention_hours: int = Field(
+        default=48, ge=1, description="how long an Idempotency-Key answers"
+    )
     report_workers: int = Field(default=0, ge=0, description="0 = one per core")
 
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "seedbed@localhost"
     wecom_webhook_url: str | None = None
+
+    @field_validator("scheduler_heartbeat_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from core.jobs import parse_cron
+
+        parse_cron(value, "UTC")
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:

@@ -15,6 +15,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,15 +117,15 @@ def test_settings(url: str, tmp: Path) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
-@pytest_asyncio.fixture(scope="session", params=["sqlite", "postgresql"])
-async def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@asynccontextmanager
+async def migrated_database(
+    backend: str, directory: Path, prefix: str = "seedbed_test"
 ) -> AsyncIterator[TestDatabase]:
-    backend: str = request.param
+    """A new database at the newest revision: a SQLite file in ``directory`` or a PostgreSQL one."""
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'seedbed.db'}"
+        url = f"sqlite+aiosqlite:///{directory / 'seedbed.db'}"
     else:
-        url = await create_pg_database()
+        url = await create_pg_database(prefix)
     await asyncio.to_thread(upgrade_database, url)
     # A generous statement timeout: on a machine whose CPUs are busy with other work a
     # fixture's statement can take seconds. The production timeout is proved by
@@ -136,6 +137,14 @@ async def database(
         await engine.dispose()
         if backend == "postgresql":
             await drop_pg_database(url)
+
+
+@pytest_asyncio.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[TestDatabase]:
+    async with migrated_database(request.param, tmp_path_factory.mktemp("sqlite")) as created:
+        yield created
 
 
 @pytest_asyncio.fixture

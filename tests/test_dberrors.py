@@ -44,6 +44,7 @@ def _failure(
 )
 def test_postgresql_failures_have_a_meaning(sqlstate: str, expected: type, status: int, retry: bool) -> None:
     meaning = meaning_of(_failure(sqlstate))
+    assert meaning is not None
     assert isinstance(meaning, expected)
     assert meaning.status_code == status
     assert (meaning.retry_after is not None) is retry

@@ -15,7 +15,7 @@ away is a person's decision, not a migration's. (On SQLite a later ``batch_alter
 ``user_roles`` recreates the table and must create these triggers again.)
 
 Revision ID: duties
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-27 09:00:00
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "duties"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
