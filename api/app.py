@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
 from api.errors import install_error_handlers
-from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import grants as grants_pages
 from api.pages import incubator as incubator_pages
@@ -37,9 +38,22 @@ from api.routers import (
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.security import configure_hashing
-from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.settings import PROJECT_ROOT, Environment, Settings, get_settings
 
 log = logging.getLogger("seedbed")
+
+
+class SeedbedApp(FastAPI):
+    """FastAPI with the security headers outside everything, the server-error page included
+    (``add_middleware`` would place them inside Starlette's ``ServerErrorMiddleware``)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(),
+            hsts=settings.env is Environment.production,
+            docs_path=self.docs_url,
+        )
 
 
 def create_app(
@@ -74,7 +88,7 @@ def create_app(
             if owns_engine:
                 await engine.dispose()
 
-    app = FastAPI(
+    app = SeedbedApp(
         title="Seedbed 公益苗圃",
         version="0.1.0",
         lifespan=lifespan,

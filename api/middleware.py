@@ -1,9 +1,10 @@
-"""Pure ASGI middleware: request language and request size limit."""
+"""Pure ASGI middleware: request language, request size limit and security headers."""
 
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.i18n import negotiate, use_locale
@@ -87,3 +88,63 @@ async def _reject(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# Pages load only their own scripts, styles and images (charts are ``data:`` SVG images);
+# no inline script or style, no plugin, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's Swagger UI is a page of its own: its bundle and stylesheet come from a CDN and
+# it starts with an inline script. It shows only the public schema and holds no form of ours.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+SESSION_COOKIE_NAME = b"seedbed_session="
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response.
+
+    ``Cache-Control: no-store`` goes on every answer to a signed-in caller (a session cookie
+    or a bearer token: pages, API, files), on every page (each one carries a CSRF token of
+    its caller's session, so a cached login or sign-up page would hand out a stale one) and
+    on every answer that sets a cookie. Static assets are the same for everyone and keep
+    their validators. HSTS only in production, where the site is served over HTTPS.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool, docs_path: str | None = None) -> None:
+        self.app = app
+        self.hsts = hsts
+        self.docs_path = docs_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        signed_in = not path.startswith("/static/") and any(
+            (key == b"authorization" and value) or (key == b"cookie" and SESSION_COOKIE_NAME in value)
+            for key, value in scope.get("headers", [])
+        )
+        policy = DOCS_CONTENT_SECURITY_POLICY if path == self.docs_path else CONTENT_SECURITY_POLICY
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = policy
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Frame-Options"] = "DENY"
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = HSTS
+                is_page = headers.get("content-type", "").startswith("text/html")
+                if signed_in or is_page or "set-cookie" in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -152,7 +152,14 @@ def page(browser: Any, server: str, dialogs: list[str]) -> Iterator[Any]:
         dialog.accept()
 
     tab.on("dialog", accept)
+    # Chromium enforces the pages' Content-Security-Policy: anything it blocks is a failure.
+    blocked: list[str] = []
+    tab.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     try:
         yield tab
     finally:
         context.close()
+    assert not blocked, blocked
