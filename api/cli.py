@@ -193,7 +193,18 @@ def serve(
             _print_accounts(list(accounts))
     os.environ["SEEDBED_SCHEDULER_IN_PROCESS"] = "true" if scheduler else "false"
     get_settings.cache_clear()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    # X-Forwarded-For decides the client address (and so the per-address login throttle):
+    # believed only from the proxies named in SEEDBED_TRUSTED_PROXIES, never by default.
+    trusted_proxies = get_settings().trusted_proxies
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
+    )
 
 
 @app.command("scheduler")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
         default=PasswordHashing.strong, description="'fast' is for the test suite; refused in production"
     )
 
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto headers are believed; empty: none, the peer is the client",
+    )
+
     scheduler_in_process: bool = True
     report_workers: int = Field(default=0, ge=0, description="0 = one per core")
 
@@ -57,6 +64,19 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "seedbed@localhost"
     wecom_webhook_url: str | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SEEDBED_TRUSTED_PROXIES: {entry!r} is not an address or a network such as 10.0.0.0/8"
+                ) from None
+        return ",".join(entries)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:

@@ -49,3 +49,11 @@ def test_production_hashes_passwords_strongly(monkeypatch: pytest.MonkeyPatch) -
         assert security.hash_password("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     finally:
         security.configure_hashing(PasswordHashing.fast)
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings().trusted_proxies == ""
+    settings = Settings(trusted_proxies=" 127.0.0.1, 10.0.0.0/8 ,")
+    assert settings.trusted_proxies == "127.0.0.1,10.0.0.0/8"
+    with pytest.raises(ValidationError, match="SEEDBED_TRUSTED_PROXIES"):
+        Settings(trusted_proxies="127.0.0.1,proxy.example")
