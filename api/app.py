@@ -101,8 +101,9 @@ def create_app(
     app.state.sessionmaker = session_factory(engine)
 
     install_error_handlers(app)
-    app.add_middleware(LocaleMiddleware)
+    # The last added runs first: the size limit answers in the request's language.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
+    app.add_middleware(LocaleMiddleware)
 
     for router in (
         health.router,

@@ -5,9 +5,13 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.i18n import negotiate, use_locale
+from api.errors import error_response
+from core.i18n import _, negotiate, use_locale
 
 
 class LocaleMiddleware:
@@ -38,7 +42,14 @@ class LocaleMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies larger than the limit, whether announced or streamed."""
+    """Refuse bodies larger than the limit, whether announced or streamed.
+
+    The answer is the one error shape (an error page for pages) in the request's language:
+    an announced size is refused before the app runs; a streamed body that grows past the
+    limit raises a 413 ``HTTPException`` where the app reads it, which FastAPI's body
+    parsing passes through to the error handlers (any other exception it turns into a 400).
+    Runs inside ``LocaleMiddleware``.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -55,9 +66,10 @@ class BodyLimitMiddleware:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await _reject(send)
+                    await _too_large_response(scope)(scope, receive, send)
                     return
         received = 0
+        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -65,29 +77,29 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise TooLarge
             return message
 
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await _reject(send)
+            await self.app(scope, limited_receive, tracking_send)
+        except TooLarge:
+            if started:
+                raise
+            await _too_large_response(scope)(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class TooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413)
 
 
-async def _reject(send: Send) -> None:
-    body = b'{"error":{"code":"payload_too_large","message":"request too large","details":[]}}'
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _too_large_response(scope: Scope) -> Response:
+    return error_response(Request(scope), 413, "payload_too_large", _("The request is too large"))
 
 
 # Pages load only their own scripts, styles and images (charts are ``data:`` SVG images);
