@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,7 +39,7 @@ from api.routers import (
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.security import configure_hashing
-from core.settings import PROJECT_ROOT, Environment, Settings, get_settings
+from core.settings import PROJECT_ROOT, Environment, Settings, get_settings, mask_secrets
 
 log = logging.getLogger("seedbed")
 
@@ -79,7 +80,12 @@ def create_app(
 
             register_all()
             scheduler = SeedbedScheduler(settings, engine)
-            await scheduler.start()
+            try:
+                await scheduler.start()
+            except Exception as exc:
+                # The server prints this traceback: a connection error may carry the URL.
+                report = mask_secrets("".join(traceback.format_exception(exc)))
+                raise RuntimeError(f"start-up failed:\n{report}") from None
         try:
             yield
         finally:

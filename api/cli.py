@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -12,7 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings, mask_secrets
 
 app = typer.Typer(help="Seedbed 公益苗圃", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database", no_args_is_help=True)
@@ -127,7 +128,7 @@ def users_create(
     try:
         user_id = _in_session(work)
     except (ValidationError, ValueError, DomainError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_report(exc), err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"created user {user_id} ({email})")
 
@@ -164,7 +165,7 @@ def reports_run(
             lambda session: generate_from_cli(session, get_settings(), kind, scope_id, period)
         )
     except Exception as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_report(exc), err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"report {report.id}: {report.kind} {report.period} v{report.version} ({report.size} bytes)")
 
@@ -234,7 +235,33 @@ def run_scheduler() -> None:
 
 def main() -> None:
     sys.path.insert(0, str(Path.cwd()))
-    app()
+    try:
+        app()
+    except Exception as exc:
+        typer.echo(error_report(exc, with_traceback=True), err=True)
+        sys.exit(1)
+
+
+def error_report(exc: Exception, *, with_traceback: bool = False) -> str:
+    """How a command reports a failure: a settings error as one line per setting, anything
+    else as its message (or traceback), always with passwords and the secret key masked
+    (a settings or connection error can carry the database URL; and no Typer locals)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        lines = ["error: the settings are not valid"]
+        for error in exc.errors(include_url=False, include_input=False):
+            setting = "SEEDBED_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(
+                f"  {message}" if setting in message or not error["loc"] else f"  {setting}: {message}"
+            )
+        text = "\n".join(lines)
+    elif with_traceback:
+        text = "".join(traceback.format_exception(exc)).rstrip()
+    else:
+        text = f"error: {exc}"
+    return mask_secrets(text)
 
 
 if __name__ == "__main__":
