@@ -12,7 +12,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web import render
-from core.errors import DomainError, FieldError, TooManyRequests
+from core.errors import DomainError, FieldError
 from core.i18n import _, gettext
 
 log = logging.getLogger("seedbed.errors")
@@ -126,8 +126,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         response = error_response(request, exc.status_code, exc.code, exc.message, exc.details)
-        if isinstance(exc, TooManyRequests):
-            response.headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)  # 429 and 503 say when to try again
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)
