@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.security import configure_hashing
 from core.settings import PROJECT_ROOT, Environment, Settings, get_settings, mask_secrets
+from reports.pdf import shutdown_renderers
 
 log = logging.getLogger("seedbed")
 
@@ -91,6 +93,8 @@ def create_app(
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            # The PDF workers end with the server (uvicorn skips exit hooks on SIGTERM).
+            await asyncio.to_thread(shutdown_renderers)
             if owns_engine:
                 await engine.dispose()
 

@@ -214,6 +214,7 @@ def run_scheduler() -> None:
     from api.jobs import register_all
     from api.scheduler import SeedbedScheduler
     from core.db import create_engine
+    from reports.pdf import shutdown_renderers
 
     async def runner() -> None:
         settings = get_settings()
@@ -228,6 +229,7 @@ def run_scheduler() -> None:
         typer.echo("scheduler running" + (" (leader)" if scheduler.is_leader else " (standby)"))
         await stop.wait()
         await scheduler.stop()
+        await asyncio.to_thread(shutdown_renderers)
         await engine.dispose()
 
     asyncio.run(runner())
