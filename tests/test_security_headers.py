@@ -23,6 +23,13 @@ from tests.test_pages import csrf_of
 TEMPLATES = "templates/web"
 
 
+def assert_page_hardened(response: httpx.Response) -> None:
+    """A page: shown, hardened, and never cached (it carries the session's CSRF token)."""
+    assert response.status_code == 200
+    assert_hardened(response)
+    assert response.headers["cache-control"] == "no-store"
+
+
 def assert_hardened(response: httpx.Response) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
@@ -35,14 +42,8 @@ def assert_hardened(response: httpx.Response) -> None:
 
 
 async def test_login_page_has_a_policy_and_is_never_cached(client: httpx.AsyncClient) -> None:
-    response = await client.get("/login")
-    assert response.status_code == 200
-    assert_hardened(response)
-    assert response.headers["cache-control"] == "no-store"
-    signup = await client.get("/signup")
-    assert signup.status_code == 200
-    assert_hardened(signup)
-    assert signup.headers["cache-control"] == "no-store"
+    assert_page_hardened(await client.get("/login"))
+    assert_page_hardened(await client.get("/signup"))
 
 
 async def test_finance_page_cannot_be_framed_or_cached(
@@ -50,10 +51,7 @@ async def test_finance_page_cannot_be_framed_or_cached(
 ) -> None:
     finance = await make_user(session, await make_centre(session), Role.finance)
     await logged_in(client, finance)
-    page = await client.get("/finance")
-    assert page.status_code == 200
-    assert_hardened(page)
-    assert page.headers["cache-control"] == "no-store"
+    assert_page_hardened(await client.get("/finance"))
 
 
 async def test_api_answers_to_a_signed_in_user_are_not_cached(
@@ -117,6 +115,15 @@ async def test_hsts_only_in_production(
     for path in ("/login", "/healthz"):
         response = await production_client.get(path)
         assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+async def test_the_api_docs_keep_a_policy_of_their_own(client: httpx.AsyncClient) -> None:
+    """Swagger UI loads its bundle from a CDN; it still cannot be framed."""
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in docs.headers["content-security-policy"]
+    assert docs.headers["x-frame-options"] == "DENY"
 
 
 def test_pages_have_no_inline_script_or_style() -> None:

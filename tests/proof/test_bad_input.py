@@ -354,9 +354,7 @@ class TestAnswersAtTheEdge:
         page = await client.post(
             "/login", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
         )
-        assert page.status_code == 413
-        assert page.headers["content-type"].startswith("text/html")
-        assert "请求内容过大" in page.text
+        self.assert_error_page(page)
 
     async def test_a_streamed_oversized_body_is_a_413_in_the_error_shape(
         self, client: httpx.AsyncClient, session: AsyncSession
@@ -382,6 +380,10 @@ class TestAnswersAtTheEdge:
         page = await client.post(
             "/login", content=chunks(upload), headers={"content-type": "multipart/form-data; boundary=b"}
         )
+        self.assert_error_page(page)
+
+    @staticmethod
+    def assert_error_page(page: httpx.Response) -> None:
         assert page.status_code == 413
         assert page.headers["content-type"].startswith("text/html")
         assert "请求内容过大" in page.text
