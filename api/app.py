@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
 from api.errors import install_error_handlers
-from api.middleware import BodyLimitMiddleware, LocaleMiddleware
+from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import grants as grants_pages
 from api.pages import incubator as incubator_pages
@@ -38,9 +41,23 @@ from api.routers import (
 from api.schemas import ERROR_RESPONSES
 from core.db import create_engine, session_factory
 from core.security import configure_hashing
-from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.settings import PROJECT_ROOT, Environment, Settings, get_settings, mask_secrets
+from reports.pdf import shutdown_renderers
 
 log = logging.getLogger("seedbed")
+
+
+class SeedbedApp(FastAPI):
+    """FastAPI with the security headers outside everything, the server-error page included
+    (``add_middleware`` would place them inside Starlette's ``ServerErrorMiddleware``)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        return SecurityHeadersMiddleware(
+            super().build_middleware_stack(),
+            hsts=settings.env is Environment.production,
+            docs_path=self.docs_url,
+        )
 
 
 def create_app(
@@ -68,16 +85,23 @@ def create_app(
 
             register_all(settings)
             scheduler = SeedbedScheduler(settings, engine)
-            await scheduler.start()
+            try:
+                await scheduler.start()
+            except Exception as exc:
+                # The server prints this traceback: a connection error may carry the URL.
+                report = mask_secrets("".join(traceback.format_exception(exc)))
+                raise RuntimeError(f"start-up failed:\n{report}") from None
         try:
             yield
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            # The PDF workers end with the server (uvicorn skips exit hooks on SIGTERM).
+            await asyncio.to_thread(shutdown_renderers)
             if owns_engine:
                 await engine.dispose()
 
-    app = FastAPI(
+    app = SeedbedApp(
         title="Seedbed 公益苗圃",
         version="0.1.0",
         lifespan=lifespan,
@@ -90,8 +114,9 @@ def create_app(
     app.state.sessionmaker = session_factory(engine)
 
     install_error_handlers(app)
-    app.add_middleware(LocaleMiddleware)
+    # The last added runs first: the size limit answers in the request's language.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_bytes)
+    app.add_middleware(LocaleMiddleware)
 
     for router in (
         health.router,

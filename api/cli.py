@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -13,7 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from core.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings, mask_secrets
 
 app = typer.Typer(help="Seedbed 公益苗圃", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database", no_args_is_help=True)
@@ -145,7 +146,7 @@ def users_create(
     try:
         user_id = _in_session(work)
     except (ValidationError, ValueError, DomainError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_report(exc), err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"created user {user_id} ({email})")
 
@@ -182,7 +183,7 @@ def reports_run(
             lambda session: generate_from_cli(session, get_settings(), kind, scope_id, period)
         )
     except Exception as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(error_report(exc), err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"report {report.id}: {report.kind} {report.period} v{report.version} ({report.size} bytes)")
 
@@ -259,7 +260,18 @@ def serve(
     os.environ["SEEDBED_SCHEDULER_IN_PROCESS"] = "true" if scheduler else "false"
     get_settings.cache_clear()
     _configure_logging()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    # X-Forwarded-For decides the client address (and so the per-address login throttle):
+    # believed only from the proxies named in SEEDBED_TRUSTED_PROXIES, never by default.
+    trusted_proxies = get_settings().trusted_proxies
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
+    )
 
 
 @app.command("scheduler")
@@ -268,6 +280,7 @@ def run_scheduler() -> None:
     from api.jobs import register_all
     from api.scheduler import SeedbedScheduler
     from core.db import create_engine
+    from reports.pdf import shutdown_renderers
 
     _configure_logging()
 
@@ -284,6 +297,7 @@ def run_scheduler() -> None:
         typer.echo("scheduler running" + (" (leader)" if scheduler.is_leader else " (standby)"))
         await stop.wait()
         await scheduler.stop()
+        await asyncio.to_thread(shutdown_renderers)
         await engine.dispose()
 
     asyncio.run(runner())
@@ -291,7 +305,33 @@ def run_scheduler() -> None:
 
 def main() -> None:
     sys.path.insert(0, str(Path.cwd()))
-    app()
+    try:
+        app()
+    except Exception as exc:
+        typer.echo(error_report(exc, with_traceback=True), err=True)
+        sys.exit(1)
+
+
+def error_report(exc: Exception, *, with_traceback: bool = False) -> str:
+    """How a command reports a failure: a settings error as one line per setting, anything
+    else as its message (or traceback), always with passwords and the secret key masked
+    (a settings or connection error can carry the database URL; and no Typer locals)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        lines = ["error: the settings are not valid"]
+        for error in exc.errors(include_url=False, include_input=False):
+            setting = "SEEDBED_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(
+                f"  {message}" if setting in message or not error["loc"] else f"  {setting}: {message}"
+            )
+        text = "\n".join(lines)
+    elif with_traceback:
+        text = "".join(traceback.format_exception(exc)).rstrip()
+    else:
+        text = f"error: {exc}"
+    return mask_secrets(text)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -15,11 +16,12 @@ from core.identity import service as identity
 from core.identity.models import Role, TokenKind
 from core.identity.principal import Principal
 from core.repository import MAX_PAGE_SIZE, PageParams
-from core.security import csrf_token_valid
+from core.security import csrf_token_valid, token_digest
 from core.settings import Settings
 
 SESSION_COOKIE = "seedbed_session"
 CSRF_COOKIE = "seedbed_csrf"
+PRESESSION_COOKIE = "seedbed_presession"
 LANG_COOKIE = "seedbed_lang"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -86,11 +88,35 @@ async def _csrf_from_request(request: Request) -> str | None:
     return None
 
 
+def session_binding(session_token: str) -> str:
+    return "session:" + token_digest(session_token)
+
+
+def csrf_binding(request: Request) -> str | None:
+    """What a CSRF token is bound to: the session cookie the browser holds, else its
+    pre-session cookie (anonymous forms: login, sign-up, public forms). None when neither.
+
+    A token minted for one session is refused with another session's cookie.
+    """
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        return session_binding(session_token)
+    presession = request.cookies.get(PRESESSION_COOKIE) or getattr(request.state, "new_presession", None)
+    return "anonymous:" + token_digest(presession) if presession else None
+
+
 async def check_csrf(request: Request, settings: Settings) -> None:
-    """Double-submit check: the form field (or header) equals the signed cookie."""
+    """The form field (or header) equals the CSRF cookie and is signed for this session."""
     cookie = request.cookies.get(CSRF_COOKIE)
     submitted = await _csrf_from_request(request)
-    if not (cookie and submitted and submitted == cookie and csrf_token_valid(settings.secret_key, cookie)):
+    binding = csrf_binding(request)
+    if not (
+        binding
+        and cookie
+        and submitted
+        and hmac.compare_digest(submitted.encode(), cookie.encode())
+        and csrf_token_valid(settings.secret_key, cookie, binding)
+    ):
         raise Forbidden(
             _("The form has expired or did not come from this site; reload the page and try again")
         )

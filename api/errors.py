@@ -65,7 +65,9 @@ def _validation_message(error: dict[str, Any]) -> str:
         if "email" in message.lower():
             return _("Not a valid email address")
         return gettext(message)
-    if kind in {"json_invalid", "model_attributes_type", "dict_type", "list_type", "model_type"}:
+    if kind == "json_invalid":
+        return _("The request body is not valid JSON")
+    if kind in {"model_attributes_type", "dict_type", "list_type", "model_type"}:
         return _("The request body is not in the expected form")
     return _("The value is not valid")
 
@@ -76,9 +78,14 @@ def validation_details(errors: list[dict[str, Any]]) -> list[FieldError]:
         location = [
             str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
         ]
+        if error.get("type") == "json_invalid":
+            location = []  # the loc is a character offset in the text, not a field
         field = ".".join(location) or "body"
-        leaf = next((p for p in reversed(location) if not p.isdigit()), field)
-        details.append(FieldError(field, f"{field_label(leaf)}: {_validation_message(error)}"))
+        message = _validation_message(error)
+        if field != "body":
+            leaf = next((p for p in reversed(location) if not p.isdigit()), field)
+            message = f"{field_label(leaf)}: {message}"
+        details.append(FieldError(field, message))
     return details
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.deps import CSRF_COOKIE, PRESESSION_COOKIE, csrf_binding, session_binding
 from core.i18n import current_locale, gettext, ngettext
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
@@ -61,15 +63,45 @@ def register_nav(path: str, label: str, roles: set[Role]) -> None:
 
 
 def csrf_token_for(request: Request) -> str:
+    """The CSRF token of this browser's session (the cookie's, while it is still bound to it).
+
+    A browser with neither a session nor a pre-session cookie gets a pre-session value, so
+    that an anonymous form's token is bound to something only this browser holds.
+    """
+    token: str | None = getattr(request.state, "csrf_token", None)
+    if token is not None:
+        return token
     settings: Settings = request.app.state.settings
-    existing = request.cookies.get("seedbed_csrf")
-    if existing and csrf_token_valid(settings.secret_key, existing):
-        return existing
-    token: str | None = getattr(request.state, "new_csrf", None)
-    if token is None:
-        token = make_csrf_token(settings.secret_key)
-        request.state.new_csrf = token
+    binding = csrf_binding(request)
+    if binding is None:
+        request.state.new_presession = secrets.token_urlsafe(32)
+        binding = csrf_binding(request)
+        assert binding is not None
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing and csrf_token_valid(settings.secret_key, existing, binding):
+        token = existing
+    else:
+        token = request.state.new_csrf = make_csrf_token(settings.secret_key, binding)
+    request.state.csrf_token = token
     return token
+
+
+def set_csrf_cookies(request: Request, response: Response) -> None:
+    """Send the cookies ``csrf_token_for`` minted for this request, if any."""
+    settings: Settings = request.app.state.settings
+    for name, attribute in ((PRESESSION_COOKIE, "new_presession"), (CSRF_COOKIE, "new_csrf")):
+        value = getattr(request.state, attribute, None)
+        if value:
+            response.set_cookie(
+                name, value, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
+            )
+
+
+def rotate_csrf_for_session(request: Request, response: Response, session_token: str) -> None:
+    """On login: the CSRF cookie is re-issued for the new session (the old one no longer fits)."""
+    settings: Settings = request.app.state.settings
+    request.state.new_csrf = make_csrf_token(settings.secret_key, session_binding(session_token))
+    set_csrf_cookies(request, response)
 
 
 def render(
@@ -92,10 +124,5 @@ def render(
     values.update(context or {})
     html = ENVIRONMENT.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code)
-    new_token = getattr(request.state, "new_csrf", None)
-    if new_token:
-        settings: Settings = request.app.state.settings
-        response.set_cookie(
-            "seedbed_csrf", new_token, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
-        )
+    set_csrf_cookies(request, response)
     return response

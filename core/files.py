@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import tempfile
 import zipfile
@@ -20,8 +21,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
-from core.errors import PayloadTooLarge, ValidationFailed
+from core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from core.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(DomainError):
+    """The data directory cannot be written or read (full, read-only, wrong owner): a fault
+    of the installation, not of the request, so a 503 that asks to try again later."""
+
+    status_code = 503
+    code = "storage_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def storage_unavailable(exc: OSError, what: str) -> StorageUnavailable:
+    log.error("cannot %s: %s", what, exc)
+    return StorageUnavailable(_("Files cannot be stored or read right now; please try again later"))
+
+
+def file_missing(exc: FileNotFoundError, what: str) -> NotFound:
+    log.error("%s is listed but missing on disk: %s", what, exc)
+    return NotFound(_("The file is no longer in storage; ask the centre's administrator"))
 
 
 class StoredFile(Base):
@@ -83,23 +108,31 @@ class FileStore:
         """Write atomically (temp file, fsync, rename); the key is the SHA-256."""
         key = hashlib.sha256(content).hexdigest()
         target = self.path_for(key)
-        if target.exists():
-            return key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            if target.exists():
+                return key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(content)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp, target)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise storage_unavailable(exc, "store an upload") from exc
         return key
 
     def read(self, key: str) -> bytes:
-        return self.path_for(key).read_bytes()
+        try:
+            return self.path_for(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise file_missing(exc, "an uploaded file") from exc
+        except OSError as exc:
+            raise storage_unavailable(exc, "read an uploaded file") from exc
 
 
 async def store_upload(

@@ -69,15 +69,20 @@ def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def make_csrf_token(secret: str) -> str:
+def _csrf_signature(secret: str, binding: str, nonce: str) -> str:
+    message = f"csrf\x00{binding}\x00{nonce}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def make_csrf_token(secret: str, binding: str) -> str:
+    """A CSRF token valid only for ``binding``: the session it was issued to (the digest of
+    the session token, or of a pre-session value for anonymous forms such as login)."""
     nonce = secrets.token_urlsafe(18)
-    signature = hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{nonce}.{signature}"
+    return f"{nonce}.{_csrf_signature(secret, binding, nonce)}"
 
 
-def csrf_token_valid(secret: str, token: str | None) -> bool:
+def csrf_token_valid(secret: str, token: str | None, binding: str) -> bool:
     if not token or "." not in token or len(token) > 200:
         return False
     nonce, _, signature = token.partition(".")
-    expected = hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:32]
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(_csrf_signature(secret, binding, nonce), signature)

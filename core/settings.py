@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -9,9 +13,11 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "change-me-development-only"
+ENV_FILE = ".env"
 
 
 class Environment(StrEnum):
@@ -26,11 +32,17 @@ class PasswordHashing(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SEEDBED_", env_file=".env", extra="ignore")
+    # A settings error names the setting, never its value: values hold the secret key and
+    # the database password (pydantic would otherwise print the offending input).
+    model_config = SettingsConfigDict(
+        env_prefix="SEEDBED_", env_file=ENV_FILE, extra="ignore", hide_input_in_errors=True
+    )
 
     env: Environment = Environment.development
-    secret_key: str = DEFAULT_SECRET
-    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'seedbed.db'}"
+    secret_key: str = Field(default=DEFAULT_SECRET, repr=False)
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'seedbed.db'}", repr=False
+    )
     data_dir: Path = PROJECT_ROOT / "var"
     base_url: str = "http://127.0.0.1:8000"
 
@@ -51,6 +63,12 @@ class Settings(BaseSettings):
     )
     password_hashing: PasswordHashing = Field(
         default=PasswordHashing.strong, description="'fast' is for the test suite; refused in production"
+    )
+
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto headers are believed; empty: none, the peer is the client",
     )
 
     scheduler_in_process: bool = True
@@ -85,6 +103,31 @@ class Settings(BaseSettings):
 
         parse_cron(value, "UTC")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _parsable_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except Exception:
+            raise ValueError(
+                "SEEDBED_DATABASE_URL is not a database URL such as sqlite+aiosqlite:///var/seedbed.db "
+                "or postgresql+asyncpg://user@host:5432/seedbed (a password goes after the user and a colon)"
+            ) from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SEEDBED_TRUSTED_PROXIES: {entry!r} is not an address or a network such as 10.0.0.0/8"
+                ) from None
+        return ",".join(entries)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:
@@ -121,3 +164,36 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+# The password of any URL with credentials: ``scheme://user:password@``.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>[^@\s]*)(?=@)")
+
+
+def _configured(name: str) -> list[str]:
+    """A setting's raw values (environment and ``.env``), even when the settings do not load."""
+    from dotenv import dotenv_values
+
+    values = [value for key, value in os.environ.items() if key.upper() == name]
+    if Path(ENV_FILE).is_file():
+        values += [value for key, value in dotenv_values(ENV_FILE).items() if value and key.upper() == name]
+    return values
+
+
+def _secret_values() -> set[str]:
+    secrets = set(_configured("SEEDBED_SECRET_KEY"))
+    for url in _configured("SEEDBED_DATABASE_URL"):
+        secrets.update(match.group("password") for match in _URL_PASSWORD.finditer(url))
+        with contextlib.suppress(Exception):
+            secrets.add(make_url(url).password or "")  # percent-decoded
+    return {secret for secret in secrets if len(secret) >= 4}
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` (an error message, a traceback) with URL passwords and the configured
+    secret key and database password replaced by ``***``: for every place that reports a
+    settings or connection error."""
+    text = _URL_PASSWORD.sub(r"\g<head>***", text)
+    for secret in sorted(_secret_values(), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

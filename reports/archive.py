@@ -5,6 +5,9 @@ directory, fsync it, ``os.replace`` it onto its final name, fsync the directory,
 then insert the database row (the archive's listing). A crash before the rename leaves at
 most a ``.tmp`` file that nothing lists; a crash between the rename and the commit leaves
 an unlisted file (removed when the insert itself fails). Listed means complete.
+
+A directory that cannot be written is ``StorageUnavailable`` (503, try later); a listed
+file gone from disk is ``NotFound``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from core.files import file_missing, storage_unavailable
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,480}$")
 
@@ -77,10 +82,18 @@ class FilesystemReportStore:
             os.close(directory)
 
     async def put(self, key: str, data: bytes) -> None:
-        await asyncio.to_thread(self._write, key, data)
+        try:
+            await asyncio.to_thread(self._write, key, data)
+        except OSError as exc:
+            raise storage_unavailable(exc, "archive a report") from exc
 
     async def get(self, key: str) -> bytes:
-        return await asyncio.to_thread(self._path(key).read_bytes)
+        try:
+            return await asyncio.to_thread(self._path(key).read_bytes)
+        except FileNotFoundError as exc:
+            raise file_missing(exc, "an archived report") from exc
+        except OSError as exc:
+            raise storage_unavailable(exc, "read an archived report") from exc
 
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):

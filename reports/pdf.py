@@ -24,10 +24,12 @@ import ctypes.util
 import datetime as dt
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import subprocess
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -270,6 +272,30 @@ def _release_memory() -> None:
         _libc.malloc_trim(0)
 
 
+def start_worker(parent_pid: int) -> None:
+    """Pool initializer: follow the parent out, then warm up.
+
+    The pool's workers otherwise outlive a server that is killed, or that exits without
+    shutting the pool down (uvicorn re-raises SIGTERM after its shutdown, so no exit hook
+    runs): a worker blocks on its task queue, whose write end it holds itself, and never
+    sees the parent go. A watcher thread checks the parent's pid and exits the worker when
+    it is reparented (checked by pid, not by PR_SET_PDEATHSIG, which fires when the
+    *thread* that spawned the worker ends, and the pool spawns from whichever thread
+    submits or recycles).
+    """
+
+    def watch_parent() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, name="exit-with-parent", daemon=True).start()
+    warm_worker()
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
 def render_in_worker(html: str, allowed_root: str) -> bytes:
     """The pool's task: render, then release what the document held before the next one."""
     try:
@@ -297,22 +323,27 @@ class PdfRenderer:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     max_tasks_per_child=self.tasks_per_child,
-                    initializer=warm_worker,
+                    initializer=start_worker,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
-    def _discard(self, *, kill: bool) -> None:
+    def _discard(self, *, grace_seconds: float) -> None:
+        """Stop the pool: cancel what waits, let the workers finish for ``grace_seconds``,
+        then kill the rest (a stuck WeasyPrint cannot be interrupted; ours, by pid)."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is None:
             return
-        if kill:
-            # A stuck WeasyPrint cannot be interrupted; end its process (ours, by pid).
-            processes = getattr(pool, "_processes", None) or {}
-            for process in list(processes.values()):
-                if process.is_alive():
-                    process.kill()
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        running = {process.sentinel: process for process in processes}
+        deadline = time.monotonic() + grace_seconds
+        while running and (remaining := deadline - time.monotonic()) > 0:
+            for sentinel in multiprocessing.connection.wait(list(running), remaining):
+                running.pop(sentinel)
+        for process in running.values():
+            process.kill()
 
     def start(self) -> None:
         """Start every worker now (e.g. at application start-up) so their warm-up is done
@@ -328,14 +359,15 @@ class PdfRenderer:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_seconds)
         except TimeoutError as exc:
-            self._discard(kill=True)
+            self._discard(grace_seconds=0)
             raise RenderTimeout(f"rendering took longer than {self.timeout_seconds:.0f} s") from exc
         except concurrent.futures.BrokenExecutor:
-            self._discard(kill=True)
+            self._discard(grace_seconds=0)
             raise
 
-    def shutdown(self) -> None:
-        self._discard(kill=False)
+    def shutdown(self, grace_seconds: float = 5.0) -> None:
+        """End the workers (a render in progress gets ``grace_seconds`` to finish)."""
+        self._discard(grace_seconds=grace_seconds)
 
 
 _renderers: dict[int, PdfRenderer] = {}
@@ -350,6 +382,7 @@ def get_renderer(workers: int = 0) -> PdfRenderer:
 
 
 @atexit.register
-def _shutdown_renderers() -> None:
+def shutdown_renderers() -> None:
+    """End every pool of this process: at application shutdown (the lifespan), and at exit."""
     for renderer in _renderers.values():
         renderer.shutdown()

@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
@@ -150,3 +151,88 @@ async def test_unknown_page_is_a_chinese_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/no-such-page")
     assert response.status_code == 404
     assert "未找到" in response.text
+
+
+class TestCsrfIsBoundToTheSession:
+    """A CSRF token works only with the session (or, before login, the browser) it was issued to."""
+
+    async def test_token_of_one_session_is_refused_with_another(
+        self, app: FastAPI, session: AsyncSession
+    ) -> None:
+        centre = await make_centre(session)
+        alice = await make_user(session, centre, Role.staff)
+        bob = await make_user(session, centre, Role.staff)
+        async with _browser(app) as a, _browser(app) as b:
+            await page_login(a, alice.user.email)
+            await page_login(b, bob.user.email)
+            token_a = csrf_of((await a.get("/dashboard")).text)
+            token_b = csrf_of((await b.get("/dashboard")).text)
+            forged = await _post_with_cookies(
+                app,
+                "/logout",
+                {"csrf_token": token_a},
+                seedbed_session=b.cookies["seedbed_session"],
+                seedbed_csrf=token_a,
+            )
+            assert forged.status_code == 403
+            assert "表单已过期" in forged.text
+            assert (await b.get("/dashboard")).status_code == 200  # bob is still logged in
+            own = await b.post("/logout", data={"csrf_token": token_b})
+            assert own.status_code == 303
+            assert (await b.get("/dashboard")).status_code == 303
+
+    async def test_login_form_token_of_another_browser_is_refused(
+        self, app: FastAPI, session: AsyncSession
+    ) -> None:
+        staff = await make_user(session, await make_centre(session), Role.staff)
+        async with _browser(app) as mine, _browser(app) as theirs:
+            their_token = csrf_of((await theirs.get("/login")).text)
+            my_token = csrf_of((await mine.get("/login")).text)
+            form = {"email": staff.user.email, "password": PASSWORD}
+            refused = await _post_with_cookies(
+                app,
+                "/login",
+                {**form, "csrf_token": their_token},
+                seedbed_presession=mine.cookies["seedbed_presession"],
+                seedbed_csrf=their_token,
+            )
+            assert refused.status_code == 403
+            assert "表单已过期" in refused.text
+            accepted = await mine.post("/login", data={**form, "csrf_token": my_token})
+            assert accepted.status_code == 303
+
+    async def test_login_rotates_the_token_and_forms_keep_working(
+        self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        staff = await make_user(session, await make_centre(session), Role.staff)
+        before = csrf_of((await client.get("/login")).text)
+        response = await client.post(
+            "/login", data={"email": staff.user.email, "password": PASSWORD, "csrf_token": before}
+        )
+        assert response.status_code == 303
+        after = client.cookies["seedbed_csrf"]
+        assert after != before
+        assert csrf_of((await client.get("/dashboard")).text) == after
+        stale = await _post_with_cookies(
+            app,
+            "/lang",
+            {"lang": "en", "csrf_token": before},
+            seedbed_session=client.cookies["seedbed_session"],
+            seedbed_csrf=before,
+        )
+        assert stale.status_code == 403
+        switched = await client.post("/lang", data={"lang": "en", "next": "/dashboard", "csrf_token": after})
+        assert switched.status_code == 303
+        api = await client.post("/api/v1/notifications/read-all", headers={"X-CSRF-Token": after})
+        assert api.status_code == 200
+
+
+def _browser(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver")
+
+
+async def _post_with_cookies(app: FastAPI, path: str, data: dict[str, str], **cookies: str) -> httpx.Response:
+    """A form posted with exactly these cookies (say, one session's with another's token)."""
+    header = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    async with _browser(app) as http:
+        return await http.post(path, data=data, headers={"cookie": header})

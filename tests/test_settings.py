@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from core import security
-from core.settings import DEFAULT_SECRET, Environment, PasswordHashing, Settings
+from core.settings import DEFAULT_SECRET, Environment, PasswordHashing, Settings, mask_secrets
 
 
 def test_default_secret_is_refused_outside_development() -> None:
@@ -49,3 +54,71 @@ def test_production_hashes_passwords_strongly(monkeypatch: pytest.MonkeyPatch) -
         assert security.hash_password("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     finally:
         security.configure_hashing(PasswordHashing.fast)
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings().trusted_proxies == ""
+    settings = Settings(trusted_proxies=" 127.0.0.1, 10.0.0.0/8 ,")
+    assert settings.trusted_proxies == "127.0.0.1,10.0.0.0/8"
+    with pytest.raises(ValidationError, match="SEEDBED_TRUSTED_PROXIES"):
+        Settings(trusted_proxies="127.0.0.1,proxy.example")
+
+
+PASSWORD_IN_URL = "Pw-7f3a9c1e"
+SECRET = "k-0b5d2e8f4a"
+
+
+@pytest.mark.parametrize(
+    ("command", "settings", "named"),
+    [
+        (["db", "upgrade"], {"ENV": "production", "SECRET_KEY": SECRET}, "SEEDBED_SECRET_KEY"),
+        (["serve", "--migrate", "--port", "1"], {"ENV": "production"}, "SEEDBED_SECRET_KEY"),
+        (
+            ["users", "create", "--email", "a@b.cn", "--password", "long-enough", "--role", "staff"],
+            {"SMTP_PORT": "twenty-five", "SECRET_KEY": SECRET},
+            "SEEDBED_SMTP_PORT",
+        ),
+    ],
+)
+def test_a_settings_error_never_prints_a_password_or_the_secret_key(
+    tmp_path: Path, command: list[str], settings: dict[str, str], named: str
+) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEEDBED_")}
+    env["SEEDBED_DATABASE_URL"] = f"postgresql+asyncpg://seed:{PASSWORD_IN_URL}@db/x"
+    env.update({f"SEEDBED_{name}": value for name, value in settings.items()})
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("seedbed")), *command],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert named in output
+    assert PASSWORD_IN_URL not in output
+    assert SECRET not in output
+
+
+def test_a_malformed_database_url_is_a_settings_error_without_its_password() -> None:
+    with pytest.raises(ValidationError, match="SEEDBED_DATABASE_URL") as raised:
+        Settings(database_url=f"postgresql+asyncpg://seed:{PASSWORD_IN_URL}@db:port/x")
+    assert PASSWORD_IN_URL not in str(raised.value)
+    assert PASSWORD_IN_URL not in repr(
+        Settings(database_url=f"postgresql+asyncpg://seed:{PASSWORD_IN_URL}@db/x")
+    )
+
+
+def test_connection_errors_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEEDBED_DATABASE_URL", "postgresql+asyncpg://seed:p%40ss-word@db/x")
+    monkeypatch.setenv("SEEDBED_SECRET_KEY", SECRET)
+    message = (
+        "could not connect to postgresql+asyncpg://seed:p%40ss-word@db/x (password 'p@ss-word'); "
+        f"key {SECRET}; redis://:other-pass@cache:6379/0"
+    )
+    masked = mask_secrets(message)
+    assert masked == (
+        "could not connect to postgresql+asyncpg://seed:***@db/x (password '***'); "
+        "key ***; redis://:***@cache:6379/0"
+    )

@@ -138,14 +138,14 @@ async def _assignment_page(
     )
 
 
-@router.get("/evaluations/assignments/{assignment_id}")
+@router.get("/evaluations/assignments/{assignment_id:int}")
 async def assignment_page(
     assignment_id: IdPath, request: Request, session: SessionDep, principal: EvaluatorOrStaff
 ) -> Response:
     return await _assignment_page(request, session, principal, assignment_id)
 
 
-@router.post("/evaluations/assignments/{assignment_id}/declaration")
+@router.post("/evaluations/assignments/{assignment_id:int}/declaration")
 async def declaration_submit(
     assignment_id: IdPath, request: Request, session: SessionDep, evaluator: EvaluatorUser
 ) -> Response:
@@ -163,7 +163,7 @@ async def declaration_submit(
     return _see_other(f"/evaluations/assignments/{assignment_id}")
 
 
-@router.post("/evaluations/assignments/{assignment_id}/sheet")
+@router.post("/evaluations/assignments/{assignment_id:int}/sheet")
 async def sheet_submit(
     assignment_id: IdPath, request: Request, session: SessionDep, evaluator: EvaluatorUser
 ) -> Response:
@@ -320,14 +320,14 @@ async def _round_page(
     )
 
 
-@router.get("/evaluations/rounds/{round_id}")
+@router.get("/evaluations/rounds/{round_id:int}")
 async def round_page(
     round_id: IdPath, request: Request, session: SessionDep, principal: StaffOrAdmin
 ) -> Response:
     return await _round_page(request, session, principal, round_id)
 
 
-@router.post("/evaluations/rounds/{round_id}/subjects")
+@router.post("/evaluations/rounds/{round_id:int}/subjects")
 async def add_subject(round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser) -> Response:
     form = await request.form()
     entered = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
@@ -349,7 +349,7 @@ async def add_subject(round_id: IdPath, request: Request, session: SessionDep, s
     return _see_other(f"/evaluations/rounds/{round_id}")
 
 
-@router.post("/evaluations/rounds/{round_id}/assignments")
+@router.post("/evaluations/rounds/{round_id:int}/assignments")
 async def add_assignment(
     round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser
 ) -> Response:
@@ -364,7 +364,7 @@ async def add_assignment(
     return _see_other(f"/evaluations/rounds/{round_id}")
 
 
-@router.post("/evaluations/rounds/{round_id}/auto-assign")
+@router.post("/evaluations/rounds/{round_id:int}/auto-assign")
 async def auto_assign(round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser) -> Response:
     form = await request.form()
     chosen = [str(v) for v in form.getlist("evaluator_ids") if isinstance(v, str)][:200]
@@ -376,7 +376,7 @@ async def auto_assign(round_id: IdPath, request: Request, session: SessionDep, s
     return _see_other(f"/evaluations/rounds/{round_id}")
 
 
-@router.post("/evaluations/rounds/{round_id}/close")
+@router.post("/evaluations/rounds/{round_id:int}/close")
 async def close_round(
     round_id: IdPath, session: SessionDep, settings: SettingsDep, staff: StaffUser
 ) -> Response:
@@ -385,7 +385,7 @@ async def close_round(
     return _see_other(f"/evaluations/rounds/{round_id}")
 
 
-@router.post("/evaluations/rounds/{round_id}/adjustments")
+@router.post("/evaluations/rounds/{round_id:int}/adjustments")
 async def adjust(round_id: IdPath, request: Request, session: SessionDep, staff: StaffUser) -> Response:
     form = await request.form()
     try:

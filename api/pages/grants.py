@@ -252,7 +252,7 @@ async def create_programme(request: Request, session: SessionDep, principal: Cur
     )
 
 
-@router.get("/programmes/{programme_id}")
+@router.get("/programmes/{programme_id:int}")
 async def programme_detail(
     request: Request, programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -285,7 +285,7 @@ async def programme_detail(
     )
 
 
-@router.post("/programmes/{programme_id}/{action}")
+@router.post("/programmes/{programme_id:int}/{action}")
 async def programme_action(
     request: Request, programme_id: IdPath, action: str, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -313,7 +313,7 @@ async def programme_action(
     return RedirectResponse(f"/programmes/{programme_id}?msg=done", status_code=303)
 
 
-@router.get("/programmes/{programme_id}/decide")
+@router.get("/programmes/{programme_id:int}/decide")
 async def decide_page(
     request: Request, programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -483,7 +483,7 @@ async def create_application(request: Request, session: SessionDep, principal: C
     )
 
 
-@router.get("/applications/{application_id}/edit")
+@router.get("/applications/{application_id:int}/edit")
 async def edit_application(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -515,7 +515,7 @@ async def edit_application(
     )
 
 
-@router.post("/applications/{application_id}/edit")
+@router.post("/applications/{application_id:int}/edit")
 async def update_application(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -568,7 +568,7 @@ async def _detail_context(
     }
 
 
-@router.get("/applications/{application_id}")
+@router.get("/applications/{application_id:int}")
 async def application_detail(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -580,7 +580,7 @@ async def application_detail(
     )
 
 
-@router.post("/applications/{application_id}/{action}")
+@router.post("/applications/{application_id:int}/{action}")
 async def application_action(
     request: Request, application_id: IdPath, action: str, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -638,7 +638,7 @@ async def objection_list(request: Request, session: SessionDep, principal: Curre
     )
 
 
-@router.post("/objections/{objection_id}/resolve")
+@router.post("/objections/{objection_id:int}/resolve")
 async def objection_resolve(
     request: Request, objection_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -224,7 +224,7 @@ async def create_organisation(request: Request, session: SessionDep, principal: 
     )
 
 
-@router.get("/organisations/{organisation_id}/edit")
+@router.get("/organisations/{organisation_id:int}/edit")
 async def edit_organisation(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -242,7 +242,7 @@ async def edit_organisation(
     )
 
 
-@router.post("/organisations/{organisation_id}/edit")
+@router.post("/organisations/{organisation_id:int}/edit")
 async def update_organisation(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -340,7 +340,7 @@ async def _profile_context(
     }
 
 
-@router.get("/organisations/{organisation_id}")
+@router.get("/organisations/{organisation_id:int}")
 async def organisation_profile(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -368,13 +368,13 @@ async def _profile_with_errors(
     )
 
 
-@router.post("/organisations/{organisation_id}/verify")
+@router.post("/organisations/{organisation_id:int}/verify")
 async def verify(organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
     await service.verify_organisation(session, principal, organisation_id)
     return _back(f"/organisations/{organisation_id}", "verified")
 
 
-@router.post("/organisations/{organisation_id}/bar")
+@router.post("/organisations/{organisation_id:int}/bar")
 async def bar(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -390,7 +390,7 @@ async def bar(
     return await _profile_with_errors(request, session, principal, organisation_id, errors, "bar")
 
 
-@router.post("/organisations/{organisation_id}/lift-bar")
+@router.post("/organisations/{organisation_id:int}/lift-bar")
 async def lift_bar(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -404,7 +404,7 @@ async def lift_bar(
     return _back(f"/organisations/{organisation_id}", "lifted")
 
 
-@router.post("/organisations/{organisation_id}/members")
+@router.post("/organisations/{organisation_id:int}/members")
 async def invite(
     request: Request,
     organisation_id: IdPath,
@@ -429,7 +429,7 @@ async def invite(
     )
 
 
-@router.post("/organisations/{organisation_id}/members/{user_id}/remove")
+@router.post("/organisations/{organisation_id:int}/members/{user_id:int}/remove")
 async def remove_member(
     organisation_id: IdPath, user_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -437,7 +437,7 @@ async def remove_member(
     return _back(f"/organisations/{organisation_id}", "removed")
 
 
-@router.post("/organisations/{organisation_id}/stays")
+@router.post("/organisations/{organisation_id:int}/stays")
 async def apply_for_stay(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -465,7 +465,7 @@ STAY_FORMS: dict[str, type[Any]] = {
 }
 
 
-@router.post("/stays/{stay_id}/{action}")
+@router.post("/stays/{stay_id:int}/{action}")
 async def stay_action(
     request: Request, stay_id: IdPath, action: str, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -498,7 +498,7 @@ async def stay_action(
     return await _profile_with_errors(request, session, principal, organisation_id, errors, action)
 
 
-@router.post("/organisations/{organisation_id}/activities")
+@router.post("/organisations/{organisation_id:int}/activities")
 async def add_activity(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -523,7 +523,7 @@ async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion
     return row.scalar_one_or_none()
 
 
-@router.post("/organisations/{organisation_id}/capacity")
+@router.post("/organisations/{organisation_id:int}/capacity")
 async def assess_capacity(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep, check_csrf, client_address
 from api.pages.forms import read_form
@@ -21,7 +23,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/jury")
-async def jury_entry(request: Request) -> Response:
+async def jury_entry(request: Request, code: Annotated[str, Query(max_length=64)] = "") -> Response:
+    """The code form; submitted, it leads to that code's ballot."""
+    if code.strip():
+        return RedirectResponse(f"/jury/{quote(code.strip()[:32], safe='')}", status_code=303)
     return render(request, "web/evaluations/jury.html", {"stage": "code", "errors": {}})
 
 

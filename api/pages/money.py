@@ -219,13 +219,13 @@ async def _finance_errors(
     )
 
 
-@router.post("/finance/disbursements/{disbursement_id}/approve")
+@router.post("/finance/disbursements/{disbursement_id:int}/approve")
 async def approve(disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
     await service.approve(session, principal, disbursement_id)
     return _back("/finance", "approved")
 
 
-@router.post("/finance/disbursements/{disbursement_id}/reject")
+@router.post("/finance/disbursements/{disbursement_id:int}/reject")
 async def reject(
     request: Request, disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -236,7 +236,7 @@ async def reject(
     return await _finance_errors(request, session, principal, disbursement_id, errors)
 
 
-@router.post("/finance/disbursements/{disbursement_id}/pay")
+@router.post("/finance/disbursements/{disbursement_id:int}/pay")
 async def pay(
     request: Request, disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -330,7 +330,7 @@ async def _award_context(
     }
 
 
-@router.get("/awards/{award_id}")
+@router.get("/awards/{award_id:int}")
 async def award_page(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -372,7 +372,7 @@ async def _act(
     return await _award_errors(request, session, principal, award_id, errors, form)
 
 
-@router.post("/awards/{award_id}/sign")
+@router.post("/awards/{award_id:int}/sign")
 async def sign(
     request: Request,
     award_id: IdPath,
@@ -395,7 +395,7 @@ async def sign(
     return await _act(request, session, principal, award_id, "sign", errors, work, "signed")
 
 
-@router.post("/awards/{award_id}/disbursements")
+@router.post("/awards/{award_id:int}/disbursements")
 async def request_disbursement(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -408,7 +408,7 @@ async def request_disbursement(
     return await _act(request, session, principal, award_id, "request", errors, work, "requested")
 
 
-@router.post("/awards/{award_id}/evaluations")
+@router.post("/awards/{award_id:int}/evaluations")
 async def record_evaluation(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -421,7 +421,7 @@ async def record_evaluation(
     return await _act(request, session, principal, award_id, "evaluation", errors, work, "state")
 
 
-@router.post("/awards/{award_id}/evaluation-rounds")
+@router.post("/awards/{award_id:int}/evaluation-rounds")
 async def start_evaluation(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -431,7 +431,7 @@ async def start_evaluation(
     return RedirectResponse(f"/evaluations/rounds/{review_round.id}", status_code=303)
 
 
-@router.post("/awards/{award_id}/rectify")
+@router.post("/awards/{award_id:int}/rectify")
 async def rectify(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -444,7 +444,7 @@ async def rectify(
     return await _act(request, session, principal, award_id, "rectify", errors, work, "state")
 
 
-@router.post("/awards/{award_id}/terminate")
+@router.post("/awards/{award_id:int}/terminate")
 async def terminate(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -457,7 +457,7 @@ async def terminate(
     return await _act(request, session, principal, award_id, "terminate", errors, work, "state")
 
 
-@router.post("/awards/{award_id}/close")
+@router.post("/awards/{award_id:int}/close")
 async def close(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -470,7 +470,7 @@ async def close(
     return await _act(request, session, principal, award_id, "close", errors, work, "state")
 
 
-@router.post("/awards/{award_id}/progress-reports")
+@router.post("/awards/{award_id:int}/progress-reports")
 async def submit_report(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -494,7 +494,7 @@ def _review(values: dict[str, Any]) -> tuple[ReviewIn | None, dict[str, str]]:
     )
 
 
-@router.post("/awards/{award_id}/progress-reports/{report_id}/review")
+@router.post("/awards/{award_id:int}/progress-reports/{report_id:int}/review")
 async def review_report(
     request: Request, award_id: IdPath, report_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -509,7 +509,7 @@ async def review_report(
     return await _act(request, session, principal, award_id, f"report-{report_id}", errors, work, "reviewed")
 
 
-@router.post("/awards/{award_id}/expense-claims")
+@router.post("/awards/{award_id:int}/expense-claims")
 async def submit_claim(
     request: Request,
     award_id: IdPath,
@@ -548,7 +548,7 @@ async def submit_claim(
     return await _act(request, session, principal, award_id, "claim", errors, work, "claim")
 
 
-@router.post("/awards/{award_id}/expense-claims/{claim_id}/review")
+@router.post("/awards/{award_id:int}/expense-claims/{claim_id:int}/review")
 async def review_claim(
     request: Request, award_id: IdPath, claim_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -681,7 +681,7 @@ async def _contract_context(
     }
 
 
-@router.get("/contracts/{contract_id}")
+@router.get("/contracts/{contract_id:int}")
 async def contract_page(
     request: Request, contract_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -698,7 +698,7 @@ CONTRACT_ACTIONS: dict[str, Any] = {
 }
 
 
-@router.post("/contracts/{contract_id}/milestones/{milestone_id}/request")
+@router.post("/contracts/{contract_id:int}/milestones/{milestone_id:int}/request")
 async def request_milestone(
     contract_id: IdPath, milestone_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -706,7 +706,7 @@ async def request_milestone(
     return _back(f"/contracts/{contract_id}", "requested")
 
 
-@router.post("/contracts/{contract_id}/{action}")
+@router.post("/contracts/{contract_id:int}/{action}")
 async def contract_action(
     request: Request, contract_id: IdPath, action: str, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

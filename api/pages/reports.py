@@ -105,7 +105,7 @@ async def generate_page(
     return RedirectResponse(f"/reports?generated={report.id}", status_code=303)
 
 
-@router.get("/reports/{report_id}/download")
+@router.get("/reports/{report_id:int}/download")
 async def download_page(
     report_id: IdPath, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> Response:
@@ -183,14 +183,14 @@ async def create_schedule_page(
     return RedirectResponse("/report-schedules?saved=true", status_code=303)
 
 
-@router.post("/report-schedules/{schedule_id}/toggle")
+@router.post("/report-schedules/{schedule_id:int}/toggle")
 async def toggle_schedule_page(schedule_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> Response:
     schedule = await service.get_schedule(session, principal, schedule_id)
     await service.update_schedule(session, principal, schedule_id, ScheduleUpdate(active=not schedule.active))
     return RedirectResponse("/report-schedules?saved=true", status_code=303)
 
 
-@router.post("/report-schedules/{schedule_id}/run")
+@router.post("/report-schedules/{schedule_id:int}/run")
 async def run_schedule_page(
     schedule_id: IdPath, session: SessionDep, settings: SettingsDep, principal: StaffOrAdmin
 ) -> Response:
@@ -207,7 +207,7 @@ async def notifications_page(
     return render(request, "web/reports/notifications.html", {"page": page, "unread": unread})
 
 
-@router.post("/notifications/{notification_id}/read")
+@router.post("/notifications/{notification_id:int}/read")
 async def read_notification_page(
     notification_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -21,7 +21,7 @@ from api.deps import (
     check_csrf,
     client_address,
 )
-from api.web import render
+from api.web import render, rotate_csrf_for_session
 from core.audit import AuditEvent
 from core.errors import LoginRefusedBase
 from core.i18n import N_, SUPPORTED, _, set_locale
@@ -101,6 +101,7 @@ async def login_submit(
         secure=settings.secure_cookies,
         path="/",
     )
+    rotate_csrf_for_session(request, response, token)
     if user.locale:
         response.set_cookie(
             LANG_COOKIE, user.locale, samesite="lax", secure=settings.secure_cookies, path="/"

@@ -56,7 +56,7 @@ async def create_user(data: UserCreate, session: SessionDep, admin: AdminUser) -
     return user_read(await identity.create_user(session, data, actor=admin))
 
 
-@router.get("/users/{user_id}", response_model=UserRead)
+@router.get("/users/{user_id:int}", response_model=UserRead)
 async def get_user(user_id: IdPath, session: SessionDep, admin: AdminUser) -> UserRead:
     user = await identity.get_user(session, user_id)
     if user is None:
@@ -64,7 +64,7 @@ async def get_user(user_id: IdPath, session: SessionDep, admin: AdminUser) -> Us
     return user_read(user)
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
+@router.patch("/users/{user_id:int}", response_model=UserRead)
 async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, admin: AdminUser) -> UserRead:
     user = await identity.get_user(session, user_id)
     if user is None:

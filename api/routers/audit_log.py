@@ -60,7 +60,7 @@ async def list_events(
     )
 
 
-@router.get("/audit-events/{event_id}", response_model=AuditEventRead)
+@router.get("/audit-events/{event_id:int}", response_model=AuditEventRead)
 async def get_event(event_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> AuditEventRead:
     repository = AuditRepository(session, principal)
     event = await repository.get_one_or_none(repository.select().where(AuditEvent.id == event_id))

@@ -72,33 +72,33 @@ async def create_contract(data: ContractIn, session: SessionDep, principal: Staf
     return ContractOut.model_validate(await service.create_contract(session, principal, data))
 
 
-@router.get("/contracts/{contract_id}", response_model=ContractOut)
+@router.get("/contracts/{contract_id:int}", response_model=ContractOut)
 async def get_contract(contract_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> ContractOut:
     return ContractOut.model_validate(await service.get_contract(session, principal, contract_id))
 
 
-@router.put("/contracts/{contract_id}", response_model=ContractOut)
+@router.put("/contracts/{contract_id:int}", response_model=ContractOut)
 async def update_contract(
     contract_id: IdPath, data: ContractIn, session: SessionDep, principal: StaffUser
 ) -> ContractOut:
     return ContractOut.model_validate(await service.update_contract(session, principal, contract_id, data))
 
 
-@router.post("/contracts/{contract_id}/sign", response_model=ContractOut)
+@router.post("/contracts/{contract_id:int}/sign", response_model=ContractOut)
 async def sign_contract(
     contract_id: IdPath, data: DateIn, session: SessionDep, principal: StaffUser
 ) -> ContractOut:
     return ContractOut.model_validate(await service.sign(session, principal, contract_id, data))
 
 
-@router.post("/contracts/{contract_id}/start", response_model=ContractOut)
+@router.post("/contracts/{contract_id:int}/start", response_model=ContractOut)
 async def start_contract(
     contract_id: IdPath, data: DateIn, session: SessionDep, principal: StaffUser
 ) -> ContractOut:
     return ContractOut.model_validate(await service.start(session, principal, contract_id, data))
 
 
-@router.post("/contracts/{contract_id}/evaluate", response_model=ContractOut)
+@router.post("/contracts/{contract_id:int}/evaluate", response_model=ContractOut)
 async def evaluate_contract(
     contract_id: IdPath, data: EvaluateIn, session: SessionDep, principal: StaffUser
 ) -> ContractOut:
@@ -108,14 +108,14 @@ async def evaluate_contract(
     return ContractOut.model_validate(await service.evaluate(session, principal, contract_id, data))
 
 
-@router.post("/contracts/{contract_id}/complete", response_model=ContractOut)
+@router.post("/contracts/{contract_id:int}/complete", response_model=ContractOut)
 async def complete_contract(
     contract_id: IdPath, data: CompleteIn, session: SessionDep, principal: StaffUser
 ) -> ContractOut:
     return ContractOut.model_validate(await service.complete(session, principal, contract_id, data))
 
 
-@router.post("/contracts/{contract_id}/terminate", response_model=ContractOut)
+@router.post("/contracts/{contract_id:int}/terminate", response_model=ContractOut)
 async def terminate_contract(
     contract_id: IdPath, data: ContractTerminateIn, session: SessionDep, principal: StaffUser
 ) -> ContractOut:

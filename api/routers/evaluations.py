@@ -98,12 +98,12 @@ async def create_rubric(data: RubricCreate, session: SessionDep, staff: StaffUse
     return service.rubric_read(await service.create_rubric(session, staff, data))
 
 
-@router.get("/rubrics/{rubric_id}", response_model=RubricRead)
+@router.get("/rubrics/{rubric_id:int}", response_model=RubricRead)
 async def get_rubric(rubric_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> RubricRead:
     return service.rubric_read(await service.get_rubric(session, principal, rubric_id))
 
 
-@router.get("/rubrics/{rubric_id}/versions", response_model=ListResponse[RubricVersionRead])
+@router.get("/rubrics/{rubric_id:int}/versions", response_model=ListResponse[RubricVersionRead])
 async def list_versions(
     rubric_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> ListResponse[RubricVersionRead]:
@@ -111,14 +111,14 @@ async def list_versions(
     return _list([service.version_read(v) for v in rubric.versions])
 
 
-@router.post("/rubrics/{rubric_id}/versions", response_model=RubricVersionRead, status_code=201)
+@router.post("/rubrics/{rubric_id:int}/versions", response_model=RubricVersionRead, status_code=201)
 async def add_version(
     rubric_id: IdPath, data: RubricVersionIn, session: SessionDep, staff: StaffUser
 ) -> RubricVersionRead:
     return service.version_read(await service.add_version(session, staff, rubric_id, data))
 
 
-@router.put("/rubrics/{rubric_id}/versions/{version_id}", response_model=RubricVersionRead)
+@router.put("/rubrics/{rubric_id:int}/versions/{version_id:int}", response_model=RubricVersionRead)
 async def update_version(
     rubric_id: IdPath, version_id: IdPath, data: RubricVersionIn, session: SessionDep, staff: StaffUser
 ) -> RubricVersionRead:
@@ -148,13 +148,13 @@ async def create_round(data: RoundCreate, session: SessionDep, staff: StaffUser)
     return await service.round_read_for(session, staff, review_round)
 
 
-@router.get("/review-rounds/{round_id}", response_model=RoundRead)
+@router.get("/review-rounds/{round_id:int}", response_model=RoundRead)
 async def get_round(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> RoundRead:
     review_round = await service.get_round(session, principal, round_id)
     return await service.round_read_for(session, principal, review_round)
 
 
-@router.get("/review-rounds/{round_id}/subjects", response_model=ListResponse[SubjectRead])
+@router.get("/review-rounds/{round_id:int}/subjects", response_model=ListResponse[SubjectRead])
 async def list_subjects(
     round_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> ListResponse[SubjectRead]:
@@ -162,14 +162,14 @@ async def list_subjects(
     return _list([SubjectRead.model_validate(s) for s in subjects])
 
 
-@router.post("/review-rounds/{round_id}/subjects", response_model=SubjectRead, status_code=201)
+@router.post("/review-rounds/{round_id:int}/subjects", response_model=SubjectRead, status_code=201)
 async def add_subject(
     round_id: IdPath, data: SubjectCreate, session: SessionDep, staff: StaffUser
 ) -> SubjectRead:
     return SubjectRead.model_validate(await service.add_subject(session, staff, round_id, data))
 
 
-@router.get("/review-rounds/{round_id}/assignments", response_model=ListResponse[AssignmentRead])
+@router.get("/review-rounds/{round_id:int}/assignments", response_model=ListResponse[AssignmentRead])
 async def list_round_assignments(
     round_id: IdPath, session: SessionDep, principal: StaffOrAdmin, pagination: Pagination
 ) -> ListResponse[AssignmentRead]:
@@ -183,7 +183,7 @@ async def list_round_assignments(
     )
 
 
-@router.post("/review-rounds/{round_id}/assignments", response_model=AssignmentRead, status_code=201)
+@router.post("/review-rounds/{round_id:int}/assignments", response_model=AssignmentRead, status_code=201)
 async def create_assignment(
     round_id: IdPath, data: AssignmentCreate, session: SessionDep, staff: StaffUser
 ) -> AssignmentRead:
@@ -191,7 +191,7 @@ async def create_assignment(
     return (await service.assignment_reads(session, [assignment]))[0]
 
 
-@router.post("/review-rounds/{round_id}/auto-assign", response_model=AutoAssignResult)
+@router.post("/review-rounds/{round_id:int}/auto-assign", response_model=AutoAssignResult)
 async def auto_assign(
     round_id: IdPath, data: AutoAssignRequest, session: SessionDep, staff: StaffUser
 ) -> AutoAssignResult:
@@ -199,13 +199,13 @@ async def auto_assign(
     return AutoAssignResult(created=await service.assignment_reads(session, created), short=short)
 
 
-@router.get("/review-rounds/{round_id}/progress", response_model=ProgressRead)
+@router.get("/review-rounds/{round_id:int}/progress", response_model=ProgressRead)
 async def round_progress(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ProgressRead:
     """Who has submitted; never a score before the round closes."""
     return await service.progress(session, principal, round_id)
 
 
-@router.post("/review-rounds/{round_id}/close", response_model=RoundRead)
+@router.post("/review-rounds/{round_id:int}/close", response_model=RoundRead)
 async def close_round(
     round_id: IdPath, session: SessionDep, settings: SettingsDep, staff: StaffUser
 ) -> RoundRead:
@@ -214,26 +214,26 @@ async def close_round(
     return await service.round_read_for(session, staff, review_round)
 
 
-@router.get("/review-rounds/{round_id}/results", response_model=ResultsRead)
+@router.get("/review-rounds/{round_id:int}/results", response_model=ResultsRead)
 async def round_results(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ResultsRead:
     return await service.results(session, principal, round_id)
 
 
-@router.get("/review-rounds/{round_id}/recommendation", response_model=RecommendationRead)
+@router.get("/review-rounds/{round_id:int}/recommendation", response_model=RecommendationRead)
 async def round_recommendation(
     round_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> RecommendationRead:
     return await service.recommendation(session, principal, round_id)
 
 
-@router.post("/review-rounds/{round_id}/recommendation/adjustments", response_model=RecommendationRead)
+@router.post("/review-rounds/{round_id:int}/recommendation/adjustments", response_model=RecommendationRead)
 async def adjust_recommendation(
     round_id: IdPath, data: AdjustmentIn, session: SessionDep, staff: StaffUser
 ) -> RecommendationRead:
     return await service.adjust_recommendation(session, staff, round_id, data)
 
 
-@router.post("/review-rounds/{round_id}/jury-codes", response_model=JuryCodesRead, status_code=201)
+@router.post("/review-rounds/{round_id:int}/jury-codes", response_model=JuryCodesRead, status_code=201)
 async def issue_jury_codes(
     round_id: IdPath, data: JuryCodesRequest, session: SessionDep, staff: StaffUser
 ) -> JuryCodesRead:
@@ -259,7 +259,7 @@ async def list_assignments(
     )
 
 
-@router.get("/assignments/{assignment_id}", response_model=AssignmentDetail)
+@router.get("/assignments/{assignment_id:int}", response_model=AssignmentDetail)
 async def get_assignment(
     assignment_id: IdPath, session: SessionDep, principal: EvaluatorOrStaff
 ) -> AssignmentDetail:
@@ -267,7 +267,7 @@ async def get_assignment(
     return await service.assignment_detail(session, assignment)
 
 
-@router.post("/assignments/{assignment_id}/declaration", response_model=AssignmentRead)
+@router.post("/assignments/{assignment_id:int}/declaration", response_model=AssignmentRead)
 async def declare(
     assignment_id: IdPath, data: DeclarationIn, session: SessionDep, evaluator: EvaluatorUser
 ) -> AssignmentRead:
@@ -275,14 +275,14 @@ async def declare(
     return (await service.assignment_reads(session, [assignment]))[0]
 
 
-@router.get("/assignments/{assignment_id}/sheet", response_model=SheetRead)
+@router.get("/assignments/{assignment_id:int}/sheet", response_model=SheetRead)
 async def get_sheet(assignment_id: IdPath, session: SessionDep, principal: EvaluatorOrStaff) -> SheetRead:
     """The evaluator's own sheet; staff may open it only once the round is closed (403 before)."""
     assignment, sheet = await service.get_sheet(session, principal, assignment_id)
     return service.sheet_read(sheet, assignment)
 
 
-@router.put("/assignments/{assignment_id}/sheet", response_model=SheetRead)
+@router.put("/assignments/{assignment_id:int}/sheet", response_model=SheetRead)
 async def save_sheet(
     assignment_id: IdPath, data: SheetIn, session: SessionDep, evaluator: EvaluatorUser
 ) -> SheetRead:
@@ -290,7 +290,7 @@ async def save_sheet(
     return service.sheet_read(await service.save_draft(session, evaluator, assignment_id, data))
 
 
-@router.post("/assignments/{assignment_id}/sheet/submit", response_model=SheetRead)
+@router.post("/assignments/{assignment_id:int}/sheet/submit", response_model=SheetRead)
 async def submit_sheet(
     assignment_id: IdPath,
     session: SessionDep,

@@ -141,7 +141,7 @@ async def create_programme(data: ProgrammeCreate, session: SessionDep, principal
     return programme_out(await service.get_programme(session, principal, programme.id))
 
 
-@router.get("/programmes/{programme_id}", response_model=ProgrammeOut)
+@router.get("/programmes/{programme_id:int}", response_model=ProgrammeOut)
 async def get_programme(
     programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> ProgrammeOut:
@@ -150,7 +150,7 @@ async def get_programme(
     return programme_out(await service.get_programme(session, principal, programme_id))
 
 
-@router.put("/programmes/{programme_id}", response_model=ProgrammeOut)
+@router.put("/programmes/{programme_id:int}", response_model=ProgrammeOut)
 async def update_programme(
     programme_id: IdPath, data: ProgrammeUpdate, session: SessionDep, principal: StaffUser
 ) -> ProgrammeOut:
@@ -158,24 +158,24 @@ async def update_programme(
     return programme_out(await service.get_programme(session, principal, programme_id))
 
 
-@router.post("/programmes/{programme_id}/open", response_model=ProgrammeOut)
+@router.post("/programmes/{programme_id:int}/open", response_model=ProgrammeOut)
 async def open_programme(programme_id: IdPath, session: SessionDep, principal: StaffUser) -> ProgrammeOut:
     return programme_out(await service.open_programme(session, principal, programme_id))
 
 
-@router.post("/programmes/{programme_id}/start-review", response_model=ProgrammeOut)
+@router.post("/programmes/{programme_id:int}/start-review", response_model=ProgrammeOut)
 async def start_review(programme_id: IdPath, session: SessionDep, principal: StaffUser) -> ProgrammeOut:
     """Hand every eligible application to an expert review round (the evaluations engine)."""
     return programme_out(await service.start_review(session, principal, programme_id))
 
 
-@router.post("/programmes/{programme_id}/collect-results", response_model=ProgrammeOut)
+@router.post("/programmes/{programme_id:int}/collect-results", response_model=ProgrammeOut)
 async def collect_results(programme_id: IdPath, session: SessionDep, principal: StaffUser) -> ProgrammeOut:
     """Take the closed round's scores, ranks and budget-constrained recommendation."""
     return programme_out(await service.collect_review(session, principal, programme_id))
 
 
-@router.post("/programmes/{programme_id}/decide", response_model=ProgrammeOut)
+@router.post("/programmes/{programme_id:int}/decide", response_model=ProgrammeOut)
 async def decide(
     programme_id: IdPath, data: DecideIn, session: SessionDep, principal: StaffUser
 ) -> ProgrammeOut:
@@ -186,19 +186,19 @@ class PubliciseIn(BaseModel):
     starts_on: dt.date | None = None
 
 
-@router.post("/programmes/{programme_id}/publicise", response_model=ProgrammeOut)
+@router.post("/programmes/{programme_id:int}/publicise", response_model=ProgrammeOut)
 async def publicise(
     programme_id: IdPath, data: PubliciseIn, session: SessionDep, principal: StaffUser
 ) -> ProgrammeOut:
     return programme_out(await service.publicise(session, principal, programme_id, starts_on=data.starts_on))
 
 
-@router.post("/programmes/{programme_id}/close", response_model=ProgrammeOut)
+@router.post("/programmes/{programme_id:int}/close", response_model=ProgrammeOut)
 async def close_programme(programme_id: IdPath, session: SessionDep, principal: StaffUser) -> ProgrammeOut:
     return programme_out(await service.close_programme(session, principal, programme_id))
 
 
-@router.get("/programmes/{programme_id}/topics", response_model=list[TopicOut])
+@router.get("/programmes/{programme_id:int}/topics", response_model=list[TopicOut])
 async def list_topics(
     programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[TopicOut]:
@@ -206,7 +206,7 @@ async def list_topics(
     return [TopicOut.model_validate(t) for t in programme.topics]
 
 
-@router.post("/programmes/{programme_id}/topics", response_model=TopicOut, status_code=201)
+@router.post("/programmes/{programme_id:int}/topics", response_model=TopicOut, status_code=201)
 async def add_topic(
     programme_id: IdPath, data: TopicIn, session: SessionDep, principal: StaffUser
 ) -> TopicOut:
@@ -249,7 +249,7 @@ async def working_days(
     return WorkingDays(first=first, last=last)
 
 
-@router.put("/calendar/{year}", response_model=WorkingDays)
+@router.put("/calendar/{year:int}", response_model=WorkingDays)
 async def enter_calendar_year(
     year: Annotated[int, Path(ge=2000, le=2100)], data: CalendarYearIn, session: SessionDep, admin: AdminUser
 ) -> WorkingDays:
@@ -310,14 +310,14 @@ async def create_application(
     return application_out(await service.get_application(session, principal, application.id))
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationOut)
+@router.get("/applications/{application_id:int}", response_model=ApplicationOut)
 async def get_application(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> ApplicationOut:
     return application_out(await service.get_application(session, principal, application_id))
 
 
-@router.put("/applications/{application_id}", response_model=ApplicationOut)
+@router.put("/applications/{application_id:int}", response_model=ApplicationOut)
 async def update_application(
     application_id: IdPath, data: ApplicationIn, session: SessionDep, principal: CurrentPrincipal
 ) -> ApplicationOut:
@@ -330,14 +330,14 @@ async def _fresh(session: SessionDep, principal: CurrentPrincipal, application_i
     return application_out(await service.get_application(session, principal, application_id))
 
 
-@router.post("/applications/{application_id}/submit", response_model=ApplicationOut)
+@router.post("/applications/{application_id:int}/submit", response_model=ApplicationOut)
 async def submit(application_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> ApplicationOut:
     """Submit before the deadline (Asia/Shanghai, enforced here); eligibility checks run now."""
     await service.submit_application(session, principal, application_id)
     return await _fresh(session, principal, application_id)
 
 
-@router.post("/applications/{application_id}/withdraw", response_model=ApplicationOut)
+@router.post("/applications/{application_id:int}/withdraw", response_model=ApplicationOut)
 async def withdraw(
     application_id: IdPath, data: ReasonIn, session: SessionDep, principal: CurrentPrincipal
 ) -> ApplicationOut:
@@ -345,7 +345,7 @@ async def withdraw(
     return await _fresh(session, principal, application_id)
 
 
-@router.post("/applications/{application_id}/return", response_model=ApplicationOut)
+@router.post("/applications/{application_id:int}/return", response_model=ApplicationOut)
 async def return_for_correction(
     application_id: IdPath, data: ReasonIn, session: SessionDep, principal: StaffUser
 ) -> ApplicationOut:
@@ -353,7 +353,7 @@ async def return_for_correction(
     return await _fresh(session, principal, application_id)
 
 
-@router.get("/applications/{application_id}/eligibility", response_model=list[EligibilityOut])
+@router.get("/applications/{application_id:int}/eligibility", response_model=list[EligibilityOut])
 async def eligibility(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[EligibilityOut]:
@@ -361,7 +361,7 @@ async def eligibility(
     return [EligibilityOut.model_validate(c) for c in application.checks]
 
 
-@router.post("/applications/{application_id}/confirm-eligibility", response_model=ApplicationOut)
+@router.post("/applications/{application_id:int}/confirm-eligibility", response_model=ApplicationOut)
 async def confirm_eligibility(
     application_id: IdPath, data: ConfirmEligibility, session: SessionDep, principal: StaffUser
 ) -> ApplicationOut:
@@ -378,7 +378,7 @@ class AttachmentOut(BaseModel):
     sha256: str
 
 
-@router.get("/applications/{application_id}/attachments", response_model=list[AttachmentOut])
+@router.get("/applications/{application_id:int}/attachments", response_model=list[AttachmentOut])
 async def list_attachments(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[AttachmentOut]:
@@ -402,7 +402,7 @@ async def list_attachments(
     ]
 
 
-@router.post("/applications/{application_id}/attachments", response_model=AttachmentOut, status_code=201)
+@router.post("/applications/{application_id:int}/attachments", response_model=AttachmentOut, status_code=201)
 async def upload_attachment(
     application_id: IdPath,
     session: SessionDep,
@@ -441,7 +441,7 @@ async def upload_attachment(
     )
 
 
-@router.get("/applications/{application_id}/attachments/{attachment_id}", response_class=Response)
+@router.get("/applications/{application_id:int}/attachments/{attachment_id:int}", response_class=Response)
 async def download_attachment(
     application_id: IdPath,
     attachment_id: IdPath,
@@ -513,7 +513,7 @@ async def list_objections(
     )
 
 
-@router.post("/objections/{objection_id}/resolve", response_model=ObjectionOut)
+@router.post("/objections/{objection_id:int}/resolve", response_model=ObjectionOut)
 async def resolve_objection(
     objection_id: IdPath, data: ResolveObjection, session: SessionDep, principal: StaffUser
 ) -> ObjectionOut:

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.settings import mask_secrets
+
+log = logging.getLogger("seedbed.health")
 
 router = APIRouter(tags=["health"])
 
@@ -21,5 +27,6 @@ async def readyz(request: Request) -> JSONResponse:
             connection = await connection.execution_options(read_only=True)
             await connection.execute(text("SELECT 1"))
     except Exception as exc:  # the answer is the point: not ready, and why
+        log.warning("database not ready: %s", mask_secrets(f"{type(exc).__name__}: {exc}"))
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
     return JSONResponse({"status": "ok", "database": engine.dialect.name})

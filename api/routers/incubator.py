@@ -182,28 +182,28 @@ async def signup(data: SignupRequest, request: Request, session: SessionDep) -> 
     return SignupResponse(user_id=user.id, organisation=org_read(org))
 
 
-@router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
+@router.get("/organisations/{organisation_id:int}", response_model=OrganisationRead)
 async def get_organisation(
     organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> OrganisationRead:
     return org_read(await service.get_organisation(session, principal, organisation_id))
 
 
-@router.patch("/organisations/{organisation_id}", response_model=OrganisationRead)
+@router.patch("/organisations/{organisation_id:int}", response_model=OrganisationRead)
 async def update_organisation(
     organisation_id: IdPath, data: OrganisationUpdate, session: SessionDep, principal: CurrentPrincipal
 ) -> OrganisationRead:
     return org_read(await service.update_organisation(session, principal, organisation_id, data))
 
 
-@router.post("/organisations/{organisation_id}/verify", response_model=OrganisationRead)
+@router.post("/organisations/{organisation_id:int}/verify", response_model=OrganisationRead)
 async def verify_organisation(
     organisation_id: IdPath, session: SessionDep, principal: StaffUser
 ) -> OrganisationRead:
     return org_read(await service.verify_organisation(session, principal, organisation_id))
 
 
-@router.post("/organisations/{organisation_id}/bar", response_model=OrganisationRead)
+@router.post("/organisations/{organisation_id:int}/bar", response_model=OrganisationRead)
 async def bar_organisation(
     organisation_id: IdPath, data: BarRequest, session: SessionDep, principal: StaffUser
 ) -> OrganisationRead:
@@ -214,14 +214,14 @@ class LiftBar(BaseModel):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-@router.post("/organisations/{organisation_id}/lift-bar", response_model=OrganisationRead)
+@router.post("/organisations/{organisation_id:int}/lift-bar", response_model=OrganisationRead)
 async def lift_bar(
     organisation_id: IdPath, data: LiftBar, session: SessionDep, principal: StaffUser
 ) -> OrganisationRead:
     return org_read(await service.lift_bar(session, principal, organisation_id, data.reason))
 
 
-@router.get("/organisations/{organisation_id}/members", response_model=list[MemberRead])
+@router.get("/organisations/{organisation_id:int}/members", response_model=list[MemberRead])
 async def list_members(
     organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[MemberRead]:
@@ -229,7 +229,7 @@ async def list_members(
     return [MemberRead(user_id=u.id, email=u.email, full_name=u.full_name, role=m.role) for m, u in rows]
 
 
-@router.post("/organisations/{organisation_id}/members", response_model=InvitationRead, status_code=201)
+@router.post("/organisations/{organisation_id:int}/members", response_model=InvitationRead, status_code=201)
 async def invite_member(
     organisation_id: IdPath,
     data: InviteRequest,
@@ -246,7 +246,7 @@ async def invite_member(
     )
 
 
-@router.delete("/organisations/{organisation_id}/members/{user_id}", status_code=204)
+@router.delete("/organisations/{organisation_id:int}/members/{user_id:int}", status_code=204)
 async def remove_member(
     organisation_id: IdPath, user_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
@@ -271,7 +271,7 @@ async def accept_invitation(
     return Accepted(user_id=user.id)
 
 
-@router.get("/organisations/{organisation_id}/graduation-check", response_model=GraduationCheck)
+@router.get("/organisations/{organisation_id:int}/graduation-check", response_model=GraduationCheck)
 async def graduation_check(
     organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> GraduationCheck:
@@ -320,7 +320,7 @@ async def create_stay(data: StayCreate, session: SessionDep, principal: CurrentP
     return stay_read(await service.get_stay(session, principal, stay.id))
 
 
-@router.get("/incubation-stays/{stay_id}", response_model=StayRead)
+@router.get("/incubation-stays/{stay_id:int}", response_model=StayRead)
 async def get_stay(stay_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> StayRead:
     return stay_read(await service.get_stay(session, principal, stay_id))
 
@@ -330,28 +330,28 @@ async def _reloaded(session: SessionDep, principal: Any, stay: IncubationStay) -
     return stay_read(await service.get_stay(session, principal, stay.id))
 
 
-@router.post("/incubation-stays/{stay_id}/assess", response_model=StayRead)
+@router.post("/incubation-stays/{stay_id:int}/assess", response_model=StayRead)
 async def assess(stay_id: IdPath, data: StayAssess, session: SessionDep, principal: StaffUser) -> StayRead:
     return await _reloaded(session, principal, await service.assess_stay(session, principal, stay_id, data))
 
 
-@router.post("/incubation-stays/{stay_id}/admit", response_model=StayRead)
+@router.post("/incubation-stays/{stay_id:int}/admit", response_model=StayRead)
 async def admit(stay_id: IdPath, data: StayAdmit, session: SessionDep, principal: StaffUser) -> StayRead:
     return await _reloaded(session, principal, await service.admit_stay(session, principal, stay_id, data))
 
 
-@router.post("/incubation-stays/{stay_id}/start", response_model=StayRead)
+@router.post("/incubation-stays/{stay_id:int}/start", response_model=StayRead)
 async def start(stay_id: IdPath, data: StayStart, session: SessionDep, principal: StaffUser) -> StayRead:
     return await _reloaded(session, principal, await service.start_stay(session, principal, stay_id, data))
 
 
-@router.post("/incubation-stays/{stay_id}/extend", response_model=StayRead)
+@router.post("/incubation-stays/{stay_id:int}/extend", response_model=StayRead)
 async def extend(stay_id: IdPath, data: StayExtend, session: SessionDep, principal: StaffUser) -> StayRead:
     stay = await service.extend_stay(session, principal, stay_id, data, today=today())
     return await _reloaded(session, principal, stay)
 
 
-@router.post("/incubation-stays/{stay_id}/graduate", response_model=StayRead)
+@router.post("/incubation-stays/{stay_id:int}/graduate", response_model=StayRead)
 async def graduate(
     stay_id: IdPath, data: StayGraduate, session: SessionDep, principal: StaffUser
 ) -> StayRead:
@@ -361,7 +361,7 @@ async def graduate(
     return await _reloaded(session, principal, stay)
 
 
-@router.post("/incubation-stays/{stay_id}/exit", response_model=StayRead)
+@router.post("/incubation-stays/{stay_id:int}/exit", response_model=StayRead)
 async def exit_stay(stay_id: IdPath, data: StayExit, session: SessionDep, principal: StaffUser) -> StayRead:
     return await _reloaded(session, principal, await service.exit_stay(session, principal, stay_id, data))
 

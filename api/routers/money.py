@@ -119,12 +119,12 @@ async def list_awards(
     )
 
 
-@router.get("/awards/{award_id}", response_model=AwardDetail)
+@router.get("/awards/{award_id:int}", response_model=AwardDetail)
 async def get_award(award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> AwardDetail:
     return await award_detail(session, await service.get_award(session, principal, award_id))
 
 
-@router.get("/awards/{award_id}/tranches", response_model=list[TrancheOut])
+@router.get("/awards/{award_id:int}/tranches", response_model=list[TrancheOut])
 async def list_tranches(
     award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[TrancheOut]:
@@ -132,14 +132,14 @@ async def list_tranches(
     return [TrancheOut.model_validate(t) for t in award.tranches]
 
 
-@router.post("/awards/{award_id}/sign", response_model=AwardDetail)
+@router.post("/awards/{award_id:int}/sign", response_model=AwardDetail)
 async def sign_award(
     award_id: IdPath, data: SignIn, session: SessionDep, principal: StaffUser
 ) -> AwardDetail:
     return await award_detail(session, await service.sign_award(session, principal, award_id, data))
 
 
-@router.post("/awards/{award_id}/evaluations", response_model=AwardDetail)
+@router.post("/awards/{award_id:int}/evaluations", response_model=AwardDetail)
 async def record_evaluation(
     award_id: IdPath, data: EvaluationOutcomeIn, session: SessionDep, principal: StaffUser
 ) -> AwardDetail:
@@ -147,28 +147,28 @@ async def record_evaluation(
     return await award_detail(session, await service.record_outcome(session, principal, award_id, data))
 
 
-@router.post("/awards/{award_id}/rectify", response_model=AwardDetail)
+@router.post("/awards/{award_id:int}/rectify", response_model=AwardDetail)
 async def rectify_award(
     award_id: IdPath, data: RectifyIn, session: SessionDep, principal: StaffUser
 ) -> AwardDetail:
     return await award_detail(session, await service.rectify(session, principal, award_id, data))
 
 
-@router.post("/awards/{award_id}/terminate", response_model=AwardDetail)
+@router.post("/awards/{award_id:int}/terminate", response_model=AwardDetail)
 async def terminate_award(
     award_id: IdPath, data: TerminateIn, session: SessionDep, principal: StaffUser
 ) -> AwardDetail:
     return await award_detail(session, await service.terminate(session, principal, award_id, data))
 
 
-@router.post("/awards/{award_id}/close", response_model=AwardDetail)
+@router.post("/awards/{award_id:int}/close", response_model=AwardDetail)
 async def close_award(
     award_id: IdPath, data: CloseIn, session: SessionDep, principal: StaffUser
 ) -> AwardDetail:
     return await award_detail(session, await service.close(session, principal, award_id, data))
 
 
-@router.get("/awards/{award_id}/documents", response_model=list[DocumentOut])
+@router.get("/awards/{award_id:int}/documents", response_model=list[DocumentOut])
 async def list_documents(
     award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[DocumentOut]:
@@ -176,7 +176,7 @@ async def list_documents(
     return [DocumentOut.model_validate(d) for d, _f in await service.documents_of(session, award.id)]
 
 
-@router.post("/awards/{award_id}/documents", response_model=DocumentOut, status_code=201)
+@router.post("/awards/{award_id:int}/documents", response_model=DocumentOut, status_code=201)
 async def upload_document(
     award_id: IdPath,
     session: SessionDep,
@@ -202,7 +202,7 @@ async def upload_document(
     return DocumentOut.model_validate(document)
 
 
-@router.get("/awards/{award_id}/documents/{document_id}", response_class=Response)
+@router.get("/awards/{award_id:int}/documents/{document_id:int}", response_class=Response)
 async def download_document(
     award_id: IdPath,
     document_id: IdPath,
@@ -219,7 +219,7 @@ async def download_document(
     )
 
 
-@router.get("/awards/{award_id}/progress-reports", response_model=list[ProgressReportOut])
+@router.get("/awards/{award_id:int}/progress-reports", response_model=list[ProgressReportOut])
 async def list_progress_reports(
     award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[ProgressReportOut]:
@@ -227,7 +227,7 @@ async def list_progress_reports(
     return [ProgressReportOut.model_validate(r) for r in reports]
 
 
-@router.post("/awards/{award_id}/progress-reports", response_model=ProgressReportOut, status_code=201)
+@router.post("/awards/{award_id:int}/progress-reports", response_model=ProgressReportOut, status_code=201)
 async def submit_progress_report(
     award_id: IdPath, data: ProgressReportIn, session: SessionDep, principal: CurrentPrincipal
 ) -> ProgressReportOut:
@@ -235,7 +235,9 @@ async def submit_progress_report(
     return ProgressReportOut.model_validate(report)
 
 
-@router.post("/awards/{award_id}/progress-reports/{report_id}/resubmit", response_model=ProgressReportOut)
+@router.post(
+    "/awards/{award_id:int}/progress-reports/{report_id:int}/resubmit", response_model=ProgressReportOut
+)
 async def resubmit_progress_report(
     award_id: IdPath,
     report_id: IdPath,
@@ -247,7 +249,9 @@ async def resubmit_progress_report(
     return ProgressReportOut.model_validate(report)
 
 
-@router.post("/awards/{award_id}/progress-reports/{report_id}/review", response_model=ProgressReportOut)
+@router.post(
+    "/awards/{award_id:int}/progress-reports/{report_id:int}/review", response_model=ProgressReportOut
+)
 async def review_progress_report(
     award_id: IdPath, report_id: IdPath, data: ReviewIn, session: SessionDep, principal: StaffUser
 ) -> ProgressReportOut:
@@ -255,28 +259,28 @@ async def review_progress_report(
     return ProgressReportOut.model_validate(report)
 
 
-@router.get("/awards/{award_id}/expense-claims", response_model=list[ExpenseClaimOut])
+@router.get("/awards/{award_id:int}/expense-claims", response_model=list[ExpenseClaimOut])
 async def list_expense_claims(
     award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[ExpenseClaimOut]:
     return [claim_out(c) for c in await service.list_expense_claims(session, principal, award_id)]
 
 
-@router.post("/awards/{award_id}/expense-claims", response_model=ExpenseClaimOut, status_code=201)
+@router.post("/awards/{award_id:int}/expense-claims", response_model=ExpenseClaimOut, status_code=201)
 async def submit_expense_claim(
     award_id: IdPath, data: ExpenseClaimIn, session: SessionDep, principal: CurrentPrincipal
 ) -> ExpenseClaimOut:
     return claim_out(await service.submit_expense_claim(session, principal, award_id, data))
 
 
-@router.post("/awards/{award_id}/expense-claims/{claim_id}/resubmit", response_model=ExpenseClaimOut)
+@router.post("/awards/{award_id:int}/expense-claims/{claim_id:int}/resubmit", response_model=ExpenseClaimOut)
 async def resubmit_expense_claim(
     award_id: IdPath, claim_id: IdPath, data: ExpenseClaimIn, session: SessionDep, principal: CurrentPrincipal
 ) -> ExpenseClaimOut:
     return claim_out(await service.resubmit_expense_claim(session, principal, award_id, claim_id, data))
 
 
-@router.post("/awards/{award_id}/expense-claims/{claim_id}/review", response_model=ExpenseClaimOut)
+@router.post("/awards/{award_id:int}/expense-claims/{claim_id:int}/review", response_model=ExpenseClaimOut)
 async def review_expense_claim(
     award_id: IdPath, claim_id: IdPath, data: ReviewIn, session: SessionDep, principal: StaffUser
 ) -> ExpenseClaimOut:
@@ -336,14 +340,14 @@ def _require_money_reader(principal: Principal) -> None:
         raise Forbidden(_("Your role does not allow this"))
 
 
-@router.get("/disbursements/{disbursement_id}", response_model=DisbursementOut)
+@router.get("/disbursements/{disbursement_id:int}", response_model=DisbursementOut)
 async def get_disbursement(
     disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> DisbursementOut:
     return _out(await service.get_disbursement(session, principal, disbursement_id))
 
 
-@router.post("/disbursements/{disbursement_id}/approve", response_model=DisbursementOut)
+@router.post("/disbursements/{disbursement_id:int}/approve", response_model=DisbursementOut)
 async def approve_disbursement(
     request: Request,
     disbursement_id: IdPath,
@@ -360,7 +364,7 @@ async def approve_disbursement(
     return await idempotent(request, session, principal, idempotency_key, body, action)
 
 
-@router.post("/disbursements/{disbursement_id}/reject", response_model=DisbursementOut)
+@router.post("/disbursements/{disbursement_id:int}/reject", response_model=DisbursementOut)
 async def reject_disbursement(
     request: Request,
     disbursement_id: IdPath,
@@ -375,7 +379,7 @@ async def reject_disbursement(
     return await idempotent(request, session, principal, idempotency_key, data, action)
 
 
-@router.post("/disbursements/{disbursement_id}/pay", response_model=DisbursementOut)
+@router.post("/disbursements/{disbursement_id:int}/pay", response_model=DisbursementOut)
 async def pay_disbursement(
     request: Request,
     disbursement_id: IdPath,
@@ -399,7 +403,7 @@ async def budget_execution(session: SessionDep, principal: CurrentPrincipal) -> 
     return await service.execution_rows(session, principal)
 
 
-@router.post("/awards/{award_id}/evaluation-rounds", response_model=RoundRead, status_code=201)
+@router.post("/awards/{award_id:int}/evaluation-rounds", response_model=RoundRead, status_code=201)
 async def start_award_evaluation(
     award_id: IdPath, data: outcomes.EvaluationRoundIn, session: SessionDep, principal: StaffUser
 ) -> RoundRead:

@@ -59,7 +59,7 @@ async def read_all(session: SessionDep, principal: CurrentPrincipal) -> UnreadCo
     return UnreadCount(unread=0)
 
 
-@router.post("/notifications/{notification_id}/read", response_model=NotificationRead)
+@router.post("/notifications/{notification_id:int}/read", response_model=NotificationRead)
 async def mark_read(
     notification_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> NotificationRead:

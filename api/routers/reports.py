@@ -109,13 +109,13 @@ async def generate_report(
     return report_read(report)
 
 
-@router.get("/reports/{report_id}", response_model=ReportRead)
+@router.get("/reports/{report_id:int}", response_model=ReportRead)
 async def get_report(report_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> ReportRead:
     return report_read(await service.get_report(session, principal, report_id, report_access()))
 
 
 @router.get(
-    "/reports/{report_id}/download",
+    "/reports/{report_id:int}/download",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the PDF"}},
 )
@@ -144,19 +144,19 @@ async def create_schedule(data: ScheduleCreate, session: SessionDep, principal: 
     return schedule_read(await service.create_schedule(session, principal, data))
 
 
-@router.get("/report-schedules/{schedule_id}", response_model=ScheduleRead)
+@router.get("/report-schedules/{schedule_id:int}", response_model=ScheduleRead)
 async def get_schedule(schedule_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ScheduleRead:
     return schedule_read(await service.get_schedule(session, principal, schedule_id))
 
 
-@router.patch("/report-schedules/{schedule_id}", response_model=ScheduleRead)
+@router.patch("/report-schedules/{schedule_id:int}", response_model=ScheduleRead)
 async def update_schedule(
     schedule_id: IdPath, data: ScheduleUpdate, session: SessionDep, principal: StaffOrAdmin
 ) -> ScheduleRead:
     return schedule_read(await service.update_schedule(session, principal, schedule_id, data))
 
 
-@router.post("/report-schedules/{schedule_id}/run", response_model=ReportRead, status_code=201)
+@router.post("/report-schedules/{schedule_id:int}/run", response_model=ReportRead, status_code=201)
 async def run_schedule(
     schedule_id: IdPath, session: SessionDep, settings: SettingsDep, principal: StaffOrAdmin
 ) -> ReportRead:

@@ -6,3 +6,8 @@ document.addEventListener("submit", function (event) {
   var message = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
   if (message && !window.confirm(message)) { event.preventDefault(); }
 });
+// "Back" on an error page returns to the previous page (without script it leads home).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-history-back]");
+  if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+});

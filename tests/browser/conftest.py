@@ -1,7 +1,7 @@
 """A real server and headless Debian Chromium for the browser journeys.
 
-The server is ``uvicorn`` in a subprocess on a free port, on a fresh SQLite file that is
-migrated and loaded with the demo centre (``seedbed demo load``). Chromium is the system's
+The server is ``seedbed serve`` in a subprocess on a free port (``tests/live_server.py``), on
+a fresh SQLite file that is migrated and loaded with the demo centre. Chromium is the system's
 ``/usr/bin/chromium`` (installed by ``make system-deps``), never a browser download. Without
 it the journeys are skipped, except under ``CI=true`` where that is a failure.
 Screenshots of every step go to ``test-artifacts/screenshots/``.
@@ -11,30 +11,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from core.settings import PROJECT_ROOT
+from tests.live_server import live_server, server_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -62,56 +51,9 @@ def server_database_url(server_root: Path) -> str:
 
 @pytest.fixture(scope="session")
 def server(server_root: Path, server_database_url: str) -> Iterator[str]:
-    root = server_root
-    env = {
-        **os.environ,
-        "SEEDBED_ENV": "development",
-        "SEEDBED_DATABASE_URL": server_database_url,
-        "SEEDBED_DATA_DIR": str(root),
-        "SEEDBED_SCHEDULER_IN_PROCESS": "false",
-    }
-    seedbed = str(Path(sys.executable).with_name("seedbed"))
-    subprocess.run([seedbed, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([seedbed, "demo", "load"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a machine busy with other work starts slowly
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start:\n" + (root / "server.log").read_text())
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with live_server(server_root, demo=True) as running:
+        assert server_env(server_root)["SEEDBED_DATABASE_URL"] == server_database_url
+        yield running.base
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +94,14 @@ def page(browser: Any, server: str, dialogs: list[str]) -> Iterator[Any]:
         dialog.accept()
 
     tab.on("dialog", accept)
+    # Chromium enforces the pages' Content-Security-Policy: anything it blocks is a failure.
+    blocked: list[str] = []
+    tab.on(
+        "console",
+        lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     try:
         yield tab
     finally:
         context.close()
+    assert not blocked, blocked

@@ -19,7 +19,12 @@ async def test_juror_scores_once_with_a_code(client: httpx.AsyncClient, session:
         session, scenario.staff.principal, scenario.round.id, subject.id, 1
     )
     criteria = service.criteria_of(scenario.round.rubric_version)
-    ballot = await client.get(f"/jury/{code}")
+    entry = await client.get("/jury")
+    assert 'action="/jury"' in entry.text
+    typed = await client.get("/jury", params={"code": f" {code} "})
+    assert typed.status_code == 303
+    assert typed.headers["location"] == f"/jury/{code}"
+    ballot = await client.get(typed.headers["location"])
     assert ballot.status_code == 200
     assert "大众评委" in ballot.text
     assert subject.title in ballot.text

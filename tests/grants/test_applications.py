@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
-from grants.models import Programme
+from core.settings import Settings
+from grants.models import ApplicationAttachment, Programme
 from tests.factories import make_centre, make_user
 from tests.grants.helpers import applicant_org, application_payload, budget, open_programme
 
@@ -273,3 +275,34 @@ async def test_attachments_are_checked_by_content(client: httpx.AsyncClient, ses
         f"/api/v1/applications/{app_id}/attachments/{ok.json()['id']}", headers=stranger.headers
     )
     assert hidden.status_code == 404
+
+
+async def test_storage_faults_answer_404_and_503_not_500(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, tmp_path: Path
+) -> None:
+    _staff, programme, owner, org = await _setup(session)
+    url = f"/api/v1/applications/{(await _create(client, owner, programme, org))['id']}/attachments"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    stored = await client.post(url, files={"file": ("a.pdf", pdf, "application/pdf")}, headers=owner.headers)
+    assert stored.status_code == 201
+    for path in settings.files_dir.rglob(stored.json()["sha256"]):
+        path.unlink()  # deleted on disk, still listed
+    missing = await client.get(f"{url}/{stored.json()['id']}", headers=owner.headers)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == {
+        "code": "not_found",
+        "message": "文件已不在存储中，请联系中心管理员",
+        "details": [],
+    }
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings.data_dir = blocker  # nothing can be created under it
+    unwritable = await client.post(
+        url, files={"file": ("b.pdf", pdf + b" ", "application/pdf")}, headers=owner.headers
+    )
+    assert unwritable.status_code == 503
+    assert unwritable.headers["retry-after"] == "60"
+    assert unwritable.json()["error"]["code"] == "storage_unavailable"
+    assert unwritable.json()["error"]["message"] == "文件暂时无法存储或读取，请稍后再试"
+    links = select(func.count()).select_from(ApplicationAttachment)
+    assert (await session.execute(links)).scalar_one() == 1  # the failed upload left no record

@@ -6,13 +6,18 @@ Each test here pins a defect the fuzzer (``test_fuzz``) found, on both databases
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.convertors import IntegerConvertor
 
+from api.app import create_app
 from core.identity.models import Role
 from reports.briefing import KIND_CODE
 from tests.factories import Actor, make_centre, make_user
@@ -322,3 +327,109 @@ async def test_every_input_has_an_upper_bound(client: httpx.AsyncClient) -> None
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 problems += _unbounded(content["schema"], components, f"{where} body", set())
     assert not problems, "\n".join(sorted(set(problems)))
+
+
+class TestAnswersAtTheEdge:
+    """Oversized bodies, broken JSON and wrong methods: the right status, in the user's language."""
+
+    LIMIT = 25 * 1024 * 1024
+
+    async def test_an_announced_oversized_body_is_a_413_in_the_error_shape(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        body = b"x" * (self.LIMIT + 1)
+        chinese = await client.post(
+            "/api/v1/organisations", content=body, headers={"content-type": "application/json"}
+        )
+        assert chinese.status_code == 413
+        assert chinese.json() == {
+            "error": {"code": "payload_too_large", "message": "请求内容过大", "details": []}
+        }
+        english = await client.post(
+            "/api/v1/organisations",
+            content=body,
+            headers={"content-type": "application/json", "accept-language": "en"},
+        )
+        assert english.json()["error"]["message"] == "The request is too large"
+        page = await client.post(
+            "/login", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        self.assert_error_page(page)
+
+    async def test_a_streamed_oversized_body_is_a_413_in_the_error_shape(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        staff = await _staff(session)
+
+        async def chunks(head: bytes = b"") -> AsyncIterator[bytes]:
+            yield head
+            for _ in range(27):
+                yield b" " * (1024 * 1024)
+
+        response = await client.post(
+            "/api/v1/organisations",
+            content=chunks(),
+            headers={**staff.headers, "content-type": "application/json"},
+        )
+        assert "content-length" not in response.request.headers
+        assert response.status_code == 413
+        assert response.json() == {
+            "error": {"code": "payload_too_large", "message": "请求内容过大", "details": []}
+        }
+        upload = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
+        page = await client.post(
+            "/login", content=chunks(upload), headers={"content-type": "multipart/form-data; boundary=b"}
+        )
+        self.assert_error_page(page)
+
+    @staticmethod
+    def assert_error_page(page: httpx.Response) -> None:
+        assert page.status_code == 413
+        assert page.headers["content-type"].startswith("text/html")
+        assert "请求内容过大" in page.text
+
+    async def test_malformed_json_names_the_body(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        staff = await _staff(session)
+        for language, message in (
+            ("zh", "请求内容不是有效的 JSON"),
+            ("en", "The request body is not valid JSON"),
+        ):
+            response = await client.post(
+                "/api/v1/organisations",
+                content=b'{"name": x}',
+                headers={**staff.headers, "content-type": "application/json", "accept-language": language},
+            )
+            assert response.status_code == 422
+            assert response.json()["error"]["message"] == message
+            assert response.json()["error"]["details"] == [{"field": "body", "message": message}]
+
+    @pytest.mark.parametrize(
+        ("method", "path", "allow"),
+        [
+            ("PATCH", "/api/v1/organisations/export.xlsx", "GET"),
+            ("PATCH", "/api/v1/organisations/signup", "POST"),
+            ("GET", "/api/v1/organisations/signup", "POST"),
+            ("PUT", "/api/v1/calendar/working-days", "GET"),
+        ],
+    )
+    async def test_a_literal_path_never_matches_an_id_route(
+        self, client: httpx.AsyncClient, session: AsyncSession, method: str, path: str, allow: str
+    ) -> None:
+        staff = await _staff(session)
+        response = await client.request(method, path, headers=staff.headers)
+        assert response.status_code == 405
+        assert response.headers["allow"] == allow
+        assert response.json()["error"]["code"] == "method_not_allowed"
+
+    def test_every_integer_path_parameter_is_an_integer_in_the_path(self) -> None:
+        """``{organisation_id:int}``: so ``/organisations/export.xlsx`` can never reach an id route."""
+        untyped = [
+            f"{route.path} {parameter.name}"
+            for route in iter_route_contexts(create_app(run_scheduler=False).routes)
+            for parameter in (route.dependant.path_params if getattr(route, "dependant", None) else [])
+            if parameter.field_info.annotation is int
+            and not isinstance(route.param_convertors.get(parameter.name), IntegerConvertor)
+        ]
+        assert not untyped

@@ -774,7 +774,7 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Every (method, path template) the app answers, API and pages (HEAD aside)."""
     found: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):
-        path = route.path
+        path = route.path_format  # the template without convertors: {award_id}, not {award_id:int}
         if path is None or path in SKIPPED_PATHS or path.startswith("/static"):
             continue
         for method in route.methods or ():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
+from core.settings import Settings
 from reports.briefing import KIND_CODE
 from tests.factories import Actor, make_centre, make_user
 
@@ -148,3 +151,34 @@ class TestSchedules:
         ).status_code == 404
         run = await client.post(f"/api/v1/report-schedules/{schedule_id}/run", headers=stranger.headers)
         assert run.status_code == 404
+
+
+class TestStorageFaults:
+    async def test_an_archived_report_missing_on_disk_is_a_404(
+        self, client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+    ) -> None:
+        staff = await make_user(session, await make_centre(session), Role.staff)
+        report = await _report(client, staff)
+        (archived,) = settings.reports_dir.rglob("*.pdf")
+        archived.unlink()
+        for path in (f"/api/v1/reports/{report['id']}/download", f"/reports/{report['id']}/download"):
+            response = await client.get(path, headers=staff.headers)
+            assert response.status_code == 404, path
+        api = await client.get(f"/api/v1/reports/{report['id']}/download", headers=staff.headers)
+        assert api.json()["error"]["message"] == "文件已不在存储中，请联系中心管理员"
+
+    async def test_an_unwritable_archive_is_a_503_with_retry_after(
+        self, client: httpx.AsyncClient, session: AsyncSession, settings: Settings, tmp_path: Path
+    ) -> None:
+        staff = await make_user(session, await make_centre(session), Role.staff)
+        blocker = tmp_path / "not-a-directory"
+        blocker.write_text("")
+        settings.data_dir = blocker
+        response = await client.post(
+            "/api/v1/reports", json={"kind": KIND_CODE, "period": "2026-09"}, headers=staff.headers
+        )
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "60"
+        assert response.json()["error"]["code"] == "storage_unavailable"
+        listed = await client.get("/api/v1/reports", headers=staff.headers)
+        assert listed.json()["total"] == 0

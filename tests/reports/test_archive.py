@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.files import StorageUnavailable
 from core.identity.models import Role
 from reports import archive
 from reports.archive import FilesystemReportStore
@@ -57,7 +58,7 @@ async def test_crash_during_the_write_leaves_no_file(
         raise OSError("power cut before rename")
 
     monkeypatch.setattr(os, "replace", killed)
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(StorageUnavailable) as failed:
         await generate(
             session,
             output,
@@ -66,6 +67,7 @@ async def test_crash_during_the_write_leaves_no_file(
             period="2026-10",
             generator=Generator.user,
         )
+    assert "power cut" in str(failed.value.__cause__)
     assert await _listed(session, centre.id) == 0
     assert files_under(tmp_path / "reports") == []
 

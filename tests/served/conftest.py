@@ -15,9 +15,7 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -35,16 +33,9 @@ from core import audit
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.live_server import SEEDBED, free_port
 
 SECRET = "served-suite-secret-key-0123456789"
-SEEDBED = str(Path(sys.executable).with_name("seedbed"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
