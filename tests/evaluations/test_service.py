@@ -271,9 +271,9 @@ class TestAssignments:
             )
         actions = (
             await session.execute(
-                select(AuditEvent.action).where(
-                    AuditEvent.subject_type == "assignment", AuditEvent.subject_id == str(mine.id)
-                )
+                select(AuditEvent.action)
+                .where(AuditEvent.subject_type == "assignment", AuditEvent.subject_id == str(mine.id))
+                .order_by(AuditEvent.id)
             )
         ).scalars()
         assert list(actions) == ["assignment.create", "assignment.declare_conflict"]
