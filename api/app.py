@@ -6,12 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
 from api.errors import install_error_handlers
+from api.input import refuse_unstorable_text
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import grants as grants_pages
@@ -81,6 +82,7 @@ def create_app(
         responses=ERROR_RESPONSES,
         docs_url="/api/docs",
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     app.state.engine = engine

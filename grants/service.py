@@ -21,7 +21,7 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import CENT, to_money
+from core.money import CENT, MAX_AMOUNT
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
@@ -66,6 +66,7 @@ from incubator import service as incubator
 from incubator.models import LegalStatus, Organisation
 
 HUNDRED = Decimal(100)
+LARGEST = f"{MAX_AMOUNT:,.2f}"
 
 
 def _require_staff(principal: Principal) -> None:
@@ -419,12 +420,60 @@ def line_amount(unit_price: Decimal, quantity: Decimal) -> Decimal:
     return (unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
+    """The budget lines with their amounts; each amount and the totals must fit NUMERIC(14,2)."""
+    lines = []
+    for i, line in enumerate(data.budget_lines):
+        amount = line_amount(line.unit_price, line.quantity)
+        if amount > MAX_AMOUNT:
+            raise ValidationFailed.field(
+                f"budget_lines.{i}.quantity",
+                _("Line {n}: {price} × {quantity} comes to more than {largest} yuan").format(
+                    n=i + 1, price=f"{line.unit_price:,.2f}", quantity=line.quantity, largest=LARGEST
+                ),
+            )
+        lines.append(
+            BudgetLine(
+                seq=i + 1,
+                category=line.category,
+                item=line.item,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                amount=amount,
+                funded_by=line.funded_by,
+            )
+        )
+    total = sum((line.amount for line in lines), Decimal("0.00"))
+    if total > MAX_AMOUNT:
+        raise ValidationFailed.field(
+            "budget_lines",
+            _("The budget lines add up to {total} yuan, more than {largest}").format(
+                total=f"{total:,.2f}", largest=LARGEST
+            ),
+        )
+    return lines
+
+
 def _apply_content(application: Application, programme: Programme, data: ApplicationIn) -> None:
-    """Copy what the applicant wrote; compute every amount and total on the server."""
+    """Copy what the applicant wrote; compute every amount and total on the server.
+
+    Everything is checked before anything is copied, so a refused request changes nothing.
+    """
     if data.topic_id is not None and data.topic_id not in {t.id for t in programme.topics}:
         raise ValidationFailed.field("topic_id", _("This topic does not belong to the programme"))
     if data.category_id is not None and data.category_id not in {c.id for c in programme.categories}:
         raise ValidationFailed.field("category_id", _("This category does not belong to the programme"))
+    lines = _budget_lines(data)
+    grant = sum((line.amount for line in lines if line.funded_by is FundedBy.grant), Decimal("0.00"))
+    cofunding = sum((line.amount for line in lines if line.funded_by is FundedBy.cofunding), Decimal("0.00"))
+    if data.requested_amount is not None and data.requested_amount != grant:
+        raise ValidationFailed.field(
+            "requested_amount",
+            _(
+                "The stated request of {stated} yuan does not match the grant-funded budget lines, "
+                "which add up to {computed} yuan"
+            ).format(stated=f"{data.requested_amount:,.2f}", computed=f"{grant:,.2f}"),
+        )
     application.title = data.title
     application.topic_id = data.topic_id
     application.category_id = data.category_id
@@ -434,28 +483,14 @@ def _apply_content(application: Application, programme: Programme, data: Applica
     application.needs = data.needs
     application.objectives = data.objectives
     application.activities = [a.model_dump(mode="json") for a in data.activities]
-    lines = [
-        BudgetLine(
-            seq=i,
-            category=line.category,
-            item=line.item,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            amount=line_amount(line.unit_price, line.quantity),
-            funded_by=line.funded_by,
-        )
-        for i, line in enumerate(data.budget_lines, start=1)
-    ]
     application.budget_lines[:] = lines
     application.indicators[:] = [
         Indicator(seq=i, kind=ind.kind, name=ind.name, target=ind.target, unit=ind.unit)
         for i, ind in enumerate(data.indicators, start=1)
     ]
-    grant = sum((line.amount for line in lines if line.funded_by is FundedBy.grant), Decimal("0.00"))
-    cofunding = sum((line.amount for line in lines if line.funded_by is FundedBy.cofunding), Decimal("0.00"))
-    application.requested_amount = to_money(grant)
-    application.cofunding_amount = to_money(cofunding)
-    application.total_budget = to_money(grant + cofunding)
+    application.requested_amount = grant
+    application.cofunding_amount = cofunding
+    application.total_budget = grant + cofunding
 
 
 async def _record_event(

@@ -131,7 +131,6 @@ def _labels() -> dict[str, Any]:
         "budget_categories": [(c.value, _(BUDGET_CATEGORY_LABELS[c])) for c in BudgetCategory],
         "category_label": {k.value: _(v) for k, v in BUDGET_CATEGORY_LABELS.items()},
         "purposes": [(p.value, _(PURPOSE_LABELS[p])) for p in EvaluationPurpose],
-        "grades": [(code, _(label)) for code, label in GRADE_CHOICES],
         "grade_label": {code: _(label) for code, label in GRADE_CHOICES},
         "event_label": {k: _(v) for k, v in EVENT_LABELS.items()},
         "contract_state": {k.value: _(v) for k, v in CONTRACT_STATE_LABELS.items()},

@@ -22,7 +22,7 @@ from api.deps import (
 from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.clock import today
-from core.fields import Day
+from core.fields import Day, RequestModel
 from core.i18n import N_
 from core.identity import service as identity
 from incubator import service
@@ -210,7 +210,7 @@ async def bar_organisation(
     return org_read(await service.bar_organisation(session, principal, organisation_id, data, today=today()))
 
 
-class LiftBar(BaseModel):
+class LiftBar(RequestModel):
     reason: str = Field(min_length=2, max_length=2000)
 
 
