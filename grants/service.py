@@ -111,11 +111,18 @@ EDITABLE: dict[ProgrammeState, frozenset[str]] = {
 }
 
 
-def _validate_programme(data: ProgrammeCreate | ProgrammeUpdate) -> None:
+def _validate_programme(data: ProgrammeCreate | ProgrammeUpdate, *, caps: bool = True) -> None:
+    """The programme's own consistency. ``caps``: the caps per project are being set, so each
+    must fit in the total budget (a cap above it is a typing error). Once applications are
+    written against the caps they no longer change, and a later budget cut below a cap is
+    allowed: the budget itself then limits every award."""
     if sum((row.share_pct for row in data.tranche_plan), Decimal(0)) != HUNDRED:
         raise ValidationFailed.field("tranche_plan", _("The tranche shares must add up to 100%"))
     if data.closes_at <= data.opens_at:
         raise ValidationFailed.field("closes_at", _("The application window must close after it opens"))
+    for track in ("max_award_registered", "max_award_community"):
+        if caps and getattr(data, track) > data.total_budget:
+            raise ValidationFailed.field(track, _("The cap per project cannot exceed the total budget"))
     if sum((c.budget for c in data.categories), Decimal(0)) > data.total_budget:
         raise ValidationFailed.field("categories", _("The category budgets exceed the total budget"))
     if len({c.code for c in data.categories}) != len(data.categories):
@@ -239,7 +246,7 @@ async def update_programme(
                 state=_(PROGRAMME_STATE_LABELS[programme.state]), fields=", ".join(refused)
             )
         )
-    _validate_programme(data)
+    _validate_programme(data, caps="max_award_registered" in EDITABLE[programme.state])
     await _check_rubric(session, principal, data.rubric_version_id)
     if data.total_budget < programme.committed:
         raise ValidationFailed.field(
@@ -626,18 +633,8 @@ def run_checks(
             else _("Unregistered groups may not apply to this programme"),
         )
     )
-    barred = org.barred_on(on)
-    results.append(
-        CheckResult(
-            "not_barred",
-            not barred,
-            _("Barred from applying until {date}: {reason}").format(
-                date=org.barred_until, reason=org.bar_reason
-            )
-            if barred
-            else _("Not barred"),
-        )
-    )
+    bar = incubator.bar_in_force(org, on)
+    results.append(CheckResult("not_barred", bar is None, bar or _("Not barred")))
     cap = _track_cap(programme, org)
     within = application.requested_amount <= cap
     results.append(
@@ -1111,15 +1108,29 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
 
 
 async def publicise(
-    session: AsyncSession, principal: Principal, programme_id: int, *, starts_on: dt.date | None = None
+    session: AsyncSession,
+    principal: Principal,
+    programme_id: int,
+    *,
+    starts_on: dt.date | None = None,
+    on: dt.date | None = None,
 ) -> Programme:
-    """Start the publicity (公示) of the approved applications for N working days."""
+    """Start the publicity (公示) of the approved applications for N working days.
+
+    ``on`` is the day this is done (today in Asia/Shanghai): the publicity starts then or
+    later, never before, or it could end before anyone saw it.
+    """
     _require_staff(principal)
     programme = await get_programme(session, principal, programme_id)
     allowed, reason = can_programme(programme, "publicise")
     if not allowed:
         raise Conflict(reason)
-    start = starts_on or today()
+    day = on or today()
+    if starts_on is not None and starts_on < day:
+        raise ValidationFailed.field(
+            "starts_on", _("Publicity cannot start in the past: nobody would have seen it")
+        )
+    start = starts_on or day
     calendar = await WorkingCalendar.load(session, {start.year, start.year + 1})
     first, last = calendar.working_days_from(start, programme.publicity_working_days)
     approved = (

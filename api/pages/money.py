@@ -655,7 +655,9 @@ async def _contract_context(
 ) -> dict[str, Any]:
     contract = await contracts.get_contract(session, principal, contract_id)
     provider = await incubator.get_organisation(session, principal, contract.provider_id)
-    actions = {action: contracts.can_transition(contract, action) for action in contracts.TRANSITIONS}
+    actions = {
+        action: contracts.can_transition(contract, action, provider) for action in contracts.TRANSITIONS
+    }
     return {
         "contract": contract,
         "provider": provider,

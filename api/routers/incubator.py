@@ -34,6 +34,7 @@ from incubator.schemas import (
     ActivityCreate,
     ActivityRead,
     ActivityTotals,
+    BarRead,
     BarRequest,
     CapacityAssessmentCreate,
     CapacityAssessmentRead,
@@ -94,6 +95,17 @@ register_field_labels(
 
 def org_read(org: Organisation) -> OrganisationRead:
     return OrganisationRead.model_validate(org)
+
+
+def bar_read(org: Organisation) -> BarRead:
+    assert org.barred_until is not None
+    return BarRead(
+        organisation_id=org.id,
+        name=org.name,
+        uscc=org.uscc,
+        barred_until=org.barred_until,
+        reason=org.bar_reason or "",
+    )
 
 
 def stay_read(stay: IncubationStay) -> StayRead:
@@ -208,6 +220,18 @@ async def bar_organisation(
     organisation_id: IdPath, data: BarRequest, session: SessionDep, principal: StaffUser
 ) -> OrganisationRead:
     return org_read(await service.bar_organisation(session, principal, organisation_id, data, today=today()))
+
+
+@router.get("/bars", response_model=ListResponse[BarRead])
+async def list_bars(
+    session: SessionDep, principal: StaffUser, pagination: Pagination
+) -> ListResponse[BarRead]:
+    """Organisations barred today from applying and from purchased-service contracts, with the
+    reason and the last day of each bar."""
+    page = await service.list_bars(session, principal, pagination, on=today())
+    return ListResponse(
+        items=[bar_read(o) for o in page.items], total=page.total, page=page.page, page_size=page.page_size
+    )
 
 
 class LiftBar(RequestModel):
