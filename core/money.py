@@ -112,7 +112,12 @@ def _accepted(*, signed: bool, positive: bool) -> WithJsonSchema:
         {
             "anyOf": [
                 {"type": "integer", "minimum": smallest, "maximum": largest},
-                {"type": "string", "pattern": pattern, "examples": ["801875.00", "300"]},
+                {
+                    "type": "string",
+                    "pattern": pattern,
+                    "examples": ["801875.00", "300"],
+                    "description": "At most two decimals in ASCII digits; a JSON number only as an integer",
+                },
             ]
         },
         mode="validation",
