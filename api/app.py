@@ -8,13 +8,14 @@ import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
 import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
 from api.errors import install_error_handlers
+from api.input import refuse_unstorable_text
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
 from api.pages import evaluations as evaluation_pages
 from api.pages import grants as grants_pages
@@ -108,6 +109,7 @@ def create_app(
         responses=ERROR_RESPONSES,
         docs_url="/api/docs",
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -301,7 +301,7 @@ async def grant_cycle(context: DemoContext) -> None:
             ]
         ),
     )
-    await service.publicise(session, staff, past.id, starts_on=dt.date(2025, 5, 6))
+    await service.publicise(session, staff, past.id, starts_on=dt.date(2025, 5, 6), on=dt.date(2025, 5, 6))
     await service.finalise_publicity(session, dt.date(2025, 5, 14))
 
     # --- 2026: a call open now ------------------------------------------------------------

@@ -46,8 +46,12 @@ def _validation_message(error: dict[str, Any]) -> str:
         return _("Too long (at most {n})").format(n=ctx.get("max_length", ""))
     if kind == "string_pattern_mismatch":
         return _("The format is not valid")
-    if kind in {"greater_than", "greater_than_equal"}:
-        return _("Must be at least {n}").format(n=ctx.get("gt", ctx.get("ge", "")))
+    if kind == "extra_forbidden":
+        return _("Unknown field: this request does not take it")
+    if kind == "greater_than":
+        return _("Must be above {n}").format(n=ctx.get("gt", ""))
+    if kind == "greater_than_equal":
+        return _("Must be at least {n}").format(n=ctx.get("ge", ""))
     if kind in {"less_than", "less_than_equal"}:
         return _("Must be at most {n}").format(n=ctx.get("lt", ctx.get("le", "")))
     if kind in {"int_parsing", "int_type", "int_from_float"}:

@@ -9,17 +9,18 @@ project assessment report writes itself.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import reporting
 from core.errors import Conflict
+from core.fields import RequestModel
 from core.i18n import _
 from core.identity.principal import Principal
 from core.settings import Settings
 from evaluations import service as evaluations
-from evaluations.models import ReviewRound, RoundPurpose, Rubric, RubricVersion
+from evaluations.models import ReviewRound, RoundPurpose, RubricVersion
+from evaluations.repository import latest_project_version
 from evaluations.schemas import RoundCreate, SubjectCreate
 from grants.contracts import service as contracts
 from grants.models import Programme
@@ -54,22 +55,12 @@ async def after_round_closed(
             await events.emit(session, output, "contract.evaluation_finalised", subject.subject_id)
 
 
-class EvaluationRoundIn(BaseModel):
+class EvaluationRoundIn(RequestModel):
     purpose: RoundPurpose = Field(description="midterm or final")
 
 
-async def _project_rubric(session: AsyncSession, centre_id: int, purpose: RoundPurpose) -> RubricVersion:
-    row = await session.execute(
-        select(RubricVersion)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(
-            Rubric.centre_id == centre_id,
-            Rubric.purpose.in_([purpose, RoundPurpose.final, RoundPurpose.midterm]),
-        )
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    version = row.scalar_one_or_none()
+async def _project_rubric(session: AsyncSession, centre_id: int) -> RubricVersion:
+    version = await latest_project_version(session, centre_id)
     if version is None:
         raise Conflict(_("The centre has no project evaluation rubric"))
     return version
@@ -85,7 +76,7 @@ async def start_award_evaluation(
     award = await payments.get_award(session, principal, award_id)
     programme = await session.get(Programme, award.programme_id)
     assert programme is not None
-    version = await _project_rubric(session, award.centre_id, purpose)
+    version = await _project_rubric(session, award.centre_id)
     label = _("Mid-term evaluation") if purpose is RoundPurpose.midterm else _("Final evaluation")
     review_round = await evaluations.create_round(
         session,

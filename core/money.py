@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+import annotated_types
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from core.fields import NEGATIVE_MESSAGE, plain_decimal
+from core.i18n import N_
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14,2)
+
+
+AMOUNT_FORMAT = N_("Must be an amount such as 1234.50")
+AMOUNT_PLACES = N_("An amount has at most two decimal places")
+AMOUNT_TOO_LARGE = N_("An amount is at most 999,999,999,999.99")
+ABOVE_ZERO = N_("Must be above zero")
 
 
 class MoneyError(ValueError):
@@ -70,28 +82,83 @@ def split_into_payments(total: Decimal, shares: Sequence[Decimal]) -> list[Decim
     return parts
 
 
-AMOUNT_FORMAT = "Must be an amount such as 1234.50"  # msgid, translated where shown
-
-
-def _parse_money(value: object) -> object:
-    if isinstance(value, float):
+def _parse_money(value: object, *, signed: bool, positive: bool) -> object:
+    """An amount exactly as documented: at most two decimals, within NUMERIC(14,2), never a float."""
+    if not signed and isinstance(value, str) and value.startswith("-"):
+        raise ValueError(NEGATIVE_MESSAGE)
+    amount = plain_decimal(value, places=2, message=AMOUNT_FORMAT, places_message=AMOUNT_PLACES)
+    if not isinstance(amount, Decimal):
+        return amount  # not an amount at all: pydantic refuses it with its own message
+    if not amount.is_finite():
         raise ValueError(AMOUNT_FORMAT)
-    if isinstance(value, (str, int, Decimal)):
-        try:
-            return to_money(value)
-        except MoneyError as exc:
-            raise ValueError(AMOUNT_FORMAT) from exc
-    return value
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(AMOUNT_TOO_LARGE)
+    if not signed and amount < 0:
+        raise ValueError(NEGATIVE_MESSAGE)
+    if positive and amount <= 0:
+        raise ValueError(ABOVE_ZERO)
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-MoneyField = Annotated[
-    Decimal,
-    BeforeValidator(_parse_money),
-    Field(max_digits=14, decimal_places=2),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,12}\.\d{2}$", "examples": ["801875.00"]}),
-]
-"""A money amount in schemas: accepted as a string or integer, always answered as ``"801875.00"``."""
+def _accepted(*, signed: bool, positive: bool) -> WithJsonSchema:
+    """What a request may send: an integer, or a string with at most two decimals."""
+    if positive:
+        pattern = r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+    else:
+        pattern = rf"^{'-?' if signed else ''}(0|[1-9][0-9]{{0,11}})(\.[0-9]{{1,2}})?$"
+    largest = int(MAX_AMOUNT)
+    smallest = 1 if positive else (-largest if signed else 0)
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": smallest, "maximum": largest},
+                {
+                    "type": "string",
+                    "pattern": pattern,
+                    "examples": ["801875.00", "300"],
+                    "description": "At most two decimals in ASCII digits; a JSON number only as an integer",
+                },
+            ]
+        },
+        mode="validation",
+    )
+
+
+def _answered(*, signed: bool) -> WithJsonSchema:
+    """What a response holds: always a string with exactly two decimals."""
+    pattern = r"^-?\d{1,12}\.\d{2}$" if signed else r"^\d{1,12}\.\d{2}$"
+    return WithJsonSchema(
+        {"type": "string", "pattern": pattern, "examples": ["801875.00"]}, mode="serialization"
+    )
+
+
+@dataclass(frozen=True)
+class Money(annotated_types.GroupedMetadata):
+    """An exact CNY amount in a schema: read as documented, answered as ``"801875.00"``.
+
+    Accepted as a string with at most two decimals (``"1234.5"``) or an integer, within
+    NUMERIC(14,2); never a JSON float (``100.5`` may already be ``100.499999…`` when read),
+    an exponent, underscores, spaces or non-ASCII digits.
+    """
+
+    signed: bool = False
+    positive: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        yield BeforeValidator(partial(_parse_money, signed=self.signed, positive=self.positive))
+        yield PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")
+        yield _accepted(signed=self.signed, positive=self.positive)
+        yield _answered(signed=self.signed)
+
+
+MoneyField = Annotated[Decimal, Money(signed=True)]
+"""A money amount, negative or not (responses mostly)."""
+
+NonNegativeMoneyField = Annotated[Decimal, Money()]
+"""A budget, a request, a price: never negative, and documented so."""
+
+PositiveMoneyField = Annotated[Decimal, Money(positive=True)]
+"""An award, a payment, a claim: above zero, documented so (no minus sign, no 0.00)."""
 
 
 _DECIMAL_MARK = "\u0000dec:"
@@ -111,30 +178,3 @@ def dumps_exact(value: object) -> str:
 
     text = json.dumps(value, default=default, ensure_ascii=False)
     return re.sub(r'"\\u0000dec:(-?[0-9.]+)"', r"\1", text)
-
-
-NonNegativeMoneyField = Annotated[
-    Decimal,
-    BeforeValidator(_parse_money),
-    Field(ge=0, max_digits=14, decimal_places=2),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}\.\d{2}$", "examples": ["801875.00"]}),
-]
-"""A budget, a request, a price: ``MoneyField`` that is never negative, and documented so
-(``Annotated[MoneyField, Field(ge=0)]`` would keep the minus sign in the OpenAPI pattern)."""
-
-
-PositiveMoneyField = Annotated[
-    Decimal,
-    BeforeValidator(_parse_money),
-    Field(gt=0, max_digits=14, decimal_places=2),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^(0\.(0[1-9]|[1-9]\d)|[1-9]\d{0,11}\.\d{2})$",
-            "examples": ["801875.00"],
-        }
-    ),
-]
-"""An award, a payment, a claim: ``MoneyField`` above zero, documented so (no minus sign, no 0.00)."""

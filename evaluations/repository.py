@@ -18,6 +18,7 @@ from evaluations.models import (
     EvaluatorConflict,
     RecommendationAdjustment,
     ReviewRound,
+    RoundPurpose,
     RoundSubject,
     Rubric,
     RubricVersion,
@@ -196,3 +197,15 @@ async def users_by_id(session: AsyncSession, user_ids: Sequence[int]) -> dict[in
         return {}
     statement = select(User).options(selectinload(User.roles)).where(User.id.in_(set(user_ids)))
     return {u.id: u for u in (await session.execute(statement)).scalars().all()}
+
+
+async def latest_project_version(session: AsyncSession, centre_id: int) -> RubricVersion | None:
+    """The newest version of a centre's mid-term or final rubric: what awards are evaluated on."""
+    statement = (
+        select(RubricVersion)
+        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
+        .where(Rubric.centre_id == centre_id, Rubric.purpose.in_([RoundPurpose.midterm, RoundPurpose.final]))
+        .order_by(RubricVersion.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

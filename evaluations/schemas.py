@@ -7,37 +7,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.fields import NO_FLOAT, NOT_BOOL, Flag, Instant, WholeNumber, decimal_schema
+from core.fields import NOT_BOOL, ExactDecimal, Flag, Id, Instant, RequestModel, WholeNumber
 from core.i18n import N_
 from core.money import MoneyField, NonNegativeMoneyField
 from evaluations.models import AssignmentState, RoundPurpose, RoundState, SheetKind, SheetState
 
-MAX_ID = 2_147_483_647
-Id = Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL]
-Points = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(ge=0, le=1000, max_digits=6, decimal_places=2),
-    decimal_schema(1000, 2),
-]
-MaxPoints = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(gt=0, le=100, max_digits=5, decimal_places=2),
-    decimal_schema(100, 2, positive=True),
-]
-MinScore = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(ge=0, le=200, max_digits=5, decimal_places=2),
-    decimal_schema(200, 2),
-]
-Spread = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(ge=0, le=100, max_digits=5, decimal_places=2),
-    decimal_schema(100, 2),
-]
+Points = Annotated[Decimal, ExactDecimal(1000, 2)]
+MaxPoints = Annotated[Decimal, ExactDecimal(100, 2, positive=True)]
+MinScore = Annotated[Decimal, ExactDecimal(200, 2)]
+Spread = Annotated[Decimal, ExactDecimal(100, 2)]
 Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
@@ -59,7 +37,7 @@ GRADE_LABELS: dict[GradeCode, str] = {
 # --- rubrics -------------------------------------------------------------------------------
 
 
-class Criterion(BaseModel):
+class Criterion(RequestModel):
     key: Key
     name: str = Field(min_length=1, max_length=100)
     guidance: str = Field(default="", max_length=1000)
@@ -70,12 +48,12 @@ class Criterion(BaseModel):
     bonus: Flag = False
 
 
-class Band(BaseModel):
+class Band(RequestModel):
     code: GradeCode
     min_score: MinScore
 
 
-class RubricVersionIn(BaseModel):
+class RubricVersionIn(RequestModel):
     criteria: list[Criterion] = Field(min_length=1, max_length=30)
     bands: list[Band] | None = Field(default=None, min_length=1, max_length=4)
     """Omitted: 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60, 不合格 below."""
@@ -110,7 +88,7 @@ class RubricRead(BaseModel):
 # --- rounds and subjects -------------------------------------------------------------------
 
 
-class RoundCreate(BaseModel):
+class RoundCreate(RequestModel):
     name: str = Field(min_length=2, max_length=200)
     purpose: RoundPurpose
     rubric_version_id: Id
@@ -164,7 +142,7 @@ DisplayKey = Annotated[str, Field(min_length=1, max_length=60)]
 DisplayValue = Annotated[str, Field(max_length=5000)]
 
 
-class SubjectCreate(BaseModel):
+class SubjectCreate(RequestModel):
     subject_type: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
     subject_id: Id
     organisation_id: Id | None = None
@@ -191,12 +169,12 @@ class SubjectRead(BaseModel):
 # --- assignments and conflicts ------------------------------------------------------------
 
 
-class AssignmentCreate(BaseModel):
+class AssignmentCreate(RequestModel):
     subject_id: Id
     evaluator_id: Id
 
 
-class AutoAssignRequest(BaseModel):
+class AutoAssignRequest(RequestModel):
     evaluator_ids: list[Id] = Field(min_length=1, max_length=200)
     per_subject: Annotated[int, Field(ge=1, le=20), NOT_BOOL] | None = None
     """Evaluators per subject; the round's minimum when omitted."""
@@ -237,12 +215,12 @@ class AssignmentDetail(AssignmentRead):
     criteria: list[Criterion]
 
 
-class DeclarationIn(BaseModel):
+class DeclarationIn(RequestModel):
     has_conflict: Flag
     reason: str = Field(default="", max_length=500)
 
 
-class EvaluatorConflictCreate(BaseModel):
+class EvaluatorConflictCreate(RequestModel):
     organisation_id: Id
     reason: str = Field(min_length=2, max_length=500)
     evaluator_id: Id | None = None
@@ -262,13 +240,13 @@ class EvaluatorConflictRead(BaseModel):
 # --- score sheets --------------------------------------------------------------------------
 
 
-class ScoreItemIn(BaseModel):
+class ScoreItemIn(RequestModel):
     criterion_key: Key
     score: Points | None = None
     comment: str = Field(default="", max_length=2000)
 
 
-class SheetIn(BaseModel):
+class SheetIn(RequestModel):
     items: list[ScoreItemIn] = Field(default_factory=list, max_length=40)
     comment: str = Field(default="", max_length=5000)
 
@@ -290,7 +268,7 @@ class SheetRead(BaseModel):
     submitted_at: dt.datetime | None
 
 
-class JuryCodesRequest(BaseModel):
+class JuryCodesRequest(RequestModel):
     subject_id: Id
     count: WholeNumber = Field(ge=1, le=500)
 
@@ -403,7 +381,7 @@ class RecommendationRead(BaseModel):
     items: list[RecommendationItem]
 
 
-class AdjustmentIn(BaseModel):
+class AdjustmentIn(RequestModel):
     subject_id: Id
     recommended: Flag
     reason: str = Field(min_length=2, max_length=500)

@@ -55,6 +55,7 @@ from evaluations.repository import (
     RubricVersionRepository,
     SheetRepository,
     SubjectRepository,
+    latest_project_version,
     users_by_id,
 )
 from evaluations.schemas import (
@@ -158,12 +159,28 @@ def bonus_max(version: RubricVersion) -> Decimal:
     return sum((c.max_points for c in criteria_of(version) if c.bonus), Decimal(0))
 
 
-def grade_for(version: RubricVersion, total: Decimal) -> Grade:
-    """The grade band a total falls in (bands are checked to start at 0, so one always fits)."""
-    for band in bands_of(version):
+def _grade_in(bands: Sequence[Band], total: Decimal) -> Grade:
+    for band in sorted(bands, key=lambda b: -b.min_score):
         if total >= band.min_score:
             return Grade(band.code)
     return Grade(GradeCode.fail)
+
+
+def grade_for(version: RubricVersion, total: Decimal) -> Grade:
+    """The grade band a total falls in (bands are checked to start at 0, so one always fits)."""
+    return _grade_in(bands_of(version), total)
+
+
+async def project_grade(session: AsyncSession, centre_id: int, total: Decimal) -> Grade:
+    """The grade an award evaluation's total earns (SPEC §5: a grade is never entered on its own).
+
+    Through the bands of the centre's project rubric, the one its award evaluation rounds
+    use; the default bands when the centre has none.
+    """
+    version = await latest_project_version(session, centre_id)
+    if version is not None:
+        return grade_for(version, total)
+    return _grade_in([Band.model_validate(b) for b in DEFAULT_BANDS], total)
 
 
 def _validated_version(data: RubricVersionIn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
-from core.fields import NO_FLOAT, decimal_schema
+from core.fields import Day, ExactDecimal, Flag, Id, Instant, RequestModel, WholeNumber
 from core.money import MoneyField, NonNegativeMoneyField, PositiveMoneyField
 from grants.models import (
     ApplicationState,
@@ -21,19 +21,16 @@ from grants.models import (
     TrancheTrigger,
 )
 
-Pct = Annotated[
-    Decimal, NO_FLOAT, Field(ge=0, le=100, max_digits=5, decimal_places=2), decimal_schema(100, 2)
-]
+Pct = Annotated[Decimal, ExactDecimal(100, 2)]
 # Percentages and quantities are answered like money: strings with two decimals.
 Fixed2 = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json")]
 Text2k = Annotated[str, Field(max_length=2000)]
 Text10k = Annotated[str, Field(max_length=10000)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 PositiveMoney = PositiveMoneyField
 
 
-class CategoryIn(BaseModel):
+class CategoryIn(RequestModel):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
     name: str = Field(min_length=1, max_length=100)
     budget: PositiveMoney
@@ -49,13 +46,8 @@ class CategoryOut(BaseModel):
     committed: MoneyField
 
 
-class TrancheRowIn(BaseModel):
-    share_pct: Annotated[
-        Decimal,
-        NO_FLOAT,
-        Field(gt=0, le=100, max_digits=5, decimal_places=2),
-        decimal_schema(100, 2, positive=True),
-    ]
+class TrancheRowIn(RequestModel):
+    share_pct: Annotated[Decimal, ExactDecimal(100, 2, positive=True)]
     trigger: TrancheTrigger
 
 
@@ -67,24 +59,24 @@ class TrancheRowOut(BaseModel):
     trigger: TrancheTrigger
 
 
-class ProgrammeBase(BaseModel):
+class ProgrammeBase(RequestModel):
     name: str = Field(min_length=2, max_length=200)
-    year: int = Field(ge=2000, le=2100)
+    year: WholeNumber = Field(ge=2000, le=2100)
     kind: ProgrammeKind
     description: Text10k = ""
     total_budget: PositiveMoney
     max_award_registered: PositiveMoney
     max_award_community: PositiveMoney
-    allow_unregistered: bool = False
+    allow_unregistered: Flag = False
     min_cofunding_pct: Pct = Decimal("0")
     management_fee_cap_pct: Pct = Decimal("10")
     personnel_cap_pct: Pct = Decimal("30")
     rubric_version_id: Id | None = None
-    min_reviewers: int = Field(default=3, ge=1, le=20)
-    blind_review: bool = False
-    opens_at: dt.datetime
-    closes_at: dt.datetime
-    publicity_working_days: int = Field(default=5, ge=1, le=30)
+    min_reviewers: WholeNumber = Field(default=3, ge=1, le=20)
+    blind_review: Flag = False
+    opens_at: Instant
+    closes_at: Instant
+    publicity_working_days: WholeNumber = Field(default=5, ge=1, le=30)
     categories: list[CategoryIn] = Field(default_factory=list, max_length=20)
     tranche_plan: list[TrancheRowIn] = Field(min_length=1, max_length=10)
 
@@ -145,35 +137,33 @@ class ProgrammeOut(BaseModel):
     topics: list[TopicOut]
 
 
-class NeedIn(BaseModel):
+class NeedIn(RequestModel):
     community: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=2, max_length=5000)
     source: str = Field(min_length=1, max_length=200)
 
 
-class NeedOut(NeedIn):
+class NeedOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    community: str
+    description: str
+    source: str
     id: int
     created_at: dt.datetime
 
 
-class TopicIn(BaseModel):
+class TopicIn(RequestModel):
     title: str = Field(min_length=2, max_length=200)
     description: Text2k = ""
     need_id: Id | None = None
 
 
-class BudgetLineIn(BaseModel):
+class BudgetLineIn(RequestModel):
     category: BudgetCategory
     item: str = Field(min_length=1, max_length=200)
     unit_price: NonNegativeMoneyField
-    quantity: Annotated[
-        Decimal,
-        NO_FLOAT,
-        Field(gt=0, le=1_000_000, max_digits=10, decimal_places=2),
-        decimal_schema(1_000_000, 2, positive=True),
-    ]
+    quantity: Annotated[Decimal, ExactDecimal(1_000_000, 2, positive=True)]
     funded_by: FundedBy = FundedBy.grant
 
 
@@ -189,29 +179,28 @@ class BudgetLineOut(BaseModel):
     funded_by: FundedBy
 
 
-class IndicatorIn(BaseModel):
+class IndicatorIn(RequestModel):
     kind: IndicatorKind
     name: str = Field(min_length=1, max_length=200)
-    target: Annotated[
-        Decimal,
-        NO_FLOAT,
-        Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2),
-        decimal_schema(10_000_000, 2),
-    ]
+    target: Annotated[Decimal, ExactDecimal(10_000_000, 2)]
     unit: str = Field(min_length=1, max_length=20)
 
 
-class IndicatorOut(IndicatorIn):
+class IndicatorOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    kind: IndicatorKind
+    name: str
+    target: Decimal
+    unit: str
     id: int
     seq: int
 
 
-class ActivityIn(BaseModel):
+class ActivityIn(RequestModel):
     name: str = Field(min_length=1, max_length=200)
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: Day
+    ends_on: Day
     description: Text2k = ""
 
     @model_validator(mode="after")
@@ -221,20 +210,23 @@ class ActivityIn(BaseModel):
         return self
 
 
-class ApplicationIn(BaseModel):
-    """What the applicant writes. Totals are never taken from the client: the server computes them."""
+class ApplicationIn(RequestModel):
+    """What the applicant writes. Totals are computed by the server from the budget lines; a
+    client may state the request it expects (``requested_amount``), and a statement that does
+    not match the grant-funded lines is refused rather than silently replaced."""
 
     title: str = Field(min_length=2, max_length=200)
     topic_id: Id | None = None
     category_id: Id | None = None
     target_community: str = Field(default="", max_length=200)
     beneficiaries: Text2k = ""
-    beneficiary_count: int = Field(default=0, ge=0, le=10_000_000)
+    beneficiary_count: WholeNumber = Field(default=0, ge=0, le=10_000_000)
     needs: Text10k = ""
     objectives: Text10k = ""
     activities: list[ActivityIn] = Field(default_factory=list, max_length=50)
     budget_lines: list[BudgetLineIn] = Field(default_factory=list, max_length=200)
     indicators: list[IndicatorIn] = Field(default_factory=list, max_length=50)
+    requested_amount: NonNegativeMoneyField | None = None
 
 
 class ApplicationCreate(ApplicationIn):
@@ -310,28 +302,28 @@ class ApplicationBrief(BaseModel):
     submitted_at: dt.datetime | None
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(RequestModel):
     reason: Reason
 
 
-class CheckDecision(BaseModel):
+class CheckDecision(RequestModel):
     code: str = Field(min_length=1, max_length=40)
-    passed: bool
+    passed: Flag
     reason: Text2k = ""
 
 
-class ConfirmEligibility(BaseModel):
+class ConfirmEligibility(RequestModel):
     decisions: list[CheckDecision] = Field(default_factory=list, max_length=20)
 
 
-class DecisionRow(BaseModel):
+class DecisionRow(RequestModel):
     application_id: Id
-    approve: bool
+    approve: Flag
     amount: PositiveMoneyField | None = None
     reason: Reason
 
 
-class DecideIn(BaseModel):
+class DecideIn(RequestModel):
     decisions: list[DecisionRow] = Field(min_length=1, max_length=1000)
 
 
@@ -345,7 +337,7 @@ class PublicityItem(BaseModel):
     ends_on: dt.date
 
 
-class ObjectionIn(BaseModel):
+class ObjectionIn(RequestModel):
     application_id: Id
     content: str = Field(min_length=5, max_length=5000)
     name: str = Field(default="", max_length=100)
@@ -363,14 +355,14 @@ class ObjectionOut(BaseModel):
     resolution: str | None
 
 
-class ResolveObjection(BaseModel):
-    upheld: bool
+class ResolveObjection(RequestModel):
+    upheld: Flag
     resolution: Reason
 
 
-class CalendarYearIn(BaseModel):
-    holidays: list[dt.date] = Field(max_length=60)
-    workdays: list[dt.date] = Field(default_factory=list, max_length=30)
+class CalendarYearIn(RequestModel):
+    holidays: list[Day] = Field(max_length=60)
+    workdays: list[Day] = Field(default_factory=list, max_length=30)
 
 
 class TrancheOut(BaseModel):

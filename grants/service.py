@@ -21,7 +21,7 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import CENT, to_money
+from core.money import CENT, MAX_AMOUNT
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
@@ -66,6 +66,7 @@ from incubator import service as incubator
 from incubator.models import LegalStatus, Organisation
 
 HUNDRED = Decimal(100)
+LARGEST = f"{MAX_AMOUNT:,.2f}"
 
 
 def _require_staff(principal: Principal) -> None:
@@ -110,11 +111,18 @@ EDITABLE: dict[ProgrammeState, frozenset[str]] = {
 }
 
 
-def _validate_programme(data: ProgrammeCreate | ProgrammeUpdate) -> None:
+def _validate_programme(data: ProgrammeCreate | ProgrammeUpdate, *, caps: bool = True) -> None:
+    """The programme's own consistency. ``caps``: the caps per project are being set, so each
+    must fit in the total budget (a cap above it is a typing error). Once applications are
+    written against the caps they no longer change, and a later budget cut below a cap is
+    allowed: the budget itself then limits every award."""
     if sum((row.share_pct for row in data.tranche_plan), Decimal(0)) != HUNDRED:
         raise ValidationFailed.field("tranche_plan", _("The tranche shares must add up to 100%"))
     if data.closes_at <= data.opens_at:
         raise ValidationFailed.field("closes_at", _("The application window must close after it opens"))
+    for track in ("max_award_registered", "max_award_community"):
+        if caps and getattr(data, track) > data.total_budget:
+            raise ValidationFailed.field(track, _("The cap per project cannot exceed the total budget"))
     if sum((c.budget for c in data.categories), Decimal(0)) > data.total_budget:
         raise ValidationFailed.field("categories", _("The category budgets exceed the total budget"))
     if len({c.code for c in data.categories}) != len(data.categories):
@@ -238,7 +246,7 @@ async def update_programme(
                 state=_(PROGRAMME_STATE_LABELS[programme.state]), fields=", ".join(refused)
             )
         )
-    _validate_programme(data)
+    _validate_programme(data, caps="max_award_registered" in EDITABLE[programme.state])
     await _check_rubric(session, principal, data.rubric_version_id)
     if data.total_budget < programme.committed:
         raise ValidationFailed.field(
@@ -419,12 +427,60 @@ def line_amount(unit_price: Decimal, quantity: Decimal) -> Decimal:
     return (unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
+    """The budget lines with their amounts; each amount and the totals must fit NUMERIC(14,2)."""
+    lines = []
+    for i, line in enumerate(data.budget_lines):
+        amount = line_amount(line.unit_price, line.quantity)
+        if amount > MAX_AMOUNT:
+            raise ValidationFailed.field(
+                f"budget_lines.{i}.quantity",
+                _("Line {n}: {price} × {quantity} comes to more than {largest} yuan").format(
+                    n=i + 1, price=f"{line.unit_price:,.2f}", quantity=line.quantity, largest=LARGEST
+                ),
+            )
+        lines.append(
+            BudgetLine(
+                seq=i + 1,
+                category=line.category,
+                item=line.item,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                amount=amount,
+                funded_by=line.funded_by,
+            )
+        )
+    total = sum((line.amount for line in lines), Decimal("0.00"))
+    if total > MAX_AMOUNT:
+        raise ValidationFailed.field(
+            "budget_lines",
+            _("The budget lines add up to {total} yuan, more than {largest}").format(
+                total=f"{total:,.2f}", largest=LARGEST
+            ),
+        )
+    return lines
+
+
 def _apply_content(application: Application, programme: Programme, data: ApplicationIn) -> None:
-    """Copy what the applicant wrote; compute every amount and total on the server."""
+    """Copy what the applicant wrote; compute every amount and total on the server.
+
+    Everything is checked before anything is copied, so a refused request changes nothing.
+    """
     if data.topic_id is not None and data.topic_id not in {t.id for t in programme.topics}:
         raise ValidationFailed.field("topic_id", _("This topic does not belong to the programme"))
     if data.category_id is not None and data.category_id not in {c.id for c in programme.categories}:
         raise ValidationFailed.field("category_id", _("This category does not belong to the programme"))
+    lines = _budget_lines(data)
+    grant = sum((line.amount for line in lines if line.funded_by is FundedBy.grant), Decimal("0.00"))
+    cofunding = sum((line.amount for line in lines if line.funded_by is FundedBy.cofunding), Decimal("0.00"))
+    if data.requested_amount is not None and data.requested_amount != grant:
+        raise ValidationFailed.field(
+            "requested_amount",
+            _(
+                "The stated request of {stated} yuan does not match the grant-funded budget lines, "
+                "which add up to {computed} yuan"
+            ).format(stated=f"{data.requested_amount:,.2f}", computed=f"{grant:,.2f}"),
+        )
     application.title = data.title
     application.topic_id = data.topic_id
     application.category_id = data.category_id
@@ -434,28 +490,14 @@ def _apply_content(application: Application, programme: Programme, data: Applica
     application.needs = data.needs
     application.objectives = data.objectives
     application.activities = [a.model_dump(mode="json") for a in data.activities]
-    lines = [
-        BudgetLine(
-            seq=i,
-            category=line.category,
-            item=line.item,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            amount=line_amount(line.unit_price, line.quantity),
-            funded_by=line.funded_by,
-        )
-        for i, line in enumerate(data.budget_lines, start=1)
-    ]
     application.budget_lines[:] = lines
     application.indicators[:] = [
         Indicator(seq=i, kind=ind.kind, name=ind.name, target=ind.target, unit=ind.unit)
         for i, ind in enumerate(data.indicators, start=1)
     ]
-    grant = sum((line.amount for line in lines if line.funded_by is FundedBy.grant), Decimal("0.00"))
-    cofunding = sum((line.amount for line in lines if line.funded_by is FundedBy.cofunding), Decimal("0.00"))
-    application.requested_amount = to_money(grant)
-    application.cofunding_amount = to_money(cofunding)
-    application.total_budget = to_money(grant + cofunding)
+    application.requested_amount = grant
+    application.cofunding_amount = cofunding
+    application.total_budget = grant + cofunding
 
 
 async def _record_event(
@@ -591,18 +633,8 @@ def run_checks(
             else _("Unregistered groups may not apply to this programme"),
         )
     )
-    barred = org.barred_on(on)
-    results.append(
-        CheckResult(
-            "not_barred",
-            not barred,
-            _("Barred from applying until {date}: {reason}").format(
-                date=org.barred_until, reason=org.bar_reason
-            )
-            if barred
-            else _("Not barred"),
-        )
-    )
+    bar = incubator.bar_in_force(org, on)
+    results.append(CheckResult("not_barred", bar is None, bar or _("Not barred")))
     cap = _track_cap(programme, org)
     within = application.requested_amount <= cap
     results.append(
@@ -1078,15 +1110,29 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
 
 
 async def publicise(
-    session: AsyncSession, principal: Principal, programme_id: int, *, starts_on: dt.date | None = None
+    session: AsyncSession,
+    principal: Principal,
+    programme_id: int,
+    *,
+    starts_on: dt.date | None = None,
+    on: dt.date | None = None,
 ) -> Programme:
-    """Start the publicity (公示) of the approved applications for N working days."""
+    """Start the publicity (公示) of the approved applications for N working days.
+
+    ``on`` is the day this is done (today in Asia/Shanghai): the publicity starts then or
+    later, never before, or it could end before anyone saw it.
+    """
     _require_staff(principal)
     programme = await get_programme(session, principal, programme_id)
     allowed, reason = can_programme(programme, "publicise")
     if not allowed:
         raise Conflict(reason)
-    start = starts_on or today()
+    day = on or today()
+    if starts_on is not None and starts_on < day:
+        raise ValidationFailed.field(
+            "starts_on", _("Publicity cannot start in the past: nobody would have seen it")
+        )
+    start = starts_on or day
     calendar = await WorkingCalendar.load(session, {start.year, start.year + 1})
     first, last = calendar.working_days_from(start, programme.publicity_working_days)
     approved = (

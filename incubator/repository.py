@@ -75,6 +75,14 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             )
         return statement.order_by(Organisation.name, Organisation.id)
 
+    def barred(self, on: dt.date) -> Select[Organisation]:
+        """Organisations barred on ``on``, the bar ending soonest first."""
+        return (
+            self.select()
+            .where(Organisation.barred_until >= on)
+            .order_by(Organisation.barred_until, Organisation.name, Organisation.id)
+        )
+
     def with_members(self) -> Select[Organisation]:
         return self.select().options(selectinload(Organisation.members))
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from core.fields import NO_FLOAT, NOT_BOOL, Day, Flag, WholeNumber, decimal_schema
+from core.fields import NOT_BOOL, Day, ExactDecimal, Flag, Id, RequestModel, WholeNumber
 from incubator.models import (
     ActivityKind,
     AssessmentStage,
@@ -21,22 +21,11 @@ Name = Annotated[str, Field(min_length=2, max_length=200)]
 Short = Annotated[str, Field(max_length=100)]
 Note = Annotated[str, Field(max_length=2000)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
-OrganisationId = Annotated[int, Field(ge=1, le=2_147_483_647), NOT_BOOL]
-Hours = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(gt=0, le=100, max_digits=4, decimal_places=1),
-    decimal_schema(100, 1, positive=True),
-]
-CapacityScore = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(ge=0, le=100, max_digits=5, decimal_places=2),
-    decimal_schema(100, 2),
-]
+Hours = Annotated[Decimal, ExactDecimal(100, 1, positive=True)]
+CapacityScore = Annotated[Decimal, ExactDecimal(100, 2)]
 
 
-class OrganisationBase(BaseModel):
+class OrganisationBase(RequestModel):
     kind: OrganisationKind
     legal_status: LegalStatus
     uscc: str | None = Field(default=None, max_length=32)
@@ -70,7 +59,7 @@ class OrganisationCreate(OrganisationBase):
     name: Name
 
 
-class OrganisationUpdate(BaseModel):
+class OrganisationUpdate(RequestModel):
     name: Name | None = None
     kind: OrganisationKind | None = None
     legal_status: LegalStatus | None = None
@@ -115,7 +104,7 @@ class OrganisationRead(BaseModel):
     created_at: dt.datetime
 
 
-class SignupRequest(BaseModel):
+class SignupRequest(RequestModel):
     centre: str = Field(min_length=2, max_length=64, description="the centre's short name")
     full_name: str = Field(min_length=2, max_length=100)
     email: EmailStr = Field(max_length=254)
@@ -123,9 +112,19 @@ class SignupRequest(BaseModel):
     organisation: OrganisationCreate
 
 
-class BarRequest(BaseModel):
+class BarRequest(RequestModel):
     until: Day
     reason: Reason
+
+
+class BarRead(BaseModel):
+    """One organisation barred from new public money (applications and purchased services)."""
+
+    organisation_id: int
+    name: str
+    uscc: str | None
+    barred_until: dt.date
+    reason: str
 
 
 class MemberRead(BaseModel):
@@ -135,7 +134,7 @@ class MemberRead(BaseModel):
     role: MemberRole
 
 
-class InviteRequest(BaseModel):
+class InviteRequest(RequestModel):
     email: EmailStr = Field(max_length=254)
 
 
@@ -145,23 +144,23 @@ class InvitationRead(BaseModel):
     expires_at: dt.datetime
 
 
-class AcceptInvitation(BaseModel):
+class AcceptInvitation(RequestModel):
     full_name: str = Field(min_length=2, max_length=100)
     password: str = Field(min_length=8, max_length=128)
 
 
-class StayCreate(BaseModel):
-    organisation_id: OrganisationId
+class StayCreate(RequestModel):
+    organisation_id: Id
     applied_on: Day
     intake_note: Note = ""
 
 
-class StayAssess(BaseModel):
+class StayAssess(RequestModel):
     on: Day
     note: Reason
 
 
-class StayAdmit(BaseModel):
+class StayAdmit(RequestModel):
     start_date: Day
     planned_months: WholeNumber = Field(ge=1, le=60)
     mentor: str = Field(min_length=1, max_length=100)
@@ -169,22 +168,22 @@ class StayAdmit(BaseModel):
     note: Note = ""
 
 
-class StayStart(BaseModel):
+class StayStart(RequestModel):
     on: Day
     note: Note = ""
 
 
-class StayExtend(BaseModel):
+class StayExtend(RequestModel):
     months: WholeNumber = Field(ge=1, le=24)
     reason: Reason
 
 
-class StayGraduate(BaseModel):
+class StayGraduate(RequestModel):
     on: Day
     note: Note = ""
 
 
-class StayExit(BaseModel):
+class StayExit(RequestModel):
     on: Day
     reason: Reason
 
@@ -223,8 +222,8 @@ class StayRead(BaseModel):
     events: list[StayEventRead]
 
 
-class ActivityCreate(BaseModel):
-    organisation_id: OrganisationId
+class ActivityCreate(RequestModel):
+    organisation_id: Id
     kind: ActivityKind
     held_on: Day
     hours: Hours
@@ -270,23 +269,20 @@ class GraduationCheck(BaseModel):
     criteria: list[CriterionResult]
 
 
-class GraduationPolicyUpdate(BaseModel):
+class GraduationPolicyUpdate(RequestModel):
     min_legal_status: LegalStatus
     min_capacity_score: CapacityScore
     require_completed_project: Flag
 
 
-class CapacityAssessmentCreate(BaseModel):
-    organisation_id: int = Field(ge=1, le=2_147_483_647)
+class CapacityAssessmentCreate(RequestModel):
+    organisation_id: Id
     stage: AssessmentStage
-    assessed_on: dt.date
-    rubric_version_id: int = Field(ge=1, le=2_147_483_647)
-    scores: dict[
-        Annotated[str, Field(max_length=40)],
-        Annotated[
-            Decimal, NO_FLOAT, Field(ge=0, le=1000, max_digits=6, decimal_places=2), decimal_schema(1000, 2)
-        ],
-    ] = Field(max_length=40)
+    assessed_on: Day
+    rubric_version_id: Id
+    scores: dict[Annotated[str, Field(max_length=40)], Annotated[Decimal, ExactDecimal(1000, 2)]] = Field(
+        max_length=40
+    )
     assessor: str = Field(min_length=1, max_length=100)
     comments: str = Field(default="", max_length=5000)
 

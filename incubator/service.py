@@ -284,6 +284,23 @@ async def verify_organisation(
     return org
 
 
+def bar_in_force(org: Organisation, on: dt.date) -> str | None:
+    """Why ``org`` may not receive new public money on ``on`` (an application or a purchased-service
+    contract), or ``None``. One list of bars: staff's, and those set by a terminated award
+    or a failed contract, all recorded on the organisation."""
+    if not org.barred_on(on):
+        return None
+    return _("Barred until {date}: {reason}").format(date=org.barred_until, reason=org.bar_reason)
+
+
+async def list_bars(
+    session: AsyncSession, principal: Principal, page: PageParams, *, on: dt.date
+) -> Paged[Organisation]:
+    """The organisations barred on ``on``, with the reason and the end of each bar."""
+    repository = OrganisationRepository(session, principal)
+    return await repository.paginate(repository.barred(on), page)
+
+
 async def bar_organisation(
     session: AsyncSession, principal: Principal, organisation_id: int, data: BarRequest, *, today: dt.date
 ) -> Organisation:

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.fields import NOT_BOOL, Flag
+from core.fields import Flag, Id, RequestModel
 from reports.models import Generator, ScopeType
 
-MAX_ID = 2_147_483_647
 KIND_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
-Recipient = Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL]
 
 
 class ReportRead(BaseModel):
@@ -32,25 +29,25 @@ class ReportRead(BaseModel):
     download_url: str = ""
 
 
-class ReportGenerate(BaseModel):
+class ReportGenerate(RequestModel):
     kind: str = Field(max_length=64, pattern=KIND_PATTERN)
-    scope_id: Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL] | None = None
+    scope_id: Id | None = None
     period: str | None = Field(default=None, min_length=4, max_length=32)
 
 
-class ScheduleCreate(BaseModel):
+class ScheduleCreate(RequestModel):
     kind: str = Field(max_length=64, pattern=KIND_PATTERN)
     scope_type: ScopeType | None = None
-    scope_id: Annotated[int, Field(ge=1, le=MAX_ID), NOT_BOOL] | None = None
+    scope_id: Id | None = None
     cron: str = Field(min_length=9, max_length=120)
     active: Flag = True
-    recipients: list[Recipient] = Field(default_factory=list, max_length=50)
+    recipients: list[Id] = Field(default_factory=list, max_length=50)
 
 
-class ScheduleUpdate(BaseModel):
+class ScheduleUpdate(RequestModel):
     cron: str | None = Field(default=None, min_length=9, max_length=120)
     active: Flag | None = None
-    recipients: list[Recipient] | None = Field(default=None, max_length=50)
+    recipients: list[Id] | None = Field(default=None, max_length=50)
 
 
 class ScheduleRead(BaseModel):

@@ -4,7 +4,6 @@ round set-up, assignment board, progress, results and recommendation."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -180,11 +179,11 @@ async def sheet_submit(
             items.append(
                 ScoreItemIn(
                     criterion_key=criterion.key,
-                    score=Decimal(raw) if raw else None,
+                    score=raw or None,
                     comment=entered.get(f"comment_{criterion.key}", "")[:2000],
                 )
             )
-        except (InvalidOperation, ValidationError):
+        except ValidationError:
             errors[f"items.{criterion.key}.score"] = _("{name}: not a valid score").format(
                 name=criterion.name
             )

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from api import composition
@@ -24,6 +23,7 @@ from api.pages.forms import domain_errors, form_values, parse, read_form
 from api.web import register_nav, render
 from core.clock import today
 from core.errors import DomainError, Forbidden, NotFound
+from core.fields import RequestModel
 from core.i18n import N_, _
 from core.identity import service as identity
 from core.identity.models import Role
@@ -113,7 +113,7 @@ def _back(path: str, msg: str) -> RedirectResponse:
 # --- list -------------------------------------------------------------------------------
 
 
-class OrganisationFilterForm(BaseModel):
+class OrganisationFilterForm(RequestModel):
     q: str | None = None
     legal_status: LegalStatus | None = None
     service_field: ServiceField | None = None
@@ -146,11 +146,16 @@ async def organisation_list(
         session, principal, filters.to_filters() if filters else OrganisationFilters(), pagination
     )
     query = urlencode({k: v for k, v in values.items() if v})
+    bars = None
+    if principal.has(Role.staff):
+        bars = await service.list_bars(session, principal, PageParams(page=1, page_size=200), on=today())
     return render(
         request,
         "web/incubator/list.html",
         {
             "page": page,
+            "bars": bars,
+            "today": today(),
             "values": values,
             "errors": errors,
             "query": query,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from urllib.parse import quote
 
@@ -74,8 +73,8 @@ async def jury_submit(request: Request, code: str, session: SessionDep, settings
         if not raw:
             continue
         try:
-            items.append(ScoreItemIn(criterion_key=criterion.key, score=Decimal(raw)))
-        except (InvalidOperation, ValueError):
+            items.append(ScoreItemIn(criterion_key=criterion.key, score=raw))
+        except ValueError:
             errors[criterion.key] = _("Must be a whole number")
     if not errors:
         try:

@@ -131,7 +131,6 @@ def _labels() -> dict[str, Any]:
         "budget_categories": [(c.value, _(BUDGET_CATEGORY_LABELS[c])) for c in BudgetCategory],
         "category_label": {k.value: _(v) for k, v in BUDGET_CATEGORY_LABELS.items()},
         "purposes": [(p.value, _(PURPOSE_LABELS[p])) for p in EvaluationPurpose],
-        "grades": [(code, _(label)) for code, label in GRADE_CHOICES],
         "grade_label": {code: _(label) for code, label in GRADE_CHOICES},
         "event_label": {k: _(v) for k, v in EVENT_LABELS.items()},
         "contract_state": {k.value: _(v) for k, v in CONTRACT_STATE_LABELS.items()},
@@ -656,7 +655,9 @@ async def _contract_context(
 ) -> dict[str, Any]:
     contract = await contracts.get_contract(session, principal, contract_id)
     provider = await incubator.get_organisation(session, principal, contract.provider_id)
-    actions = {action: contracts.can_transition(contract, action) for action in contracts.TRANSITIONS}
+    actions = {
+        action: contracts.can_transition(contract, action, provider) for action in contracts.TRANSITIONS
+    }
     return {
         "contract": contract,
         "provider": provider,

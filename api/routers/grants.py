@@ -26,6 +26,7 @@ from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.clock import today
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.fields import Day, RequestModel
 from core.files import FileStore, StoredFile, store_upload
 from core.i18n import N_, _
 from core.identity import service as identity
@@ -182,8 +183,8 @@ async def decide(
     return programme_out(await service.decide(session, principal, programme_id, data))
 
 
-class PubliciseIn(BaseModel):
-    starts_on: dt.date | None = None
+class PubliciseIn(RequestModel):
+    starts_on: Day | None = None
 
 
 @router.post("/programmes/{programme_id:int}/publicise", response_model=ProgrammeOut)

@@ -22,7 +22,7 @@ from api.deps import (
 from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.clock import today
-from core.fields import Day
+from core.fields import Day, RequestModel
 from core.i18n import N_
 from core.identity import service as identity
 from incubator import service
@@ -34,6 +34,7 @@ from incubator.schemas import (
     ActivityCreate,
     ActivityRead,
     ActivityTotals,
+    BarRead,
     BarRequest,
     CapacityAssessmentCreate,
     CapacityAssessmentRead,
@@ -94,6 +95,17 @@ register_field_labels(
 
 def org_read(org: Organisation) -> OrganisationRead:
     return OrganisationRead.model_validate(org)
+
+
+def bar_read(org: Organisation) -> BarRead:
+    assert org.barred_until is not None
+    return BarRead(
+        organisation_id=org.id,
+        name=org.name,
+        uscc=org.uscc,
+        barred_until=org.barred_until,
+        reason=org.bar_reason or "",
+    )
 
 
 def stay_read(stay: IncubationStay) -> StayRead:
@@ -210,7 +222,19 @@ async def bar_organisation(
     return org_read(await service.bar_organisation(session, principal, organisation_id, data, today=today()))
 
 
-class LiftBar(BaseModel):
+@router.get("/bars", response_model=ListResponse[BarRead])
+async def list_bars(
+    session: SessionDep, principal: StaffUser, pagination: Pagination
+) -> ListResponse[BarRead]:
+    """Organisations barred today from applying and from purchased-service contracts, with the
+    reason and the last day of each bar."""
+    page = await service.list_bars(session, principal, pagination, on=today())
+    return ListResponse(
+        items=[bar_read(o) for o in page.items], total=page.total, page=page.page, page_size=page.page_size
+    )
+
+
+class LiftBar(RequestModel):
     reason: str = Field(min_length=2, max_length=2000)
 
 

@@ -5,11 +5,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from core.fields import NOT_BOOL, Flag
+from core.fields import NOT_BOOL, Flag, RequestModel
 from core.identity.models import Role
 
 
-class CentreCreate(BaseModel):
+class CentreCreate(RequestModel):
     slug: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=2, max_length=200)
     city: str = Field(default="", max_length=64)
@@ -28,7 +28,7 @@ class CentreRead(BaseModel):
     street: str
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=8, max_length=128)
     full_name: str = Field(default="", max_length=100)
@@ -38,7 +38,7 @@ class UserCreate(BaseModel):
     locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestModel):
     full_name: str | None = Field(default=None, max_length=100)
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
     is_active: Flag | None = None

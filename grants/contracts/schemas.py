@@ -6,49 +6,37 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.fields import NO_FLOAT, decimal_schema
+from core.fields import Day, ExactDecimal, Id, RequestModel
 from core.i18n import N_
 from core.money import MoneyField, PositiveMoneyField
 from grants.contracts.models import ContractState, MilestoneCondition, MilestoneState, ProcurementMethod
 from incubator.models import ServiceField
 
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
-Pct = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(gt=0, le=100, max_digits=5, decimal_places=2),
-    decimal_schema(100, 2, positive=True),
-]
-RulePct = Annotated[
-    Decimal, NO_FLOAT, Field(ge=0, le=100, max_digits=5, decimal_places=2), decimal_schema(100, 2)
-]
-Score = Annotated[
-    Decimal, NO_FLOAT, Field(ge=0, le=100, max_digits=5, decimal_places=2), decimal_schema(100, 2)
-]
-Quantity = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(ge=0, le=1_000_000_000, max_digits=12, decimal_places=2),
-    decimal_schema(1_000_000_000, 2),
-]
+Pct = Annotated[Decimal, ExactDecimal(100, 2, positive=True)]
+RulePct = Annotated[Decimal, ExactDecimal(100, 2)]
+Score = Annotated[Decimal, ExactDecimal(100, 2)]
+Quantity = Annotated[Decimal, ExactDecimal(1_000_000_000, 2)]
 
 
-class ContractIndicatorIn(BaseModel):
+class ContractIndicatorIn(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     target: Quantity
     unit: str = Field(min_length=1, max_length=20)
 
 
-class ContractIndicatorOut(ContractIndicatorIn):
+class ContractIndicatorOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    name: str
+    target: Decimal
+    unit: str
     id: int
     seq: int
     actual: Decimal | None
 
 
-class MilestoneIn(BaseModel):
+class MilestoneIn(RequestModel):
     share_pct: Pct
     condition: MilestoneCondition
     description: str = Field(default="", max_length=500)
@@ -69,7 +57,7 @@ class MilestoneOut(BaseModel):
     paid_on: dt.date | None
 
 
-class ContractIn(BaseModel):
+class ContractIn(RequestModel):
     purchaser: str = Field(min_length=2, max_length=200)
     purchaser_uscc: str | None = Field(default=None, min_length=18, max_length=18, pattern=r"^[0-9A-Z]{18}$")
     provider_id: Id
@@ -78,8 +66,8 @@ class ContractIn(BaseModel):
     content: str = Field(default="", max_length=20000)
     procurement_method: ProcurementMethod
     amount: PositiveMoneyField
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: Day
+    ends_on: Day
     full_payment_from: RulePct = Decimal("90")
     pro_rata_from: RulePct = Decimal("60")
     indicators: list[ContractIndicatorIn] = Field(default_factory=list, max_length=50)
@@ -150,28 +138,28 @@ class ContractBrief(BaseModel):
     ends_on: dt.date
 
 
-class DateIn(BaseModel):
-    on: dt.date
+class DateIn(RequestModel):
+    on: Day
 
 
-class ActualIn(BaseModel):
+class ActualIn(RequestModel):
     indicator_id: Id
     actual: Quantity
 
 
-class EvaluateIn(BaseModel):
+class EvaluateIn(RequestModel):
     """Without a score: the evaluation starts. With a score: the result is recorded and the
     payment rule applied to the final milestone(s)."""
 
     score: Score | None = None
-    on: dt.date | None = None
+    on: Day | None = None
     actuals: list[ActualIn] = Field(default_factory=list, max_length=50)
 
 
-class CompleteIn(BaseModel):
+class CompleteIn(RequestModel):
     note: str = Field(default="", max_length=2000)
 
 
-class ContractTerminateIn(BaseModel):
+class ContractTerminateIn(RequestModel):
     reason: Reason
-    bar_until: dt.date | None = None
+    bar_until: Day | None = None

@@ -36,6 +36,7 @@ from grants.contracts.schemas import CompleteIn, ContractIn, ContractTerminateIn
 from grants.payments.models import Disbursement
 from grants.payments.service import OPEN_DISBURSEMENT_STATES, notify_finance, require_staff
 from incubator import service as incubator
+from incubator.models import Organisation
 
 FULL = Decimal(1)
 
@@ -151,10 +152,19 @@ def _build(contract: Contract, data: ContractIn) -> None:
     ]
 
 
+async def _provider(session: AsyncSession, principal: Principal, provider_id: int) -> Organisation:
+    """The provider of a new or changed contract: an organisation of the centre that is not barred."""
+    provider = await incubator.get_organisation(session, principal, provider_id)
+    bar = incubator.bar_in_force(provider, today())
+    if bar is not None:
+        raise ValidationFailed.field("provider_id", bar)
+    return provider
+
+
 async def create_contract(session: AsyncSession, principal: Principal, data: ContractIn) -> Contract:
     require_staff(principal)
     assert principal.centre_id is not None
-    provider = await incubator.get_organisation(session, principal, data.provider_id)
+    provider = await _provider(session, principal, data.provider_id)
     _validate_plan(data)
     values = data.model_dump(exclude={"indicators", "milestones", "service_category"})
     contract = Contract(
@@ -181,7 +191,7 @@ async def update_contract(
     contract = await get_contract(session, principal, contract_id)
     if contract.state is not ContractState.draft:
         raise Conflict(_("Only a draft contract can be changed"))
-    provider = await incubator.get_organisation(session, principal, data.provider_id)
+    provider = await _provider(session, principal, data.provider_id)
     _validate_plan(data)
     for name, value in data.model_dump(exclude={"indicators", "milestones", "service_category"}).items():
         setattr(contract, name, value)
@@ -241,7 +251,9 @@ TRANSITIONS: dict[str, tuple[frozenset[ContractState], ContractState]] = {
 }
 
 
-def can_transition(contract: Contract, action: str) -> tuple[bool, str]:
+def can_transition(contract: Contract, action: str, provider: Organisation | None = None) -> tuple[bool, str]:
+    """Whether ``action`` is possible now, and why not; signing also needs a provider that is
+    not barred (pass ``provider`` for that check)."""
     sources, _target = TRANSITIONS[action]
     if contract.state not in sources:
         from grants.contracts.models import CONTRACT_STATE_LABELS
@@ -259,11 +271,15 @@ def can_transition(contract: Contract, action: str) -> tuple[bool, str]:
                 MilestoneState.cancelled,
             ):
                 return False, _("Milestone {seq} is not paid yet").format(seq=milestone.seq)
+    if action == "sign" and provider is not None:
+        bar = incubator.bar_in_force(provider, today())
+        if bar is not None:
+            return False, bar
     return True, ""
 
 
-def _check(contract: Contract, action: str) -> None:
-    allowed, reason = can_transition(contract, action)
+def _check(contract: Contract, action: str, provider: Organisation | None = None) -> None:
+    allowed, reason = can_transition(contract, action, provider)
     if not allowed:
         raise Conflict(reason)
 
@@ -276,7 +292,8 @@ def _not_future(day: dt.date, field: str) -> None:
 async def sign(session: AsyncSession, principal: Principal, contract_id: int, data: DateIn) -> Contract:
     require_staff(principal)
     contract = await get_contract(session, principal, contract_id)
-    _check(contract, "sign")
+    provider = await incubator.get_organisation(session, principal, contract.provider_id)
+    _check(contract, "sign", provider)
     _not_future(data.on, "on")
     contract.state = ContractState.signed
     contract.signed_on = data.on
@@ -307,8 +324,12 @@ async def evaluate(
 async def record_contract_evaluation(
     session: AsyncSession, principal: Principal, contract_id: int, total: Decimal
 ) -> Contract:
-    """Called when a contract-performance round closes: apply the payment rule to its score."""
-    return await _evaluate(session, principal, contract_id, EvaluateIn(score=total))
+    """Called when a contract-performance round closes: apply the payment rule to its score.
+
+    The round's total is computed, not typed: with bonus criteria it may pass 100, which the
+    hand-entry schema (at most 100) would refuse, so it is taken as it is.
+    """
+    return await _evaluate(session, principal, contract_id, EvaluateIn.model_construct(score=total))
 
 
 async def _evaluate(

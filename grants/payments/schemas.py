@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.fields import NO_FLOAT, decimal_schema
+from core.fields import Day, ExactDecimal, Flag, Id, RequestModel
 from core.i18n import N_
 from core.money import MoneyField, PositiveMoneyField
 from grants.models import AwardState, BudgetCategory
@@ -19,23 +19,15 @@ from grants.payments.models import (
 )
 from grants.schemas import TrancheOut
 
-Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
 Comment = Annotated[str, Field(max_length=2000)]
 PositiveMoney = PositiveMoneyField
-Quantity = Annotated[
-    Decimal,
-    NO_FLOAT,
-    Field(ge=0, le=1_000_000_000, max_digits=12, decimal_places=2),
-    decimal_schema(1_000_000_000, 2),
-]
-Score = Annotated[
-    Decimal, NO_FLOAT, Field(ge=0, le=200, max_digits=6, decimal_places=2), decimal_schema(200, 2)
-]
+Quantity = Annotated[Decimal, ExactDecimal(1_000_000_000, 2)]
+Score = Annotated[Decimal, ExactDecimal(200, 2)]
 
 
-class SignIn(BaseModel):
-    signed_on: dt.date
+class SignIn(RequestModel):
+    signed_on: Day
     document_id: Id | None = None
 
 
@@ -58,13 +50,23 @@ class AwardEvaluationOut(BaseModel):
     recorded_at: dt.datetime
 
 
-class EvaluationOutcomeIn(BaseModel):
-    """An evaluation result entered by staff (e.g. from a third-party evaluator's report)."""
+class EvaluationOutcomeIn(RequestModel):
+    """An evaluation result entered by staff (e.g. from a third-party evaluator's report).
+
+    The grade follows from the total through the grade bands of the centre's project
+    rubric (SPEC §5); it is never entered on its own. A client may state the grade it
+    expects: a grade the total does not earn is refused.
+    """
 
     purpose: EvaluationPurpose
-    grade: str = Field(pattern=r"^(excellent|good|pass|fail)$", max_length=16)
     total: Score
-    deadline: dt.date | None = None
+    grade: str | None = Field(
+        default=None,
+        pattern=r"^(excellent|good|pass|fail)$",
+        max_length=16,
+        description="derived from the total; when given it must be the grade the total earns",
+    )
+    deadline: Day | None = None
 
 
 class RectificationOut(BaseModel):
@@ -132,27 +134,27 @@ class AwardDetail(BaseModel):
     events: list[AwardEventOut] = Field(default_factory=list)
 
 
-class RectifyIn(BaseModel):
-    deadline: dt.date
+class RectifyIn(RequestModel):
+    deadline: Day
     reason: Reason
 
 
-class TerminateIn(BaseModel):
+class TerminateIn(RequestModel):
     reason: Reason
-    bar_until: dt.date | None = None
+    bar_until: Day | None = None
 
 
-class CloseIn(BaseModel):
+class CloseIn(RequestModel):
     note: Comment = ""
 
 
-class ActualIn(BaseModel):
+class ActualIn(RequestModel):
     indicator_id: Id
     actual: Quantity
     note: str = Field(default="", max_length=500)
 
 
-class ProgressReportIn(BaseModel):
+class ProgressReportIn(RequestModel):
     period: str = Field(min_length=1, max_length=100)
     narrative: str = Field(min_length=2, max_length=20000)
     actuals: list[ActualIn] = Field(default_factory=list, max_length=50)
@@ -181,10 +183,10 @@ class ProgressReportOut(BaseModel):
     actuals: list[ActualOut]
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(RequestModel):
     """Approve, or return with comments (the comment is then required)."""
 
-    approve: bool
+    approve: Flag
     comment: Comment = ""
 
     @model_validator(mode="after")
@@ -194,11 +196,11 @@ class ReviewIn(BaseModel):
         return self
 
 
-class ExpenseClaimIn(BaseModel):
+class ExpenseClaimIn(RequestModel):
     category: BudgetCategory
     item: str = Field(min_length=1, max_length=200)
     amount: PositiveMoney
-    spent_on: dt.date
+    spent_on: Day
     receipt_ids: list[Id] = Field(min_length=1, max_length=20)
 
 
@@ -219,7 +221,7 @@ class ExpenseClaimOut(BaseModel):
     receipt_ids: list[int]
 
 
-class DisbursementCreate(BaseModel):
+class DisbursementCreate(RequestModel):
     tranche_id: Id | None = None
     milestone_id: Id | None = None
     note: Comment = ""
@@ -231,17 +233,17 @@ class DisbursementCreate(BaseModel):
         return self
 
 
-class RejectIn(BaseModel):
+class RejectIn(RequestModel):
     reason: Reason
 
 
-class ApproveIn(BaseModel):
+class ApproveIn(RequestModel):
     note: Comment = ""
 
 
-class PayIn(BaseModel):
+class PayIn(RequestModel):
     voucher_no: str = Field(min_length=1, max_length=60)
-    paid_on: dt.date
+    paid_on: Day
     amount: PositiveMoney
 
 

@@ -33,6 +33,7 @@ from core.identity.models import Role, User, UserRole
 from core.identity.principal import Principal
 from core.notifications import remind
 from core.repository import Paged, PageParams
+from evaluations import service as evaluations
 from grants.contracts.models import Contract, ContractMilestone, ContractState, MilestoneState
 from grants.models import (
     TRANCHE_STATE_LABELS,
@@ -438,10 +439,24 @@ async def record_evaluation_outcome(
 async def record_outcome(
     session: AsyncSession, principal: Principal, award_id: int, data: EvaluationOutcomeIn
 ) -> Award:
-    """Staff enter an evaluation outcome by hand (e.g. a third-party evaluator's report)."""
+    """Staff enter an evaluation outcome by hand (e.g. a third-party evaluator's report).
+
+    The grade follows from the total through the project rubric's bands; a stated grade
+    that the total does not earn is refused, so a hand entry can never make a tranche due
+    on a failing total.
+    """
     require_staff(principal)
+    award = await get_award(session, principal, award_id)
+    grade = await evaluations.project_grade(session, award.centre_id, data.total)
+    if data.grade is not None and data.grade != grade.code.value:
+        raise ValidationFailed.field(
+            "grade",
+            _("A total of {total} is graded “{grade}”; the grade follows from the total").format(
+                total=data.total, grade=grade.label
+            ),
+        )
     return await record_evaluation_outcome(
-        session, principal, award_id, data.purpose, data.grade, data.total, deadline=data.deadline
+        session, principal, award.id, data.purpose, grade.code.value, data.total, deadline=data.deadline
     )
 
 

@@ -150,6 +150,13 @@ def application_payload(programme: Programme, org: Organisation, **overrides: An
     return payload
 
 
+def application_changes(programme: Programme, org: Organisation, **overrides: Any) -> dict[str, Any]:
+    """The body of an edit (``PUT``): an application's content, without its programme and organisation."""
+    payload = application_payload(programme, org, **overrides)
+    del payload["programme_id"], payload["organisation_id"]
+    return payload
+
+
 async def submitted_application(
     session: AsyncSession, programme: Programme, owner: Actor, org: Organisation, **overrides: Any
 ) -> Application:

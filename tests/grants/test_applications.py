@@ -15,7 +15,13 @@ from core.identity.models import Role
 from core.settings import Settings
 from grants.models import ApplicationAttachment, Programme
 from tests.factories import make_centre, make_user
-from tests.grants.helpers import applicant_org, application_payload, budget, open_programme
+from tests.grants.helpers import (
+    applicant_org,
+    application_changes,
+    application_payload,
+    budget,
+    open_programme,
+)
 
 
 async def _setup(session: AsyncSession, **org: Any):  # type: ignore[no-untyped-def]
@@ -37,25 +43,85 @@ async def _create(
     return result
 
 
+PAMPHLETS = {
+    "category": "materials",
+    "item": "宣传折页",
+    "unit_price": "1.15",
+    "quantity": "333",
+    "funded_by": "grant",
+}
+
+
 async def test_totals_are_computed_by_the_server(client: httpx.AsyncClient, session: AsyncSession) -> None:
     _staff, programme, owner, org = await _setup(session)
-    lines = [
-        *budget(),
-        {
-            "category": "materials",
-            "item": "宣传折页",
-            "unit_price": "1.15",
-            "quantity": "333",
-            "funded_by": "grant",
-            "amount": "999999.00",
-        },
-    ]
-    body = await _create(client, owner, programme, org, budget_lines=lines, total_budget="1.00")
+    body = await _create(client, owner, programme, org, budget_lines=[*budget(), PAMPHLETS])
     assert [line["amount"] for line in body["budget_lines"]] == ["6000.00", "14000.00", "3000.00", "382.95"]
     assert body["requested_amount"] == "20382.95"
     assert body["cofunding_amount"] == "3000.00"
     assert body["total_budget"] == "23382.95"
     assert body["state"] == "draft"
+
+
+async def test_totals_sent_by_the_client_are_refused_not_dropped(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A line's ``amount`` or the ``total_budget`` used to be dropped without a word."""
+    _staff, programme, owner, org = await _setup(session)
+    for overrides, field in (
+        ({"budget_lines": [*budget(), {**PAMPHLETS, "amount": "999999.00"}]}, "budget_lines.3.amount"),
+        ({"total_budget": "1.00"}, "total_budget"),
+    ):
+        response = await client.post(
+            "/api/v1/applications",
+            json=application_payload(programme, org, **overrides),
+            headers=owner.headers,
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["field"] == field
+
+
+async def test_a_stated_request_must_match_the_budget_lines(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The stated request was silently replaced by the lines' sum: now a mismatch is refused."""
+    _staff, programme, owner, org = await _setup(session)
+    before = len((await client.get("/api/v1/applications", headers=owner.headers)).json()["items"])
+    response = await client.post(
+        "/api/v1/applications",
+        json=application_payload(programme, org, requested_amount="25000"),
+        headers={**owner.headers, "Accept-Language": "en"},
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["error"]["details"][0]
+    assert detail["field"] == "requested_amount"
+    assert "25,000.00" in detail["message"]
+    assert "20,000.00" in detail["message"]
+    after = len((await client.get("/api/v1/applications", headers=owner.headers)).json()["items"])
+    assert after == before
+    body = await _create(client, owner, programme, org, requested_amount="20000.00")
+    assert body["requested_amount"] == "20000.00"
+
+
+async def test_budget_totals_beyond_numeric_14_2_name_the_field(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """999,999,999,999.00 × 2 made ``to_money`` raise inside the service: a 500."""
+    _staff, programme, owner, org = await _setup(session)
+    largest = {**PAMPHLETS, "unit_price": "999999999999.00", "quantity": "1"}
+    for lines, field in (
+        ([{**largest, "quantity": "2"}], "budget_lines.0.quantity"),
+        ([largest, largest], "budget_lines"),
+        ([largest, {**largest, "funded_by": "cofunding"}], "budget_lines"),
+    ):
+        response = await client.post(
+            "/api/v1/applications",
+            json=application_payload(programme, org, budget_lines=lines),
+            headers=owner.headers,
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["field"] == field
+    body = await _create(client, owner, programme, org, budget_lines=[largest])
+    assert body["requested_amount"] == "999999999999.00"
 
 
 async def test_applicant_of_another_org_cannot_file(client: httpx.AsyncClient, session: AsyncSession) -> None:
@@ -89,7 +155,7 @@ async def test_submit_runs_the_checks(client: httpx.AsyncClient, session: AsyncS
     again = await client.post(f"/api/v1/applications/{app_id}/submit", headers=owner.headers)
     assert again.status_code == 409
     edit = await client.put(
-        f"/api/v1/applications/{app_id}", json=application_payload(programme, org), headers=owner.headers
+        f"/api/v1/applications/{app_id}", json=application_changes(programme, org), headers=owner.headers
     )
     assert edit.status_code == 409
 
@@ -218,7 +284,7 @@ async def test_return_resubmit_and_withdraw(client: httpx.AsyncClient, session: 
     assert returned.json()["state"] == "returned"
     edited = await client.put(
         f"/api/v1/applications/{app_id}",
-        json=application_payload(programme, org, title="修改后的项目"),
+        json=application_changes(programme, org, title="修改后的项目"),
         headers=owner.headers,
     )
     assert edited.json()["title"] == "修改后的项目"

@@ -38,7 +38,9 @@ async def _award(session: AsyncSession) -> tuple[Actor, Actor, list[Actor], Awar
         programme.id,
         DecideIn(decisions=[DecisionRow(application_id=application.id, approve=True, reason="评审通过")]),
     )
-    await service.publicise(session, staff.principal, programme.id, starts_on=dt.date(2026, 9, 30))
+    await service.publicise(
+        session, staff.principal, programme.id, starts_on=dt.date(2026, 9, 30), on=dt.date(2026, 9, 30)
+    )
     (award,) = await service.finalise_publicity(session, dt.date(2026, 10, 13))
     return staff, finance, evaluators, award
 

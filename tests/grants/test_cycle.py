@@ -16,6 +16,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import today
 from core.identity.models import Role
 from grants import service
 from grants.models import Application, Award, Programme
@@ -70,7 +71,11 @@ async def test_review_ranks_and_recommends(session: AsyncSession) -> None:
     assert states[applications[2].id][0] == "not_recommended"
 
 
-async def test_decide_publicise_and_award_once(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_decide_publicise_and_award_once(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Decided the day before National Day, so the publicity counts working days over the holiday.
+    monkeypatch.setattr(service, "today", lambda: dt.date(2026, 9, 29))
     staff, programme, applications, _centre = await _reviewed_programme(session)
     a, b, c = (x.id for x in applications)
     missing = await client.post(
@@ -132,6 +137,35 @@ async def test_decide_publicise_and_award_once(client: httpx.AsyncClient, sessio
     assert (await client.get(f"/api/v1/programmes/{programme.id}", headers=staff.headers)).json()[
         "state"
     ] == "running"
+
+
+async def test_publicity_never_starts_in_the_past(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    """A start before today was accepted: the publicity could end before anyone saw it."""
+    staff, programme, applications, _centre = await _reviewed_programme(session)
+    a, b, c = (x.id for x in applications)
+    decisions = [
+        {"application_id": a, "approve": True, "reason": "排名第二"},
+        {"application_id": b, "approve": True, "reason": "排名第一"},
+        {"application_id": c, "approve": False, "reason": "未达合格线"},
+    ]
+    decided = await client.post(
+        f"/api/v1/programmes/{programme.id}/decide", json={"decisions": decisions}, headers=staff.headers
+    )
+    assert decided.status_code == 200, decided.text
+    url = f"/api/v1/programmes/{programme.id}/publicise"
+    yesterday = (today() - dt.timedelta(days=1)).isoformat()
+    refused = await client.post(url, json={"starts_on": yesterday}, headers=staff.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"][0]["field"] == "starts_on"
+    app_a = (await client.get(f"/api/v1/applications/{a}", headers=staff.headers)).json()
+    assert (app_a["state"], app_a["publicity_starts_on"]) == ("approved", None)
+    assert (await client.get(f"/api/v1/programmes/{programme.id}", headers=staff.headers)).json()[
+        "state"
+    ] == "decided"
+    started = await client.post(url, json={"starts_on": today().isoformat()}, headers=staff.headers)
+    assert started.status_code == 200, started.text
+    app_a = (await client.get(f"/api/v1/applications/{a}", headers=staff.headers)).json()
+    assert app_a["publicity_starts_on"] >= today().isoformat()
 
 
 async def test_objection_upheld_and_dismissed(

@@ -71,23 +71,27 @@ async def test_form_errors_are_shown(client: httpx.AsyncClient, session: AsyncSe
     owner, org = await applicant_org(session, centre, staff)
     programme_id, org_id = programme.id, org.id
     token = await logged_in(client, owner)
-    response = await client.post(
-        "/applications/new",
-        data={
-            "csrf_token": token,
-            "programme_id": programme_id,
-            "organisation_id": org_id,
-            "title": "x",
-            "line-0-category": "activities",
-            "line-0-item": "茶话会",
-            "line-0-unit_price": "abc",
-            "line-0-quantity": "1",
-            "line-0-funded_by": "grant",
-        },
-    )
+    data = {
+        "csrf_token": token,
+        "programme_id": programme_id,
+        "organisation_id": org_id,
+        "title": "x",
+        "line-0-category": "activities",
+        "line-0-item": "茶话会",
+        "line-0-unit_price": "abc",
+        "line-0-quantity": "1",
+        "line-0-funded_by": "grant",
+    }
+    response = await client.post("/applications/new", data=data)
     assert response.status_code == 422
     assert "标题: 过短" in response.text
     assert "单价: 须为金额" in response.text
+    # A line beyond NUMERIC(14,2) was a 500; now the line says so beside the budget.
+    data.update({"title": "长者互助项目", "line-0-unit_price": "999999999999.00", "line-0-quantity": "2"})
+    response = await client.post("/applications/new", data=data)
+    assert response.status_code == 422
+    assert 'data-field="budget_lines.0.quantity"' in response.text
+    assert "超过 999,999,999,999.99 元" in response.text
 
 
 async def test_staff_confirms_eligibility_on_the_page(

@@ -49,6 +49,8 @@ class TestCreate:
             ({"tranche_plan": [{"share_pct": "50", "trigger": "on_signing"}]}, "tranche_plan"),
             ({"categories": [{"code": "a", "name": "甲", "budget": "600000"}]}, "categories"),
             ({"max_award_registered": "0"}, "max_award_registered"),
+            ({"max_award_registered": "500000.01"}, "max_award_registered"),
+            ({"max_award_community": "600000"}, "max_award_community"),
             ({"total_budget": 12.5}, "total_budget"),
         ],
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import today
 from core.identity.models import Role
 from tests.factories import PASSWORD, Actor, make_centre, make_user
 from tests.incubator.helpers import make_org, make_owner
@@ -30,6 +32,30 @@ async def test_staff_list_filters_and_links(client: httpx.AsyncClient, session: 
     assert "玉林长者之家" not in page.text
     assert "export.xlsx?service_field=youth" in page.text
     assert "待审核" in page.text
+
+
+async def test_staff_see_the_barred_list_with_reasons_and_end_dates(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    barred = await make_org(session, staff, name="失信服务社")
+    expired = await make_org(session, staff, name="已解除互助会")
+    await make_org(session, staff, name="正常运营协会")
+    until = today() + dt.timedelta(days=30)
+    barred.barred_until, barred.bar_reason = until, "合同终止：服务中断"
+    expired.barred_until, expired.bar_reason = today() - dt.timedelta(days=1), "旧的限制"
+    await session.flush()
+    await logged_in(client, staff)
+    page = await client.get("/organisations")
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="bars"') :]
+    assert "限制名单" in page.text
+    assert "失信服务社" in section
+    assert until.isoformat() in section
+    assert "合同终止：服务中断" in section
+    assert "已解除互助会" not in section
+    assert "正常运营协会" not in section
 
 
 async def test_create_form_shows_field_errors_inline(

@@ -230,3 +230,31 @@ async def test_exports(client: httpx.AsyncClient, session: AsyncSession) -> None
     assert ocds.json()["releases"][0]["tender"]["procurementMethod"] == "limited"
     execution = await client.get("/api/v1/budget-execution", headers=cast.finance.headers)
     assert execution.json()[0]["execution"]["paid"] == "16666.66"
+
+
+async def test_a_hand_entered_grade_follows_from_the_total(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """``{"grade": "pass", "total": "40"}`` was recorded and made the mid-term tranche due."""
+    cast = await make_cast(session)
+    award_id, _first = await _due(session, cast)
+    url = f"/api/v1/awards/{award_id}/evaluations"
+    for grade, total in (("pass", "40"), ("excellent", "1"), ("fail", "95")):
+        response = await client.post(
+            url, json={"purpose": "midterm", "grade": grade, "total": total}, headers=cast.staff.headers
+        )
+        assert response.status_code == 422, (grade, total)
+        assert response.json()["error"]["details"][0]["field"] == "grade"
+    award = (await client.get(f"/api/v1/awards/{award_id}", headers=cast.staff.headers)).json()
+    assert award["evaluations"] == []
+    assert [t["state"] for t in award["tranches"]] == ["due", "planned", "planned"]
+    failed = await client.post(url, json={"purpose": "midterm", "total": "40"}, headers=cast.staff.headers)
+    assert failed.status_code == 200, failed.text
+    assert failed.json()["state"] == "rectification"
+    assert [(e["grade"], e["passed"]) for e in failed.json()["evaluations"]] == [("fail", False)]
+    assert [t["state"] for t in failed.json()["tranches"]] == ["due", "planned", "planned"]
+    passed = await client.post(
+        url, json={"purpose": "midterm", "grade": "good", "total": "85"}, headers=cast.staff.headers
+    )
+    assert passed.status_code == 200, passed.text
+    assert [t["state"] for t in passed.json()["tranches"]] == ["due", "due", "planned"]

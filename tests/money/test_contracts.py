@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -229,3 +230,60 @@ def test_every_procurement_method_maps_to_the_closed_codelist() -> None:
 
     assert set(METHOD) == set(ProcurementMethod)
     assert set(METHOD.values()) <= {"open", "selective", "limited", "direct"}
+
+
+async def test_a_barred_provider_gets_no_new_contract_and_signs_none(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The bar blocked applications only: a barred organisation got a contract (201) and signed it (200)."""
+    cast = await make_cast(session)
+    draft = await make_contract(session, cast)
+    until = (today() + dt.timedelta(days=90)).isoformat()
+    barred = await client.post(
+        f"/api/v1/organisations/{cast.org.id}/bar",
+        json={"until": until, "reason": "上一合同绩效不合格"},
+        headers=cast.staff.headers,
+    )
+    assert barred.status_code == 200, barred.text
+    created = await client.post(
+        "/api/v1/contracts", json=contract_payload(cast.org.id), headers=cast.staff.headers
+    )
+    assert created.status_code == 422, created.text
+    detail = created.json()["error"]["details"][0]
+    assert detail["field"] == "provider_id"
+    assert "上一合同绩效不合格" in detail["message"]
+    assert until in detail["message"]
+    signed = await client.post(
+        f"/api/v1/contracts/{draft.id}/sign", json={"on": today().isoformat()}, headers=cast.staff.headers
+    )
+    assert signed.status_code == 409, signed.text
+    assert "上一合同绩效不合格" in signed.json()["error"]["message"]
+    listed = (await client.get("/api/v1/contracts", headers=cast.staff.headers)).json()
+    assert [(c["id"], c["state"]) for c in listed["items"]] == [(draft.id, "draft")]
+    bars = (await client.get("/api/v1/bars", headers=cast.staff.headers)).json()
+    assert [(b["organisation_id"], b["barred_until"], b["reason"]) for b in bars["items"]] == [
+        (cast.org.id, until, "上一合同绩效不合格")
+    ]
+    lifted = await client.post(
+        f"/api/v1/organisations/{cast.org.id}/lift-bar",
+        json={"reason": "整改完成"},
+        headers=cast.staff.headers,
+    )
+    assert lifted.status_code == 200
+    signed = await client.post(
+        f"/api/v1/contracts/{draft.id}/sign", json={"on": today().isoformat()}, headers=cast.staff.headers
+    )
+    assert signed.status_code == 200, signed.text
+    assert (await client.get("/api/v1/bars", headers=cast.staff.headers)).json()["total"] == 0
+
+
+async def test_a_round_total_above_100_pays_in_full(session: AsyncSession) -> None:
+    """A performance round with bonus criteria can total more than 100: that was a 500 on closing."""
+    cast = await make_cast(session)
+    contract_id = await _in_service(session, cast)
+    scored = await service.record_contract_evaluation(
+        session, cast.staff.principal, contract_id, Decimal("104.50")
+    )
+    assert scored.evaluation_score == Decimal("104.50")
+    assert scored.payment_factor == Decimal("1")
+    assert scored.milestones[2].payable == scored.milestones[2].amount

@@ -6,21 +6,25 @@ Each test here pins a defect the fuzzer (``test_fuzz``) found, on both databases
 from __future__ import annotations
 
 import io
+import re
+import typing
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import iter_route_contexts
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from openpyxl import load_workbook
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import IntegerConvertor
 
 from api.app import create_app
 from core.identity.models import Role
 from reports.briefing import KIND_CODE
-from tests.factories import Actor, make_centre, make_user
+from tests.factories import PASSWORD, Actor, make_centre, make_user
 from tests.grants.helpers import programme_payload, review_rubric_version
 from tests.incubator.helpers import make_org, org_payload
 from tests.money.factories import contract_payload
@@ -28,6 +32,17 @@ from tests.money.factories import contract_payload
 
 async def _staff(session: AsyncSession) -> Actor:
     return await make_user(session, await make_centre(session), Role.staff)
+
+
+def _activity(organisation_id: int) -> dict[str, Any]:
+    """A support activity without its hours."""
+    return {
+        "organisation_id": organisation_id,
+        "kind": "training",
+        "held_on": "2026-03-01",
+        "topic": "财务培训",
+        "given_by": "王老师",
+    }
 
 
 def _field(response: httpx.Response) -> str:
@@ -75,13 +90,7 @@ async def test_decimals_are_strings_or_integers_never_floats(
 ) -> None:
     staff = await _staff(session)
     org = await make_org(session, staff)
-    activity = {
-        "organisation_id": org.id,
-        "kind": "training",
-        "held_on": "2026-03-01",
-        "topic": "财务培训",
-        "given_by": "王老师",
-    }
+    activity = _activity(org.id)
     for bad in (1.5, ""):
         response = await client.post(
             "/api/v1/support-activities", json={**activity, "hours": bad}, headers=staff.headers
@@ -214,8 +223,9 @@ async def test_budgets_are_never_negative_and_say_so(
     assert response.status_code == 422
     assert _field(response) == "programme_budget"
     schema = (await client.get("/api/v1/openapi.json")).json()
-    budget = schema["components"]["schemas"]["RoundCreate"]["properties"]["programme_budget"]["anyOf"][0]
-    assert budget["pattern"] == r"^\d{1,12}\.\d{2}$"
+    budget = schema["components"]["schemas"]["RoundCreate"]["properties"]["programme_budget"]["anyOf"]
+    assert budget[0] == {"type": "integer", "minimum": 0, "maximum": 999_999_999_999}
+    assert budget[1]["pattern"] == r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 
 
 async def test_grant_shares_and_targets_are_documented_as_accepted(
@@ -259,11 +269,13 @@ async def test_money_above_zero_is_documented_without_a_minus_or_zero(
         assert response.status_code == 422, bad
         assert _field(response) == "amount"
     schema = (await client.get("/api/v1/openapi.json")).json()["components"]["schemas"]
-    pattern = schema["PayIn"]["properties"]["amount"]["pattern"]
-    assert pattern == r"^(0\.(0[1-9]|[1-9]\d)|[1-9]\d{0,11}\.\d{2})$"
-    assert schema["ExpenseClaimIn"]["properties"]["amount"]["pattern"] == pattern
-    assert schema["ContractIn"]["properties"]["amount"]["pattern"] == pattern
-    assert schema["BudgetLineIn"]["properties"]["unit_price"]["pattern"] == r"^\d{1,12}\.\d{2}$"
+    amount = schema["PayIn"]["properties"]["amount"]["anyOf"]
+    assert amount[0] == {"type": "integer", "minimum": 1, "maximum": 999_999_999_999}
+    assert amount[1]["pattern"] == r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+    assert schema["ExpenseClaimIn"]["properties"]["amount"]["anyOf"] == amount
+    assert schema["ContractIn"]["properties"]["amount"]["anyOf"] == amount
+    price = schema["BudgetLineIn"]["properties"]["unit_price"]["anyOf"]
+    assert price[1]["pattern"] == r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"
 
 
 async def test_schedule_recipients_are_user_ids(client: httpx.AsyncClient, session: AsyncSession) -> None:
@@ -433,3 +445,258 @@ class TestAnswersAtTheEdge:
             and not isinstance(route.param_convertors.get(parameter.name), IntegerConvertor)
         ]
         assert not untyped
+
+
+# --- exact input: money and other decimals as documented, or a 422 on the field --------------
+
+BAD_AMOUNTS: tuple[object, ...] = (
+    "100.125",
+    "0.005",
+    "0.001",
+    "1e3",
+    "1E3",
+    "1_000.00",
+    "١٢٣.٠٠",  # Arabic-Indic digits
+    "１２３",  # full-width digits
+    " .5",
+    ".5",
+    "5.",
+    " 5",
+    "5 ",
+    "+5",
+    "0x10",
+    "NaN",
+    "Infinity",
+    "1000000000000",
+    100.5,
+    100.125,
+    True,
+)
+
+
+async def _contracts(client: httpx.AsyncClient, staff: Actor) -> int:
+    total: int = (await client.get("/api/v1/contracts", headers=staff.headers)).json()["total"]
+    return total
+
+
+async def test_money_is_taken_as_documented_or_refused(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """ "100.125" was stored as 100.13, "1e3" and Arabic-Indic digits were read, "0.001" was
+    refused as "below 0". The schema's pattern and the server now agree on every case."""
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    for bad in BAD_AMOUNTS:
+        response = await client.post(
+            "/api/v1/contracts", json=contract_payload(org.id, amount=bad), headers=staff.headers
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert _field(response) == "amount", bad
+    assert await _contracts(client, staff) == 0
+    places = await client.post(
+        "/api/v1/contracts", json=contract_payload(org.id, amount="0.001"), headers=staff.headers
+    )
+    assert "金额最多两位小数" in places.json()["error"]["message"]
+    for good, stored in (("1234.5", "1234.50"), ("300", "300.00"), (5000, "5000.00"), (5000.0, "5000.00")):
+        response = await client.post(
+            "/api/v1/contracts", json=contract_payload(org.id, amount=good), headers=staff.headers
+        )
+        assert response.status_code == 201, (good, response.text)
+        assert response.json()["amount"] == stored
+    schema = (await client.get("/api/v1/openapi.json")).json()["components"]["schemas"]
+    documented = schema["ContractIn"]["properties"]["amount"]["anyOf"]
+    assert documented[0] == {"type": "integer", "minimum": 1, "maximum": 999_999_999_999}
+    pattern = re.compile(documented[1]["pattern"])
+    assert not [bad for bad in BAD_AMOUNTS if isinstance(bad, str) and pattern.match(bad)]
+    assert all(pattern.match(good) for good in ("1234.5", "300", "0.01", "999999999999.99"))
+
+
+async def test_other_decimals_keep_their_documented_places(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Hours (one place), shares and targets (two) read "1.25", "1e1" and full-width digits."""
+    staff = await _staff(session)
+    org = await make_org(session, staff)
+    activity = _activity(org.id)
+    for bad in ("1.25", "1e1", "１２", "1_0", " 2", "2.", "-1"):
+        response = await client.post(
+            "/api/v1/support-activities", json={**activity, "hours": bad}, headers=staff.headers
+        )
+        assert response.status_code == 422, bad
+        assert _field(response) == "hours"
+    places = await client.post(
+        "/api/v1/support-activities", json={**activity, "hours": "1.25"}, headers=staff.headers
+    )
+    assert "最多一位小数" in places.json()["error"]["message"]
+    listed = await client.get(f"/api/v1/support-activities?organisation_id={org.id}", headers=staff.headers)
+    assert listed.json()["total"] == 0
+    for bad, field in (("33.333", "milestones.0.share_pct"), ("1e3", "indicators.0.target")):
+        payload = contract_payload(org.id)
+        if field.startswith("milestones"):
+            payload["milestones"] = [{"share_pct": bad, "condition": "on_signing"}]
+        else:
+            payload["indicators"] = [{"name": "服务人次", "target": bad, "unit": "人次"}]
+        response = await client.post("/api/v1/contracts", json=payload, headers=staff.headers)
+        assert response.status_code == 422, bad
+        assert _field(response) == field
+
+
+# --- text the database cannot store ----------------------------------------------------------
+
+
+async def test_nul_bytes_in_json_bodies_name_the_field(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A NUL byte anywhere in a JSON body was a 500 on PostgreSQL; a lone surrogate on both."""
+    staff = await _staff(session)
+    before = (await client.get("/api/v1/organisations", headers=staff.headers)).json()["total"]
+    for body, field in (
+        (org_payload(name="坏\u0000名字"), "name"),
+        (org_payload(service_fields=["elderly"], description="说明\u0000"), "description"),
+    ):
+        response = await client.post("/api/v1/organisations", json=body, headers=staff.headers)
+        assert response.status_code == 422, response.text
+        assert _field(response) == field
+        assert "无法保存的字符" in response.json()["error"]["message"]
+    surrogate = '{"name": "\\ud800坏名字", "kind": "community_group", "legal_status": "filed"}'
+    response = await client.post(
+        "/api/v1/organisations",
+        content=surrogate,
+        headers={**staff.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert _field(response) == "name"
+    after = (await client.get("/api/v1/organisations", headers=staff.headers)).json()["total"]
+    assert after == before
+    rubric = {
+        "name": "评审表",
+        "purpose": "application_review",
+        "criteria": [{"key": "a", "name": "甲\u0000", "max_points": "100"}],
+    }
+    response = await client.post("/api/v1/rubrics", json=rubric, headers=staff.headers)
+    assert response.status_code == 422
+    assert _field(response) == "criteria.0.name"
+    rubric["criteria"] = [{"key": "a", "name": "甲", "max_points": "100", "sub_criteria": ["好\u0000"]}]
+    response = await client.post("/api/v1/rubrics", json=rubric, headers=staff.headers)
+    assert response.status_code == 422
+    assert _field(response) == "criteria.0.sub_criteria"
+
+
+async def test_nul_bytes_in_query_strings_and_forms_name_the_field(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Query strings and form fields (the login forms too, before anyone is logged in)."""
+    staff = await _staff(session)
+    response = await client.get("/api/v1/organisations?q=%00", headers=staff.headers)
+    assert response.status_code == 422, response.text
+    assert _field(response) == "q"
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": f"{staff.user.email}\u0000", "password": "whatever-1"}
+    )
+    assert response.status_code == 422, response.text
+    assert _field(response) == "username"
+    login = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+    assert token is not None
+    response = await client.post(
+        "/login",
+        data={"email": "a\u0000@example.org", "password": "whatever-1", "csrf_token": token.group(1)},
+    )
+    assert response.status_code == 422
+    assert "无法保存的字符" in response.text
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": staff.user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+# --- unknown fields and lax coercions ---------------------------------------------------------
+
+
+async def test_unknown_fields_are_refused_not_dropped(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await _staff(session)
+    before = (await client.get("/api/v1/organisations", headers=staff.headers)).json()["total"]
+    response = await client.post(
+        "/api/v1/organisations", json={**org_payload(), "staf_count": 3}, headers=staff.headers
+    )
+    assert response.status_code == 422
+    assert _field(response) == "staf_count"
+    assert "未知字段" in response.json()["error"]["message"]
+    after = (await client.get("/api/v1/organisations", headers=staff.headers)).json()["total"]
+    assert after == before
+    schema = (await client.get("/api/v1/openapi.json")).json()["components"]["schemas"]
+    assert schema["OrganisationCreate"]["additionalProperties"] is False
+
+
+def _request_models(app: FastAPI) -> set[type[BaseModel]]:
+    """Every model a request body is read into, nested ones included."""
+    models: set[type[BaseModel]] = set()
+
+    def walk(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation not in models:
+                models.add(annotation)
+                for field in annotation.model_fields.values():
+                    walk(field.annotation)
+            return
+        for argument in typing.get_args(annotation):
+            walk(argument)
+
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            for parameter in route.dependant.body_params:
+                walk(parameter.field_info.annotation)
+    return models
+
+
+PROBES = {"number": (False, True), "date": (0, 20260301), "bool": (1, 0)}
+
+
+def _kinds(schema: dict[str, Any]) -> set[str]:
+    kinds: set[str] = set()
+    for part in schema.get("anyOf", []):
+        kinds |= _kinds(part)
+    if schema.get("type") in ("integer", "number"):
+        kinds.add("number")
+    if schema.get("type") == "boolean":
+        kinds.add("bool")
+    if schema.get("type") == "string" and schema.get("format") in ("date", "date-time"):
+        kinds.add("date")
+    return kinds
+
+
+def _probes(prop: dict[str, Any]) -> list[Any]:
+    """Values of the wrong JSON type for a property: ``false`` for a number, ``0`` for a date…"""
+    values: list[Any] = [value for kind in _kinds(prop) for value in PROBES[kind]]
+    for part in [prop, *prop.get("anyOf", [])]:
+        if isinstance(part.get("items"), dict):
+            values += [[value] for kind in _kinds(part["items"]) for value in PROBES[kind]]
+        if isinstance(part.get("additionalProperties"), dict):
+            values += [
+                {"k": value} for kind in _kinds(part["additionalProperties"]) for value in PROBES[kind]
+            ]
+    return values
+
+
+async def test_every_request_model_refuses_unknown_fields_and_lax_coercions(app: FastAPI) -> None:
+    """``false`` is not a number, ``0`` not a date, ``1`` not a flag, in every request body."""
+    models = _request_models(app)
+    assert len(models) > 70
+    lax: list[str] = []
+    for model in sorted(models, key=lambda m: m.__qualname__):
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate({"surely_not_a_field": 1})
+        assert ("surely_not_a_field",) in [e["loc"] for e in refused.value.errors()], model
+        schema = model.model_json_schema(mode="validation")
+        for name, prop in schema.get("properties", {}).items():
+            for value in _probes(prop):
+                try:
+                    model.model_validate({name: value})
+                except ValidationError as exc:
+                    if any(error["loc"][:1] == (name,) for error in exc.errors()):
+                        continue
+                lax.append(f"{model.__qualname__}.{name} accepts {value!r}")
+    assert not lax, "\n".join(lax)

@@ -119,6 +119,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/organisations/{organisation_id}/verify"): STAFF_ONLY,
     ("POST", "/api/v1/organisations/{organisation_id}/bar"): STAFF_ONLY,
     ("POST", "/api/v1/organisations/{organisation_id}/lift-bar"): STAFF_ONLY,
+    ("GET", "/api/v1/bars"): STAFF_ONLY_LIST,
     ("GET", "/api/v1/organisations/{organisation_id}/members"): ORG_A_READ,
     # members are managed by the organisation's owner only
     ("POST", "/api/v1/organisations/{organisation_id}/members"): ORG_A_OWNER,
