@@ -211,6 +211,16 @@ class RaceResult:
         return ""
 
 
+RACES = PROJECT_ROOT / "test-artifacts" / "served-races.txt"
+
+
 async def race(requests: Iterable[Awaitable[httpx.Response]]) -> RaceResult:
-    """Send every request at once and collect the answers."""
-    return RaceResult(list(await asyncio.gather(*requests)))
+    """Send every request at once and collect the answers (their counts are kept as an artefact)."""
+    result = RaceResult(list(await asyncio.gather(*requests)))
+    first = result.responses[0].request
+    RACES.parent.mkdir(parents=True, exist_ok=True)
+    with RACES.open("a") as artefact:
+        artefact.write(
+            f"{first.method} {first.url.path}: {len(result.responses)} calls → {result.describe()}\n"
+        )
+    return result
