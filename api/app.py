@@ -17,26 +17,31 @@ import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard p
 from api.errors import install_error_handlers
 from api.input import refuse_unstorable_text
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
+from api.pages import applications as application_pages
+from api.pages import awards as award_pages
+from api.pages import contracts as contract_pages
+from api.pages import disbursements as disbursement_pages
 from api.pages import evaluations as evaluation_pages
-from api.pages import grants as grants_pages
 from api.pages import incubator as incubator_pages
 from api.pages import jury as jury_pages
-from api.pages import money as money_pages
+from api.pages import programmes as programme_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
 from api.routers import (
     admin,
+    applications,
     audit_log,
     auth,
+    awards,
     contracts,
+    disbursements,
     evaluations,
-    grants,
     health,
     incubator,
     jobs,
     me,
-    money,
     notifications,
+    programmes,
     reports,
 )
 from api.schemas import ERROR_RESPONSES
@@ -128,11 +133,13 @@ def create_app(
         audit_log.router,
         jobs.router,
         incubator.router,
-        grants.router,
-        grants.public_router,
+        programmes.router,
+        applications.router,
+        applications.public_router,
         shell.router,
         incubator_pages.router,
-        grants_pages.router,
+        programme_pages.router,
+        application_pages.router,
         reports.router,
         notifications.router,
         reports_pages.router,
@@ -140,9 +147,12 @@ def create_app(
         evaluations.public_router,
         evaluation_pages.router,
         jury_pages.router,
-        money.router,
+        awards.router,
+        disbursements.router,
         contracts.router,
-        money_pages.router,
+        award_pages.router,
+        disbursement_pages.router,
+        contract_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

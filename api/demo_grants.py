@@ -18,17 +18,12 @@ from core.identity.schemas import UserCreate
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose, Rubric
 from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
-from grants import service
-from grants.models import Application
-from grants.schemas import (
-    ApplicationCreate,
-    ConfirmEligibility,
-    DecideIn,
-    DecisionRow,
-    NeedIn,
-    ProgrammeCreate,
-    TopicIn,
-)
+from grants.applications import publicity, review
+from grants.applications import service as application_service
+from grants.applications.models import Application
+from grants.applications.schemas import ApplicationCreate, ConfirmEligibility, DecideIn, DecisionRow
+from grants.programmes import service as programmes
+from grants.programmes.schemas import NeedIn, ProgrammeCreate, TopicIn
 from incubator import service as incubator
 from incubator.models import MemberRole, Organisation, OrganisationMember
 
@@ -179,7 +174,7 @@ async def grant_cycle(context: DemoContext) -> None:
     owner_seniors = await _owner(context, seniors, "leling@yulin.demo", "赵国庆")
     version = await _rubric_version(context, RoundPurpose.application_review)
 
-    need = await service.record_need(
+    need = await programmes.record_need(
         session,
         staff,
         NeedIn(
@@ -190,13 +185,13 @@ async def grant_cycle(context: DemoContext) -> None:
     )
 
     # --- 2025: the whole cycle, ending in awards ----------------------------------------
-    past = await service.create_programme(
+    past = await programmes.create_programme(
         session,
         staff,
         _programme("2025年玉林街道微公益创投", 2025, "micro", version, _at(2025, 3, 1), _at(2025, 4, 1, 17)),
     )
-    await service.open_programme(session, staff, past.id)
-    past = await service.get_programme(session, staff, past.id)
+    await programmes.open_programme(session, staff, past.id)
+    past = await programmes.get_programme(session, staff, past.id)
     category = {c.code: c.id for c in past.categories}
     filing = _at(2025, 3, 20)
     applications: list[Application] = []
@@ -217,7 +212,7 @@ async def grant_cycle(context: DemoContext) -> None:
             _lines("5000", "12000", "3000", "2500"),
         ),
     ):
-        application = await service.create_application(
+        application = await application_service.create_application(
             session,
             owner,
             ApplicationCreate.model_validate(
@@ -240,11 +235,11 @@ async def grant_cycle(context: DemoContext) -> None:
                 }
             ),
         )
-        await service.submit_application(session, owner, application.id, now=filing)
-        await service.confirm_eligibility(session, staff, application.id, ConfirmEligibility())
+        await application_service.submit_application(session, owner, application.id, now=filing)
+        await application_service.confirm_eligibility(session, staff, application.id, ConfirmEligibility())
         applications.append(application)
-    await service.start_review(session, staff, past.id)
-    past = await service.get_programme(session, staff, past.id)
+    await review.start_review(session, staff, past.id)
+    past = await programmes.get_programme(session, staff, past.id)
     assert past.review_round_id is not None
     round_id = past.review_round_id
     subjects = {s.subject_id: s for s in await evaluations.list_subjects(session, staff, round_id)}
@@ -283,8 +278,8 @@ async def grant_cycle(context: DemoContext) -> None:
                 SheetIn(items=items, comment="建议立项" if mark >= 80 else "建议修改后立项"),
             )
     await evaluations.close_round(session, staff, round_id)
-    await service.collect_review(session, staff, past.id)
-    await service.decide(
+    await review.collect_review(session, staff, past.id)
+    await review.decide(
         session,
         staff,
         past.id,
@@ -301,12 +296,12 @@ async def grant_cycle(context: DemoContext) -> None:
             ]
         ),
     )
-    await service.publicise(session, staff, past.id, starts_on=dt.date(2025, 5, 6), on=dt.date(2025, 5, 6))
-    await service.finalise_publicity(session, dt.date(2025, 5, 14))
+    await publicity.publicise(session, staff, past.id, starts_on=dt.date(2025, 5, 6), on=dt.date(2025, 5, 6))
+    await publicity.finalise_publicity(session, dt.date(2025, 5, 14))
 
     # --- 2026: a call open now ------------------------------------------------------------
     year = today().year
-    current = await service.create_programme(
+    current = await programmes.create_programme(
         session,
         staff,
         _programme(
@@ -318,10 +313,10 @@ async def grant_cycle(context: DemoContext) -> None:
             dt.datetime.combine(today() + dt.timedelta(days=30), dt.time(17), SHANGHAI),
         ),
     )
-    await service.add_topic(session, staff, current.id, TopicIn(title="独居高龄长者关爱", need_id=need.id))
-    await service.open_programme(session, staff, current.id)
-    current = await service.get_programme(session, staff, current.id)
-    draft = await service.create_application(
+    await programmes.add_topic(session, staff, current.id, TopicIn(title="独居高龄长者关爱", need_id=need.id))
+    await programmes.open_programme(session, staff, current.id)
+    current = await programmes.get_programme(session, staff, current.id)
+    draft = await application_service.create_application(
         session,
         owner_neighbours,
         ApplicationCreate.model_validate(
@@ -340,7 +335,7 @@ async def grant_cycle(context: DemoContext) -> None:
             }
         ),
     )
-    submitted = await service.create_application(
+    submitted = await application_service.create_application(
         session,
         owner_youth,
         ApplicationCreate.model_validate(
@@ -359,5 +354,5 @@ async def grant_cycle(context: DemoContext) -> None:
             }
         ),
     )
-    await service.submit_application(session, owner_youth, submitted.id)
+    await application_service.submit_application(session, owner_youth, submitted.id)
     del draft

@@ -19,19 +19,15 @@ from core.files import FileStore
 from core.identity import service as identity
 from core.identity.principal import Principal
 from core.settings import get_settings
+from grants.applications.models import BudgetCategory, Indicator
+from grants.awards import documents, reviews
+from grants.awards import service as award_service
+from grants.awards.models import Award, DocumentKind
+from grants.awards.schemas import ActualIn, ExpenseClaimIn, ProgressReportIn, SignIn
 from grants.contracts import service as contracts
 from grants.contracts.schemas import ContractIn, DateIn
-from grants.models import Award, BudgetCategory, Indicator
-from grants.payments import service as payments
-from grants.payments.models import DocumentKind
-from grants.payments.schemas import (
-    ActualIn,
-    DisbursementCreate,
-    ExpenseClaimIn,
-    PayIn,
-    ProgressReportIn,
-    SignIn,
-)
+from grants.disbursements import service as disbursements
+from grants.disbursements.schemas import DisbursementCreate, PayIn
 from incubator.models import MemberRole, Organisation, OrganisationMember
 
 # A tiny, valid one-page PDF (a scanned receipt stands in for it in the demo).
@@ -96,19 +92,19 @@ async def money(context: DemoContext) -> None:
 
     # Two agreements signed: their on-signing tranches (50 %) become due.
     for award in (elderly, youth):
-        await payments.sign_award(session, staff, award.id, SignIn(signed_on=dt.date(2025, 6, 3)))
-    elderly = await payments.get_award(session, staff, elderly.id)
-    youth = await payments.get_award(session, staff, youth.id)
+        await award_service.sign_award(session, staff, award.id, SignIn(signed_on=dt.date(2025, 6, 3)))
+    elderly = await award_service.get_award(session, staff, elderly.id)
+    youth = await award_service.get_award(session, staff, youth.id)
 
     # One request waits for the finance officer; the other is approved and paid.
-    await payments.request_disbursement(
+    await disbursements.request_disbursement(
         session, staff, DisbursementCreate(tranche_id=elderly.tranches[0].id, note="首期拨付，协议已签订")
     )
-    paid = await payments.request_disbursement(
+    paid = await disbursements.request_disbursement(
         session, staff, DisbursementCreate(tranche_id=youth.tranches[0].id, note="首期拨付")
     )
-    await payments.approve(session, finance, paid.id, "材料齐全，同意拨付")
-    await payments.pay(
+    await disbursements.approve(session, finance, paid.id, "材料齐全，同意拨付")
+    await disbursements.pay(
         session,
         finance,
         paid.id,
@@ -126,7 +122,7 @@ async def money(context: DemoContext) -> None:
             )
         ).scalars()
     )
-    await payments.submit_progress_report(
+    await reviews.submit_progress_report(
         session,
         grantee,
         elderly.id,
@@ -139,7 +135,7 @@ async def money(context: DemoContext) -> None:
             ],
         ),
     )
-    receipt = await payments.upload_document(
+    receipt = await documents.upload_document(
         session,
         grantee,
         FileStore(settings.files_dir),
@@ -150,7 +146,7 @@ async def money(context: DemoContext) -> None:
         content=RECEIPT_PDF,
         max_bytes=settings.upload_max_bytes,
     )
-    await payments.submit_expense_claim(
+    await reviews.submit_expense_claim(
         session,
         grantee,
         elderly.id,

@@ -16,7 +16,7 @@ from core.reminders import ReminderJob
 from core.settings import Settings, get_settings
 from evaluations import jobs as evaluation_jobs
 from grants import jobs as grants_jobs
-from grants import service as grants_service
+from grants.applications import publicity
 
 
 async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None:
@@ -33,7 +33,7 @@ async def _purge_idempotency_keys(session: AsyncSession, scheduled_for: dt.datet
 
 
 async def _finalise_publicity(session: AsyncSession, scheduled_for: dt.datetime) -> None:
-    await grants_service.finalise_publicity(session, today())
+    await publicity.finalise_publicity(session, today())
 
 
 def _reminder(job: ReminderJob) -> JobFunc:

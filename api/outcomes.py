@@ -22,9 +22,10 @@ from evaluations import service as evaluations
 from evaluations.models import ReviewRound, RoundPurpose, RubricVersion
 from evaluations.repository import latest_project_version
 from evaluations.schemas import RoundCreate, SubjectCreate
+from grants import access
+from grants.awards import service as awards
 from grants.contracts import service as contracts
-from grants.models import Programme
-from grants.payments import service as payments
+from grants.programmes.models import Programme
 from reports import events
 
 AWARD_PURPOSES = (RoundPurpose.midterm, RoundPurpose.final)
@@ -39,7 +40,7 @@ async def after_round_closed(
         if subject.final_score is None or subject.grade is None:
             continue
         if review_round.purpose in AWARD_PURPOSES and subject.subject_type == "award":
-            await payments.record_evaluation_outcome(
+            await awards.record_evaluation_outcome(
                 session,
                 principal,
                 subject.subject_id,
@@ -70,10 +71,10 @@ async def start_award_evaluation(
     session: AsyncSession, principal: Principal, award_id: int, purpose: RoundPurpose
 ) -> ReviewRound:
     """A mid-term or final evaluation round for one award, scored on the project rubric."""
-    payments.require_staff(principal)
+    access.require_staff(principal)
     if purpose not in AWARD_PURPOSES:
         raise Conflict(_("An award is evaluated at mid-term or at the end"))
-    award = await payments.get_award(session, principal, award_id)
+    award = await awards.get_award(session, principal, award_id)
     programme = await session.get(Programme, award.programme_id)
     assert programme is not None
     version = await _project_rubric(session, award.centre_id)

@@ -36,7 +36,7 @@ class OwnOrganisationAccess:
         if report.scope_type is ScopeType.organisation:
             return report.scope_id in mine
         if report.scope_type is ScopeType.award:
-            from grants.models import Award
+            from grants.awards.models import Award
 
             award = await session.get(Award, report.scope_id)
             return award is not None and award.organisation_id in mine

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, MetaData, Numeric, event
+from sqlalchemy import BigInteger, DateTime, Dialect, Enum, MetaData, Numeric, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -115,6 +116,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def string_enum(kind: type[StrEnum], length: int) -> Enum:
+    """An enum stored as its value in a VARCHAR (no database enum type to migrate)."""
+    return Enum(kind, native_enum=False, length=length)
 
 
 def compare_and_set(state: Any) -> dict[str, Any]:

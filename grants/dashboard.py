@@ -14,18 +14,10 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from core.clock import SHANGHAI
 from core.identity.principal import Principal
+from grants.applications.models import Application, ApplicationState, Objection, ObjectionState
+from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
+from grants.disbursements.models import Disbursement, DisbursementState
 from grants.jobs import PROGRESS_REPORT_EVERY
-from grants.models import (
-    Application,
-    ApplicationState,
-    Award,
-    AwardState,
-    Objection,
-    ObjectionState,
-    Tranche,
-    TrancheState,
-)
-from grants.payments.models import Disbursement, DisbursementState, ProgressReport
 
 ZERO = Decimal("0.00")
 

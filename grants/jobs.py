@@ -20,17 +20,9 @@ from core.i18n import _
 from core.identity.models import Role
 from core.notifications import Channel
 from core.reminders import remind_once, users_with_role
-from grants.models import (
-    Application,
-    ApplicationState,
-    Award,
-    AwardState,
-    Programme,
-    ProgrammeState,
-    Tranche,
-    TrancheState,
-)
-from grants.payments.models import ProgressReport
+from grants.applications.models import Application, ApplicationState
+from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
+from grants.programmes.models import Programme, ProgrammeState
 from incubator.models import OrganisationMember
 
 DEADLINE_WINDOW = dt.timedelta(days=3)

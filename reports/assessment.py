@@ -32,6 +32,16 @@ from evaluations.models import (
 )
 from evaluations.schemas import GRADE_LABELS, GradeCode
 from evaluations.service import criteria_of
+from grants.applications.models import Indicator
+from grants.awards.execution import award_execution
+from grants.awards.models import (
+    AWARD_STATE_LABELS,
+    TRANCHE_STATE_LABELS,
+    Award,
+    ProgressReport,
+    Rectification,
+    ReviewState,
+)
 from grants.contracts.models import (
     CONDITION_LABELS,
     CONTRACT_STATE_LABELS,
@@ -39,16 +49,7 @@ from grants.contracts.models import (
     PROCUREMENT_LABELS,
     Contract,
 )
-from grants.models import (
-    AWARD_STATE_LABELS,
-    TRANCHE_STATE_LABELS,
-    TRIGGER_LABELS,
-    Award,
-    Indicator,
-    Programme,
-)
-from grants.payments.models import ProgressReport, Rectification, ReviewState
-from grants.payments.service import award_execution
+from grants.programmes.models import TRIGGER_LABELS, Programme
 from incubator.models import Organisation
 from reports import charts
 from reports.kinds import ReportKind, current_month, register_kind

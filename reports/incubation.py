@@ -18,7 +18,8 @@ from core.i18n import N_, _
 from core.identity.models import Centre
 from evaluations.models import RubricVersion
 from evaluations.service import criteria_of
-from grants.models import AWARD_STATE_LABELS, Award, Programme
+from grants.awards.models import AWARD_STATE_LABELS, Award
+from grants.programmes.models import Programme
 from incubator.models import (
     ACTIVITY_LABELS,
     FIELD_LABELS,

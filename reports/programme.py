@@ -17,15 +17,9 @@ from core.i18n import N_, _
 from core.identity.models import Centre
 from evaluations.models import RoundSubject
 from evaluations.schemas import GRADE_LABELS, GradeCode
-from grants.models import (
-    APPLICATION_STATE_LABELS,
-    PROGRAMME_STATE_LABELS,
-    TRIGGER_LABELS,
-    Application,
-    ApplicationState,
-    Award,
-    Programme,
-)
+from grants.applications.models import APPLICATION_STATE_LABELS, Application, ApplicationState
+from grants.awards.models import Award
+from grants.programmes.models import PROGRAMME_STATE_LABELS, TRIGGER_LABELS, Programme
 from incubator.models import Organisation
 from reports import charts
 from reports.kinds import ReportKind, current_month, register_kind

@@ -13,16 +13,25 @@ from core.clock import today
 from core.identity.models import Role
 from evaluations import service as evaluations
 from evaluations.schemas import DeclarationIn
-from grants.models import AwardState, Objection, ObjectionState
-from grants.payments import service as payments
-from grants.payments.schemas import DisbursementCreate, PayIn, SignIn
+from grants.applications.models import Objection, ObjectionState
+from grants.awards import service as award_service
+from grants.awards.models import AwardState
+from grants.awards.schemas import SignIn
+from grants.disbursements import service as disbursements
+from grants.disbursements.schemas import DisbursementCreate, PayIn
 from incubator import service as incubator
 from incubator.schemas import OrganisationCreate
 from tests.evaluations.factories import assign, make_scenario, score
 from tests.factories import make_centre, make_user
-from tests.grants.helpers import applicant_org, open_programme, submitted_application
+from tests.grants.factories import (
+    Cast,
+    applicant_org,
+    make_award,
+    make_cast,
+    open_programme,
+    submitted_application,
+)
 from tests.incubator.test_pages import logged_in
-from tests.money.factories import Cast, make_award, make_cast
 
 
 def figure(html: str, name: str) -> str:
@@ -94,7 +103,7 @@ async def test_applicant_panel_shows_organisations_applications_and_awards(
     cast = await make_cast(session)
     signed = await make_award(session, cast, title="长者助餐互助计划")
     unsigned = await make_award(session, cast, title="社区议事厅")
-    await payments.sign_award(
+    await award_service.sign_award(
         session, cast.staff.principal, signed.id, SignIn(signed_on=today() - dt.timedelta(days=100))
     )
     await logged_in(client, cast.grantee)
@@ -119,17 +128,19 @@ async def test_finance_panel_counts_the_queue(client: httpx.AsyncClient, session
     awards = [await make_award(session, cast, title=f"项目{n}") for n in range(4)]
     tranches = []
     for award in awards:
-        signed = await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        signed = await award_service.sign_award(
+            session, cast.staff.principal, award.id, SignIn(signed_on=today())
+        )
         tranches.append(signed.tranches[0])
     requested = [
-        await payments.request_disbursement(
+        await disbursements.request_disbursement(
             session, cast.staff.principal, DisbursementCreate(tranche_id=t.id)
         )
         for t in tranches[1:]
     ]
-    await payments.approve(session, cast.finance.principal, requested[1].id)
-    await payments.approve(session, cast.finance.principal, requested[2].id)
-    await payments.pay(
+    await disbursements.approve(session, cast.finance.principal, requested[1].id)
+    await disbursements.approve(session, cast.finance.principal, requested[2].id)
+    await disbursements.pay(
         session,
         cast.finance.principal,
         requested[2].id,

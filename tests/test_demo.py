@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.demo import DEMO_PASSWORD, load_demo
 from core.identity.service import get_user_by_email
 from core.security import verify_password
-from grants.models import Application, Award, Programme
+from grants.applications.models import Application
+from grants.awards.models import Award
+from grants.programmes.models import Programme
 from incubator.models import Organisation
 
 
@@ -44,9 +46,9 @@ async def test_demo_centre(session: AsyncSession) -> None:
 
 
 async def _money(session: AsyncSession) -> None:
+    from grants.awards.models import ExpenseClaim, ExpenseReceipt, ProgressReport, Tranche
     from grants.contracts.models import Contract, ContractMilestone
-    from grants.models import Tranche
-    from grants.payments.models import Disbursement, ExpenseClaim, ExpenseReceipt, ProgressReport
+    from grants.disbursements.models import Disbursement
 
     awards = list((await session.execute(select(Award).order_by(Award.id))).scalars())
     assert [a.signed_on is not None for a in awards] == [True, True, False]
@@ -98,6 +100,6 @@ async def _money(session: AsyncSession) -> None:
 
 
 async def _tranches(session: AsyncSession, award_id: int) -> list:  # type: ignore[type-arg]
-    from grants.models import Tranche
+    from grants.awards.models import Tranche
 
     return list((await session.execute(select(Tranche).where(Tranche.award_id == award_id))).scalars())

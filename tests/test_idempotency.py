@@ -14,10 +14,10 @@ from core.clock import today
 from core.db import utcnow
 from core.idempotency import IdempotencyRecord
 from core.identity.models import Role
-from grants.payments import service
-from grants.payments.schemas import SignIn
+from grants.awards import service as awards
+from grants.awards.schemas import SignIn
 from tests.factories import make_centre, make_user
-from tests.money.factories import Cast, make_award, make_cast
+from tests.grants.factories import Cast, make_award, make_cast
 
 RETENTION = dt.timedelta(hours=48)
 
@@ -47,7 +47,7 @@ async def test_purge_removes_expired_records_and_keeps_recent_ones(session: Asyn
 
 async def _due_tranche(session: AsyncSession, cast: Cast) -> int:
     award = await make_award(session, cast, amount=Decimal("30000.00"))
-    signed = await service.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+    signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
     return signed.tranches[0].id
 
 

@@ -20,7 +20,9 @@ from core.identity.principal import Principal
 from evaluations import dashboard as evaluation_figures
 from evaluations.models import ASSIGNMENT_STATE_LABELS
 from grants import dashboard as grants_figures
-from grants.models import APPLICATION_STATE_LABELS, AWARD_STATE_LABELS, TRANCHE_STATE_LABELS, TRIGGER_LABELS
+from grants.applications.models import APPLICATION_STATE_LABELS
+from grants.awards.models import AWARD_STATE_LABELS, TRANCHE_STATE_LABELS
+from grants.programmes.models import TRIGGER_LABELS
 from incubator import dashboard as incubator_figures
 from incubator import service as incubator
 from incubator.models import STAY_LABELS

@@ -6,15 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Fixed, Money, TimestampMixin, UTCDateTime, compare_and_set, utcnow
+from core.db import Base, Fixed, Money, TimestampMixin, UTCDateTime, compare_and_set, string_enum, utcnow
 from core.i18n import N_
-
-
-def _enum(kind: type[StrEnum], length: int = 24) -> Enum:
-    return Enum(kind, native_enum=False, length=length)
 
 
 class ContractState(StrEnum):
@@ -100,13 +96,13 @@ class Contract(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     service_category: Mapped[str] = mapped_column(String(40))
     content: Mapped[str] = mapped_column(Text, default="")
-    procurement_method: Mapped[ProcurementMethod] = mapped_column(_enum(ProcurementMethod, 32))
+    procurement_method: Mapped[ProcurementMethod] = mapped_column(string_enum(ProcurementMethod, 32))
     amount: Mapped[Decimal] = mapped_column(Money())
     paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     state: Mapped[ContractState] = mapped_column(
-        _enum(ContractState), default=ContractState.draft, index=True
+        string_enum(ContractState, 24), default=ContractState.draft, index=True
     )
     __mapper_args__ = compare_and_set(state)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -158,11 +154,13 @@ class ContractMilestone(Base):
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     share_pct: Mapped[Decimal] = mapped_column(Fixed(5, 2))
-    condition: Mapped[MilestoneCondition] = mapped_column(_enum(MilestoneCondition))
+    condition: Mapped[MilestoneCondition] = mapped_column(string_enum(MilestoneCondition, 24))
     description: Mapped[str] = mapped_column(String(500), default="")
     amount: Mapped[Decimal] = mapped_column(Money())
     payable: Mapped[Decimal | None] = mapped_column(Money())
-    state: Mapped[MilestoneState] = mapped_column(_enum(MilestoneState, 16), default=MilestoneState.planned)
+    state: Mapped[MilestoneState] = mapped_column(
+        string_enum(MilestoneState, 16), default=MilestoneState.planned
+    )
     __mapper_args__ = compare_and_set(state)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     paid_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -35,7 +35,7 @@ from grants.contracts.models import (
     ProcurementMethod,
 )
 from grants.contracts.service import all_contracts
-from grants.payments.models import Disbursement, DisbursementState
+from grants.disbursements.models import Disbursement, DisbursementState
 from incubator.models import Organisation
 
 OCID_PREFIX = "ocds-seedbd"

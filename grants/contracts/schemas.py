@@ -10,13 +10,12 @@ from core.fields import Day, ExactDecimal, Id, RequestModel
 from core.i18n import N_
 from core.money import MoneyField, PositiveMoneyField
 from grants.contracts.models import ContractState, MilestoneCondition, MilestoneState, ProcurementMethod
+from grants.fields import Quantity, Reason
 from incubator.models import ServiceField
 
-Reason = Annotated[str, Field(min_length=2, max_length=2000)]
 Pct = Annotated[Decimal, ExactDecimal(100, 2, positive=True)]
 RulePct = Annotated[Decimal, ExactDecimal(100, 2)]
 Score = Annotated[Decimal, ExactDecimal(100, 2)]
-Quantity = Annotated[Decimal, ExactDecimal(1_000_000_000, 2)]
 
 
 class ContractIndicatorIn(RequestModel):

@@ -22,6 +22,7 @@ from core.i18n import _
 from core.identity.principal import Principal
 from core.money import CENT, split_into_payments, to_money
 from core.repository import Paged, PageParams
+from grants.access import notify_finance, require_staff
 from grants.contracts.models import (
     Contract,
     ContractEvent,
@@ -33,8 +34,7 @@ from grants.contracts.models import (
 )
 from grants.contracts.repository import ContractRepository
 from grants.contracts.schemas import CompleteIn, ContractIn, ContractTerminateIn, DateIn, EvaluateIn
-from grants.payments.models import Disbursement
-from grants.payments.service import OPEN_DISBURSEMENT_STATES, notify_finance, require_staff
+from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement
 from incubator import service as incubator
 from incubator.models import Organisation
 

@@ -56,8 +56,8 @@ async def _finalise_publicity(database_url: str, title: str) -> int:
 
     import api.models  # noqa: F401  (every table)
     from core.db import create_engine, session_factory
-    from grants import service
-    from grants.models import Application
+    from grants.applications import publicity
+    from grants.applications.models import Application
 
     engine = create_engine(database_url)
     try:
@@ -66,7 +66,7 @@ async def _finalise_publicity(database_url: str, title: str) -> int:
                 await session.execute(select(Application).where(Application.title == title))
             ).scalar_one()
             assert application.publicity_ends_on is not None
-            awards = await service.finalise_publicity(
+            awards = await publicity.finalise_publicity(
                 session, application.publicity_ends_on + dt.timedelta(days=1)
             )
             await session.commit()

@@ -11,18 +11,21 @@ from core.clock import today
 from core.identity.models import Role
 from core.notifications import Channel, Notification, deliveries_of
 from grants import jobs
-from grants import service as grants
-from grants.payments import service as payments
-from grants.payments.schemas import ProgressReportIn, SignIn
-from grants.schemas import ApplicationCreate
+from grants.applications import service as applications
+from grants.applications.schemas import ApplicationCreate
+from grants.awards import reviews
+from grants.awards import service as awards
+from grants.awards.schemas import ProgressReportIn, SignIn
+from grants.disbursements import service as disbursements
 from tests.factories import make_centre, make_user
-from tests.grants.helpers import (
+from tests.grants.factories import (
     applicant_org,
     application_payload,
+    make_award,
+    make_cast,
     open_programme,
     submitted_application,
 )
-from tests.money.factories import make_award, make_cast
 
 
 async def _notes(session: AsyncSession, kind: str) -> list[Notification]:
@@ -45,13 +48,13 @@ async def test_deadline_reminds_members_with_unfinished_applications_once(sessio
     drafter, drafting_org = await applicant_org(session, centre, staff)
     submitter, submitting_org = await applicant_org(session, centre, staff, name="芳华青少年服务中心")
     other, other_org = await applicant_org(session, centre, staff, name="乐龄文体协会")
-    await grants.create_application(
+    await applications.create_application(
         session,
         drafter.principal,
         ApplicationCreate.model_validate(application_payload(programme, drafting_org, title="长者助餐计划")),
     )
     await submitted_application(session, programme, submitter, submitting_org)
-    await grants.create_application(
+    await applications.create_application(
         session,
         other.principal,
         ApplicationCreate.model_validate(application_payload(later, other_org, title="文体活动")),
@@ -81,7 +84,7 @@ async def test_deadline_after_close_reminds_nobody(session: AsyncSession) -> Non
     staff = await make_user(session, centre, Role.staff)
     programme = await open_programme(session, staff)
     drafter, org = await applicant_org(session, centre, staff)
-    await grants.create_application(
+    await applications.create_application(
         session, drafter.principal, ApplicationCreate.model_validate(application_payload(programme, org))
     )
     assert await jobs.remind_application_deadlines(session, programme.closes_at + dt.timedelta(hours=1)) == []
@@ -91,7 +94,7 @@ async def test_progress_report_due_after_ninety_days_without_report(session: Asy
     cast = await make_cast(session)
     award = await make_award(session, cast, title="长者助餐互助计划")
     unsigned = await make_award(session, cast, title="未签约项目")
-    await payments.sign_award(
+    await awards.sign_award(
         session, cast.staff.principal, award.id, SignIn(signed_on=today() - dt.timedelta(days=100))
     )
     now = dt.datetime.now(dt.UTC)
@@ -105,7 +108,7 @@ async def test_progress_report_due_after_ninety_days_without_report(session: Asy
 
     assert await jobs.remind_progress_reports(session, now + dt.timedelta(days=1)) == []
 
-    await payments.submit_progress_report(
+    await reviews.submit_progress_report(
         session,
         cast.grantee.principal,
         award.id,
@@ -119,14 +122,14 @@ async def test_progress_report_due_after_ninety_days_without_report(session: Asy
 async def test_recently_signed_award_needs_no_report_yet(session: AsyncSession) -> None:
     cast = await make_cast(session)
     award = await make_award(session, cast)
-    await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+    await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
     assert await jobs.remind_progress_reports(session, dt.datetime.now(dt.UTC)) == []
 
 
 async def test_waiting_tranches_digest_goes_to_staff_once_a_day(session: AsyncSession) -> None:
     cast = await make_cast(session)
     award = await make_award(session, cast, title="长者助餐互助计划")
-    await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+    await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
     now = dt.datetime.now(dt.UTC)
 
     assert await jobs.remind_waiting_tranches(session, now + dt.timedelta(days=3)) == []
@@ -146,13 +149,13 @@ async def test_waiting_tranches_digest_goes_to_staff_once_a_day(session: AsyncSe
 
 
 async def test_requested_tranche_is_not_waiting(session: AsyncSession) -> None:
-    from grants.payments.schemas import DisbursementCreate
+    from grants.disbursements.schemas import DisbursementCreate
 
     cast = await make_cast(session)
     award = await make_award(session, cast)
-    signed = await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+    signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
     first = signed.tranches[0]
-    await payments.request_disbursement(
+    await disbursements.request_disbursement(
         session, cast.staff.principal, DisbursementCreate(tranche_id=first.id)
     )
     assert await jobs.remind_waiting_tranches(session, dt.datetime.now(dt.UTC) + dt.timedelta(days=8)) == []

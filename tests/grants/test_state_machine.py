@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from core.i18n import use_locale
-from grants import service
-from grants.models import Application, ApplicationState, Programme, ProgrammeState
+from grants.applications import service as applications
+from grants.applications.models import Application, ApplicationState
+from grants.programmes import service as programmes
+from grants.programmes.models import Programme, ProgrammeState
 
 PROGRAMME_ALLOWED = {
     "open": {ProgrammeState.draft},
@@ -33,11 +35,11 @@ APPLICATION_ALLOWED = {
 @pytest.mark.parametrize("action", list(PROGRAMME_ALLOWED))
 def test_programme_actions(state: ProgrammeState, action: str) -> None:
     programme = Programme(state=state)
-    allowed, reason = service.can_programme(programme, action)
+    allowed, reason = programmes.can_programme(programme, action)
     assert allowed == (state in PROGRAMME_ALLOWED[action])
     if not allowed:
         with use_locale("zh"):
-            _ok, reason = service.can_programme(programme, action)
+            _ok, reason = programmes.can_programme(programme, action)
         assert reason.startswith("项目计划当前为“")
 
 
@@ -45,7 +47,7 @@ def test_programme_actions(state: ProgrammeState, action: str) -> None:
 @pytest.mark.parametrize("action", list(APPLICATION_ALLOWED))
 def test_application_actions(state: ApplicationState, action: str) -> None:
     application = Application(state=state)
-    allowed, reason = service.can_application(application, action)
+    allowed, reason = applications.can_application(application, action)
     assert allowed == (state in APPLICATION_ALLOWED[action])
     assert (reason == "") == allowed
 
@@ -53,4 +55,4 @@ def test_application_actions(state: ApplicationState, action: str) -> None:
 def test_terminal_states_allow_nothing() -> None:
     for state in (ApplicationState.withdrawn, ApplicationState.awarded, ApplicationState.rejected):
         application = Application(state=state)
-        assert not any(service.can_application(application, a)[0] for a in APPLICATION_ALLOWED)
+        assert not any(applications.can_application(application, a)[0] for a in APPLICATION_ALLOWED)

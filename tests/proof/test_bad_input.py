@@ -25,9 +25,8 @@ from api.app import create_app
 from core.identity.models import Role
 from reports.briefing import KIND_CODE
 from tests.factories import PASSWORD, Actor, make_centre, make_user
-from tests.grants.helpers import programme_payload, review_rubric_version
+from tests.grants.factories import contract_payload, programme_payload, review_rubric_version
 from tests.incubator.helpers import make_org, org_payload
-from tests.money.factories import contract_payload
 
 
 async def _staff(session: AsyncSession) -> Actor:

@@ -41,8 +41,7 @@ from api.app import create_app
 from reports.briefing import KIND_CODE
 from tests.conftest import test_settings
 from tests.factories import PASSWORD
-from tests.grants.helpers import application_payload, programme_payload
-from tests.money.factories import contract_payload
+from tests.grants.factories import application_payload, contract_payload, programme_payload
 from tests.proof.world import ROLES, World, add_http_records, build_world
 
 OK = 200

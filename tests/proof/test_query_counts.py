@@ -24,13 +24,18 @@ from core.identity.models import Centre, Role
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
 from evaluations.schemas import AssignmentCreate, RoundCreate, SubjectCreate
-from grants import service as grants
+from grants.applications import service as applications
+from grants.applications.models import Objection
+from grants.applications.schemas import ApplicationCreate
+from grants.awards import service as awards
+from grants.awards.models import Award
+from grants.awards.schemas import SignIn
 from grants.contracts import service as contracts
 from grants.contracts.schemas import ContractIn
-from grants.models import Award, Objection
-from grants.payments import service as payments
-from grants.payments.schemas import DisbursementCreate, SignIn
-from grants.schemas import ApplicationCreate, NeedIn, ProgrammeCreate
+from grants.disbursements import service as disbursements
+from grants.disbursements.schemas import DisbursementCreate
+from grants.programmes import service as programmes
+from grants.programmes.schemas import NeedIn, ProgrammeCreate
 from incubator import service as incubator
 from incubator.schemas import ActivityCreate, StayCreate
 from reports import service as reports
@@ -40,9 +45,16 @@ from reports.schemas import ScheduleCreate
 from tests.conftest import TestDatabase
 from tests.evaluations.factories import make_rubric, no_members
 from tests.factories import Actor, make_centre, make_user
-from tests.grants.helpers import application_payload, open_programme, programme_payload
+from tests.grants.factories import (
+    Cast,
+    application_payload,
+    contract_payload,
+    make_award,
+    make_programme,
+    open_programme,
+    programme_payload,
+)
 from tests.incubator.helpers import make_org
-from tests.money.factories import Cast, contract_payload, make_award, make_programme
 
 MAX_STATEMENTS = 16  # auth (3) + count + page + the eager loads of the richest list
 register_report_kinds()
@@ -211,7 +223,7 @@ async def add_users(session: AsyncSession, scene: Scene, n: int) -> None:
 
 async def add_programmes(session: AsyncSession, scene: Scene, n: int) -> None:
     for _ in range(n):
-        await grants.create_programme(
+        await programmes.create_programme(
             session, scene.staff.principal, ProgrammeCreate.model_validate(programme_payload(None))
         )
 
@@ -221,7 +233,7 @@ async def add_applications(session: AsyncSession, scene: Scene, n: int) -> None:
         scene.extra["programme"] = await open_programme(session, scene.staff)
     for _ in range(n):
         org = await make_org(session, scene.staff, owner=scene.applicant)
-        await grants.create_application(
+        await applications.create_application(
             session,
             scene.applicant.principal,
             ApplicationCreate.model_validate(application_payload(scene.extra["programme"], org)),
@@ -248,10 +260,10 @@ async def add_awards(session: AsyncSession, scene: Scene, n: int) -> None:
 async def add_disbursements(session: AsyncSession, scene: Scene, n: int) -> None:
     for _ in range(n):
         award = await _award(session, scene)
-        signed = await payments.sign_award(
+        signed = await awards.sign_award(
             session, scene.staff.principal, award.id, SignIn(signed_on=dt.date(2026, 3, 1))
         )
-        await payments.request_disbursement(
+        await disbursements.request_disbursement(
             session, scene.staff.principal, DisbursementCreate(tranche_id=signed.tranches[0].id)
         )
 
@@ -281,7 +293,7 @@ async def add_objections(session: AsyncSession, scene: Scene, n: int) -> None:
 
 async def add_needs(session: AsyncSession, scene: Scene, n: int) -> None:
     for i in range(n):
-        await grants.record_need(
+        await programmes.record_need(
             session,
             scene.staff.principal,
             NeedIn(community="玉林北路社区", description=f"需求{i}", source="入户走访"),

@@ -20,33 +20,38 @@ from core.identity.models import Centre, Role
 from evaluations import service as evaluations
 from evaluations.models import Assignment, ReviewRound, RoundPurpose, RoundSubject, Rubric
 from evaluations.schemas import AssignmentCreate, DeclarationIn, RoundCreate, SubjectCreate
-from grants import service as grants
-from grants.calendar import WorkingCalendar, enter_year
-from grants.contracts import service as contracts
-from grants.contracts.models import Contract
-from grants.contracts.schemas import ContractIn
-from grants.models import Application, Award, CommunityNeed, Objection, Programme
-from grants.payments import service as payments
-from grants.payments.models import Disbursement, ProgressReport
-from grants.payments.schemas import DisbursementCreate, ProgressReportIn, SignIn
-from grants.schemas import (
+from grants.applications import publicity, review
+from grants.applications import service as applications
+from grants.applications.models import Application, Objection
+from grants.applications.schemas import (
     ApplicationCreate,
     ConfirmEligibility,
     DecideIn,
     DecisionRow,
-    NeedIn,
     ObjectionIn,
-    TopicIn,
 )
+from grants.awards import reviews
+from grants.awards import service as awards
+from grants.awards.models import Award, ProgressReport
+from grants.awards.schemas import ProgressReportIn, SignIn
+from grants.contracts import service as contracts
+from grants.contracts.models import Contract
+from grants.contracts.schemas import ContractIn
+from grants.disbursements import service as disbursements
+from grants.disbursements.models import Disbursement
+from grants.disbursements.schemas import DisbursementCreate
+from grants.programmes import service as programmes
+from grants.programmes.calendar import WorkingCalendar, enter_year
+from grants.programmes.models import CommunityNeed, Programme
+from grants.programmes.schemas import NeedIn, TopicIn
 from incubator import service as incubator
 from incubator.models import IncubationStay, MemberRole, Organisation, OrganisationMember, SupportActivity
 from incubator.schemas import ActivityCreate, StayCreate
 from reports.briefing import KIND_CODE
 from tests.evaluations.factories import make_rubric, no_members
 from tests.factories import Actor, make_centre, make_user
-from tests.grants.helpers import application_payload, open_programme, run_review
+from tests.grants.factories import application_payload, contract_payload, open_programme, run_review
 from tests.incubator.helpers import make_org
-from tests.money.factories import contract_payload
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -214,13 +219,13 @@ async def build_grants(
     owner_a, owner_b = actors["applicant_a"], actors["applicant_b"]
     for org in (org_a, org_b):
         await incubator.verify_organisation(session, staff.principal, org.id)
-    need = await grants.record_need(
+    need = await programmes.record_need(
         session,
         staff.principal,
         NeedIn(community="玉林北路社区", description="独居长者缺少陪伴", source="入户走访"),
     )
     call = await open_programme(session, staff, name="2027年社区微创投", min_reviewers=1)
-    topic = await grants.add_topic(
+    topic = await programmes.add_topic(
         session, staff.principal, call.id, TopicIn(title="独居长者陪伴", need_id=need.id)
     )
     draft_a = await _application(session, call, owner_a, org_a, submit=False)
@@ -230,10 +235,10 @@ async def build_grants(
     funded_a = await _application(session, funded, owner_a, org_a, submit=True)
     funded_b = await _application(session, funded, owner_b, org_b, submit=True, title="“乐龄同行”助餐项目")
     for application in (funded_a, funded_b):
-        await grants.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
+        await applications.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
     reviewer = await make_user(session, centre, Role.evaluator)
     await run_review(session, staff, [reviewer], funded.id, {funded_a.id: [88], funded_b.id: [82]})
-    await grants.decide(
+    await review.decide(
         session,
         staff.principal,
         funded.id,
@@ -250,22 +255,22 @@ async def build_grants(
     for year in (today().year, today().year + 1):
         if not known.knows(year):
             await enter_year(session, year, [dt.date(year, 1, 1)], [], {})
-    await grants.publicise(session, staff.principal, funded.id, starts_on=today())
-    objection = await grants.lodge_objection(
+    await publicity.publicise(session, staff.principal, funded.id, starts_on=today())
+    objection = await publicity.lodge_objection(
         session,
         ObjectionIn(application_id=funded_b.id, content="该组织成立时间不足一年", name="居民"),
         on=today(),
     )
     # B's open objection holds it in publicity; A's ends (as if the period were over) in an award
-    (award,) = await grants.finalise_publicity(
+    (award,) = await publicity.finalise_publicity(
         session, today() + dt.timedelta(days=30), programme_id=funded.id
     )
-    signed = await payments.sign_award(session, staff.principal, award.id, SignIn(signed_on=today()))
+    signed = await awards.sign_award(session, staff.principal, award.id, SignIn(signed_on=today()))
     tranche = signed.tranches[0]
-    disbursement = await payments.request_disbursement(
+    disbursement = await disbursements.request_disbursement(
         session, staff.principal, DisbursementCreate(tranche_id=tranche.id)
     )
-    report = await payments.submit_progress_report(
+    report = await reviews.submit_progress_report(
         session,
         owner_a.principal,
         award.id,
@@ -301,13 +306,13 @@ async def _application(
     submit: bool,
     title: str = "“银龄互助”社区长者关爱项目",
 ) -> Application:
-    application = await grants.create_application(
+    application = await applications.create_application(
         session,
         owner.principal,
         ApplicationCreate.model_validate(application_payload(programme, org, title=title)),
     )
     if submit:
-        await grants.submit_application(session, owner.principal, application.id)
+        await applications.submit_application(session, owner.principal, application.id)
     return application
 
 

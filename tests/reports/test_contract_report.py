@@ -12,7 +12,7 @@ from grants.contracts.schemas import DateIn
 from reports.assessment import CONTRACT_KIND
 from reports.models import Generator
 from reports.service import ReportOutput, generate, read_pdf
-from tests.money.factories import make_cast, make_contract
+from tests.grants.factories import make_cast, make_contract
 from tests.reports.conftest import pdf_fonts, pdf_pages, squash
 
 

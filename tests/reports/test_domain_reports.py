@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo import load_demo
-from grants.models import Programme
+from grants.programmes.models import Programme
 from incubator.models import Organisation
 from reports.incubation import KIND_CODE as INCUBATION
 from reports.models import Generator

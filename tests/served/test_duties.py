@@ -17,11 +17,13 @@ from core.audit import AuditEvent
 from core.clock import today
 from core.identity.models import Role
 from core.notifications import Notification
-from grants.models import TrancheTrigger
-from grants.payments import service as payments
-from grants.payments.schemas import DisbursementCreate, SignIn
+from grants.awards import service as awards
+from grants.awards.schemas import SignIn
+from grants.disbursements import service as disbursements
+from grants.disbursements.schemas import DisbursementCreate
+from grants.programmes.models import TrancheTrigger
 from tests.factories import make_user
-from tests.money.factories import make_award, make_cast
+from tests.grants.factories import make_award, make_cast
 from tests.served.conftest import Deployment
 
 pytestmark = pytest.mark.postgres_only
@@ -32,8 +34,8 @@ async def test_an_admin_cannot_take_money_duties(deployment: Deployment) -> None
         cast = await make_cast(session)
         admin = await make_user(session, cast.centre, Role.admin)
         award = await make_award(session, cast, plan=[(Decimal("100"), TrancheTrigger.on_signing)])
-        signed = await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
-        requested = await payments.request_disbursement(
+        signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        requested = await disbursements.request_disbursement(
             session, cast.staff.principal, DisbursementCreate(tranche_id=signed.tranches[0].id)
         )
     async with deployment.server.client(admin.token) as client:

@@ -14,10 +14,12 @@ from sqlalchemy import func, select
 
 from core.audit import AuditEvent
 from core.clock import today
-from grants.models import TrancheTrigger
-from grants.payments import service as payments
-from grants.payments.schemas import DisbursementCreate, SignIn
-from tests.money.factories import make_award, make_cast
+from grants.awards import service as awards
+from grants.awards.schemas import SignIn
+from grants.disbursements import service as disbursements
+from grants.disbursements.schemas import DisbursementCreate
+from grants.programmes.models import TrancheTrigger
+from tests.grants.factories import make_award, make_cast
 from tests.served.conftest import Deployment, race
 
 pytestmark = pytest.mark.postgres_only
@@ -27,8 +29,8 @@ async def test_one_key_one_approval_and_every_answer_agrees(deployment: Deployme
     async with deployment.session() as session:
         cast = await make_cast(session)
         award = await make_award(session, cast, plan=[(Decimal("100"), TrancheTrigger.on_signing)])
-        signed = await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
-        disbursement = await payments.request_disbursement(
+        signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        disbursement = await disbursements.request_disbursement(
             session, cast.staff.principal, DisbursementCreate(tranche_id=signed.tranches[0].id)
         )
     path = f"/api/v1/disbursements/{disbursement.id}/approve"

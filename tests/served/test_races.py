@@ -23,35 +23,46 @@ from core.clock import today
 from core.identity.models import Role
 from evaluations import service as evaluations
 from evaluations.schemas import DeclarationIn
-from grants import service as grants
-from grants.calendar import WorkingCalendar, enter_year
-from grants.contracts import service as contracts
-from grants.contracts.schemas import DateIn
-from grants.models import Application, Programme, TrancheTrigger
-from grants.payments import service as payments
-from grants.payments.models import Disbursement, Rectification, RectificationState
-from grants.payments.schemas import DisbursementCreate, ProgressReportIn, SignIn
-from grants.schemas import (
+from grants.applications import publicity, review
+from grants.applications import service as applications
+from grants.applications.models import Application
+from grants.applications.schemas import (
     ApplicationCreate,
     ConfirmEligibility,
     DecideIn,
     DecisionRow,
     ObjectionIn,
-    ProgrammeCreate,
 )
+from grants.awards import reviews
+from grants.awards import service as awards
+from grants.awards.models import Rectification, RectificationState
+from grants.awards.schemas import ProgressReportIn, SignIn
+from grants.contracts import service as contracts
+from grants.contracts.schemas import DateIn
+from grants.disbursements import service as disbursement_service
+from grants.disbursements.models import Disbursement
+from grants.disbursements.schemas import DisbursementCreate
+from grants.programmes import service as programmes
+from grants.programmes.calendar import WorkingCalendar, enter_year
+from grants.programmes.models import Programme, TrancheTrigger
+from grants.programmes.schemas import ProgrammeCreate
 from incubator import service as incubator
 from incubator.schemas import StayCreate
 from tests.evaluations.factories import assign, make_scenario, sheet_for
 from tests.factories import Actor, make_user
-from tests.grants.helpers import (
+from tests.grants.factories import (
+    Cast,
     applicant_org,
     application_payload,
+    make_award,
+    make_cast,
+    make_contract,
+    make_programme,
     open_programme,
     programme_payload,
     run_review,
     submitted_application,
 )
-from tests.money.factories import Cast, make_award, make_cast, make_contract, make_programme
 from tests.proof.world import PDF
 from tests.served.conftest import Deployment, RaceResult, race
 
@@ -108,7 +119,7 @@ async def test_decide_approves_once_and_commits_the_budget_once(
         programme = await open_programme(session, staff, name="决定竞争测试", min_reviewers=1)
         owner, org = await applicant_org(session, street.cast.centre, staff, name="决定竞争互助会")
         application = await submitted_application(session, programme, owner, org)
-        await grants.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
+        await applications.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
         await run_review(session, staff, [street.evaluator], programme.id, {application.id: [88]})
     body = {
         "decisions": [
@@ -138,8 +149,8 @@ async def test_programme_open_start_review_and_close(deployment: Deployment, str
         call = await open_programme(session, staff, name="开放竞争测试")
         owner, org = await applicant_org(session, street.cast.centre, staff, name="评审竞争互助会")
         submitted = await submitted_application(session, call, owner, org)
-        await grants.confirm_eligibility(session, staff.principal, submitted.id, ConfirmEligibility())
-        draft = await grants.create_programme(session, staff.principal, _copy_of(call))
+        await applications.confirm_eligibility(session, staff.principal, submitted.id, ConfirmEligibility())
+        draft = await programmes.create_programme(session, staff.principal, _copy_of(call))
         running = await make_programme(session, street.cast.centre)
     (await fire(deployment, staff, f"/api/v1/programmes/{draft.id}/open")).assert_one_winner()
     assert await effects(deployment, "programme.open", draft.id) == 1
@@ -165,7 +176,7 @@ async def test_application_transitions(deployment: Deployment, street: Street) -
         draft_owner, draft_org = await applicant_org(
             session, street.cast.centre, staff, name="草稿竞争互助会"
         )
-        draft = await grants.create_application(
+        draft = await applications.create_application(
             session,
             draft_owner.principal,
             ApplicationCreate.model_validate(application_payload(call, draft_org)),
@@ -199,7 +210,7 @@ async def test_award_sign_and_terminate(deployment: Deployment, street: Street) 
     async with deployment.session() as session:
         unsigned = await make_award(session, cast, title="签约竞争项目")
         active = await make_award(session, cast, title="终止竞争项目")
-        await payments.sign_award(session, cast.staff.principal, active.id, SignIn(signed_on=today()))
+        await awards.sign_award(session, cast.staff.principal, active.id, SignIn(signed_on=today()))
     signed = await fire(
         deployment, cast.staff, f"/api/v1/awards/{unsigned.id}/sign", {"signed_on": today().isoformat()}
     )
@@ -221,7 +232,7 @@ async def test_a_tranche_is_requested_approved_and_paid_once(deployment: Deploym
         award = await make_award(
             session, cast, title="拨付竞争项目", plan=[(Decimal("100"), TrancheTrigger.on_signing)]
         )
-        signed = await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
         tranche_id = signed.tranches[0].id
     async with deployment.server.client(cast.staff.token, max_connections=N) as client:
         requested = await race(
@@ -245,7 +256,7 @@ async def test_a_tranche_is_requested_approved_and_paid_once(deployment: Deploym
         )
         assert len(disbursements) == 1
         assert disbursements[0].state.value == "paid"
-        refreshed = await payments.get_award(session, cast.staff.principal, award.id)
+        refreshed = await awards.get_award(session, cast.staff.principal, award.id)
         assert refreshed.paid == Decimal("100000.00")
 
 
@@ -253,8 +264,8 @@ async def test_a_disbursement_is_rejected_once(deployment: Deployment, street: S
     cast = street.cast
     async with deployment.session() as session:
         award = await make_award(session, cast, title="驳回竞争项目")
-        signed = await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
-        disbursement = await payments.request_disbursement(
+        signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        disbursement = await disbursement_service.request_disbursement(
             session, cast.staff.principal, DisbursementCreate(tranche_id=signed.tranches[0].id)
         )
     rejected = await fire(
@@ -323,14 +334,14 @@ async def test_an_objection_is_resolved_once(deployment: Deployment, street: Str
     staff = street.cast.staff
     async with deployment.session() as session:
         programme, application = await _reviewed(session, street, "异议竞争")
-        await grants.decide(
+        await review.decide(
             session,
             staff.principal,
             programme.id,
             DecideIn(decisions=[DecisionRow(application_id=application.id, approve=True, reason="同意")]),
         )
-        await grants.publicise(session, staff.principal, programme.id, starts_on=today())
-        objection = await grants.lodge_objection(
+        await publicity.publicise(session, staff.principal, programme.id, starts_on=today())
+        objection = await publicity.lodge_objection(
             session, ObjectionIn(application_id=application.id, content="该组织成立不足一年"), on=today()
         )
     body = {"upheld": False, "resolution": "经核实，组织成立已满一年"}
@@ -343,7 +354,7 @@ async def _reviewed(session: AsyncSession, street: Street, name: str) -> tuple[P
     programme = await open_programme(session, staff, name=f"{name}测试", min_reviewers=1)
     owner, org = await applicant_org(session, street.cast.centre, staff, name=f"{name}互助会")
     application = await submitted_application(session, programme, owner, org)
-    await grants.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
+    await applications.confirm_eligibility(session, staff.principal, application.id, ConfirmEligibility())
     await run_review(session, staff, [street.evaluator], programme.id, {application.id: [88]})
     return programme, application
 
@@ -371,8 +382,8 @@ async def test_progress_reports_and_expense_claims_are_reviewed_once(
     cast = street.cast
     async with deployment.session() as session:
         award = await make_award(session, cast, title="审核竞争项目")
-        await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
-        report = await payments.submit_progress_report(
+        await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        report = await reviews.submit_progress_report(
             session,
             cast.grantee.principal,
             award.id,
@@ -409,7 +420,7 @@ async def test_rectification_is_opened_once(deployment: Deployment, street: Stre
     cast = street.cast
     async with deployment.session() as session:
         award = await make_award(session, cast, title="整改竞争项目")
-        await payments.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
     body = {"deadline": (today() + dt.timedelta(days=30)).isoformat(), "reason": "中期评估发现台账缺失"}
     (await fire(deployment, cast.staff, f"/api/v1/awards/{award.id}/rectify", body)).assert_one_winner()
     assert await effects(deployment, "award.rectify", award.id) == 1

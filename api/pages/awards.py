@@ -1,0 +1,376 @@
+"""Award (project) pages: the list, an award with its agreement, tranches, evaluations,
+rectification, progress reports and expense claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from api import outcomes
+from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep
+from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.grant_pages import back, flash, grant_labels
+from api.web import register_nav, render
+from core.errors import DomainError
+from core.files import FileStore
+from core.i18n import N_, _
+from core.identity.models import Role
+from core.identity.principal import Principal
+from core.repository import PageParams
+from evaluations.models import RoundPurpose
+from grants.applications.models import Indicator
+from grants.awards import documents, reviews
+from grants.awards import service as awards
+from grants.awards.models import (
+    AWARD_STATE_LABELS,
+    AwardState,
+    DocumentKind,
+)
+from grants.awards.schemas import (
+    CloseIn,
+    EvaluationOutcomeIn,
+    ExpenseClaimIn,
+    ProgressReportIn,
+    RectifyIn,
+    ReviewIn,
+    SignIn,
+    TerminateIn,
+)
+from grants.disbursements import service as disbursement_service
+from grants.disbursements.schemas import DisbursementCreate
+from incubator import service as incubator
+
+router = APIRouter(include_in_schema=False)
+
+register_nav("/awards", N_("Projects"), {Role.staff, Role.finance, Role.admin, Role.applicant})
+
+
+async def _upload(
+    request_form: Any,
+    name: str,
+    session: SessionDep,
+    principal: Principal,
+    settings: Any,
+    award_id: int,
+    kind: DocumentKind,
+) -> int | None:
+    upload = request_form.get(name)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    content = await upload.read(settings.upload_max_bytes + 1)
+    document = await documents.upload_document(
+        session,
+        principal,
+        FileStore(settings.files_dir),
+        award_id,
+        kind=kind,
+        label=upload.filename,
+        filename=upload.filename,
+        content=content,
+        max_bytes=settings.upload_max_bytes,
+    )
+    return document.id
+
+
+@router.get("/awards")
+async def award_list(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
+) -> Response:
+    state_param = request.query_params.get("state", "")
+    state = AwardState(state_param) if state_param in AwardState.__members__ else None
+    page = await awards.list_awards(session, principal, pagination, state=state)
+    return render(
+        request,
+        "web/awards/list.html",
+        {
+            "page": page,
+            "state": state_param,
+            "states": [(s.value, _(AWARD_STATE_LABELS[s])) for s in AwardState],
+            "query": f"state={state_param}" if state else "",
+            **grant_labels(),
+        },
+    )
+
+
+async def _award_context(
+    session: SessionDep, principal: Principal, award_id: int, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    award = await awards.get_award(session, principal, award_id)
+    context = await awards.award_context(session, award)
+    is_staff = principal.has(Role.staff) and not principal.read_only
+    is_grantee = not principal.read_only and await awards.is_grantee(session, principal, award)
+    disbursements = await disbursement_service.list_disbursements(
+        session, principal, PageParams(page=1, page_size=100), award_id=award.id
+    )
+    indicators = (
+        (
+            await session.execute(
+                select(Indicator)
+                .where(Indicator.application_id == award.application_id)
+                .order_by(Indicator.seq)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    close_allowed = await awards.can_close(session, award)
+    return {
+        "award": award,
+        **context,
+        "organisation": await incubator.get_organisation(session, principal, award.organisation_id)
+        if principal.has(Role.staff, Role.finance, Role.admin) or principal.sees_all_centres or is_grantee
+        else None,
+        "rectification": await awards.open_rectification(session, award.id),
+        "documents": await documents.documents_of(session, award.id),
+        "reports": await reviews.list_progress_reports(session, principal, award.id),
+        "claims": await reviews.list_expense_claims(session, principal, award.id),
+        "disbursements": disbursements.items,
+        "indicators": indicators,
+        "indicator_name": {i.id: f"{i.name}（{i.unit}）" for i in indicators},
+        "request_allowed": {t.id: disbursement_service.can_request_tranche(award, t) for t in award.tranches},
+        "sign_allowed": awards.can_sign(award),
+        "terminate_allowed": awards.can_terminate(award),
+        "close_allowed": close_allowed,
+        "is_staff": is_staff,
+        "is_grantee": is_grantee,
+        "errors": errors or {},
+        **grant_labels(),
+    }
+
+
+@router.get("/awards/{award_id:int}")
+async def award_page(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    context = await _award_context(session, principal, award_id)
+    return render(request, "web/awards/award.html", {**context, "flash": flash(request)})
+
+
+async def _award_errors(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    award_id: int,
+    errors: dict[str, str],
+    form: str,
+) -> Response:
+    context = await _award_context(session, principal, award_id, errors)
+    return render(request, "web/awards/award.html", {**context, "open_form": form}, status_code=422)
+
+
+async def _act(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    award_id: int,
+    form: str,
+    errors: dict[str, str],
+    work: Any,
+    msg: str,
+) -> Response:
+    """Run ``work`` when the form parsed; a field error (422) re-renders the page beside the form."""
+    if not errors:
+        try:
+            await work()
+            return back(f"/awards/{award_id}", msg)
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            errors = domain_errors(exc)
+    return await _award_errors(request, session, principal, award_id, errors, form)
+
+
+@router.post("/awards/{award_id:int}/sign")
+async def sign(
+    request: Request,
+    award_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await read_form(request)
+    data, errors = parse(SignIn, form_values(form, skip=("csrf_token", "signed_copy")))
+
+    async def work() -> None:
+        assert data is not None
+        document_id = await _upload(
+            form, "signed_copy", session, principal, settings, award_id, DocumentKind.agreement
+        )
+        await awards.sign_award(
+            session, principal, award_id, SignIn(signed_on=data.signed_on, document_id=document_id)
+        )
+
+    return await _act(request, session, principal, award_id, "sign", errors, work, "signed")
+
+
+@router.post("/awards/{award_id:int}/disbursements")
+async def request_disbursement(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = parse(DisbursementCreate, form_values(await read_form(request)))
+
+    async def work() -> None:
+        assert data is not None
+        await disbursement_service.request_disbursement(session, principal, data)
+
+    return await _act(request, session, principal, award_id, "request", errors, work, "requested")
+
+
+@router.post("/awards/{award_id:int}/evaluations")
+async def record_evaluation(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = parse(EvaluationOutcomeIn, form_values(await read_form(request)))
+
+    async def work() -> None:
+        assert data is not None
+        await awards.record_outcome(session, principal, award_id, data)
+
+    return await _act(request, session, principal, award_id, "evaluation", errors, work, "state")
+
+
+@router.post("/awards/{award_id:int}/evaluation-rounds")
+async def start_evaluation(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    form = await read_form(request)
+    purpose = RoundPurpose.final if form.get("purpose") == "final" else RoundPurpose.midterm
+    review_round = await outcomes.start_award_evaluation(session, principal, award_id, purpose)
+    return RedirectResponse(f"/evaluations/rounds/{review_round.id}", status_code=303)
+
+
+@router.post("/awards/{award_id:int}/rectify")
+async def rectify(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = parse(RectifyIn, form_values(await read_form(request)))
+
+    async def work() -> None:
+        assert data is not None
+        await awards.rectify(session, principal, award_id, data)
+
+    return await _act(request, session, principal, award_id, "rectify", errors, work, "state")
+
+
+@router.post("/awards/{award_id:int}/terminate")
+async def terminate(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = parse(TerminateIn, form_values(await read_form(request)))
+
+    async def work() -> None:
+        assert data is not None
+        await awards.terminate(session, principal, award_id, data)
+
+    return await _act(request, session, principal, award_id, "terminate", errors, work, "state")
+
+
+@router.post("/awards/{award_id:int}/close")
+async def close(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = parse(CloseIn, form_values(await read_form(request)))
+
+    async def work() -> None:
+        assert data is not None
+        await awards.close(session, principal, award_id, data)
+
+    return await _act(request, session, principal, award_id, "close", errors, work, "state")
+
+
+@router.post("/awards/{award_id:int}/progress-reports")
+async def submit_report(
+    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    values = form_values(await read_form(request))
+    actuals = []
+    for key in list(values):
+        if key.startswith("actual_"):
+            actuals.append({"indicator_id": key.removeprefix("actual_"), "actual": values.pop(key)})
+    data, errors = parse(ProgressReportIn, {**values, "actuals": actuals})
+
+    async def work() -> None:
+        assert data is not None
+        await reviews.submit_progress_report(session, principal, award_id, data)
+
+    return await _act(request, session, principal, award_id, "report", errors, work, "report")
+
+
+def _review(values: dict[str, Any]) -> tuple[ReviewIn | None, dict[str, str]]:
+    return parse(
+        ReviewIn, {"approve": values.get("decision") == "approve", "comment": values.get("comment", "")}
+    )
+
+
+@router.post("/awards/{award_id:int}/progress-reports/{report_id:int}/review")
+async def review_report(
+    request: Request, award_id: IdPath, report_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = _review(form_values(await read_form(request)))
+    if errors:
+        errors = {"comment": next(iter(errors.values()))}
+
+    async def work() -> None:
+        assert data is not None
+        await reviews.review_progress_report(session, principal, award_id, report_id, data)
+
+    return await _act(request, session, principal, award_id, f"report-{report_id}", errors, work, "reviewed")
+
+
+@router.post("/awards/{award_id:int}/expense-claims")
+async def submit_claim(
+    request: Request,
+    award_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+) -> Response:
+    form = await read_form(request)
+    values = form_values(form, skip=("csrf_token", "receipt"))
+    receipts = [r for r in form.getlist("receipt") if isinstance(r, UploadFile) and r.filename]
+    probe, errors = parse(ExpenseClaimIn, {**values, "receipt_ids": [1] if receipts else []})
+    if not receipts:
+        errors["receipt"] = _("Attach at least one receipt")
+
+    async def work() -> None:
+        assert probe is not None
+        ids = []
+        for upload in receipts:
+            content = await upload.read(settings.upload_max_bytes + 1)
+            document = await documents.upload_document(
+                session,
+                principal,
+                FileStore(settings.files_dir),
+                award_id,
+                kind=DocumentKind.receipt,
+                label=upload.filename or "",
+                filename=upload.filename or "receipt",
+                content=content,
+                max_bytes=settings.upload_max_bytes,
+            )
+            ids.append(document.id)
+        await reviews.submit_expense_claim(
+            session, principal, award_id, probe.model_copy(update={"receipt_ids": ids})
+        )
+
+    return await _act(request, session, principal, award_id, "claim", errors, work, "claim")
+
+
+@router.post("/awards/{award_id:int}/expense-claims/{claim_id:int}/review")
+async def review_claim(
+    request: Request, award_id: IdPath, claim_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    data, errors = _review(form_values(await read_form(request)))
+    if errors:
+        errors = {"comment": next(iter(errors.values()))}
+
+    async def work() -> None:
+        assert data is not None
+        await reviews.review_expense_claim(session, principal, award_id, claim_id, data)
+
+    return await _act(request, session, principal, award_id, f"claim-{claim_id}", errors, work, "reviewed")

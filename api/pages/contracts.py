@@ -1,0 +1,200 @@
+"""Purchased-service contract pages: the list, the contract form, a contract with its milestones."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep
+from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.grant_pages import back, flash, grant_labels, require_money_reader
+from api.web import register_nav, render
+from core.errors import DomainError, Forbidden
+from core.i18n import N_, _
+from core.identity.models import Role
+from core.identity.principal import Principal
+from grants.contracts import service as contracts
+from grants.contracts.models import (
+    MilestoneCondition,
+    MilestoneState,
+)
+from grants.contracts.schemas import CompleteIn, ContractIn, ContractTerminateIn, DateIn, EvaluateIn
+from grants.disbursements import service as disbursement_service
+from grants.disbursements.schemas import DisbursementCreate
+from incubator import service as incubator
+
+router = APIRouter(include_in_schema=False)
+
+register_nav("/contracts", N_("Purchased services"), {Role.staff, Role.finance, Role.admin})
+
+
+MILESTONE_ROWS = 4
+
+
+INDICATOR_ROWS = 3
+
+
+@router.get("/contracts")
+async def contract_list(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
+) -> Response:
+    require_money_reader(principal)
+    page = await contracts.list_contracts(session, principal, pagination)
+    return render(request, "web/contracts/list.html", {"page": page, "query": "", **grant_labels()})
+
+
+async def _contract_form_context(session: SessionDep, principal: Principal) -> dict[str, Any]:
+    from incubator.repository import OrganisationFilters
+
+    organisations = await incubator.all_organisations(session, principal, OrganisationFilters(), limit=1000)
+    return {
+        "providers": [(str(o.id), o.name) for o in organisations],
+        "milestone_rows": range(1, MILESTONE_ROWS + 1),
+        "indicator_rows": range(1, INDICATOR_ROWS + 1),
+        **grant_labels(),
+    }
+
+
+@router.get("/contracts/new")
+async def new_contract(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    if not principal.has(Role.staff):
+        raise Forbidden(_("Only centre staff may do this"))
+    defaults = {
+        "full_payment_from": "90",
+        "pro_rata_from": "60",
+        "m_share_1": "40",
+        "m_condition_1": "on_signing",
+        "m_share_2": "30",
+        "m_condition_2": "on_start",
+        "m_share_3": "30",
+        "m_condition_3": "on_evaluation",
+    }
+    return render(
+        request,
+        "web/contracts/form.html",
+        {"values": defaults, "errors": {}, **await _contract_form_context(session, principal)},
+    )
+
+
+def _contract_values(values: dict[str, Any]) -> dict[str, Any]:
+    milestones = []
+    for n in range(1, MILESTONE_ROWS + 1):
+        share = values.pop(f"m_share_{n}", None)
+        condition = values.pop(f"m_condition_{n}", None)
+        description = values.pop(f"m_description_{n}", "")
+        if share or condition:
+            milestones.append({"share_pct": share, "condition": condition, "description": description})
+    indicators = []
+    for n in range(1, INDICATOR_ROWS + 1):
+        name = values.pop(f"i_name_{n}", None)
+        target = values.pop(f"i_target_{n}", None)
+        unit = values.pop(f"i_unit_{n}", None)
+        if name or target or unit:
+            indicators.append({"name": name, "target": target, "unit": unit})
+    return {**values, "milestones": milestones, "indicators": indicators}
+
+
+@router.post("/contracts/new")
+async def create_contract(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    if not principal.has(Role.staff):
+        raise Forbidden(_("Only centre staff may do this"))
+    values = form_values(await read_form(request))
+    data, errors = parse(ContractIn, _contract_values(dict(values)))
+    if data is not None:
+        try:
+            contract = await contracts.create_contract(session, principal, data)
+            return back(f"/contracts/{contract.id}", "saved")
+        except DomainError as exc:
+            if exc.status_code not in (404, 422):
+                raise
+            errors = domain_errors(exc)
+    return render(
+        request,
+        "web/contracts/form.html",
+        {"values": values, "errors": errors, **await _contract_form_context(session, principal)},
+        status_code=422,
+    )
+
+
+async def _contract_context(
+    session: SessionDep, principal: Principal, contract_id: int, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    contract = await contracts.get_contract(session, principal, contract_id)
+    provider = await incubator.get_organisation(session, principal, contract.provider_id)
+    actions = {
+        action: contracts.can_transition(contract, action, provider) for action in contracts.TRANSITIONS
+    }
+    return {
+        "contract": contract,
+        "provider": provider,
+        "actions": actions,
+        "is_staff": principal.has(Role.staff) and not principal.read_only,
+        "errors": errors or {},
+        "MilestoneState": MilestoneState,
+        "final_preview": {
+            m.id: [
+                (
+                    s,
+                    contracts.final_payment(
+                        m.amount, Decimal(s), contract.full_payment_from, contract.pro_rata_from
+                    ),
+                )
+                for s in (95, 75, 55)
+            ]
+            for m in contract.milestones
+            if m.condition is MilestoneCondition.on_evaluation
+        },
+        **grant_labels(),
+    }
+
+
+@router.get("/contracts/{contract_id:int}")
+async def contract_page(
+    request: Request, contract_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    context = await _contract_context(session, principal, contract_id)
+    return render(request, "web/contracts/contract.html", {**context, "flash": flash(request)})
+
+
+CONTRACT_ACTIONS: dict[str, Any] = {
+    "sign": (DateIn, contracts.sign),
+    "start": (DateIn, contracts.start),
+    "evaluate": (EvaluateIn, contracts.evaluate),
+    "complete": (CompleteIn, contracts.complete),
+    "terminate": (ContractTerminateIn, contracts.terminate),
+}
+
+
+@router.post("/contracts/{contract_id:int}/milestones/{milestone_id:int}/request")
+async def request_milestone(
+    contract_id: IdPath, milestone_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    await disbursement_service.request_disbursement(
+        session, principal, DisbursementCreate(milestone_id=milestone_id)
+    )
+    return back(f"/contracts/{contract_id}", "requested")
+
+
+@router.post("/contracts/{contract_id:int}/{action}")
+async def contract_action(
+    request: Request, contract_id: IdPath, action: str, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    if action not in CONTRACT_ACTIONS:
+        from core.errors import NotFound
+
+        raise NotFound(_("Not found"))
+    schema, run = CONTRACT_ACTIONS[action]
+    data, errors = parse(schema, form_values(await read_form(request)))
+    if data is not None:
+        try:
+            await run(session, principal, contract_id, data)
+            return back(f"/contracts/{contract_id}", "contract")
+        except DomainError as exc:
+            if exc.status_code != 422:
+                raise
+            errors = domain_errors(exc)
+    context = await _contract_context(session, principal, contract_id, errors)
+    return render(request, "web/contracts/contract.html", {**context, "open_form": action}, status_code=422)

@@ -1,0 +1,134 @@
+"""Disbursements: request, approve or reject, pay (with Idempotency-Key), and the payments export."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import CurrentPrincipal, FinanceOfficer, IdPath, Pagination, SessionDep, StaffUser
+from api.idempotency import IdempotencyKey, idempotent
+from api.schemas import ListResponse
+from core.clock import today
+from core.errors import Forbidden
+from core.i18n import _
+from core.identity.models import Role
+from core.identity.principal import Principal
+from grants.disbursements import service as disbursements
+from grants.disbursements.exports import payment_rows, payments_xlsx
+from grants.disbursements.models import DisbursementState
+from grants.disbursements.schemas import ApproveIn, DisbursementCreate, DisbursementOut, PayIn, RejectIn
+
+router = APIRouter(prefix="/api/v1", tags=["disbursements"])
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _out(value: object) -> DisbursementOut:
+    return DisbursementOut.model_validate(value)
+
+
+@router.get("/disbursements", response_model=ListResponse[DisbursementOut])
+async def list_disbursements(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    pagination: Pagination,
+    state: DisbursementState | None = None,
+    award_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> ListResponse[DisbursementOut]:
+    page = await disbursements.list_disbursements(
+        session, principal, pagination, state=state, award_id=award_id
+    )
+    return ListResponse(
+        items=[_out(d) for d in page.items], total=page.total, page=page.page, page_size=page.page_size
+    )
+
+
+@router.post("/disbursements", response_model=DisbursementOut, status_code=201)
+async def request_disbursement(
+    request: Request,
+    data: DisbursementCreate,
+    session: SessionDep,
+    principal: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Ask finance to pay a due tranche or contract milestone."""
+
+    async def action() -> DisbursementOut:
+        return _out(await disbursements.request_disbursement(session, principal, data))
+
+    return await idempotent(request, session, principal, idempotency_key, data, action, status_code=201)
+
+
+@router.get("/disbursements/export.xlsx", response_class=Response)
+async def export_payments(session: SessionDep, principal: CurrentPrincipal) -> Response:
+    _require_money_reader(principal)
+    content = payments_xlsx(await payment_rows(session, principal))
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="payments-{today().isoformat()}.xlsx"'},
+    )
+
+
+def _require_money_reader(principal: Principal) -> None:
+    if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
+        raise Forbidden(_("Your role does not allow this"))
+
+
+@router.get("/disbursements/{disbursement_id:int}", response_model=DisbursementOut)
+async def get_disbursement(
+    disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> DisbursementOut:
+    return _out(await disbursements.get_disbursement(session, principal, disbursement_id))
+
+
+@router.post("/disbursements/{disbursement_id:int}/approve", response_model=DisbursementOut)
+async def approve_disbursement(
+    request: Request,
+    disbursement_id: IdPath,
+    session: SessionDep,
+    principal: FinanceOfficer,
+    data: ApproveIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    body = data or ApproveIn()
+
+    async def action() -> DisbursementOut:
+        return _out(await disbursements.approve(session, principal, disbursement_id, body.note))
+
+    return await idempotent(request, session, principal, idempotency_key, body, action)
+
+
+@router.post("/disbursements/{disbursement_id:int}/reject", response_model=DisbursementOut)
+async def reject_disbursement(
+    request: Request,
+    disbursement_id: IdPath,
+    data: RejectIn,
+    session: SessionDep,
+    principal: FinanceOfficer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def action() -> DisbursementOut:
+        return _out(await disbursements.reject(session, principal, disbursement_id, data.reason))
+
+    return await idempotent(request, session, principal, idempotency_key, data, action)
+
+
+@router.post("/disbursements/{disbursement_id:int}/pay", response_model=DisbursementOut)
+async def pay_disbursement(
+    request: Request,
+    disbursement_id: IdPath,
+    data: PayIn,
+    session: SessionDep,
+    principal: FinanceOfficer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record the payment: voucher number, date and amount (the approved amount)."""
+
+    async def action() -> DisbursementOut:
+        return _out(await disbursements.pay(session, principal, disbursement_id, data))
+
+    return await idempotent(request, session, principal, idempotency_key, data, action)

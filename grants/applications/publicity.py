@@ -1,0 +1,268 @@
+"""Publicity (公示) on the official calendar: the public list, objections (异议), and the award
+of every application whose period ended without an upheld objection."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core import audit
+from core.clock import today
+from core.db import utcnow
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import _
+from core.identity.principal import Principal
+from core.repository import Paged, PageParams
+from grants.access import require_staff
+from grants.applications.models import (
+    Application,
+    ApplicationState,
+    Objection,
+    ObjectionState,
+)
+from grants.applications.review import _release_budget
+from grants.applications.schemas import (
+    ObjectionIn,
+    ResolveObjection,
+)
+from grants.applications.service import _record_event, get_application
+from grants.awards.models import Award
+from grants.awards.service import create_award
+from grants.programmes.calendar import WorkingCalendar
+from grants.programmes.models import (
+    Programme,
+    ProgrammeCategory,
+    ProgrammeState,
+)
+from grants.programmes.service import _programme_transition, can_programme, get_programme
+from incubator.models import Organisation
+
+
+async def publicise(
+    session: AsyncSession,
+    principal: Principal,
+    programme_id: int,
+    *,
+    starts_on: dt.date | None = None,
+    on: dt.date | None = None,
+) -> Programme:
+    """Start the publicity (公示) of the approved applications for N working days.
+
+    ``on`` is the day this is done (today in Asia/Shanghai): the publicity starts then or
+    later, never before, or it could end before anyone saw it.
+    """
+    require_staff(principal)
+    programme = await get_programme(session, principal, programme_id)
+    allowed, reason = can_programme(programme, "publicise")
+    if not allowed:
+        raise Conflict(reason)
+    day = on or today()
+    if starts_on is not None and starts_on < day:
+        raise ValidationFailed.field(
+            "starts_on", _("Publicity cannot start in the past: nobody would have seen it")
+        )
+    start = starts_on or day
+    calendar = await WorkingCalendar.load(session, {start.year, start.year + 1})
+    first, last = calendar.working_days_from(start, programme.publicity_working_days)
+    approved = (
+        await session.execute(
+            select(Application)
+            .options(selectinload(Application.events))
+            .where(Application.programme_id == programme.id, Application.state == ApplicationState.approved)
+        )
+    ).scalars()
+    for application in approved:
+        application.publicity_starts_on, application.publicity_ends_on = first, last
+        await _record_event(
+            session,
+            principal,
+            application,
+            "publicise",
+            application.state,
+            _("Publicity from {start} to {end}").format(start=first, end=last),
+        )
+    await _programme_transition(
+        session,
+        principal,
+        programme,
+        "publicise",
+        _("Publicity from {start} to {end}").format(start=first, end=last),
+    )
+    return programme
+
+
+async def publicity_list(
+    session: AsyncSession, on: dt.date, centre_id: int | None = None
+) -> list[tuple[Application, Organisation, str | None]]:
+    """Approved applications whose publicity is open on ``on`` (no login needed)."""
+    statement = (
+        select(Application, Organisation, ProgrammeCategory.name)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
+        .where(
+            Application.state == ApplicationState.approved,
+            Application.publicity_starts_on <= on,
+            Application.publicity_ends_on >= on,
+        )
+        .order_by(Application.programme_id, Application.rank.is_(None), Application.rank, Application.id)
+    )
+    if centre_id is not None:
+        statement = statement.where(Application.centre_id == centre_id)
+    return [(a, o, c) for a, o, c in (await session.execute(statement)).all()]
+
+
+async def lodge_objection(session: AsyncSession, data: ObjectionIn, *, on: dt.date) -> Objection:
+    application = await session.get(Application, data.application_id)
+    if (
+        application is None
+        or application.state is not ApplicationState.approved
+        or application.publicity_starts_on is None
+        or application.publicity_ends_on is None
+        or not application.publicity_starts_on <= on <= application.publicity_ends_on
+    ):
+        raise NotFound(_("This project is not in publicity"))
+    objection = Objection(
+        centre_id=application.centre_id,
+        application_id=application.id,
+        content=data.content,
+        name=data.name,
+        contact=data.contact,
+        state=ObjectionState.open,
+    )
+    session.add(objection)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=None,
+        action="objection.lodge",
+        subject_type="application",
+        subject_id=application.id,
+        centre_id=application.centre_id,
+        after={"objection_id": objection.id},
+    )
+    return objection
+
+
+async def list_objections(
+    session: AsyncSession, principal: Principal, page: PageParams, *, state: ObjectionState | None = None
+) -> Paged[Objection]:
+    statement = select(Objection).order_by(Objection.id.desc())
+    if not principal.sees_all_centres:
+        statement = statement.where(Objection.centre_id == principal.centre_id)
+    if state is not None:
+        statement = statement.where(Objection.state == state)
+    count = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
+    rows = (await session.execute(statement.limit(page.page_size).offset(page.offset))).scalars().all()
+    return Paged(items=rows, total=count, page=page.page, page_size=page.page_size)
+
+
+async def resolve_objection(
+    session: AsyncSession, principal: Principal, objection_id: int, data: ResolveObjection
+) -> Objection:
+    """Upheld: the application is rejected with the reason and its budget released. Dismissed: noted."""
+    require_staff(principal)
+    objection = await session.get(Objection, objection_id)
+    if objection is None or not principal.in_centre(objection.centre_id):
+        raise NotFound(_("Record not found"))
+    if objection.state is not ObjectionState.open:
+        raise Conflict(_("This objection is already resolved"))
+    objection.state = ObjectionState.upheld if data.upheld else ObjectionState.dismissed
+    objection.resolution, objection.resolved_by, objection.resolved_at = (
+        data.resolution,
+        principal.user_id,
+        utcnow(),
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action=f"objection.{objection.state.value}",
+        subject_type="objection",
+        subject_id=objection.id,
+        centre_id=objection.centre_id,
+        after={"resolution": data.resolution},
+    )
+    if data.upheld:
+        application = await get_application(session, principal, objection.application_id)
+        if application.state is ApplicationState.approved and application.approved_amount is not None:
+            await _release_budget(session, application, application.approved_amount)
+            previous = application.state
+            application.state = ApplicationState.rejected
+            application.decision_reason = _("Objection upheld: {reason}").format(reason=data.resolution)
+            await _record_event(
+                session, principal, application, "objection_upheld", previous, data.resolution
+            )
+    return objection
+
+
+async def finalise_publicity(
+    session: AsyncSession, on: dt.date, *, programme_id: int | None = None
+) -> list[Award]:
+    """Award every approved application whose publicity ended with no open or upheld objection.
+
+    Runs as a scheduled job and on access; idempotent (an application is awarded once).
+    """
+    statement = (
+        select(Application)
+        .options(selectinload(Application.events))
+        .where(Application.state == ApplicationState.approved, Application.publicity_ends_on < on)
+        .execution_options(populate_existing=True)
+    )
+    if programme_id is not None:
+        statement = statement.where(Application.programme_id == programme_id)
+    created: list[Award] = []
+    for application in (await session.execute(statement)).scalars().all():
+        open_objections = (
+            await session.execute(
+                select(func.count())
+                .select_from(Objection)
+                .where(Objection.application_id == application.id, Objection.state == ObjectionState.open)
+            )
+        ).scalar_one()
+        if open_objections:
+            continue
+        programme = (
+            await session.execute(
+                select(Programme)
+                .options(selectinload(Programme.tranche_plan))
+                .where(Programme.id == application.programme_id)
+            )
+        ).scalar_one()
+        award = await create_award(session, None, application, programme, on)
+        if award is not None:
+            created.append(award)
+    # A publicised programme whose approved applications are all settled is running.
+    publicised = (
+        select(Programme)
+        .where(Programme.state == ProgrammeState.publicised)
+        .execution_options(populate_existing=True)
+    )
+    if programme_id is not None:
+        publicised = publicised.where(Programme.id == programme_id)
+    for programme in (await session.execute(publicised)).scalars().all():
+        waiting = (
+            await session.execute(
+                select(func.count())
+                .select_from(Application)
+                .where(
+                    Application.programme_id == programme.id, Application.state == ApplicationState.approved
+                )
+            )
+        ).scalar_one()
+        if not waiting:
+            programme.state = ProgrammeState.running
+            await session.flush()
+            await audit.record(
+                session,
+                actor=None,
+                action="programme.run",
+                subject_type="programme",
+                subject_id=programme.id,
+                centre_id=programme.centre_id,
+                before={"state": ProgrammeState.publicised},
+                after={"state": ProgrammeState.running},
+            )
+    return created

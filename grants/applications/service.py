@@ -1,0 +1,512 @@
+"""Applications: drafting with a budget table, submission before the deadline, the automatic
+eligibility checks and staff's confirmation, withdrawal and return."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.clock import today
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.i18n import _
+from core.identity import service as identity
+from core.identity.models import Role
+from core.identity.principal import Principal
+from core.money import CENT, MAX_AMOUNT
+from core.repository import Paged, PageParams
+from grants.access import member_org_ids, require_staff
+from grants.applications.models import (
+    APPLICATION_STATE_LABELS,
+    Application,
+    ApplicationEvent,
+    ApplicationState,
+    BudgetCategory,
+    BudgetLine,
+    EligibilityCheck,
+    FundedBy,
+    Indicator,
+)
+from grants.applications.repository import ApplicationRepository
+from grants.applications.schemas import (
+    ApplicationCreate,
+    ApplicationIn,
+    ConfirmEligibility,
+)
+from grants.programmes.models import (
+    Programme,
+    ProgrammeState,
+)
+from grants.programmes.service import HUNDRED, LARGEST, get_programme
+from incubator import service as incubator
+from incubator.models import LegalStatus, Organisation
+
+
+async def application_repository(session: AsyncSession, principal: Principal) -> ApplicationRepository:
+    orgs = None
+    if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
+        orgs = await member_org_ids(session, principal)
+    return ApplicationRepository(session, principal, orgs)
+
+
+async def get_application(session: AsyncSession, principal: Principal, application_id: int) -> Application:
+    repository = await application_repository(session, principal)
+    return await repository.get(application_id, repository.full())
+
+
+async def list_applications(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    programme_id: int | None = None,
+    state: ApplicationState | None = None,
+    organisation_id: int | None = None,
+) -> Paged[Application]:
+    repository = await application_repository(session, principal)
+    statement = repository.select()
+    if programme_id is not None:
+        statement = statement.where(Application.programme_id == programme_id)
+    if state is not None:
+        statement = statement.where(Application.state == state)
+    if organisation_id is not None:
+        statement = statement.where(Application.organisation_id == organisation_id)
+    order = (Application.rank.is_(None), Application.rank, Application.id)
+    return await repository.paginate(statement.order_by(*order), page)
+
+
+def line_amount(unit_price: Decimal, quantity: Decimal) -> Decimal:
+    return (unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
+    """The budget lines with their amounts; each amount and the totals must fit NUMERIC(14,2)."""
+    lines = []
+    for i, line in enumerate(data.budget_lines):
+        amount = line_amount(line.unit_price, line.quantity)
+        if amount > MAX_AMOUNT:
+            raise ValidationFailed.field(
+                f"budget_lines.{i}.quantity",
+                _("Line {n}: {price} × {quantity} comes to more than {largest} yuan").format(
+                    n=i + 1, price=f"{line.unit_price:,.2f}", quantity=line.quantity, largest=LARGEST
+                ),
+            )
+        lines.append(
+            BudgetLine(
+                seq=i + 1,
+                category=line.category,
+                item=line.item,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                amount=amount,
+                funded_by=line.funded_by,
+            )
+        )
+    total = sum((line.amount for line in lines), Decimal("0.00"))
+    if total > MAX_AMOUNT:
+        raise ValidationFailed.field(
+            "budget_lines",
+            _("The budget lines add up to {total} yuan, more than {largest}").format(
+                total=f"{total:,.2f}", largest=LARGEST
+            ),
+        )
+    return lines
+
+
+def _apply_content(application: Application, programme: Programme, data: ApplicationIn) -> None:
+    """Copy what the applicant wrote; compute every amount and total on the server.
+
+    Everything is checked before anything is copied, so a refused request changes nothing.
+    """
+    if data.topic_id is not None and data.topic_id not in {t.id for t in programme.topics}:
+        raise ValidationFailed.field("topic_id", _("This topic does not belong to the programme"))
+    if data.category_id is not None and data.category_id not in {c.id for c in programme.categories}:
+        raise ValidationFailed.field("category_id", _("This category does not belong to the programme"))
+    lines = _budget_lines(data)
+    grant = sum((line.amount for line in lines if line.funded_by is FundedBy.grant), Decimal("0.00"))
+    cofunding = sum((line.amount for line in lines if line.funded_by is FundedBy.cofunding), Decimal("0.00"))
+    if data.requested_amount is not None and data.requested_amount != grant:
+        raise ValidationFailed.field(
+            "requested_amount",
+            _(
+                "The stated request of {stated} yuan does not match the grant-funded budget lines, "
+                "which add up to {computed} yuan"
+            ).format(stated=f"{data.requested_amount:,.2f}", computed=f"{grant:,.2f}"),
+        )
+    application.title = data.title
+    application.topic_id = data.topic_id
+    application.category_id = data.category_id
+    application.target_community = data.target_community
+    application.beneficiaries = data.beneficiaries
+    application.beneficiary_count = data.beneficiary_count
+    application.needs = data.needs
+    application.objectives = data.objectives
+    application.activities = [a.model_dump(mode="json") for a in data.activities]
+    application.budget_lines[:] = lines
+    application.indicators[:] = [
+        Indicator(seq=i, kind=ind.kind, name=ind.name, target=ind.target, unit=ind.unit)
+        for i, ind in enumerate(data.indicators, start=1)
+    ]
+    application.requested_amount = grant
+    application.cofunding_amount = cofunding
+    application.total_budget = grant + cofunding
+
+
+async def _record_event(
+    session: AsyncSession,
+    principal: Principal | None,
+    application: Application,
+    action: str,
+    previous: ApplicationState | None,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        ApplicationEvent(
+            application_id=application.id,
+            action=action,
+            from_state=previous.value if previous else None,
+            to_state=application.state.value,
+            reason=reason,
+            actor=(principal.full_name or principal.email) if principal else "system",
+        )
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action=f"application.{action}",
+        subject_type="application",
+        subject_id=application.id,
+        centre_id=application.centre_id,
+        before={"state": previous} if previous else None,
+        after={"state": application.state, "reason": reason, **(extra or {})},
+    )
+
+
+async def require_member(session: AsyncSession, principal: Principal, organisation_id: int) -> Organisation:
+    identity.require_writer(principal)
+    org = await incubator.get_organisation(session, principal, organisation_id)
+    if organisation_id not in await member_org_ids(session, principal):
+        raise Forbidden(_("Only the organisation's members may write its applications"))
+    return org
+
+
+async def create_application(
+    session: AsyncSession, principal: Principal, data: ApplicationCreate
+) -> Application:
+    org = await require_member(session, principal, data.organisation_id)
+    programme = await get_programme(session, principal, data.programme_id)
+    if programme.state is not ProgrammeState.open:
+        raise Conflict(_("The programme is not open for applications"))
+    if org.centre_id != programme.centre_id:
+        raise NotFound(_("Programme not found"))
+    application = Application(
+        centre_id=programme.centre_id,
+        programme_id=programme.id,
+        organisation_id=org.id,
+        state=ApplicationState.draft,
+        created_by=principal.user_id,
+        budget_lines=[],
+        indicators=[],
+        checks=[],
+        events=[],
+    )
+    _apply_content(application, programme, data)
+    session.add(application)
+    await session.flush()
+    await _record_event(session, principal, application, "create", None)
+    return application
+
+
+async def update_application(
+    session: AsyncSession, principal: Principal, application_id: int, data: ApplicationIn
+) -> Application:
+    application = await get_application(session, principal, application_id)
+    await require_member(session, principal, application.organisation_id)
+    if application.state not in (ApplicationState.draft, ApplicationState.returned):
+        raise Conflict(_("Only a draft or an application returned for correction can be edited"))
+    programme = await get_programme(session, principal, application.programme_id)
+    _apply_content(application, programme, data)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="application.update",
+        subject_type="application",
+        subject_id=application.id,
+        centre_id=application.centre_id,
+        after={"requested_amount": application.requested_amount, "total_budget": application.total_budget},
+    )
+    return application
+
+
+def _track_cap(programme: Programme, org: Organisation) -> Decimal:
+    if org.legal_status is LegalStatus.registered:
+        return programme.max_award_registered
+    return programme.max_award_community
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    if whole == 0:
+        return Decimal(0)
+    return (part * HUNDRED / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    code: str
+    passed: bool
+    reason: str
+
+
+def run_checks(
+    programme: Programme, org: Organisation, application: Application, on: dt.date
+) -> list[CheckResult]:
+    """The automatic eligibility checks, each with its result and the reason."""
+    results: list[CheckResult] = []
+    verified = org.verified_at is not None and org.centre_id == programme.centre_id
+    results.append(
+        CheckResult(
+            "organisation_verified",
+            verified,
+            _("The organisation is verified by this centre")
+            if verified
+            else _("The organisation is not yet verified by this centre"),
+        )
+    )
+    allowed = org.legal_status is not LegalStatus.unregistered or programme.allow_unregistered
+    results.append(
+        CheckResult(
+            "legal_status",
+            allowed,
+            _("Legal status {status} is allowed").format(status=_(incubator_legal_label(org.legal_status)))
+            if allowed
+            else _("Unregistered groups may not apply to this programme"),
+        )
+    )
+    bar = incubator.bar_in_force(org, on)
+    results.append(CheckResult("not_barred", bar is None, bar or _("Not barred")))
+    cap = _track_cap(programme, org)
+    within = application.requested_amount <= cap
+    results.append(
+        CheckResult(
+            "requested_within_cap",
+            within,
+            _("Requested {amount} of at most {cap} for this track").format(
+                amount=application.requested_amount, cap=cap
+            ),
+        )
+    )
+    cofunding = _pct(application.cofunding_amount, application.total_budget)
+    enough = cofunding >= programme.min_cofunding_pct
+    results.append(
+        CheckResult(
+            "cofunding_ratio",
+            enough,
+            _("Co-funding is {pct}% of the budget; at least {min}% is required").format(
+                pct=cofunding, min=programme.min_cofunding_pct
+            ),
+        )
+    )
+    for code, category, cap_pct, label in (
+        (
+            "management_fee_cap",
+            BudgetCategory.management,
+            programme.management_fee_cap_pct,
+            _("Management fee"),
+        ),
+        ("personnel_cap", BudgetCategory.personnel, programme.personnel_cap_pct, _("Personnel")),
+    ):
+        spent = sum(
+            (
+                line.amount
+                for line in application.budget_lines
+                if line.category is category and line.funded_by is FundedBy.grant
+            ),
+            Decimal(0),
+        )
+        share = _pct(spent, application.requested_amount)
+        results.append(
+            CheckResult(
+                code,
+                share <= cap_pct,
+                _("{label} is {pct}% of the grant; the cap is {cap}%").format(
+                    label=label, pct=share, cap=cap_pct
+                ),
+            )
+        )
+    grant_lines = [line for line in application.budget_lines if line.funded_by is FundedBy.grant]
+    recomputed = sum((line_amount(x.unit_price, x.quantity) for x in application.budget_lines), Decimal(0))
+    adds_up = (
+        bool(grant_lines) and recomputed == application.total_budget and application.requested_amount > 0
+    )
+    results.append(
+        CheckResult(
+            "budget_adds_up",
+            adds_up,
+            _("Budget lines add up to {total}").format(total=application.total_budget)
+            if adds_up
+            else _("The budget needs at least one grant-funded line and lines that add up"),
+        )
+    )
+    return results
+
+
+def incubator_legal_label(status: LegalStatus) -> str:
+    from incubator.models import LEGAL_LABELS
+
+    return LEGAL_LABELS[status]
+
+
+def can_application(application: Application, action: str) -> tuple[bool, str]:
+    sources = APPLICATION_ACTIONS[action]
+    if application.state in sources:
+        return True, ""
+    return False, _("Not possible while the application is {state}").format(
+        state=_(APPLICATION_STATE_LABELS[application.state])
+    )
+
+
+APPLICATION_ACTIONS: dict[str, frozenset[ApplicationState]] = {
+    "submit": frozenset({ApplicationState.draft, ApplicationState.returned}),
+    "withdraw": frozenset(
+        {
+            ApplicationState.draft,
+            ApplicationState.submitted,
+            ApplicationState.eligible,
+            ApplicationState.ineligible,
+            ApplicationState.returned,
+        }
+    ),
+    "return": frozenset({ApplicationState.submitted, ApplicationState.eligible, ApplicationState.ineligible}),
+    "confirm-eligibility": frozenset({ApplicationState.submitted}),
+}
+
+
+def _require(application: Application, action: str) -> None:
+    allowed, reason = can_application(application, action)
+    if not allowed:
+        raise Conflict(reason)
+
+
+def window_state(programme: Programme, now: dt.datetime) -> tuple[bool, str]:
+    if programme.state is not ProgrammeState.open:
+        return False, _("The programme is not open for applications")
+    if now < programme.opens_at:
+        return False, _("The application window has not opened yet")
+    if now >= programme.closes_at:
+        return False, _("The deadline has passed")
+    return True, ""
+
+
+async def submit_application(
+    session: AsyncSession, principal: Principal, application_id: int, *, now: dt.datetime | None = None
+) -> Application:
+    application = await get_application(session, principal, application_id)
+    org = await require_member(session, principal, application.organisation_id)
+    _require(application, "submit")
+    programme = await get_programme(session, principal, application.programme_id)
+    open_now, reason = window_state(programme, now or utcnow())
+    if not open_now:
+        raise Conflict(reason)
+    if not application.budget_lines:
+        raise ValidationFailed.field("budget_lines", _("Add the budget before submitting"))
+    previous = application.state
+    application.state = ApplicationState.submitted
+    application.submitted_at = now or utcnow()
+    application.checks.clear()
+    await session.flush()  # the old results go before the new ones arrive (one row per check)
+    application.checks[:] = [
+        EligibilityCheck(code=r.code, passed=r.passed, reason=r.reason)
+        for r in run_checks(programme, org, application, today())
+    ]
+    await session.flush()
+    await _record_event(
+        session,
+        principal,
+        application,
+        "submit",
+        previous,
+        extra={
+            "requested_amount": application.requested_amount,
+            "checks": {c.code: c.passed for c in application.checks},
+        },
+    )
+    return application
+
+
+async def withdraw_application(
+    session: AsyncSession, principal: Principal, application_id: int, reason: str
+) -> Application:
+    application = await get_application(session, principal, application_id)
+    await require_member(session, principal, application.organisation_id)
+    _require(application, "withdraw")
+    previous = application.state
+    application.state = ApplicationState.withdrawn
+    await _record_event(session, principal, application, "withdraw", previous, reason)
+    return application
+
+
+async def return_application(
+    session: AsyncSession,
+    principal: Principal,
+    application_id: int,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Application:
+    require_staff(principal)
+    application = await get_application(session, principal, application_id)
+    _require(application, "return")
+    programme = await get_programme(session, principal, application.programme_id)
+    open_now, why = window_state(programme, now or utcnow())
+    if not open_now:
+        raise Conflict(
+            _("Applications can be returned for correction only within the window: {why}").format(why=why)
+        )
+    previous = application.state
+    application.state = ApplicationState.returned
+    await _record_event(session, principal, application, "return", previous, reason)
+    return application
+
+
+async def confirm_eligibility(
+    session: AsyncSession, principal: Principal, application_id: int, data: ConfirmEligibility
+) -> Application:
+    """Staff confirm each automatic check or override it with a written reason."""
+    require_staff(principal)
+    application = await get_application(session, principal, application_id)
+    _require(application, "confirm-eligibility")
+    decisions = {d.code: d for d in data.decisions}
+    unknown = set(decisions) - {c.code for c in application.checks}
+    if unknown:
+        raise ValidationFailed.field(
+            "decisions", _("Unknown checks: {codes}").format(codes=", ".join(sorted(unknown)))
+        )
+    overrides: dict[str, Any] = {}
+    for check in application.checks:
+        decision = decisions.get(check.code)
+        final = check.passed if decision is None else decision.passed
+        if final != check.passed and (decision is None or len(decision.reason.strip()) < 2):
+            raise ValidationFailed.field(
+                f"decisions.{check.code}", _("Overriding a check needs a written reason")
+            )
+        check.final_passed = final
+        check.staff_reason = decision.reason.strip() if decision and decision.reason.strip() else None
+        check.decided_by, check.decided_at = principal.user_id, utcnow()
+        if final != check.passed:
+            overrides[check.code] = {"automatic": check.passed, "final": final, "reason": check.staff_reason}
+    previous = application.state
+    eligible = all(c.final_passed for c in application.checks)
+    application.state = ApplicationState.eligible if eligible else ApplicationState.ineligible
+    failing = "；".join(c.reason for c in application.checks if not c.final_passed)
+    await _record_event(
+        session, principal, application, "confirm_eligibility", previous, failing, {"overrides": overrides}
+    )
+    return application

@@ -1,0 +1,52 @@
+"""Awarded grants as a 360Giving 1.4.3 package."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from grants.awards.models import Award
+from grants.programmes.models import Programme
+from incubator.models import LegalStatus, Organisation
+
+
+def _org_id(org: Organisation, centre_slug: str) -> str:
+    """CN-USCI-<code> for registered organisations; otherwise a Seedbed-local identifier."""
+    if org.legal_status is LegalStatus.registered and org.uscc:
+        return f"CN-USCI-{org.uscc}"
+    return f"XI-SEEDBED-{centre_slug}-org-{org.id}"
+
+
+def grants_package(
+    rows: Sequence[tuple[Award, Organisation, Programme]],
+    *,
+    centre_slug: str,
+    funder_name: str,
+    funder_id: str,
+    prefix: str,
+) -> dict[str, Any]:
+    grants: list[dict[str, Any]] = []
+    for award, org, programme in rows:
+        grant: dict[str, Any] = {
+            "id": f"360G-{prefix}-{award.id}",
+            "title": award.title,
+            "description": f"{programme.name} ({programme.year})",
+            "currency": "CNY",
+            "amountAwarded": award.amount,
+            "amountDisbursed": award.paid,
+            "awardDate": award.awarded_on.isoformat(),
+            "recipientOrganization": [
+                {
+                    "id": _org_id(org, centre_slug),
+                    "name": org.name,
+                    "addressLocality": org.street or org.community,
+                    "addressCountry": "CN",
+                }
+            ],
+            "fundingOrganization": [{"id": funder_id, "name": funder_name}],
+            "grantProgramme": [{"code": f"{prefix}-programme-{programme.id}", "title": programme.name}],
+            "dateModified": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        }
+        grants.append(grant)
+    return {"grants": grants}

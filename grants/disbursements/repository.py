@@ -1,0 +1,33 @@
+"""Queries of disbursements, scoped to the caller's centre."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select
+
+from core.i18n import N_
+from core.identity.models import Role
+from core.repository import CentreScopedRepository
+from grants.disbursements.models import Disbursement, DisbursementState
+
+
+class DisbursementRepository(CentreScopedRepository[Disbursement]):
+    """Staff, finance and admins of the centre see its disbursements; nobody else does."""
+
+    model = Disbursement
+    not_found_message = N_("Disbursement not found")
+
+    def select(self) -> Select[Disbursement]:
+        statement = super().select()
+        if not (self.principal.sees_all_centres or self.principal.has(Role.staff, Role.finance, Role.admin)):
+            statement = statement.where(Disbursement.id.is_(None))
+        return statement
+
+    def filtered(
+        self, state: DisbursementState | None = None, award_id: int | None = None
+    ) -> Select[Disbursement]:
+        statement = self.select()
+        if state is not None:
+            statement = statement.where(Disbursement.state == state)
+        if award_id is not None:
+            statement = statement.where(Disbursement.award_id == award_id)
+        return statement.order_by(Disbursement.requested_at.desc(), Disbursement.id.desc())
