@@ -18,6 +18,8 @@ COPY incubator incubator
 COPY grants grants
 COPY evaluations evaluations
 COPY reports reports
+COPY composition composition
+COPY demo demo
 COPY templates templates
 COPY alembic alembic
 COPY alembic.ini babel.cfg ./

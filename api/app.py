@@ -86,8 +86,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = None
         if with_scheduler:
-            from api.jobs import register_all
-            from api.scheduler import SeedbedScheduler
+            from composition.jobs import register_all
+            from core.scheduler import SeedbedScheduler
 
             register_all(settings)
             scheduler = SeedbedScheduler(settings, engine)

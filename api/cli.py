@@ -87,7 +87,7 @@ def db_upgrade() -> None:
 
 
 def _print_accounts(accounts: list[object]) -> None:
-    from api.demo import DEMO_PASSWORD
+    from demo.loader import DEMO_PASSWORD
 
     typer.echo("Demo centre loaded. Log in at http://127.0.0.1:8000 with password " + DEMO_PASSWORD + ":")
     for account in accounts:
@@ -97,7 +97,7 @@ def _print_accounts(accounts: list[object]) -> None:
 @demo_app.command("load")
 def demo_load() -> None:
     """Load the demo centre (once; a second load changes nothing)."""
-    from api import demo
+    from demo import loader as demo
 
     accounts = _in_session(demo.load_demo)
     if accounts is None:
@@ -176,7 +176,7 @@ def reports_run(
     ] = None,
 ) -> None:
     """Generate one report now and archive it (a new version if it exists)."""
-    from api.reporting import generate_from_cli
+    from reports.registry import generate_from_cli
 
     try:
         report = _in_session(
@@ -191,8 +191,8 @@ def reports_run(
 @jobs_app.command("list")
 def jobs_list() -> None:
     """Every scheduled job: its cron, its newest run's status and when it runs next."""
-    from api.jobs import register_all
-    from api.scheduler import job_overview
+    from composition.jobs import register_all
+    from core.scheduler import job_overview
 
     settings = get_settings()
     register_all(settings)
@@ -209,9 +209,9 @@ def jobs_run(
     job_id: Annotated[str, typer.Argument(help="e.g. scheduler.heartbeat (see: seedbed jobs list)")],
 ) -> None:
     """Run a job now, once per minute (audited); exit status 1 when it failed or already ran this minute."""
-    from api.jobs import register_all
-    from api.scheduler import run_now
+    from composition.jobs import register_all
     from core.errors import NotFound
+    from core.scheduler import run_now
 
     settings = get_settings()
     register_all(settings)
@@ -252,7 +252,7 @@ def serve(
     if migrate:
         upgrade_database()
     if demo:
-        from api import demo as demo_module
+        from demo import loader as demo_module
 
         accounts = _in_session(demo_module.load_demo)
         if accounts is not None:
@@ -277,9 +277,9 @@ def serve(
 @app.command("scheduler")
 def run_scheduler() -> None:
     """Run the scheduler alone (one active across all processes)."""
-    from api.jobs import register_all
-    from api.scheduler import SeedbedScheduler
+    from composition.jobs import register_all
     from core.db import create_engine
+    from core.scheduler import SeedbedScheduler
     from reports.pdf import shutdown_renderers
 
     _configure_logging()

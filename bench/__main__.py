@@ -226,7 +226,7 @@ MIDTERM_COMMENTS = [
 
 async def seed_midterm(engine: Any, world: World) -> None:
     """One award's mid-term evaluation through the services: five experts with comments, closed."""
-    from api.outcomes import start_award_evaluation
+    from composition.outcomes import start_award_evaluation
     from core.db import session_factory
     from core.identity import service as identity
     from evaluations import service as evaluations
@@ -686,12 +686,12 @@ async def measure_pdf(dsn: str, world: World, work: Path, batch: int) -> dict[st
 
     from pypdf import PdfReader
 
-    from api.reporting import register_report_kinds
     from core.db import create_engine, session_factory
     from reports.archive import FilesystemReportStore
     from reports.briefing import KIND_CODE
     from reports.kinds import get_kind
     from reports.pdf import PdfRenderer, html_to_pdf, render_html
+    from reports.registry import register_report_kinds
     from reports.service import ReportOutput
 
     register_report_kinds()
@@ -742,11 +742,11 @@ async def measure_report(
 
     from pypdf import PdfReader
 
-    from api.reporting import register_report_kinds
     from core.db import create_engine, session_factory
     from reports.archive import FilesystemReportStore
     from reports.kinds import get_kind
     from reports.pdf import PdfRenderer, html_to_pdf, render_html
+    from reports.registry import register_report_kinds
     from reports.service import ReportOutput
 
     register_report_kinds()

@@ -207,7 +207,7 @@ async def test_admin_panel_counts_users_per_role_and_centres(
 async def test_demo_dashboards_render_for_every_role(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    from api.demo import DEMO_PASSWORD, load_demo
+    from demo.loader import DEMO_PASSWORD, load_demo
     from tests.test_pages import page_login
 
     await load_demo(session)

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.demo import DEMO_PASSWORD, load_demo
 from core.identity.service import get_user_by_email
 from core.security import verify_password
+from demo.loader import DEMO_PASSWORD, load_demo
 from grants.applications.models import Application
 from grants.awards.models import Award
 from grants.programmes.models import Programme

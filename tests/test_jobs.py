@@ -22,14 +22,14 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-import api.scheduler
+import core.scheduler
 from api.app import create_app
 from api.cli import upgrade_database
-from api.scheduler import JOBS, JobSpec
 from core.audit import AuditEvent
 from core.db import session_factory
 from core.identity.models import Role
 from core.jobs import JobRun
+from core.scheduler import JOBS, JobSpec
 from core.settings import PROJECT_ROOT
 from tests.conftest import TestDatabase, migrated_database, test_settings
 from tests.factories import Actor, make_centre, make_user
@@ -82,8 +82,8 @@ def job(monkeypatch: pytest.MonkeyPatch) -> CountingJob:
     async def work(session: object, scheduled_for: dt.datetime) -> None:
         counting.calls.append(scheduled_for)
 
-    monkeypatch.setattr(api.scheduler, "JOBS", [*JOBS, JobSpec(counting.job_id, "0 3 * * *", work)])
-    monkeypatch.setattr(api.scheduler, "utcnow", lambda: NOW)
+    monkeypatch.setattr(core.scheduler, "JOBS", [*JOBS, JobSpec(counting.job_id, "0 3 * * *", work)])
+    monkeypatch.setattr(core.scheduler, "utcnow", lambda: NOW)
     return counting
 
 
@@ -168,8 +168,8 @@ class TestRunNow:
             if problem is not None:
                 raise problem
 
-        monkeypatch.setattr(api.scheduler, "JOBS", [*JOBS, JobSpec(flaky_id, "0 3 * * *", flaky)])
-        monkeypatch.setattr(api.scheduler, "utcnow", lambda: NOW)
+        monkeypatch.setattr(core.scheduler, "JOBS", [*JOBS, JobSpec(flaky_id, "0 3 * * *", flaky)])
+        monkeypatch.setattr(core.scheduler, "utcnow", lambda: NOW)
         failed = await site.http.post(f"/api/v1/jobs/{flaky_id}/run", headers=site.admin.headers)
         assert failed.status_code == 201
         assert (failed.json()["status"], failed.json()["error"]) == (

@@ -15,10 +15,10 @@ import pytest_asyncio
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.scheduler import LEASE_KEY, JobFunc, JobSpec, LeaderLease, SeedbedScheduler, run_job
 from core import jobs
 from core.db import session_factory
 from core.jobs import JobRun, RunOrigin, RunStatus
+from core.scheduler import LEASE_KEY, JobFunc, JobSpec, LeaderLease, SeedbedScheduler, run_job
 from core.settings import Settings
 from tests.conftest import TestDatabase, test_settings
 

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from api.jobs import HEARTBEAT_JOB
-from api.scheduler import LEASE_KEY
+from composition.jobs import HEARTBEAT_JOB
 from core import jobs
+from core.scheduler import LEASE_KEY
 from core.settings import PROJECT_ROOT
 from tests.conftest import TestDatabase, _pg_connect, migrated_database
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.demo import DEMO_PASSWORD
+from demo.loader import DEMO_PASSWORD
 from reports.briefing import KIND_CODE
 from tests.live_server import live_server
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from api import outcomes
 from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep
 from api.pages.forms import domain_errors, form_values, parse, read_form
 from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
+from composition import outcomes
 from core.errors import DomainError
 from core.files import FileStore
 from core.i18n import N_, _

@@ -12,11 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import outcomes
 from api.deps import IdPath, SessionDep, SettingsDep, StaffOrAdmin, StaffUser, require_roles
 from api.errors import validation_details
 from api.routers import evaluations as evaluations_api
 from api.web import register_nav, render
+from composition import outcomes
 from core.errors import FieldError, ValidationFailed
 from core.i18n import N_, _
 from core.identity import service as identity

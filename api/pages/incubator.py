@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from api import composition
 from api.deps import (
     CurrentPrincipal,
     IdPath,
@@ -21,6 +20,7 @@ from api.deps import (
 )
 from api.pages.forms import domain_errors, form_values, parse, read_form
 from api.web import register_nav, render
+from composition import facts
 from core.clock import today
 from core.errors import DomainError, Forbidden, NotFound
 from core.fields import RequestModel
@@ -300,7 +300,7 @@ async def _profile_context(
     activities = await service.list_activities(session, principal, org.id, PageParams(page=1, page_size=100))
     monthly = await service.support_totals(session, principal, organisation_id=org.id, by_month=True)
     check = await service.graduation_check(
-        session, principal, org.id, completed_projects=composition.completed_projects
+        session, principal, org.id, completed_projects=facts.completed_projects
     )
     assessments = await service.capacity_history(session, principal, org.id)
     capacity_version = await _capacity_rubric(session, org.centre_id)
@@ -491,7 +491,7 @@ async def stay_action(
                 await service.extend_stay(session, principal, stay_id, data, today=today())
             elif action == "graduate":
                 await service.graduate_stay(
-                    session, principal, stay_id, data, completed_projects=composition.completed_projects
+                    session, principal, stay_id, data, completed_projects=facts.completed_projects
                 )
             else:
                 await service.exit_stay(session, principal, stay_id, data)

@@ -16,7 +16,6 @@ from api.deps import (
     StaffOrAdmin,
     require_roles,
 )
-from api.reporting import report_access, report_output
 from api.routers.reports import pdf_response, schedule_read
 from api.web import register_nav, render
 from core import notifications
@@ -28,6 +27,7 @@ from core.identity.principal import Principal
 from reports import service
 from reports.kinds import KINDS, all_kinds
 from reports.models import GENERATOR_LABELS, SCOPE_LABELS
+from reports.registry import report_access, report_output
 from reports.schemas import ScheduleCreate, ScheduleUpdate
 
 router = APIRouter(include_in_schema=False)

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from api import outcomes
 from api.deps import (
     CurrentPrincipal,
     IdPath,
@@ -21,6 +20,7 @@ from api.errors import register_field_labels
 from api.routers.applications import UPLOAD_DOC_MAX
 from api.routers.disbursements import _require_money_reader
 from api.schemas import ListResponse
+from composition import outcomes
 from core.errors import Forbidden
 from core.files import FileStore
 from core.i18n import N_, _

@@ -7,7 +7,6 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Body, Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import outcomes
 from api.deps import (
     IdPath,
     Pagination,
@@ -20,6 +19,7 @@ from api.deps import (
 )
 from api.errors import register_field_labels
 from api.schemas import ListResponse
+from composition import outcomes
 from core.errors import NotFound
 from core.i18n import N_
 from core.identity import service as identity

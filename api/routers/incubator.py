@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api import composition
 from api.deps import (
     CurrentPrincipal,
     IdPath,
@@ -21,6 +20,7 @@ from api.deps import (
 )
 from api.errors import register_field_labels
 from api.schemas import ListResponse
+from composition import facts
 from core.clock import today
 from core.fields import Day, RequestModel
 from core.i18n import N_
@@ -300,7 +300,7 @@ async def graduation_check(
     organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> GraduationCheck:
     return await service.graduation_check(
-        session, principal, organisation_id, completed_projects=composition.completed_projects
+        session, principal, organisation_id, completed_projects=facts.completed_projects
     )
 
 
@@ -380,7 +380,7 @@ async def graduate(
     stay_id: IdPath, data: StayGraduate, session: SessionDep, principal: StaffUser
 ) -> StayRead:
     stay = await service.graduate_stay(
-        session, principal, stay_id, data, completed_projects=composition.completed_projects
+        session, principal, stay_id, data, completed_projects=facts.completed_projects
     )
     return await _reloaded(session, principal, stay)
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.deps import AdminUser, SessionDep, SettingsDep
-from api.jobs import register_all
-from api.scheduler import JobRead, find_job, job_overview, run_now
 from api.schemas import ListResponse
+from composition.jobs import register_all
 from core.errors import Conflict
 from core.i18n import _
 from core.jobs import JobRunRead
+from core.scheduler import JobRead, find_job, job_overview, run_now
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 

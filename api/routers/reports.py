@@ -18,7 +18,6 @@ from api.deps import (
     require_roles,
 )
 from api.errors import register_field_labels
-from api.reporting import report_access, report_output
 from api.schemas import ListResponse
 from core.db import utcnow
 from core.i18n import N_, _
@@ -27,6 +26,7 @@ from core.identity.principal import Principal
 from reports import service
 from reports.kinds import all_kinds
 from reports.models import GeneratedReport, ReportSchedule, ScopeType
+from reports.registry import report_access, report_output
 from reports.schemas import ReportGenerate, ReportRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])

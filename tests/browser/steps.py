@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from api.demo import DEMO_PASSWORD
+from demo.loader import DEMO_PASSWORD
 
 
 def login(page: Any, email: str) -> None:

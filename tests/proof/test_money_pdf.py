@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.reporting import register_report_kinds
 from grants.programmes.models import TrancheTrigger
 from reports.archive import FilesystemReportStore
 from reports.assessment import AWARD_KIND
 from reports.models import Generator
 from reports.pdf import PdfRenderer
+from reports.registry import register_report_kinds
 from reports.service import ReportOutput, generate, read_pdf
 from tests.grants.factories import make_award, make_cast, make_programme
 from tests.reports.conftest import pdf_pages

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.reporting import register_report_kinds
 from core import notifications
 from core.identity.models import Centre, Role
 from evaluations import service as evaluations
@@ -41,6 +40,7 @@ from incubator.schemas import ActivityCreate, StayCreate
 from reports import service as reports
 from reports.briefing import KIND_CODE
 from reports.models import GeneratedReport, Generator, ScopeType
+from reports.registry import register_report_kinds
 from reports.schemas import ScheduleCreate
 from tests.conftest import TestDatabase
 from tests.evaluations.factories import make_rubric, no_members

@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.reporting import register_report_kinds
 from core import audit
 from core.identity.models import Centre
 from reports.archive import FilesystemReportStore
 from reports.pdf import PdfRenderer
+from reports.registry import register_report_kinds
 from reports.service import ReportOutput
 
 register_report_kinds()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.demo import load_demo
+from demo.loader import load_demo
 from grants.programmes.models import Programme
 from incubator.models import Organisation
 from reports.incubation import KIND_CODE as INCUBATION

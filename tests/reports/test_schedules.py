@@ -7,7 +7,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from api.reporting import slot_runner
 from core.db import session_factory
 from core.identity.models import Role
 from core.jobs import JobRun
@@ -15,6 +14,7 @@ from core.notifications import Notification
 from reports import events, jobs
 from reports.briefing import KIND_CODE
 from reports.models import GeneratedReport, Generator, ReportSchedule, ScopeType
+from reports.registry import slot_runner
 from reports.service import ReportOutput, due_slot
 from tests.conftest import TestDatabase
 from tests.factories import make_centre, make_user

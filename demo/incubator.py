@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from api.demo import DemoContext, demo_step
 from core.identity.service import principal_of
+from demo.loader import DemoContext, demo_step
 from evaluations.models import RoundPurpose, Rubric, RubricVersion
 from incubator import service
 from incubator.models import (

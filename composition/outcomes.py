@@ -12,7 +12,6 @@ from __future__ import annotations
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import reporting
 from core.errors import Conflict
 from core.fields import RequestModel
 from core.i18n import _
@@ -26,7 +25,7 @@ from grants import access
 from grants.awards import service as awards
 from grants.contracts import service as contracts
 from grants.programmes.models import Programme
-from reports import events
+from reports import events, registry
 
 AWARD_PURPOSES = (RoundPurpose.midterm, RoundPurpose.final)
 
@@ -34,7 +33,7 @@ AWARD_PURPOSES = (RoundPurpose.midterm, RoundPurpose.final)
 async def after_round_closed(
     session: AsyncSession, principal: Principal, round_id: int, settings: Settings
 ) -> None:
-    output = reporting.report_output(settings)
+    output = registry.report_output(settings)
     review_round = await evaluations.get_round(session, principal, round_id)
     for subject in await evaluations.list_subjects(session, principal, round_id):
         if subject.final_score is None or subject.grade is None:

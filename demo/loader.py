@@ -111,5 +111,5 @@ def load_domain_steps() -> None:
     """Import the modules whose demo steps register themselves (order matters)."""
     import importlib
 
-    for module in ("api.demo_evaluations", "api.demo_incubator", "api.demo_grants", "api.demo_money"):
+    for module in ("demo.evaluations", "demo.incubator", "demo.grants", "demo.awards"):
         importlib.import_module(module)

@@ -9,12 +9,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.demo import DEMO_PASSWORD, DemoContext, demo_step
 from core.clock import SHANGHAI, today
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
+from demo.loader import DEMO_PASSWORD, DemoContext, demo_step
 from evaluations import service as evaluations
 from evaluations.models import RoundPurpose, Rubric
 from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn

@@ -6,17 +6,17 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import reporting
-from api.scheduler import JobFunc, JobSpec, register_job
 from core import idempotency
 from core.clock import today
 from core.identity import service as identity
 from core.notifications import configured_channels
 from core.reminders import ReminderJob
+from core.scheduler import JobFunc, JobSpec, register_job
 from core.settings import Settings, get_settings
 from evaluations import jobs as evaluation_jobs
 from grants import jobs as grants_jobs
 from grants.applications import publicity
+from reports import registry
 
 
 async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None:
@@ -63,5 +63,5 @@ def register_all(settings: Settings | None = None) -> None:
     register_job(JobSpec("grants.finalise_publicity", "*/30 * * * *", _finalise_publicity))
     register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))
     register_job(JobSpec("idempotency.purge_expired", "41 * * * *", _purge_idempotency_keys))
-    for spec in reporting.report_jobs():
+    for spec in registry.report_jobs():
         register_job(spec)

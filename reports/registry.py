@@ -1,8 +1,10 @@
-"""Composition root of the reports domain: kinds, access rules, storage and renderer.
+"""The registry of reports: kinds, who may read them, storage, renderer and schedules.
 
-Other domains plug in here: register their report kinds (builders that call their
-services), extend who may read a report (``register_report_access``) and map their events
-to report kinds (``reports.events.on``). ``reports`` itself never imports them or ``api``.
+Report kinds are registered here (``register_report_kinds``) with builders that read the
+other domains through those domains' services and repositories; other domains extend who
+may read a report (``register_report_access``) and map their events to report kinds
+(``reports.events.on``). The jobs that generate scheduled reports run under the one
+scheduler (``core.scheduler``); the composition root (``composition.jobs``) registers them.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from api.scheduler import JobSpec, run_job
 from core import notifications
 from core.db import session_factory, utcnow
 from core.identity.principal import Principal
+from core.scheduler import JobSpec, run_job
 from core.settings import Settings, get_settings
 from reports import assessment, briefing, events, incubation, jobs, programme
 from reports.archive import FilesystemReportStore

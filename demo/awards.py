@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from api.demo import DemoContext, demo_step
 from core.clock import today
 from core.files import FileStore
 from core.identity import service as identity
 from core.identity.principal import Principal
 from core.settings import get_settings
+from demo.loader import DemoContext, demo_step
 from grants.applications.models import BudgetCategory, Indicator
 from grants.awards import documents, reviews
 from grants.awards import service as award_service

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.demo import DemoContext, demo_step
+from demo.loader import DemoContext, demo_step
 from evaluations import service
 
 

@@ -1,0 +1,1 @@
+"""What runs across domains: scheduled jobs of every domain, round outcomes and cross-domain facts."""
