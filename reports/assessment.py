@@ -128,7 +128,7 @@ async def evaluations_of(session: AsyncSession, subject_type: str, subject_ref: 
                 "criteria": by_criterion,
                 "comments": comments,
                 "chart": charts.bar_chart(
-                    _("Scores by criterion (% of maximum)"),
+                    _("Scores by criterion (percentage of maximum)"),
                     [c["name"] for c in by_criterion],
                     {
                         _("Score"): [

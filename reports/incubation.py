@@ -154,7 +154,7 @@ async def build_incubation_report(session: AsyncSession, organisation_id: int, p
                     for a in dict.fromkeys((first, last))
                 }
                 radar = charts.radar_chart(
-                    _("Capacity by dimension (% of maximum)"), [c.name for c in criteria], series
+                    _("Capacity by dimension (percentage of maximum)"), [c.name for c in criteria], series
                 )
 
     return {

@@ -309,7 +309,7 @@ def run_checks(
         CheckResult(
             "cofunding_ratio",
             enough,
-            _("Co-funding is {pct}% of the budget; at least {min}% is required").format(
+            _("Co-funding is {pct}%; the budget needs at least {min}%").format(
                 pct=cofunding, min=programme.min_cofunding_pct
             ),
         )
@@ -336,7 +336,7 @@ def run_checks(
             CheckResult(
                 code,
                 share <= cap_pct,
-                _("{label} is {pct}% of the grant; the cap is {cap}%").format(
+                _("{label} takes {pct}%; the cap is {cap}%").format(
                     label=label, pct=share, cap=cap_pct
                 ),
             )

@@ -370,7 +370,7 @@ async def _evaluate(
             if withheld:
                 milestone.state = MilestoneState.withheld
     await session.flush()
-    note = _("Performance score {score}: {share}% of the final payment").format(
+    note = _("Performance score {score}: final payment at {share}%").format(
         score=data.score, share=f"{factor * 100:.2f}".rstrip("0").rstrip(".")
     )
     await _event(session, principal, contract, "evaluate", before, note, score=data.score, factor=factor)
