@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from api.deps import CSRF_COOKIE, PRESESSION_COOKIE, csrf_binding, session_bindi
 from core.i18n import current_locale, gettext, ngettext
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.security import csrf_token_valid, make_csrf_token
 from core.settings import PROJECT_ROOT, Settings
 
@@ -29,12 +29,6 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.2f}"
-
-
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -46,7 +40,7 @@ def build_environment() -> Environment:
     # Not "newstyle": its %-formatting would break on translations that contain "%".
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = local_time
-    env.filters["money"] = money
+    env.filters["money"] = format_money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])
     return env
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import SHANGHAI
 from core.i18n import _
 from core.identity.models import Role
+from core.money import format_money
 from core.notifications import Channel
 from core.reminders import remind_once, users_with_role
 from grants.applications.models import Application, ApplicationState
@@ -201,14 +202,14 @@ async def remind_waiting_tranches(
         ) -> tuple[str, str]:
             lines = [
                 _("{title}, tranche {seq}: {amount} yuan, due since {date}").format(
-                    title=title, seq=seq, amount=f"{amount:,.2f}", date=due_on.isoformat()
+                    title=title, seq=seq, amount=format_money(amount), date=due_on.isoformat()
                 )
                 for title, seq, amount, due_on in waiting
             ]
             return (
                 _("{count} tranche(s) waiting for a disbursement request").format(count=len(waiting)),
                 _("Due for more than {days} days, {amount} yuan in all:").format(
-                    days=TRANCHE_WAIT_DAYS, amount=f"{total:,.2f}"
+                    days=TRANCHE_WAIT_DAYS, amount=format_money(total)
                 )
                 + "\n"
                 + "\n".join(lines),

@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import threading
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -40,6 +39,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from core.i18n import gettext, ngettext, use_locale
+from core.money import format_money
 from core.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,6 @@ def _local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else value.astimezone(SHANGHAI).strftime(fmt)
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
 def _css_string(text: str) -> str:
     text = str(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
@@ -139,7 +135,7 @@ def build_environment() -> Environment:
     # Not "newstyle": its %-formatting would break on translations that contain "%".
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = _local_time
-    env.filters["money"] = _money
+    env.filters["money"] = format_money
     env.globals["css_content"] = css_content
     env.globals["css_text"] = css_text
     env.globals["cjk_family"] = CJK_FAMILY

@@ -1,4 +1,4 @@
-"""What pybabel does not do for the catalogues (extract, update and compile are `make messages`/`make compile`).
+"""What pybabel does not do for the catalogues (`make messages` extracts and updates them).
 
 python tools/i18n.py fill < pairs.tsv  # "english<TAB>中文" lines into the zh catalogue
 python tools/i18n.py missing           # list msgids without a Chinese translation (fails if any)

@@ -13,6 +13,7 @@ from core.db import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
+from core.money import format_money
 from grants.access import require_staff
 from grants.applications.models import Indicator
 from grants.awards.models import (
@@ -211,7 +212,7 @@ async def submit_expense_claim(
         principal,
         award,
         "expense_claim",
-        f"{data.item} {data.amount:,.2f}",
+        f"{data.item} {format_money(data.amount)}",
         after={"claim_id": claim.id, "amount": data.amount},
     )
     return await _claim(session, award.id, claim.id)
@@ -257,7 +258,7 @@ async def review_expense_claim(
             raise Conflict(
                 _(
                     "Approved spending would exceed the award ({spent} of {amount} yuan already approved)"
-                ).format(spent=f"{spent:,.2f}", amount=f"{award.amount:,.2f}")
+                ).format(spent=format_money(spent), amount=format_money(award.amount))
             )
     claim.state = ReviewState.approved if data.approve else ReviewState.returned
     claim.reviewed_by = principal.user_id

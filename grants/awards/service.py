@@ -21,6 +21,7 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
 from grants.access import member_org_ids, notify_finance, require_staff
@@ -166,7 +167,7 @@ async def _make_due(
             award.centre_id,
             _("A tranche is due: {title}").format(title=award.title),
             _("{count} tranche(s), {amount} yuan in all, can now be disbursed.").format(
-                count=len(became), amount=f"{total:,.2f}"
+                count=len(became), amount=format_money(total)
             ),
             f"/awards/{award.id}",
         )
@@ -531,7 +532,7 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
         award,
         "terminate",
         _("Terminated: {reason}. To be returned: {amount} yuan").format(
-            reason=data.reason, amount=f"{unspent:,.2f}"
+            reason=data.reason, amount=format_money(unspent)
         ),
         before=before,
         after={

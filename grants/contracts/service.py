@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.errors import Conflict, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
-from core.money import CENT, split_into_payments, to_money
+from core.money import CENT, format_money, split_into_payments, to_money
 from core.repository import Paged, PageParams
 from grants.access import notify_finance, require_staff
 from grants.contracts.models import (
@@ -223,7 +223,7 @@ async def _make_due(
             contract.centre_id,
             _("A contract payment is due: {title}").format(title=contract.title),
             _("{count} milestone(s), {amount} yuan in all, can now be disbursed.").format(
-                count=len(became), amount=f"{total:,.2f}"
+                count=len(became), amount=format_money(total)
             ),
             f"/contracts/{contract.id}",
         )

@@ -17,6 +17,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.repository import Paged, PageParams
 from grants.access import notify_finance, require_finance, require_staff
 from grants.awards.models import (
@@ -121,7 +122,7 @@ async def request_disbursement(
         disbursement.centre_id,
         _("A disbursement awaits approval"),
         _("{amount} yuan requested by {who}.").format(
-            amount=f"{disbursement.amount:,.2f}", who=principal.full_name or principal.email
+            amount=format_money(disbursement.amount), who=principal.full_name or principal.email
         ),
         "/finance",
     )
@@ -391,7 +392,7 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
                 at=utcnow(),
                 action="paid",
                 note=_("{amount} yuan paid, voucher {voucher}").format(
-                    amount=f"{amount:,.2f}", voucher=data.voucher_no
+                    amount=format_money(amount), voucher=data.voucher_no
                 ),
                 actor=principal.email,
             )

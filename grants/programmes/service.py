@@ -12,7 +12,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import MAX_AMOUNT
+from core.money import MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
 from grants.access import centre_of, require_staff
@@ -29,7 +29,7 @@ from grants.programmes.repository import NeedRepository, ProgrammeRepository
 from grants.programmes.schemas import NeedIn, ProgrammeCreate, ProgrammeUpdate, TopicIn
 
 HUNDRED = Decimal(100)
-LARGEST = f"{MAX_AMOUNT:,.2f}"
+LARGEST = format_money(MAX_AMOUNT)
 
 
 # Which fields may change in which state (no budget change after decisions, no rule change
