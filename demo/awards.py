@@ -23,7 +23,7 @@ from grants.applications.models import BudgetCategory, Indicator
 from grants.awards import documents, reviews
 from grants.awards import service as award_service
 from grants.awards.models import Award, DocumentKind
-from grants.awards.schemas import ActualIn, ExpenseClaimIn, ProgressReportIn, SignIn
+from grants.awards.schemas import ExpenseClaimIn, ProgressActualIn, ProgressReportIn, SignIn
 from grants.contracts import service as contracts
 from grants.contracts.schemas import ContractIn, DateIn
 from grants.disbursements import service as disbursements
@@ -130,8 +130,10 @@ async def money(context: DemoContext) -> None:
             period="2025年第三季度",
             narrative="完成独居长者入户探访42户，开展邻里互助小组活动6次，招募志愿者18名。",
             actuals=[
-                ActualIn(indicator_id=indicators[0].id, actual=Decimal("320"), note="入户探访及小组活动"),
-                ActualIn(indicator_id=indicators[1].id, actual=Decimal("94"), note="季度回访问卷"),
+                ProgressActualIn(
+                    indicator_id=indicators[0].id, actual=Decimal("320"), note="入户探访及小组活动"
+                ),
+                ProgressActualIn(indicator_id=indicators[1].id, actual=Decimal("94"), note="季度回访问卷"),
             ],
         ),
     )
