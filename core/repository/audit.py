@@ -1,0 +1,43 @@
+"""Queries of the audit chain: its head, sealed events in order, events never sealed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import AuditEvent
+
+
+async def chain_head(session: AsyncSession) -> tuple[int | None, str | None] | None:
+    """(seq, hash) of the newest sealed event, or None on an empty chain."""
+    head = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return (head[0], head[1]) if head else None
+
+
+async def sealed_from(session: AsyncSession, seq: int, batch: int) -> Sequence[AuditEvent]:
+    return (
+        (
+            await session.execute(
+                select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq).limit(batch)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def unsealed_ids(session: AsyncSession) -> Sequence[int]:
+    return (
+        (await session.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id)))
+        .scalars()
+        .all()
+    )
