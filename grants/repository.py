@@ -1,19 +1,22 @@
-"""Queries that span the grants aggregates: the role dashboards' grouped figures."""
+"""Queries that span the grants aggregates: dashboard figures, reminder jobs, finance recipients."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
+from core.identity.models import Role, User, UserRole
 from core.identity.principal import Principal
 from grants.applications.models import Application, ApplicationState, Objection, ObjectionState
 from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
 from grants.disbursements.models import Disbursement, DisbursementState
+from grants.programmes.models import Programme, ProgrammeState
+from incubator.models import OrganisationMember
 
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
@@ -131,3 +134,74 @@ async def applicant_rows(
         )
         last_reports = dict(rows.all())
     return applications, awards, last_reports
+
+
+async def finance_user_ids(session: AsyncSession, centre_id: int) -> list[int]:
+    rows = await session.execute(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.centre_id == centre_id, UserRole.role == Role.finance, User.is_active.is_(True))
+    )
+    return sorted(set(rows.scalars()))
+
+
+async def member_pairs(session: AsyncSession, org_ids: Collection[int]) -> Sequence[Any]:
+    """(organisation id, user id) of the members of the given organisations."""
+    rows = await session.execute(
+        select(OrganisationMember.organisation_id, OrganisationMember.user_id).where(
+            OrganisationMember.organisation_id.in_(set(org_ids))
+        )
+    )
+    return rows.all()
+
+
+async def unfinished_applications_closing(
+    session: AsyncSession, now: dt.datetime, until: dt.datetime
+) -> Sequence[Any]:
+    """(programme, application) for draft or returned applications of open calls closing in (now, until]."""
+    return (
+        await session.execute(
+            select(Programme, Application)
+            .join(Application, Application.programme_id == Programme.id)
+            .where(
+                Programme.state == ProgrammeState.open,
+                Programme.closes_at > now,
+                Programme.closes_at <= until,
+                Application.state.in_((ApplicationState.draft, ApplicationState.returned)),
+            )
+            .order_by(Programme.id, Application.id)
+        )
+    ).all()
+
+
+async def signed_awards_with_last_report(session: AsyncSession) -> Sequence[Any]:
+    """(award, time of its last progress report or None) for active, signed awards."""
+    last_report = (
+        select(ProgressReport.award_id, func.max(ProgressReport.submitted_at).label("last_at"))
+        .group_by(ProgressReport.award_id)
+        .subquery()
+    )
+    return (
+        await session.execute(
+            select(Award, last_report.c.last_at)
+            .outerjoin(last_report, last_report.c.award_id == Award.id)
+            .where(Award.state == AwardState.active, Award.signed_on.is_not(None))
+            .order_by(Award.id)
+        )
+    ).all()
+
+
+async def tranches_due_before(session: AsyncSession, cutoff: dt.date) -> Sequence[Any]:
+    """(centre id, award title, seq, amount, due on) of active awards' tranches due before ``cutoff``."""
+    return (
+        await session.execute(
+            select(Award.centre_id, Award.title, Tranche.seq, Tranche.amount, Tranche.due_on)
+            .join(Award, Award.id == Tranche.award_id)
+            .where(
+                Tranche.state == TrancheState.due,
+                Tranche.due_on < cutoff,
+                Award.state == AwardState.active,
+            )
+            .order_by(Award.centre_id, Tranche.due_on, Tranche.id)
+        )
+    ).all()
