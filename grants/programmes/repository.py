@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.repository import CentreScopedRepository
-from grants.programmes.models import CommunityNeed, Programme, ProgrammeCategory
+from grants.programmes.models import CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
 
 
 class ProgrammeRepository(CentreScopedRepository[Programme]):
@@ -47,3 +48,25 @@ async def release_committed(
             .values(committed=ProgrammeCategory.committed - amount)
             .execution_options(synchronize_session=False)
         )
+
+
+async def with_tranche_plan(session: AsyncSession, programme_id: int) -> Programme:
+    return (
+        await session.execute(
+            select(Programme)
+            .options(selectinload(Programme.tranche_plan))
+            .where(Programme.id == programme_id)
+        )
+    ).scalar_one()
+
+
+async def publicised(session: AsyncSession, programme_id: int | None) -> Sequence[Programme]:
+    """Programmes in publicity (re-read: populate_existing), or that one programme if it is."""
+    statement = (
+        select(Programme)
+        .where(Programme.state == ProgrammeState.publicised)
+        .execution_options(populate_existing=True)
+    )
+    if programme_id is not None:
+        statement = statement.where(Programme.id == programme_id)
+    return (await session.execute(statement)).scalars().all()
