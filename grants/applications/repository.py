@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,3 +133,56 @@ async def approved_count(session: AsyncSession, programme_id: int) -> int:
             .where(Application.programme_id == programme_id, Application.state == ApplicationState.approved)
         )
     ).scalar_one()
+
+
+async def submitted_count(session: AsyncSession, programme_id: int) -> int:
+    pending = await session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.programme_id == programme_id, Application.state == ApplicationState.submitted)
+    )
+    return pending.scalar_one()
+
+
+async def eligible_with_organisations(session: AsyncSession, programme_id: int) -> Sequence[Any]:
+    """(application, organisation) of the eligible applications, budget lines and events loaded."""
+    return (
+        await session.execute(
+            select(Application, Organisation)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .options(selectinload(Application.budget_lines), selectinload(Application.events))
+            .where(Application.programme_id == programme_id, Application.state == ApplicationState.eligible)
+            .order_by(Application.id)
+        )
+    ).all()
+
+
+async def under_review_with_events(session: AsyncSession, programme_id: int) -> Sequence[Application]:
+    return (
+        (
+            await session.execute(
+                select(Application)
+                .options(selectinload(Application.events))
+                .where(
+                    Application.programme_id == programme_id,
+                    Application.state == ApplicationState.under_review,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def in_states_with_organisations(
+    session: AsyncSession, programme_id: int, states: Collection[ApplicationState]
+) -> Sequence[Any]:
+    """(application, organisation) of the programme's applications in ``states``, events loaded."""
+    return (
+        await session.execute(
+            select(Application, Organisation)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .options(selectinload(Application.events))
+            .where(Application.programme_id == programme_id, Application.state.in_(states))
+        )
+    ).all()

@@ -70,3 +70,42 @@ async def publicised(session: AsyncSession, programme_id: int | None) -> Sequenc
     if programme_id is not None:
         statement = statement.where(Programme.id == programme_id)
     return (await session.execute(statement)).scalars().all()
+
+
+async def reserve_programme_budget(session: AsyncSession, programme_id: int, amount: Decimal) -> bool:
+    """``committed += amount`` only while within the total budget, checked in the same statement."""
+    result = await session.execute(
+        update(Programme)
+        .where(Programme.id == programme_id, Programme.committed + amount <= Programme.total_budget)
+        .values(committed=Programme.committed + amount)
+        .returning(Programme.id)
+    )
+    return result.first() is not None
+
+
+async def reserve_category_budget(session: AsyncSession, category_id: int, amount: Decimal) -> bool:
+    """``committed += amount`` only while within the category budget, checked in the same statement."""
+    result = await session.execute(
+        update(ProgrammeCategory)
+        .where(
+            ProgrammeCategory.id == category_id,
+            ProgrammeCategory.committed + amount <= ProgrammeCategory.budget,
+        )
+        .values(committed=ProgrammeCategory.committed + amount)
+        .returning(ProgrammeCategory.id)
+    )
+    return result.first() is not None
+
+
+async def release_budget(
+    session: AsyncSession, programme_id: int, category_id: int | None, amount: Decimal
+) -> None:
+    await session.execute(
+        update(Programme).where(Programme.id == programme_id).values(committed=Programme.committed - amount)
+    )
+    if category_id is not None:
+        await session.execute(
+            update(ProgrammeCategory)
+            .where(ProgrammeCategory.id == category_id)
+            .values(committed=ProgrammeCategory.committed - amount)
+        )
