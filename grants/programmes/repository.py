@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.repository import CentreScopedRepository
-from grants.programmes.models import CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
+from grants.programmes.models import CalendarDay, CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
 
 
 class ProgrammeRepository(CentreScopedRepository[Programme]):
@@ -109,3 +109,15 @@ async def release_budget(
             .where(ProgrammeCategory.id == category_id)
             .values(committed=ProgrammeCategory.committed - amount)
         )
+
+
+async def calendar_days(session: AsyncSession, years: Iterable[int] | None = None) -> Sequence[CalendarDay]:
+    """The entered calendar days (holidays and adjusted working days), of the given years or all."""
+    statement = select(CalendarDay)
+    if years is not None:
+        statement = statement.where(CalendarDay.year.in_(list(years)))
+    return (await session.execute(statement)).scalars().all()
+
+
+async def forget_calendar_year(session: AsyncSession, year: int) -> None:
+    await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
