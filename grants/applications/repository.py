@@ -17,6 +17,7 @@ from core.repository import CentreScopedRepository, Paged, PageParams
 from grants.applications.models import (
     Application,
     ApplicationState,
+    Indicator,
     Objection,
     ObjectionState,
 )
@@ -186,3 +187,11 @@ async def in_states_with_organisations(
             .where(Application.programme_id == programme_id, Application.state.in_(states))
         )
     ).all()
+
+
+async def indicator_ids(session: AsyncSession, application_id: int) -> list[int]:
+    return list(
+        (
+            await session.execute(select(Indicator.id).where(Indicator.application_id == application_id))
+        ).scalars()
+    )

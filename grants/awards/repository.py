@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.db import Money, utcnow
+from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -238,5 +239,52 @@ async def document_of(session: AsyncSession, award_id: int, document_id: int) ->
     return (
         await session.execute(
             select(AwardDocument).where(AwardDocument.id == document_id, AwardDocument.award_id == award_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def documents_of(session: AsyncSession, award_id: int) -> list[tuple[AwardDocument, StoredFile]]:
+    rows = await session.execute(
+        select(AwardDocument, StoredFile)
+        .join(StoredFile, StoredFile.id == AwardDocument.file_id)
+        .where(AwardDocument.award_id == award_id)
+        .order_by(AwardDocument.id)
+    )
+    return [(d, f) for d, f in rows]
+
+
+async def document_with_file(
+    session: AsyncSession, award_id: int, document_id: int
+) -> tuple[AwardDocument, StoredFile] | None:
+    row = (
+        await session.execute(
+            select(AwardDocument, StoredFile)
+            .join(StoredFile, StoredFile.id == AwardDocument.file_id)
+            .where(AwardDocument.id == document_id, AwardDocument.award_id == award_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def progress_report_of(session: AsyncSession, award_id: int, report_id: int) -> ProgressReport | None:
+    """The award's report with its actuals, re-read (populate_existing)."""
+    return (
+        await session.execute(
+            select(ProgressReport)
+            .where(ProgressReport.id == report_id, ProgressReport.award_id == award_id)
+            .options(selectinload(ProgressReport.actuals))
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def expense_claim_of(session: AsyncSession, award_id: int, claim_id: int) -> ExpenseClaim | None:
+    """The award's claim with its receipts, re-read (populate_existing)."""
+    return (
+        await session.execute(
+            select(ExpenseClaim)
+            .where(ExpenseClaim.id == claim_id, ExpenseClaim.award_id == award_id)
+            .options(selectinload(ExpenseClaim.receipts))
+            .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()

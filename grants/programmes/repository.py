@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
+from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
 from grants.programmes.models import CalendarDay, CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
 
@@ -121,3 +122,25 @@ async def calendar_days(session: AsyncSession, years: Iterable[int] | None = Non
 
 async def forget_calendar_year(session: AsyncSession, year: int) -> None:
     await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
+
+
+async def programmes_newest_first(session: AsyncSession, principal: Principal) -> list[Programme]:
+    """The programmes the principal's centre sees, newest year first."""
+    programmes = select(Programme)
+    if not principal.sees_all_centres:
+        programmes = programmes.where(Programme.centre_id == principal.centre_id)
+    return list((await session.execute(programmes.order_by(Programme.year.desc(), Programme.id))).scalars())
+
+
+async def categories_of(session: AsyncSession, programme_ids: Sequence[int]) -> Sequence[ProgrammeCategory]:
+    return (
+        (
+            await session.execute(
+                select(ProgrammeCategory)
+                .where(ProgrammeCategory.programme_id.in_(programme_ids))
+                .order_by(ProgrammeCategory.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
