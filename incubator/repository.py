@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -155,3 +156,13 @@ async def activity_totals(
         count, hours, participants = values
         result.append((org, mon, int(count), Decimal(hours), int(participants)))
     return result
+
+
+async def organisations_by_id(
+    session: AsyncSession, organisation_ids: Collection[int]
+) -> Sequence[Organisation]:
+    return (
+        (await session.execute(select(Organisation).where(Organisation.id.in_(organisation_ids))))
+        .scalars()
+        .all()
+    )

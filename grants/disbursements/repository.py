@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from grants.awards.repository import (
 )
 from grants.contracts.models import Contract, ContractMilestone, MilestoneState
 from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement, DisbursementState
+from incubator.models import Organisation
 
 
 class DisbursementRepository(CentreScopedRepository[Disbursement]):
@@ -204,3 +206,46 @@ async def add_paid_to_contract(session: AsyncSession, contract_id: int, amount: 
         .execution_options(synchronize_session=False)
     )
     return bool(grown.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def open_contract_disbursement(session: AsyncSession, contract_id: int) -> Disbursement | None:
+    return (
+        await session.execute(
+            select(Disbursement)
+            .where(Disbursement.contract_id == contract_id, Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def paid_for_contracts(session: AsyncSession, contract_ids: Sequence[int]) -> Sequence[Disbursement]:
+    """The paid disbursements of the given contracts, in order of payment."""
+    rows = await session.execute(
+        select(Disbursement)
+        .where(Disbursement.contract_id.in_(contract_ids), Disbursement.state == DisbursementState.paid)
+        .order_by(Disbursement.paid_on, Disbursement.id)
+    )
+    return rows.scalars().all()
+
+
+async def payment_names(
+    session: AsyncSession, org_ids: set[int], award_ids: set[int], contract_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str], dict[int, str], dict[int, int]]:
+    """Names of payees, titles of awards and contracts, and tranche seqs of the awards, by id."""
+    orgs = dict(
+        (
+            await session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+            )
+        ).all()
+    )
+    awards = dict((await session.execute(select(Award.id, Award.title).where(Award.id.in_(award_ids)))).all())
+    contracts = dict(
+        (
+            await session.execute(select(Contract.id, Contract.title).where(Contract.id.in_(contract_ids)))
+        ).all()
+    )
+    seqs = dict(
+        (await session.execute(select(Tranche.id, Tranche.seq).where(Tranche.award_id.in_(award_ids)))).all()
+    )
+    return orgs, awards, contracts, seqs
