@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
+from core.identity.principal import Principal
 
 
 async def chain_head(session: AsyncSession) -> tuple[int | None, str | None] | None:
@@ -41,3 +42,11 @@ async def unsealed_ids(session: AsyncSession) -> Sequence[int]:
         .scalars()
         .all()
     )
+
+
+async def recent_events(session: AsyncSession, principal: Principal, *, limit: int) -> Sequence[AuditEvent]:
+    """The newest events of the principal's centre (all centres for those who see them)."""
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if not principal.sees_all_centres:
+        statement = statement.where(AuditEvent.centre_id == principal.centre_id)
+    return (await session.execute(statement)).scalars().all()

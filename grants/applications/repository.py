@@ -10,12 +10,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
 from grants.applications.models import (
     Application,
+    ApplicationAttachment,
     ApplicationState,
     Indicator,
     Objection,
@@ -195,3 +197,43 @@ async def indicator_ids(session: AsyncSession, application_id: int) -> list[int]
             await session.execute(select(Indicator.id).where(Indicator.application_id == application_id))
         ).scalars()
     )
+
+
+async def indicators_of(session: AsyncSession, application_id: int) -> Sequence[Indicator]:
+    return (
+        (
+            await session.execute(
+                select(Indicator).where(Indicator.application_id == application_id).order_by(Indicator.seq)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def attachments_with_files(
+    session: AsyncSession, application_id: int
+) -> list[tuple[ApplicationAttachment, StoredFile]]:
+    rows = await session.execute(
+        select(ApplicationAttachment, StoredFile)
+        .join(StoredFile, StoredFile.id == ApplicationAttachment.file_id)
+        .where(ApplicationAttachment.application_id == application_id)
+        .order_by(ApplicationAttachment.id)
+    )
+    return [(attachment, file) for attachment, file in rows]
+
+
+async def attachment_file(
+    session: AsyncSession, application_id: int, attachment_id: int
+) -> StoredFile | None:
+    """The stored file of an attachment of this application (None for another application's)."""
+    return (
+        await session.execute(
+            select(StoredFile)
+            .join(ApplicationAttachment, ApplicationAttachment.file_id == StoredFile.id)
+            .where(
+                ApplicationAttachment.id == attachment_id,
+                ApplicationAttachment.application_id == application_id,
+            )
+        )
+    ).scalar_one_or_none()
