@@ -112,3 +112,7 @@ def test_command_fails_naming_file_and_line(tmp_path: Path) -> None:
         [sys.executable, str(CHECK), str(clean)], capture_output=True, text=True, check=False
     )
     assert passed.returncode == 0, passed.stdout
+
+
+def test_the_project_builds_no_query_outside_its_repositories() -> None:
+    assert [str(violation) for violation in check.check_paths([ROOT])] == []
