@@ -230,7 +230,7 @@ def main(argv: list[str]) -> int:
         print(violation)
     if found:
         print(
-            f"{len(found)} quer{'y' if len(found) == 1 else 'ies'} built outside repository modules",
+            f"query constructions outside repository modules: {len(found)}",
             file=sys.stderr,
         )
         return 1

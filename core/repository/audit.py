@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
 from core.identity.principal import Principal
+from core.repository import CentreScopedRepository
+
+
+class AuditRepository(CentreScopedRepository[AuditEvent]):
+    """The audit log as staff (their centre) and admins (every centre) read it."""
+
+    model = AuditEvent
+
+    def newest_first(
+        self, subject_type: str | None = None, subject_id: str | None = None
+    ) -> Select[AuditEvent]:
+        statement = self.select().order_by(AuditEvent.id.desc())
+        if subject_type:
+            statement = statement.where(AuditEvent.subject_type == subject_type)
+        if subject_id:
+            statement = statement.where(AuditEvent.subject_id == subject_id)
+        return statement
+
+    async def by_id(self, event_id: int) -> AuditEvent | None:
+        return await self.get_one_or_none(self.select().where(AuditEvent.id == event_id))
 
 
 async def chain_head(session: AsyncSession) -> tuple[int | None, str | None] | None:
