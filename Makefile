@@ -60,6 +60,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python tools/check_queries.py
 
 bench: $(STAMP) compile system-deps postgres
 	$(BIN)/python -m bench

@@ -6,17 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from core.clock import SHANGHAI, today
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
+from demo import repository as queries
 from demo.loader import DEMO_PASSWORD, DemoContext, demo_step
 from evaluations import service as evaluations
-from evaluations.models import RoundPurpose, Rubric
+from evaluations.models import RoundPurpose
 from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
 from grants.applications import publicity, review
 from grants.applications import service as application_service
@@ -68,13 +66,7 @@ def _lines(personnel: str, activities: str, materials: str, cofunding: str) -> l
 async def _owner(context: DemoContext, org: Organisation, email: str, name: str) -> Principal:
     """The person who acts for a demo organisation (the demo applicant for the first one)."""
     session = context.session
-    existing = (
-        await session.execute(
-            select(OrganisationMember.user_id).where(
-                OrganisationMember.organisation_id == org.id, OrganisationMember.role == MemberRole.owner
-            )
-        )
-    ).scalar_one_or_none()
+    existing = await queries.owner_id(session, org.id)
     if existing is None:
         user = await identity.create_user(
             session,
@@ -96,13 +88,7 @@ async def _owner(context: DemoContext, org: Organisation, email: str, name: str)
 
 
 async def _rubric_version(context: DemoContext, purpose: RoundPurpose) -> int:
-    rubric = (
-        await context.session.execute(
-            select(Rubric)
-            .options(selectinload(Rubric.versions))
-            .where(Rubric.centre_id == context.centre.id, Rubric.purpose == purpose)
-        )
-    ).scalar_one()
+    rubric = await queries.rubric_with_versions(context.session, context.centre.id, purpose)
     return rubric.versions[-1].id
 
 
@@ -160,12 +146,7 @@ async def grant_cycle(context: DemoContext) -> None:
         identity.principal_of(context.users[key])
         for key in ("evaluator", "evaluator2@yulin.demo", "evaluator3@yulin.demo")
     ]
-    orgs = {
-        o.name: o
-        for o in (
-            await session.execute(select(Organisation).where(Organisation.centre_id == context.centre.id))
-        ).scalars()
-    }
+    orgs = {o.name: o for o in await queries.organisations_of_centre(session, context.centre.id)}
     neighbours = orgs["玉林社区邻里互助会"]
     youth = orgs["成都市武侯区芳华青少年服务中心"]
     seniors = orgs["武侯区乐龄文体协会"]

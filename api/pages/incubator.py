@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from api.deps import (
     CurrentPrincipal,
@@ -30,7 +29,8 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
 from evaluations import service as evaluations
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
+from evaluations.models import RubricVersion
+from incubator import repository as incubator_queries
 from incubator import service
 from incubator.models import (
     ACTIVITY_LABELS,
@@ -518,14 +518,7 @@ async def add_activity(
 
 async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion | None:
     """The newest version of the centre's capacity-assessment rubric."""
-    row = await session.execute(
-        select(RubricVersion)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.centre_id == centre_id, Rubric.purpose == RoundPurpose.capacity)
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    return row.scalar_one_or_none()
+    return await incubator_queries.capacity_rubric(session, centre_id)
 
 
 @router.post("/organisations/{organisation_id:int}/capacity")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, ValidationFailed
 from core.i18n import _
@@ -17,6 +15,7 @@ from evaluations import service as evaluations
 from evaluations.models import RoundPurpose
 from evaluations.schemas import RoundCreate, SubjectCreate
 from grants.access import require_staff
+from grants.applications import repository as queries
 from grants.applications.models import (
     Application,
     ApplicationState,
@@ -25,9 +24,9 @@ from grants.applications.schemas import (
     DecideIn,
 )
 from grants.applications.service import _record_event, _track_cap
+from grants.programmes import repository as programme_queries
 from grants.programmes.models import (
     Programme,
-    ProgrammeCategory,
     ProgrammeState,
 )
 from grants.programmes.service import _programme_transition, can_programme, get_programme
@@ -62,12 +61,7 @@ async def start_review(session: AsyncSession, principal: Principal, programme_id
     allowed, reason = can_programme(programme, "start-review")
     if not allowed:
         raise Conflict(reason)
-    pending = await session.execute(
-        select(func.count())
-        .select_from(Application)
-        .where(Application.programme_id == programme.id, Application.state == ApplicationState.submitted)
-    )
-    if pending.scalar_one():
+    if await queries.submitted_count(session, programme.id):
         raise Conflict(_("Confirm the eligibility of every submitted application first"))
     if programme.rubric_version_id is None:
         raise Conflict(_("Choose the review rubric before opening the call"))
@@ -85,15 +79,7 @@ async def start_review(session: AsyncSession, principal: Principal, programme_id
         ),
     )
     codes = {c.id: c.code for c in programme.categories}
-    applications = (
-        await session.execute(
-            select(Application, Organisation)
-            .join(Organisation, Organisation.id == Application.organisation_id)
-            .options(selectinload(Application.budget_lines), selectinload(Application.events))
-            .where(Application.programme_id == programme.id, Application.state == ApplicationState.eligible)
-            .order_by(Application.id)
-        )
-    ).all()
+    applications = await queries.eligible_with_organisations(session, programme.id)
     for application, org in applications:
         await evaluations.add_subject(
             session,
@@ -127,15 +113,7 @@ async def collect_review(session: AsyncSession, principal: Principal, programme_
     by_application = {
         item.subject_ref: item for item in recommendation.items if item.subject_type == "application"
     }
-    applications = (
-        await session.execute(
-            select(Application)
-            .options(selectinload(Application.events))
-            .where(
-                Application.programme_id == programme.id, Application.state == ApplicationState.under_review
-            )
-        )
-    ).scalars()
+    applications = await queries.under_review_with_events(session, programme.id)
     for application in applications:
         item = by_application.get(application.id)
         if item is None:
@@ -165,42 +143,16 @@ async def _commit_budget(session: AsyncSession, application: Application, amount
     changes it, so concurrent decisions can never overspend; the CHECK constraints are the
     last line of defence.
     """
-    result = await session.execute(
-        update(Programme)
-        .where(
-            Programme.id == application.programme_id, Programme.committed + amount <= Programme.total_budget
-        )
-        .values(committed=Programme.committed + amount)
-        .returning(Programme.id)
-    )
-    if result.first() is None:
+    if not await programme_queries.reserve_programme_budget(session, application.programme_id, amount):
         raise Conflict(_("The programme budget does not allow this award"))
-    if application.category_id is not None:
-        result = await session.execute(
-            update(ProgrammeCategory)
-            .where(
-                ProgrammeCategory.id == application.category_id,
-                ProgrammeCategory.committed + amount <= ProgrammeCategory.budget,
-            )
-            .values(committed=ProgrammeCategory.committed + amount)
-            .returning(ProgrammeCategory.id)
-        )
-        if result.first() is None:
-            raise Conflict(_("The category budget does not allow this award"))
+    if application.category_id is not None and not await programme_queries.reserve_category_budget(
+        session, application.category_id, amount
+    ):
+        raise Conflict(_("The category budget does not allow this award"))
 
 
 async def _release_budget(session: AsyncSession, application: Application, amount: Decimal) -> None:
-    await session.execute(
-        update(Programme)
-        .where(Programme.id == application.programme_id)
-        .values(committed=Programme.committed - amount)
-    )
-    if application.category_id is not None:
-        await session.execute(
-            update(ProgrammeCategory)
-            .where(ProgrammeCategory.id == application.category_id)
-            .values(committed=ProgrammeCategory.committed - amount)
-        )
+    await programme_queries.release_budget(session, application.programme_id, application.category_id, amount)
 
 
 DECIDABLE = frozenset(
@@ -215,14 +167,7 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
     allowed, reason = can_programme(programme, "decide")
     if not allowed:
         raise Conflict(reason)
-    rows = (
-        await session.execute(
-            select(Application, Organisation)
-            .join(Organisation, Organisation.id == Application.organisation_id)
-            .options(selectinload(Application.events))
-            .where(Application.programme_id == programme.id, Application.state.in_(DECIDABLE))
-        )
-    ).all()
+    rows = await queries.in_states_with_organisations(session, programme.id, DECIDABLE)
     pending = {application.id: (application, org) for application, org in rows}
     if not pending:
         raise Conflict(_("No reviewed applications to decide; collect the review results first"))

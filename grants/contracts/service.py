@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -34,7 +33,7 @@ from grants.contracts.models import (
 )
 from grants.contracts.repository import ContractRepository
 from grants.contracts.schemas import CompleteIn, ContractIn, ContractTerminateIn, DateIn, EvaluateIn
-from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement
+from grants.disbursements.repository import open_contract_disbursement
 from incubator import service as incubator
 from incubator.models import Organisation
 
@@ -390,16 +389,6 @@ async def _evaluate(
     return await get_contract(session, principal, contract.id)
 
 
-async def _open_disbursement(session: AsyncSession, contract_id: int) -> Disbursement | None:
-    return (
-        await session.execute(
-            select(Disbursement)
-            .where(Disbursement.contract_id == contract_id, Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-
-
 async def complete(
     session: AsyncSession, principal: Principal, contract_id: int, data: CompleteIn
 ) -> Contract:
@@ -418,7 +407,7 @@ async def terminate(
     require_staff(principal)
     contract = await get_contract(session, principal, contract_id)
     _check(contract, "terminate")
-    pending = await _open_disbursement(session, contract.id)
+    pending = await open_contract_disbursement(session, contract.id)
     if pending is not None:
         raise Conflict(
             _("Disbursement #{id} is still open; reject or pay it before terminating").format(id=pending.id)
