@@ -24,7 +24,7 @@ from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations.models import Rubric
+from evaluations.rubrics.models import Rubric
 from grants.applications import publicity, review
 from grants.applications import service as application_service
 from grants.applications.schemas import (

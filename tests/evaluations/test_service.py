@@ -14,20 +14,26 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import use_locale
 from core.identity.models import Role
 from core.repository import PageParams
-from evaluations import service
-from evaluations.models import AssignmentState, RoundPurpose, RoundState, SheetState
-from evaluations.schemas import (
-    AdjustmentIn,
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.models import AssignmentState
+from evaluations.assignments.schemas import (
     AssignmentCreate,
     AutoAssignRequest,
     DeclarationIn,
     EvaluatorConflictCreate,
-    GradeCode,
-    RoundCreate,
-    RubricVersionIn,
-    ScoreItemIn,
-    SheetIn,
 )
+from evaluations.jury import service as jury_service
+from evaluations.results import service as result_service
+from evaluations.results.schemas import AdjustmentIn
+from evaluations.rounds import service as round_service
+from evaluations.rounds.models import RoundState
+from evaluations.rounds.schemas import RoundCreate
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose
+from evaluations.rubrics.schemas import GradeCode, RubricVersionIn
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.models import SheetState
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from tests.evaluations.factories import (
     CRITERIA,
     add_subject,
@@ -53,21 +59,21 @@ class TestRubrics:
     async def test_default_bands(self, session: AsyncSession) -> None:
         staff = await make_user(session, await make_centre(session), Role.staff)
         version = (await make_rubric(session, staff)).versions[0]
-        assert service.grade_for(version, Decimal("90")).code is GradeCode.excellent
-        assert service.grade_for(version, Decimal("89.99")).code is GradeCode.good
-        assert service.grade_for(version, Decimal("80")).code is GradeCode.good
-        assert service.grade_for(version, Decimal("60")).code is GradeCode.pass_
-        assert service.grade_for(version, Decimal("59.99")).code is GradeCode.fail
+        assert rubric_service.grade_for(version, Decimal("90")).code is GradeCode.excellent
+        assert rubric_service.grade_for(version, Decimal("89.99")).code is GradeCode.good
+        assert rubric_service.grade_for(version, Decimal("80")).code is GradeCode.good
+        assert rubric_service.grade_for(version, Decimal("60")).code is GradeCode.pass_
+        assert rubric_service.grade_for(version, Decimal("59.99")).code is GradeCode.fail
         with use_locale("zh"):
-            assert service.grade_for(version, Decimal("95")).label == "优秀"
-            assert service.grade_for(version, Decimal("30")).label == "不合格"
+            assert rubric_service.grade_for(version, Decimal("95")).label == "优秀"
+            assert rubric_service.grade_for(version, Decimal("30")).label == "不合格"
 
     async def test_configurable_bands(self, session: AsyncSession) -> None:
         staff = await make_user(session, await make_centre(session), Role.staff)
         bands = [{"code": "pass", "min_score": "70"}, {"code": "fail", "min_score": "0"}]
         version = (await make_rubric(session, staff, bands=bands)).versions[0]
-        assert service.grade_for(version, Decimal("95")).code is GradeCode.pass_
-        assert service.grade_for(version, Decimal("65")).code is GradeCode.fail
+        assert rubric_service.grade_for(version, Decimal("95")).code is GradeCode.pass_
+        assert rubric_service.grade_for(version, Decimal("65")).code is GradeCode.fail
 
     async def test_used_version_is_frozen_and_editing_makes_a_new_version(
         self, session: AsyncSession
@@ -79,35 +85,35 @@ class TestRubrics:
             {"criteria": [{"key": "a", "name": "甲", "max_points": "100"}]}
         )
         with pytest.raises(Conflict):
-            await service.update_version(
+            await rubric_service.update_version(
                 session, scenario.staff.principal, scenario.rubric.id, version.id, changed
             )
-        new = await service.add_version(session, scenario.staff.principal, scenario.rubric.id, changed)
+        new = await rubric_service.add_version(session, scenario.staff.principal, scenario.rubric.id, changed)
         assert new.number == 2
         assert not new.frozen
         # the old version still holds what the round used
         assert [c["key"] for c in version.criteria] == ["need", "budget", "matched"]
         edited = RubricVersionIn.model_validate({"criteria": CRITERIA})
-        again = await service.update_version(
+        again = await rubric_service.update_version(
             session, scenario.staff.principal, scenario.rubric.id, new.id, edited
         )
         assert [c["key"] for c in again.criteria] == ["need", "budget", "matched"]
 
     async def test_default_rubrics_are_seeded_once(self, session: AsyncSession) -> None:
         centre = await make_centre(session)
-        created = await service.seed_default_rubrics(session, centre.id)
+        created = await rubric_service.seed_default_rubrics(session, centre.id)
         assert {r.purpose for r in created} == {
             RoundPurpose.application_review,
             RoundPurpose.final,
             RoundPurpose.capacity,
         }
-        assert await service.seed_default_rubrics(session, centre.id) == []
+        assert await rubric_service.seed_default_rubrics(session, centre.id) == []
         staff = await make_user(session, centre, Role.staff)
-        rubrics = await service.list_rubrics(session, staff.principal)
+        rubrics = await rubric_service.list_rubrics(session, staff.principal)
         review = next(r for r in rubrics if r.purpose is RoundPurpose.application_review)
-        names = [c.name for c in service.criteria_of(review.versions[0])]
+        names = [c.name for c in rubric_service.criteria_of(review.versions[0])]
         assert names[:6] == ["需求分析", "项目设计", "创新性", "团队能力", "预算合理性", "可持续性"]
-        assert service.bonus_max(review.versions[0]) == Decimal(5)
+        assert rubric_service.bonus_max(review.versions[0]) == Decimal(5)
 
 
 class TestSheets:
@@ -116,54 +122,58 @@ class TestSheets:
         evaluator = scenario.evaluators[0]
         assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
         with pytest.raises(Conflict):  # must declare first
-            await service.save_draft(session, evaluator.principal, assignment.id, sheet_for(70))
-        await service.declare(session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False))
+            await sheet_service.save_draft(session, evaluator.principal, assignment.id, sheet_for(70))
+        await assignment_service.declare(
+            session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
+        )
 
         too_high = SheetIn(items=[ScoreItemIn(criterion_key="budget", score=Decimal("40.5"))])
         with pytest.raises(ValidationFailed) as caught, use_locale("zh"):
-            await service.save_draft(session, evaluator.principal, assignment.id, too_high)
+            await sheet_service.save_draft(session, evaluator.principal, assignment.id, too_high)
         assert caught.value.details[0].field == "items.budget.score"
         with use_locale("zh"):
             assert caught.value.message == "预算合理性：最高 40 分"
 
         partial = SheetIn(items=[ScoreItemIn(criterion_key="need", score=Decimal("50"))], comment="草稿")
-        draft = await service.save_draft(session, evaluator.principal, assignment.id, partial)
+        draft = await sheet_service.save_draft(session, evaluator.principal, assignment.id, partial)
         assert draft.state is SheetState.draft
         assert draft.total == Decimal("50")
         with pytest.raises(ValidationFailed):  # budget still missing
-            await service.submit_sheet(session, evaluator.principal, assignment.id)
+            await sheet_service.submit_sheet(session, evaluator.principal, assignment.id)
 
-        submitted = await service.submit_sheet(
+        submitted = await sheet_service.submit_sheet(
             session, evaluator.principal, assignment.id, sheet_for(85, bonus=3)
         )
         assert submitted.state is SheetState.submitted
         assert submitted.total == Decimal("88")  # 85 base + 3 bonus, computed by the server
         with pytest.raises(Conflict):
-            await service.save_draft(session, evaluator.principal, assignment.id, sheet_for(10))
+            await sheet_service.save_draft(session, evaluator.principal, assignment.id, sheet_for(10))
         with pytest.raises(Conflict):
-            await service.submit_sheet(session, evaluator.principal, assignment.id)
+            await sheet_service.submit_sheet(session, evaluator.principal, assignment.id)
 
     async def test_unknown_criterion_is_refused(self, session: AsyncSession) -> None:
         scenario = await make_scenario(session)
         evaluator = scenario.evaluators[0]
         assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
-        await service.declare(session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False))
+        await assignment_service.declare(
+            session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
+        )
         bogus = SheetIn(items=[ScoreItemIn(criterion_key="charm", score=Decimal(1))])
         with pytest.raises(ValidationFailed):
-            await service.save_draft(session, evaluator.principal, assignment.id, bogus)
+            await sheet_service.save_draft(session, evaluator.principal, assignment.id, bogus)
 
     async def test_peers_and_staff_cannot_open_a_sheet_before_close(self, session: AsyncSession) -> None:
         scenario = await make_scenario(session, subjects=1)
         first, second = scenario.evaluators[:2]
         await score(session, scenario, scenario.subjects[0], first, 80)
-        theirs = (await service.list_assignments(session, first.principal, PageParams())).items[0]
+        theirs = (await assignment_service.list_assignments(session, first.principal, PageParams())).items[0]
         with pytest.raises(NotFound):
-            await service.get_sheet(session, second.principal, theirs.id)
+            await sheet_service.get_sheet(session, second.principal, theirs.id)
         with pytest.raises(Forbidden):
-            await service.get_sheet(session, scenario.staff.principal, theirs.id)
+            await sheet_service.get_sheet(session, scenario.staff.principal, theirs.id)
         await score(session, scenario, scenario.subjects[0], second, 70)
-        await service.close_round(session, scenario.staff.principal, scenario.round.id)
-        _assignment, sheet = await service.get_sheet(session, scenario.staff.principal, theirs.id)
+        await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
+        _assignment, sheet = await sheet_service.get_sheet(session, scenario.staff.principal, theirs.id)
         assert sheet is not None
         assert sheet.total == Decimal("80")
 
@@ -174,21 +184,21 @@ class TestAssignments:
         subject = scenario.subjects[0]
         member, declared, free = scenario.evaluators
         membership = members_of({subject.organisation_id or 0: {member.user.id}})
-        await service.declare_standing_conflict(
+        await assignment_service.declare_standing_conflict(
             session,
             declared.principal,
             EvaluatorConflictCreate(organisation_id=subject.organisation_id or 0, reason="曾任该组织理事"),
         )
         for evaluator in (member, declared):
             with pytest.raises(Conflict):
-                await service.assign(
+                await assignment_service.assign(
                     session,
                     scenario.staff.principal,
                     scenario.round.id,
                     AssignmentCreate(subject_id=subject.id, evaluator_id=evaluator.user.id),
                     membership,
                 )
-        created, short = await service.auto_assign(
+        created, short = await assignment_service.auto_assign(
             session,
             scenario.staff.principal,
             scenario.round.id,
@@ -200,7 +210,7 @@ class TestAssignments:
 
     async def test_auto_assign_balances_load_and_respects_maximum(self, session: AsyncSession) -> None:
         scenario = await make_scenario(session, evaluators=3, subjects=3, min_sheets=2, max_per_evaluator=2)
-        created, short = await service.auto_assign(
+        created, short = await assignment_service.auto_assign(
             session,
             scenario.staff.principal,
             scenario.round.id,
@@ -219,7 +229,7 @@ class TestAssignments:
         assert all(len(v) == 2 for v in per_subject.values())
         # a fourth subject cannot be staffed: everyone is at the maximum
         extra = await add_subject(session, scenario, 9)
-        created, short = await service.auto_assign(
+        created, short = await assignment_service.auto_assign(
             session,
             scenario.staff.principal,
             scenario.round.id,
@@ -234,35 +244,37 @@ class TestAssignments:
         subject = scenario.subjects[0]
         first, second, third = scenario.evaluators
         panel = AutoAssignRequest(evaluator_ids=[e.user.id for e in scenario.evaluators])
-        created, _short = await service.auto_assign(
+        created, _short = await assignment_service.auto_assign(
             session, scenario.staff.principal, scenario.round.id, panel, no_members
         )
         assert {a.evaluator_id for a in created} == {first.user.id, second.user.id}
         mine = next(a for a in created if a.evaluator_id == first.user.id)
         with pytest.raises(ValidationFailed):  # a conflict needs a reason
-            await service.declare(session, first.principal, mine.id, DeclarationIn(has_conflict=True))
-        declared = await service.declare(
+            await assignment_service.declare(
+                session, first.principal, mine.id, DeclarationIn(has_conflict=True)
+            )
+        declared = await assignment_service.declare(
             session,
             first.principal,
             mine.id,
             DeclarationIn(has_conflict=True, reason="申报组织负责人是我的亲属"),
         )
         assert declared.state is AssignmentState.conflict
-        status = await service.progress(session, scenario.staff.principal, scenario.round.id)
+        status = await result_service.progress(session, scenario.staff.principal, scenario.round.id)
         assert status.subjects[0].needs_reassignment
         with pytest.raises(Conflict):
-            await service.save_draft(session, first.principal, mine.id, sheet_for(80))
+            await sheet_service.save_draft(session, first.principal, mine.id, sheet_for(80))
 
-        created, short = await service.auto_assign(
+        created, short = await assignment_service.auto_assign(
             session, scenario.staff.principal, scenario.round.id, panel, no_members
         )
         assert [a.evaluator_id for a in created] == [third.user.id]
         assert short == []
-        status = await service.progress(session, scenario.staff.principal, scenario.round.id)
+        status = await result_service.progress(session, scenario.staff.principal, scenario.round.id)
         assert not status.subjects[0].needs_reassignment
         # the evaluator who declared the conflict can never be put back on the subject
         with pytest.raises(Conflict):
-            await service.assign(
+            await assignment_service.assign(
                 session,
                 scenario.staff.principal,
                 scenario.round.id,
@@ -282,7 +294,7 @@ class TestAssignments:
         scenario = await make_scenario(session, subjects=1)
         outsider = await make_user(session, await make_centre(session), Role.evaluator)
         with pytest.raises(ValidationFailed):
-            await service.assign(
+            await assignment_service.assign(
                 session,
                 scenario.staff.principal,
                 scenario.round.id,
@@ -294,8 +306,8 @@ class TestAssignments:
         scenario = await make_scenario(session, subjects=1, blind=True)
         evaluator = scenario.evaluators[0]
         assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
-        detail = await service.assignment_detail(
-            session, await service.get_assignment(session, evaluator.principal, assignment.id)
+        detail = await assignment_service.assignment_detail(
+            session, await assignment_service.get_assignment(session, evaluator.principal, assignment.id)
         )
         assert detail.display == {"summary": "为社区老人提供助餐服务"}
 
@@ -308,17 +320,17 @@ class TestClose:
         await score(session, scenario, one, scenario.evaluators[1], 84)
         await score(session, scenario, two, scenario.evaluators[0], 70)
         with pytest.raises(Conflict) as caught, use_locale("zh"):
-            await service.close_round(session, scenario.staff.principal, scenario.round.id)
+            await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
         with use_locale("zh"):
             assert "项目2" in caught.value.message
             assert "少于最低要求" in caught.value.message
         with pytest.raises(Conflict):
-            await service.results(session, scenario.staff.principal, scenario.round.id)
+            await result_service.results(session, scenario.staff.principal, scenario.round.id)
         await score(session, scenario, two, scenario.evaluators[1], 72)
-        closed = await service.close_round(session, scenario.staff.principal, scenario.round.id)
+        closed = await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
         assert closed.state is RoundState.closed
         with pytest.raises(Conflict):
-            await service.close_round(session, scenario.staff.principal, scenario.round.id)
+            await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
 
     async def test_results_by_hand(self, session: AsyncSession) -> None:
         """Five sheets trim; z-scores use each evaluator's own mean and spread."""
@@ -335,8 +347,8 @@ class TestClose:
         await score(session, scenario, s2, b, 86)
         await score(session, scenario, s3, a, 60)
         await score(session, scenario, s3, b, 62)
-        await service.close_round(session, scenario.staff.principal, scenario.round.id)
-        results = await service.results(session, scenario.staff.principal, scenario.round.id)
+        await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
+        results = await result_service.results(session, scenario.staff.principal, scenario.round.id)
         rows = {r.subject_id: r for r in results.subjects}
         one = rows[s1.id]
         assert (one.mean, one.trimmed_mean, one.final_score) == (
@@ -375,12 +387,12 @@ class TestClose:
         assert results.agreement.icc1 is not None
         assert results.agreement.alpha is not None
 
-        outcome = await service.subject_outcome(session, scenario.staff.principal, s3.id)
+        outcome = await result_service.subject_outcome(session, scenario.staff.principal, s3.id)
         assert outcome.total == Decimal("61.00")
         assert outcome.grade is GradeCode.pass_
         with use_locale("zh"):
             assert outcome.label == "合格"
-        latest = await service.latest_outcome(
+        latest = await result_service.latest_outcome(
             session, scenario.staff.principal, "application", 3, RoundPurpose.application_review
         )
         assert latest == outcome
@@ -393,18 +405,18 @@ class TestClose:
         subject = scenario.subjects[0]
         await score(session, scenario, subject, scenario.evaluators[0], 80)
         await score(session, scenario, subject, scenario.evaluators[1], 90)
-        codes = await service.issue_jury_codes(
+        codes = await jury_service.issue_jury_codes(
             session, scenario.staff.principal, scenario.round.id, subject.id, 2
         )
         assert len(set(codes)) == 2
-        await service.submit_jury_sheet(session, codes[0].lower(), sheet_for(60))
+        await jury_service.submit_jury_sheet(session, codes[0].lower(), sheet_for(60))
         with pytest.raises(Conflict):  # one sheet per code
-            await service.submit_jury_sheet(session, codes[0], sheet_for(100))
-        await service.submit_jury_sheet(session, codes[1], sheet_for(70))
+            await jury_service.submit_jury_sheet(session, codes[0], sheet_for(100))
+        await jury_service.submit_jury_sheet(session, codes[1], sheet_for(70))
         with pytest.raises(NotFound):
-            await service.submit_jury_sheet(session, "NOTACODE00", sheet_for(70))
-        await service.close_round(session, scenario.staff.principal, scenario.round.id)
-        row = (await service.results(session, scenario.staff.principal, scenario.round.id)).subjects[0]
+            await jury_service.submit_jury_sheet(session, "NOTACODE00", sheet_for(70))
+        await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
+        row = (await result_service.results(session, scenario.staff.principal, scenario.round.id)).subjects[0]
         assert row.public_mean == Decimal("65.00")
         assert row.public_sheets == 2
         assert row.final_score == Decimal("79.00")  # 0.7 × 85 + 0.3 × 65
@@ -436,9 +448,9 @@ class TestRecommendation:
         ]:
             for evaluator in scenario.evaluators:
                 await score(session, scenario, subject, evaluator, total)
-        await service.close_round(session, scenario.staff.principal, scenario.round.id)
+        await result_service.close_round(session, scenario.staff.principal, scenario.round.id)
         with use_locale("zh"):
-            result = await service.recommendation(session, scenario.staff.principal, scenario.round.id)
+            result = await result_service.recommendation(session, scenario.staff.principal, scenario.round.id)
         chosen = {i.subject_id: i for i in result.items}
         # 95 → 60k (elderly 60k); 90 → 50k would make elderly 110k > 100k: passed over;
         # 85 → youth 80k makes 140k; 70 → 30k would make 170k > 150k: passed over; 40 fails.
@@ -452,7 +464,7 @@ class TestRecommendation:
         assert result.recommended_total == Decimal("140000.00")
         assert result.recommended_total <= (result.programme_budget or 0)
 
-        adjusted = await service.adjust_recommendation(
+        adjusted = await result_service.adjust_recommendation(
             session,
             scenario.staff.principal,
             scenario.round.id,
@@ -472,7 +484,7 @@ async def test_round_on_another_centres_rubric_is_refused(session: AsyncSession)
     scenario = await make_scenario(session, subjects=0)
     other_staff = await make_user(session, await make_centre(session), Role.staff)
     with pytest.raises(ValidationFailed):
-        await service.create_round(
+        await round_service.create_round(
             session,
             other_staff.principal,
             RoundCreate(
@@ -482,4 +494,4 @@ async def test_round_on_another_centres_rubric_is_refused(session: AsyncSession)
             ),
         )
     with pytest.raises(NotFound):
-        await service.get_round(session, other_staff.principal, scenario.round.id)
+        await round_service.get_round(session, other_staff.principal, scenario.round.id)
