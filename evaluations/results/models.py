@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
+from evaluations.rounds.models import ReviewRound, RoundSubject
 
 
 class RecommendationAdjustment(Base):
@@ -18,8 +19,8 @@ class RecommendationAdjustment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("round_subjects.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey(ReviewRound.id, ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey(RoundSubject.id, ondelete="CASCADE"))
     recommended: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(String(500))
     adjusted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

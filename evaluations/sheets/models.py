@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, UTCDateTime, compare_and_set, utcnow
 from core.i18n import N_
 from evaluations.assignments.models import Assignment
+from evaluations.jury.models import JuryCode
 from evaluations.rubrics.models import SCORE
 
 
@@ -44,7 +45,7 @@ class ScoreSheet(Base):
     assignment_id: Mapped[int | None] = mapped_column(
         ForeignKey("assignments.id", ondelete="CASCADE"), unique=True
     )
-    jury_code_id: Mapped[int | None] = mapped_column(ForeignKey("jury_codes.id"), unique=True)
+    jury_code_id: Mapped[int | None] = mapped_column(ForeignKey(JuryCode.id), unique=True)
     evaluator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[SheetKind] = mapped_column(Enum(SheetKind, native_enum=False, length=16))
     state: Mapped[SheetState] = mapped_column(
