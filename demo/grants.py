@@ -13,9 +13,15 @@ from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
 from demo import repository as queries
 from demo.loader import DEMO_PASSWORD, DemoContext, demo_step
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose
-from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+from evaluations.results import service as result_service
+from evaluations.rounds import service as round_service
+from evaluations.rubrics import repository as rubric_queries
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from grants.applications import publicity, review
 from grants.applications import service as application_service
 from grants.applications.models import Application
@@ -88,7 +94,7 @@ async def _owner(context: DemoContext, org: Organisation, email: str, name: str)
 
 
 async def _rubric_version(context: DemoContext, purpose: RoundPurpose) -> int:
-    rubric = await queries.rubric_with_versions(context.session, context.centre.id, purpose)
+    rubric = await rubric_queries.of_purpose_with_versions(context.session, context.centre.id, purpose)
     return rubric.versions[-1].id
 
 
@@ -223,10 +229,10 @@ async def grant_cycle(context: DemoContext) -> None:
     past = await programmes.get_programme(session, staff, past.id)
     assert past.review_round_id is not None
     round_id = past.review_round_id
-    subjects = {s.subject_id: s for s in await evaluations.list_subjects(session, staff, round_id)}
+    subjects = {s.subject_id: s for s in await round_service.list_subjects(session, staff, round_id)}
     criteria = [
         c
-        for c in evaluations.criteria_of(await evaluations.get_version(session, staff, version))
+        for c in rubric_service.criteria_of(await rubric_service.get_version(session, staff, version))
         if not c.bonus
     ]
     totals = {
@@ -236,14 +242,16 @@ async def grant_cycle(context: DemoContext) -> None:
     }
     for application_id, marks in totals.items():
         for evaluator, mark in zip(evaluators, marks, strict=True):
-            assignment = await evaluations.assign(
+            assignment = await assignment_service.assign(
                 session,
                 staff,
                 round_id,
                 AssignmentCreate(subject_id=subjects[application_id].id, evaluator_id=evaluator.user_id),
                 incubator.member_user_ids,
             )
-            await evaluations.declare(session, evaluator, assignment.id, DeclarationIn(has_conflict=False))
+            await assignment_service.declare(
+                session, evaluator, assignment.id, DeclarationIn(has_conflict=False)
+            )
             items = [
                 ScoreItemIn(
                     criterion_key=c.key,
@@ -252,13 +260,13 @@ async def grant_cycle(context: DemoContext) -> None:
                 )
                 for c in criteria
             ]
-            await evaluations.submit_sheet(
+            await sheet_service.submit_sheet(
                 session,
                 evaluator,
                 assignment.id,
                 SheetIn(items=items, comment="建议立项" if mark >= 80 else "建议修改后立项"),
             )
-    await evaluations.close_round(session, staff, round_id)
+    await result_service.close_round(session, staff, round_id)
     await review.collect_review(session, staff, past.id)
     await review.decide(
         session,

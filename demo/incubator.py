@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from core.identity.service import principal_of
-from demo import repository as queries
 from demo.loader import DemoContext, demo_step
+from evaluations.rubrics.models import RoundPurpose
+from evaluations.rubrics.repository import latest_version
 from incubator import service
 from incubator.models import (
     ActivityKind,
@@ -48,7 +49,9 @@ CAPACITY_KEYS = ("governance", "project_management", "financial", "people", "fun
 
 
 async def _capacity_version(context: DemoContext) -> int:
-    return await queries.capacity_version_id(context.session, context.centre.id)
+    version = await latest_version(context.session, context.centre.id, (RoundPurpose.capacity,))
+    assert version is not None, "the demo centre's default rubrics are seeded first"
+    return version.id
 
 
 @demo_step

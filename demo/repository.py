@@ -6,9 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
 from grants.awards.models import Award
 from incubator.models import MemberRole, Organisation, OrganisationMember
 
@@ -59,24 +57,3 @@ async def organisations_of_centre(session: AsyncSession, centre_id: int) -> Sequ
         .scalars()
         .all()
     )
-
-
-async def rubric_with_versions(session: AsyncSession, centre_id: int, purpose: RoundPurpose) -> Rubric:
-    return (
-        await session.execute(
-            select(Rubric)
-            .options(selectinload(Rubric.versions))
-            .where(Rubric.centre_id == centre_id, Rubric.purpose == purpose)
-        )
-    ).scalar_one()
-
-
-async def capacity_version_id(session: AsyncSession, centre_id: int) -> int:
-    row = await session.execute(
-        select(RubricVersion.id)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.centre_id == centre_id, Rubric.purpose == RoundPurpose.capacity)
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    return int(row.scalar_one())

@@ -16,7 +16,6 @@ from core.i18n import N_
 from core.identity.models import Role, User
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Repository
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
 from incubator.models import (
     CapacityAssessment,
     IncubationStay,
@@ -301,15 +300,3 @@ async def unverified_count(session: AsyncSession, principal: Principal) -> int:
     if not principal.sees_all_centres:
         statement = statement.where(Organisation.centre_id == principal.centre_id)
     return int((await session.execute(statement)).scalar_one())
-
-
-async def capacity_rubric(session: AsyncSession, centre_id: int) -> RubricVersion | None:
-    """The newest version of the centre's capacity-assessment rubric."""
-    row = await session.execute(
-        select(RubricVersion)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.centre_id == centre_id, Rubric.purpose == RoundPurpose.capacity)
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    return row.scalar_one_or_none()

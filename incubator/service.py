@@ -21,7 +21,7 @@ from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
 from core.repository import Paged, PageParams
 from core.security import new_token, token_digest
-from evaluations import service as evaluations
+from evaluations.rubrics import service as rubric_service
 from incubator import repository as queries
 from incubator.models import (
     ACTIVE_STAY_STATES,
@@ -886,10 +886,10 @@ async def assess_capacity(
     _require_staff(principal)
     org = await get_organisation(session, principal, data.organisation_id)
     try:
-        version = await evaluations.get_version(session, principal, data.rubric_version_id)
+        version = await rubric_service.get_version(session, principal, data.rubric_version_id)
     except NotFound as exc:
         raise ValidationFailed.field("rubric_version_id", _("No such rubric version")) from exc
-    total, grade = evaluations.score_directly(version, dict(data.scores))
+    total, grade = rubric_service.score_directly(version, dict(data.scores))
     active = await queries.active_stay_id(session, org.id)
     assessment = CapacityAssessment(
         centre_id=org.centre_id,

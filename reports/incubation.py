@@ -16,8 +16,8 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.models import Centre
-from evaluations.models import RubricVersion
-from evaluations.service import criteria_of
+from evaluations.rubrics.models import RubricVersion
+from evaluations.rubrics.service import criteria_of
 from grants.awards.models import AWARD_STATE_LABELS, Award
 from grants.programmes.models import Programme
 from incubator.models import (

@@ -20,7 +20,7 @@ from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations.models import RoundPurpose
+from evaluations.rubrics.models import RoundPurpose
 from grants.applications import repository as application_queries
 from grants.awards import documents, reviews
 from grants.awards import service as awards

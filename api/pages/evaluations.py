@@ -23,27 +23,19 @@ from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations import service
-from evaluations.models import (
-    ASSIGNMENT_STATE_LABELS,
-    PURPOSE_LABELS,
-    ROUND_STATE_LABELS,
-    SHEET_STATE_LABELS,
-    AssignmentState,
-    RoundPurpose,
-    RoundState,
-    SheetState,
-)
-from evaluations.schemas import (
-    AdjustmentIn,
-    AssignmentCreate,
-    AutoAssignRequest,
-    DeclarationIn,
-    RoundCreate,
-    ScoreItemIn,
-    SheetIn,
-    SubjectCreate,
-)
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.models import ASSIGNMENT_STATE_LABELS, AssignmentState
+from evaluations.assignments.schemas import AssignmentCreate, AutoAssignRequest, DeclarationIn
+from evaluations.results import service as result_service
+from evaluations.results.schemas import AdjustmentIn
+from evaluations.rounds import service as round_service
+from evaluations.rounds.models import ROUND_STATE_LABELS, RoundState
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import PURPOSE_LABELS, RoundPurpose
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.models import SHEET_STATE_LABELS, SheetState
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 
 router = APIRouter(include_in_schema=False)
 EvaluatorOrStaff = Annotated[Principal, Depends(require_roles(Role.evaluator, Role.staff, Role.admin))]
@@ -81,12 +73,12 @@ def _see_other(path: str) -> RedirectResponse:
 async def index(request: Request, session: SessionDep, principal: EvaluatorOrStaff) -> Response:
     assignments = []
     if principal.has(Role.evaluator):
-        page = await service.list_assignments(session, principal, PageParams(page_size=200))
-        assignments = await service.assignment_reads(session, page.items)
+        page = await assignment_service.list_assignments(session, principal, PageParams(page_size=200))
+        assignments = await assignment_service.assignment_reads(session, page.items)
     rounds: list[Any] = []
     if principal.has(Role.staff, Role.admin):
-        round_page, counts = await service.list_rounds(session, principal, PageParams(page_size=200))
-        rounds = [service.round_read(r, counts.get(r.id, 0)) for r in round_page.items]
+        round_page, counts = await round_service.list_rounds(session, principal, PageParams(page_size=200))
+        rounds = [round_service.round_read(r, counts.get(r.id, 0)) for r in round_page.items]
     return render(
         request,
         "web/evaluations/index.html",
@@ -107,14 +99,14 @@ async def _assignment_page(
     entered: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    assignment = await service.get_assignment(session, principal, assignment_id)
+    assignment = await assignment_service.get_assignment(session, principal, assignment_id)
     own = assignment.evaluator_id == principal.user_id
     sheet = None
     if own:
         sheet = assignment.sheet
     elif assignment.round.state is RoundState.closed:
-        _assignment, sheet = await service.get_sheet(session, principal, assignment_id)
-    detail = await service.assignment_detail(session, assignment)
+        _assignment, sheet = await sheet_service.get_sheet(session, principal, assignment_id)
+    detail = await assignment_service.assignment_detail(session, assignment)
     scores = {i.criterion_key: i for i in sheet.items} if sheet is not None else {}
     return render(
         request,
@@ -130,7 +122,7 @@ async def _assignment_page(
             "locked": sheet is not None and sheet.state is SheetState.submitted,
             "pending": assignment.state is AssignmentState.pending,
             "conflict": assignment.state is AssignmentState.conflict,
-            "base_max": service.base_max(assignment.round.rubric_version),
+            "base_max": rubric_service.base_max(assignment.round.rubric_version),
             **_labels(),
         },
         status_code=status_code,
@@ -152,7 +144,7 @@ async def declaration_submit(
     has_conflict = str(form.get("has_conflict", "")) == "yes"
     reason = str(form.get("reason", ""))[:500]
     try:
-        await service.declare(
+        await assignment_service.declare(
             session, evaluator, assignment_id, DeclarationIn(has_conflict=has_conflict, reason=reason)
         )
     except ValidationFailed as exc:
@@ -168,8 +160,8 @@ async def sheet_submit(
 ) -> Response:
     """One form for both: "save" keeps a draft, "submit" locks the sheet."""
     form = await request.form()
-    assignment = await service.get_assignment(session, evaluator, assignment_id)
-    criteria = service.criteria_of(assignment.round.rubric_version)
+    assignment = await assignment_service.get_assignment(session, evaluator, assignment_id)
+    criteria = rubric_service.criteria_of(assignment.round.rubric_version)
     entered = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
     errors: dict[str, str] = {}
     items: list[ScoreItemIn] = []
@@ -194,9 +186,9 @@ async def sheet_submit(
     data = SheetIn(items=items, comment=entered.get("comment", ""))
     try:
         if entered.get("action") == "submit":
-            await service.submit_sheet(session, evaluator, assignment_id, data)
+            await sheet_service.submit_sheet(session, evaluator, assignment_id, data)
         else:
-            await service.save_draft(session, evaluator, assignment_id, data)
+            await sheet_service.save_draft(session, evaluator, assignment_id, data)
     except ValidationFailed as exc:
         # An incomplete submission still keeps the draft it saved (the edge commits it).
         return await _assignment_page(
@@ -227,7 +219,7 @@ async def _new_round_page(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    rubrics = await service.list_rubrics(session, staff)
+    rubrics = await rubric_service.list_rubrics(session, staff)
     versions = [(r, v) for r in rubrics for v in r.versions]
     return render(
         request,
@@ -274,7 +266,7 @@ async def create_round(request: Request, session: SessionDep, staff: StaffUser) 
     try:
         raw["due_at"] = _local_datetime(entered.get("due_at", ""))
         data = RoundCreate.model_validate(raw)
-        review_round = await service.create_round(session, staff, data)
+        review_round = await round_service.create_round(session, staff, data)
     except (ValidationError, ValidationFailed) as exc:
         return await _new_round_page(request, session, staff, entered, _errors_of(exc), status_code=422)
     return _see_other(f"/evaluations/rounds/{review_round.id}")
@@ -289,12 +281,12 @@ async def _round_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    review_round = await service.get_round(session, principal, round_id)
-    info = await service.round_read_for(session, principal, review_round)
-    progress = await service.progress(session, principal, round_id)
+    review_round = await round_service.get_round(session, principal, round_id)
+    info = await round_service.round_read_for(session, principal, review_round)
+    progress = await result_service.progress(session, principal, round_id)
     closed = review_round.state is RoundState.closed
-    results = await service.results(session, principal, round_id) if closed else None
-    recommendation = await service.recommendation(session, principal, round_id) if closed else None
+    results = await result_service.results(session, principal, round_id) if closed else None
+    recommendation = await result_service.recommendation(session, principal, round_id) if closed else None
     evaluators = []
     if principal.has(Role.staff) and not closed:
         evaluators = [
@@ -342,7 +334,7 @@ async def add_subject(round_id: IdPath, request: Request, session: SessionDep, s
                 "display": {"summary": entered["summary"]} if entered.get("summary") else {},
             }
         )
-        await service.add_subject(session, staff, round_id, data)
+        await round_service.add_subject(session, staff, round_id, data)
     except (ValidationError, ValidationFailed) as exc:
         return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
     return _see_other(f"/evaluations/rounds/{round_id}")
@@ -357,7 +349,7 @@ async def add_assignment(
         data = AssignmentCreate.model_validate(
             {"subject_id": form.get("subject_id") or 0, "evaluator_id": form.get("evaluator_id") or 0}
         )
-        await service.assign(session, staff, round_id, data, evaluations_api.membership_lookup)
+        await assignment_service.assign(session, staff, round_id, data, evaluations_api.membership_lookup)
     except (ValidationError, ValidationFailed) as exc:
         return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
     return _see_other(f"/evaluations/rounds/{round_id}")
@@ -369,7 +361,9 @@ async def auto_assign(round_id: IdPath, request: Request, session: SessionDep, s
     chosen = [str(v) for v in form.getlist("evaluator_ids") if isinstance(v, str)][:200]
     try:
         data = AutoAssignRequest.model_validate({"evaluator_ids": chosen})
-        await service.auto_assign(session, staff, round_id, data, evaluations_api.membership_lookup)
+        await assignment_service.auto_assign(
+            session, staff, round_id, data, evaluations_api.membership_lookup
+        )
     except (ValidationError, ValidationFailed) as exc:
         return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
     return _see_other(f"/evaluations/rounds/{round_id}")
@@ -379,7 +373,7 @@ async def auto_assign(round_id: IdPath, request: Request, session: SessionDep, s
 async def close_round(
     round_id: IdPath, session: SessionDep, settings: SettingsDep, staff: StaffUser
 ) -> Response:
-    await service.close_round(session, staff, round_id)
+    await result_service.close_round(session, staff, round_id)
     await outcomes.after_round_closed(session, staff, round_id, settings)
     return _see_other(f"/evaluations/rounds/{round_id}")
 
@@ -395,7 +389,7 @@ async def adjust(round_id: IdPath, request: Request, session: SessionDep, staff:
                 "reason": str(form.get("reason", ""))[:500],
             }
         )
-        await service.adjust_recommendation(session, staff, round_id, data)
+        await result_service.adjust_recommendation(session, staff, round_id, data)
     except (ValidationError, ValidationFailed) as exc:
         return await _round_page(request, session, staff, round_id, errors=_errors_of(exc), status_code=422)
     return _see_other(f"/evaluations/rounds/{round_id}")

@@ -28,9 +28,9 @@ from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations import service as evaluations
-from evaluations.models import RubricVersion
-from incubator import repository as incubator_queries
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose, RubricVersion
+from evaluations.rubrics.repository import latest_version
 from incubator import service
 from incubator.models import (
     ACTIVITY_LABELS,
@@ -304,7 +304,7 @@ async def _profile_context(
     )
     assessments = await service.capacity_history(session, principal, org.id)
     capacity_version = await _capacity_rubric(session, org.centre_id)
-    capacity_criteria = evaluations.criteria_of(capacity_version) if capacity_version else []
+    capacity_criteria = rubric_service.criteria_of(capacity_version) if capacity_version else []
     chart = None
     if len(assessments) >= 2:
         chart = charts.line_chart(
@@ -518,7 +518,7 @@ async def add_activity(
 
 async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion | None:
     """The newest version of the centre's capacity-assessment rubric."""
-    return await incubator_queries.capacity_rubric(session, centre_id)
+    return await latest_version(session, centre_id, (RoundPurpose.capacity,))
 
 
 @router.post("/organisations/{organisation_id:int}/capacity")

@@ -24,12 +24,12 @@ from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
+from evaluations.rubrics import repository as rubric_queries
 from grants.applications import publicity, review
 from grants.applications import service as application_service
 from grants.applications.schemas import (
     DecideIn,
 )
-from grants.programmes import repository as programme_queries
 from grants.programmes import service as programmes
 from grants.programmes.schemas import ProgrammeCreate
 from incubator import service as incubator
@@ -50,7 +50,7 @@ async def programme_list(request: Request, session: SessionDep, principal: Curre
 
 
 async def _rubric_versions(session: SessionDep, principal: Principal) -> list[tuple[int, str]]:
-    rubrics = await programme_queries.rubrics_with_versions(session, principal.centre_id)
+    rubrics = await rubric_queries.with_versions(session, principal.centre_id)
     return [(v.id, f"{r.name} v{v.number}") for r in rubrics for v in r.versions]
 
 

@@ -27,8 +27,8 @@ from core.i18n import N_, _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.money import dumps_exact
-from evaluations import service as evaluations_service
-from evaluations.schemas import RoundRead
+from evaluations.rounds import service as round_service
+from evaluations.rounds.schemas import RoundRead
 from grants.awards import documents, execution, reviews
 from grants.awards import service as awards
 from grants.awards.exports import grants_package
@@ -297,7 +297,7 @@ async def start_award_evaluation(
     """Open a mid-term or final evaluation round for this award; closing it releases tranches or
     starts rectification."""
     review_round = await outcomes.start_award_evaluation(session, principal, award_id, data.purpose)
-    return await evaluations_service.round_read_for(session, principal, review_round)
+    return await round_service.round_read_for(session, principal, review_round)
 
 
 @router.get("/exports/360giving.json", response_class=Response)

@@ -11,9 +11,10 @@ from core.errors import Conflict, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
 from core.money import CENT
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose
-from evaluations.schemas import RoundCreate, SubjectCreate
+from evaluations.results import service as result_service
+from evaluations.rounds import service as round_service
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics.models import RoundPurpose
 from grants.access import require_staff
 from grants.applications import repository as queries
 from grants.applications.models import (
@@ -65,7 +66,7 @@ async def start_review(session: AsyncSession, principal: Principal, programme_id
         raise Conflict(_("Confirm the eligibility of every submitted application first"))
     if programme.rubric_version_id is None:
         raise Conflict(_("Choose the review rubric before opening the call"))
-    round_ = await evaluations.create_round(
+    round_ = await round_service.create_round(
         session,
         principal,
         RoundCreate(
@@ -81,7 +82,7 @@ async def start_review(session: AsyncSession, principal: Principal, programme_id
     codes = {c.id: c.code for c in programme.categories}
     applications = await queries.eligible_with_organisations(session, programme.id)
     for application, org in applications:
-        await evaluations.add_subject(
+        await round_service.add_subject(
             session,
             principal,
             round_.id,
@@ -109,7 +110,7 @@ async def collect_review(session: AsyncSession, principal: Principal, programme_
     programme = await get_programme(session, principal, programme_id)
     if programme.state is not ProgrammeState.reviewing or programme.review_round_id is None:
         raise Conflict(_("The programme has no review in progress"))
-    recommendation = await evaluations.recommendation(session, principal, programme.review_round_id)
+    recommendation = await result_service.recommendation(session, principal, programme.review_round_id)
     by_application = {
         item.subject_ref: item for item in recommendation.items if item.subject_type == "application"
     }

@@ -21,7 +21,7 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import format_money
 from core.repository import Paged, PageParams
-from evaluations import service as evaluations
+from evaluations.rubrics import service as rubric_service
 from grants.access import member_org_ids, notify_finance, require_staff
 from grants.applications.models import (
     Application,
@@ -341,7 +341,7 @@ async def record_outcome(
     """
     require_staff(principal)
     award = await get_award(session, principal, award_id)
-    grade = await evaluations.project_grade(session, award.centre_id, data.total)
+    grade = await rubric_service.project_grade(session, award.centre_id, data.total)
     if data.grade is not None and data.grade != grade.code.value:
         raise ValidationFailed.field(
             "grade",

@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 from core.i18n import N_
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
-from evaluations.models import Rubric
 from grants.programmes.models import CalendarDay, CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
 
 
@@ -145,11 +144,3 @@ async def categories_of(session: AsyncSession, programme_ids: Sequence[int]) -> 
         .scalars()
         .all()
     )
-
-
-async def rubrics_with_versions(session: AsyncSession, centre_id: int | None) -> Sequence[Rubric]:
-    """The centre's rubrics with their versions (to choose a programme's review rubric)."""
-    rows = await session.execute(
-        select(Rubric).options(selectinload(Rubric.versions)).where(Rubric.centre_id == centre_id)
-    )
-    return rows.scalars().all()

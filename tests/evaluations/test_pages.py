@@ -6,8 +6,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.repository import PageParams
-from evaluations import service
-from evaluations.schemas import DeclarationIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import DeclarationIn
+from evaluations.sheets import service as sheet_service
 from tests.evaluations.factories import Scenario, assign, make_scenario, sheet_for
 from tests.factories import Actor
 from tests.test_pages import csrf_of, page_login
@@ -24,8 +25,10 @@ async def scenario_with_sheet(session: AsyncSession) -> tuple[Scenario, int]:
     scenario = await make_scenario(session, evaluators=3, subjects=1, min_sheets=2)
     first = scenario.evaluators[0]
     assignment = await assign(session, scenario, scenario.subjects[0], first)
-    await service.declare(session, first.principal, assignment.id, DeclarationIn(has_conflict=False))
-    await service.submit_sheet(session, first.principal, assignment.id, sheet_for(87))
+    await assignment_service.declare(
+        session, first.principal, assignment.id, DeclarationIn(has_conflict=False)
+    )
+    await sheet_service.submit_sheet(session, first.principal, assignment.id, sheet_for(87))
     await session.commit()
     return scenario, assignment.id
 
@@ -130,9 +133,11 @@ async def test_staff_board_shows_progress_not_scores_until_close(
     )
     assert auto.status_code == 303
     second = scenario.evaluators[1]
-    page = await service.list_assignments(session, second.principal, PageParams())
-    await service.declare(session, second.principal, page.items[0].id, DeclarationIn(has_conflict=False))
-    await service.submit_sheet(session, second.principal, page.items[0].id, sheet_for(81))
+    page = await assignment_service.list_assignments(session, second.principal, PageParams())
+    await assignment_service.declare(
+        session, second.principal, page.items[0].id, DeclarationIn(has_conflict=False)
+    )
+    await sheet_service.submit_sheet(session, second.principal, page.items[0].id, sheet_for(81))
     await session.commit()
 
     closed = await client.post(f"/evaluations/rounds/{scenario.round.id}/close", data={"csrf_token": csrf})
