@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -34,3 +35,18 @@ class ApplicationRepository(CentreScopedRepository[Application]):
             selectinload(Application.checks),
             selectinload(Application.events),
         )
+
+
+async def application_for_review(
+    session: AsyncSession, centre_id: int, application_id: int
+) -> Application | None:
+    """One application of a centre with its budget and indicators, for whoever reviews it.
+
+    No role filter: the caller has already established that the reader was assigned it.
+    """
+    statement = (
+        select(Application)
+        .where(Application.id == application_id, Application.centre_id == centre_id)
+        .options(selectinload(Application.budget_lines), selectinload(Application.indicators))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

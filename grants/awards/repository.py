@@ -121,3 +121,13 @@ async def execution_by(session: AsyncSession, group: Any, award_filter: Any) -> 
     for key, amount in returned:
         row(key)["returned"] = amount
     return result
+
+
+async def award_for_review(session: AsyncSession, centre_id: int, award_id: int) -> Award | None:
+    """One award of a centre with its tranches, for the evaluator assigned to it (no role filter)."""
+    statement = (
+        select(Award)
+        .where(Award.id == award_id, Award.centre_id == centre_id)
+        .options(selectinload(Award.tranches))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import N_
 from core.identity.models import Role
@@ -31,3 +34,13 @@ class DisbursementRepository(CentreScopedRepository[Disbursement]):
         if award_id is not None:
             statement = statement.where(Disbursement.award_id == award_id)
         return statement.order_by(Disbursement.requested_at.desc(), Disbursement.id.desc())
+
+
+async def paid_for_award(session: AsyncSession, award_id: int) -> Sequence[Disbursement]:
+    """The payments made on one award, oldest first."""
+    statement = (
+        select(Disbursement)
+        .where(Disbursement.award_id == award_id, Disbursement.state == DisbursementState.paid)
+        .order_by(Disbursement.paid_on, Disbursement.id)
+    )
+    return (await session.execute(statement)).scalars().all()
