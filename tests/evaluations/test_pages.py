@@ -199,7 +199,9 @@ async def test_applicant_cannot_open_evaluation_pages(
     assert 'href="/evaluations"' not in dashboard.text
 
 
-async def test_no_conflict_is_a_choice_not_a_default(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_no_conflict_is_a_choice_not_a_default(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     scenario = await make_scenario(session, subjects=1)
     evaluator = scenario.evaluators[0]
     assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
