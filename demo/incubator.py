@@ -81,6 +81,9 @@ async def organisations(context: DemoContext) -> None:
                 staff_count=staff_n, volunteer_count=volunteers,
             ),
         )  # fmt: skip
+        org.bank_name = "成都银行玉林支行"
+        org.bank_account_name = name
+        org.bank_account_no = f"1001 3000 0028 {index:04d}"
         if index < 4:
             await service.verify_organisation(session, staff, org.id)
         if index == 0:

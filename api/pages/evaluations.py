@@ -14,17 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import IdPath, SessionDep, SettingsDep, StaffOrAdmin, StaffUser, require_roles
 from api.errors import validation_details
+from api.pages.grant_pages import grant_labels
 from api.routers import evaluations as evaluations_api
 from api.web import register_nav, render
-from composition import outcomes
-from core.errors import FieldError, ValidationFailed
-from core.i18n import N_, _
+from composition import dossier, outcomes
+from core.clock import today
+from core.errors import FieldError, Forbidden, ValidationFailed
+from core.i18n import N_, _, current_locale
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
 from evaluations.assignments import service as assignment_service
-from evaluations.assignments.models import ASSIGNMENT_STATE_LABELS, AssignmentState
+from evaluations.assignments.models import ASSIGNMENT_STATE_LABELS, Assignment, AssignmentState
 from evaluations.assignments.schemas import AssignmentCreate, AutoAssignRequest, DeclarationIn
 from evaluations.results import service as result_service
 from evaluations.results.schemas import AdjustmentIn
@@ -36,11 +38,30 @@ from evaluations.rubrics.models import PURPOSE_LABELS, RoundPurpose
 from evaluations.sheets import service as sheet_service
 from evaluations.sheets.models import SHEET_STATE_LABELS, SheetState
 from evaluations.sheets.schemas import ScoreItemIn, SheetIn
+from reports.pdf import get_renderer, render_html
 
 router = APIRouter(include_in_schema=False)
 EvaluatorOrStaff = Annotated[Principal, Depends(require_roles(Role.evaluator, Role.staff, Role.admin))]
 EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+DISPLAY_LABELS = {
+    "organisation": N_("Organisation"),
+    "uscc": N_("Unified social credit code"),
+    "contact": N_("Contact person"),
+    "title": N_("Project title"),
+    "category": N_("Category"),
+    "community": N_("Community served"),
+    "beneficiaries": N_("Beneficiaries"),
+    "needs": N_("Needs analysis"),
+    "objectives": N_("Objectives"),
+    "budget": N_("Budget"),
+    "requested_amount": N_("Amount requested (yuan)"),
+    "amount": N_("Amount granted (yuan)"),
+    "paid": N_("Amount paid (yuan)"),
+    "summary": N_("Summary"),
+}
+"""Chinese (or English) names of the keys of a subject's ``display`` snapshot."""
 
 register_nav("/evaluations", N_("Evaluations"), {Role.evaluator, Role.staff, Role.admin})
 
@@ -108,6 +129,8 @@ async def _assignment_page(
         _assignment, sheet = await sheet_service.get_sheet(session, principal, assignment_id)
     detail = await assignment_service.assignment_detail(session, assignment)
     scores = {i.criterion_key: i for i in sheet.items} if sheet is not None else {}
+    blind = assignment.round.blind
+    next_assignment = await _next_assignment(session, principal, assignment_id) if own else None
     return render(
         request,
         "web/evaluations/assignment.html",
@@ -123,9 +146,62 @@ async def _assignment_page(
             "pending": assignment.state is AssignmentState.pending,
             "conflict": assignment.state is AssignmentState.conflict,
             "base_max": rubric_service.base_max(assignment.round.rubric_version),
+            "display_label": {k: _(v) for k, v in DISPLAY_LABELS.items()},
+            "proposal": await dossier.proposal_of(session, assignment.subject, blind=blind),
+            "project": await dossier.project_of(session, assignment.subject, blind=blind),
+            "next_assignment": next_assignment,
+            **grant_labels(),
             **_labels(),
         },
         status_code=status_code,
+    )
+
+
+async def _next_assignment(session: AsyncSession, principal: Principal, current_id: int) -> Assignment | None:
+    """The evaluator's next assignment with work left in an open round (oldest first)."""
+    page = await assignment_service.list_assignments(session, principal, PageParams(page_size=200))
+    waiting = [
+        a
+        for a in page.items
+        if a.id != current_id
+        and a.round.state is RoundState.open
+        and a.state in (AssignmentState.pending, AssignmentState.active)
+        and (a.sheet is None or a.sheet.state is not SheetState.submitted)
+    ]
+    return min(waiting, key=lambda a: a.id) if waiting else None
+
+
+@router.get("/evaluations/assignments/{assignment_id:int}/sheet.pdf")
+async def sheet_pdf(
+    assignment_id: IdPath, session: SessionDep, settings: SettingsDep, principal: EvaluatorOrStaff
+) -> Response:
+    """The score sheet as a PDF (评分表) with the scores, comments and a signature line."""
+    assignment = await assignment_service.get_assignment(session, principal, assignment_id)
+    own = assignment.evaluator_id == principal.user_id
+    if own:
+        sheet = assignment.sheet
+    elif assignment.round.state is RoundState.closed:
+        _assignment, sheet = await sheet_service.get_sheet(session, principal, assignment_id)
+    else:
+        raise Forbidden(_("Score sheets can be opened once the round is closed"))
+    detail = await assignment_service.assignment_detail(session, assignment)
+    html = render_html(
+        "reports/score_sheet.html",
+        {
+            "a": detail,
+            "sheet": sheet,
+            "scores": {i.criterion_key: i for i in sheet.items} if sheet is not None else {},
+            "base_max": rubric_service.base_max(assignment.round.rubric_version),
+            "state_label": _(SHEET_STATE_LABELS[sheet.state]) if sheet is not None else _("Not started"),
+            "printed_on": today(),
+        },
+        locale=current_locale(),
+    )
+    pdf = await get_renderer(settings.report_workers).render(html)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="score-sheet-{assignment_id}.pdf"'},
     )
 
 
@@ -141,7 +217,18 @@ async def declaration_submit(
     assignment_id: IdPath, request: Request, session: SessionDep, evaluator: EvaluatorUser
 ) -> Response:
     form = await request.form()
-    has_conflict = str(form.get("has_conflict", "")) == "yes"
+    choice = str(form.get("has_conflict", ""))
+    if choice not in ("yes", "no"):
+        # Declaring no conflict is a choice the evaluator makes, never a default.
+        return await _assignment_page(
+            request,
+            session,
+            evaluator,
+            assignment_id,
+            errors={"has_conflict": _("Choose whether you have a conflict of interest")},
+            status_code=422,
+        )
+    has_conflict = choice == "yes"
     reason = str(form.get("reason", ""))[:500]
     try:
         await assignment_service.declare(

@@ -237,3 +237,18 @@ async def attachment_file(
             )
         )
     ).scalar_one_or_none()
+
+
+async def application_for_review(
+    session: AsyncSession, centre_id: int, application_id: int
+) -> Application | None:
+    """One application of a centre with its budget and indicators, for whoever reviews it.
+
+    No role filter: the caller has already established that the reader was assigned it.
+    """
+    statement = (
+        select(Application)
+        .where(Application.id == application_id, Application.centre_id == centre_id)
+        .options(selectinload(Application.budget_lines), selectinload(Application.indicators))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

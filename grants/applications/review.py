@@ -194,6 +194,16 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
         application, org = pending[application_id]
         decision = decided[application_id]
         previous = application.state
+        reason_needed = not decision.approve or (
+            decision.amount is not None and decision.amount != application.requested_amount
+        )
+        if reason_needed and len(decision.reason.strip()) < 2:
+            raise ValidationFailed.field(
+                f"decisions.{application_id}.reason",
+                _("Give the reason: the decision differs from the request")
+                if decision.approve
+                else _("Give the reason for rejecting"),
+            )
         if decision.approve:
             amount = decision.amount if decision.amount is not None else application.requested_amount
             if amount <= 0 or amount > application.requested_amount:

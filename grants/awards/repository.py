@@ -288,3 +288,13 @@ async def expense_claim_of(session: AsyncSession, award_id: int, claim_id: int) 
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+
+
+async def award_for_review(session: AsyncSession, centre_id: int, award_id: int) -> Award | None:
+    """One award of a centre with its tranches, for the evaluator assigned to it (no role filter)."""
+    statement = (
+        select(Award)
+        .where(Award.id == award_id, Award.centre_id == centre_id)
+        .options(selectinload(Award.tranches))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from core.db import utcnow
 from core.i18n import N_
@@ -17,6 +18,7 @@ from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
 from grants.awards.models import (
     Award,
+    AwardAgreement,
     Tranche,
     TrancheState,
 )
@@ -249,3 +251,75 @@ async def payment_names(
         (await session.execute(select(Tranche.id, Tranche.seq).where(Tranche.award_id.in_(award_ids)))).all()
     )
     return orgs, awards, contracts, seqs
+
+
+async def paid_for_award(session: AsyncSession, award_id: int) -> Sequence[Disbursement]:
+    """The payments made on one award, oldest first."""
+    statement = (
+        select(Disbursement)
+        .where(Disbursement.award_id == award_id, Disbursement.state == DisbursementState.paid)
+        .order_by(Disbursement.paid_on, Disbursement.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def payment_context(
+    session: AsyncSession, disbursements: Sequence[Disbursement]
+) -> tuple[
+    dict[int, Organisation],
+    dict[int, Award],
+    dict[int, int],
+    dict[int, Contract],
+    dict[int, tuple[int, int]],
+    dict[int, int | None],
+]:
+    """What finance sees beside each disbursement, in one query per kind: payees, awards,
+    tranche counts per award, contracts, milestone (number, count), agreement documents."""
+    org_ids = {d.payee_organisation_id for d in disbursements}
+    award_ids = {d.award_id for d in disbursements if d.award_id is not None}
+    contract_ids = {d.contract_id for d in disbursements if d.contract_id is not None}
+    milestone_ids = {d.milestone_id for d in disbursements if d.milestone_id is not None}
+    organisations = {
+        o.id: o
+        for o in (await session.execute(select(Organisation).where(Organisation.id.in_(org_ids)))).scalars()
+    }
+    awards = {
+        a.id: a
+        for a in (
+            await session.execute(
+                select(Award).where(Award.id.in_(award_ids)).options(selectinload(Award.tranches))
+            )
+        ).scalars()
+    }
+    tranche_counts = {a.id: len(a.tranches) for a in awards.values()}
+    contracts = {
+        c.id: c
+        for c in (await session.execute(select(Contract).where(Contract.id.in_(contract_ids)))).scalars()
+    }
+    milestone_rows = (
+        await session.execute(
+            select(ContractMilestone.id, ContractMilestone.seq, ContractMilestone.contract_id).where(
+                ContractMilestone.id.in_(milestone_ids)
+            )
+        )
+    ).all()
+    counts = dict(
+        (
+            await session.execute(
+                select(ContractMilestone.contract_id, func.count())
+                .where(ContractMilestone.contract_id.in_(contract_ids))
+                .group_by(ContractMilestone.contract_id)
+            )
+        ).all()
+    )
+    milestones = {row.id: (row.seq, int(counts.get(row.contract_id, 0))) for row in milestone_rows}
+    agreements = dict(
+        (
+            await session.execute(
+                select(AwardAgreement.award_id, AwardAgreement.document_id).where(
+                    AwardAgreement.award_id.in_(award_ids)
+                )
+            )
+        ).all()
+    )
+    return organisations, awards, tranche_counts, contracts, milestones, agreements

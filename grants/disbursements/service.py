@@ -4,6 +4,7 @@ moves with a conditional UPDATE, so concurrent requests can never overpay."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,7 @@ from grants.awards.service import get_award
 from grants.contracts.models import ContractMilestone, ContractState, MilestoneState
 from grants.disbursements import repository as queries
 from grants.disbursements.models import Disbursement, DisbursementState
-from grants.disbursements.repository import DisbursementRepository
+from grants.disbursements.repository import DisbursementRepository, payment_context
 from grants.disbursements.schemas import DisbursementCreate, PayIn
 from grants.programmes.models import TRIGGER_LABELS
 
@@ -321,3 +322,56 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
         )
         await session.flush()
     return disbursement
+
+
+@dataclass
+class PaymentLine:
+    """A disbursement as finance reads it: whom, to which account, for what, which instalment."""
+
+    disbursement: Disbursement
+    payee: str
+    bank_name: str
+    bank_account_name: str
+    bank_account_no: str
+    subject_title: str
+    subject_href: str
+    instalment: tuple[int, int] | None
+    agreement_href: str | None
+
+
+async def payment_lines(session: AsyncSession, disbursements: Sequence[Disbursement]) -> list[PaymentLine]:
+    organisations, awards, tranche_counts, contracts, milestones, agreements = await payment_context(
+        session, disbursements
+    )
+    lines = []
+    for d in disbursements:
+        payee = organisations.get(d.payee_organisation_id)
+        instalment: tuple[int, int] | None = None
+        agreement_href = None
+        if d.award_id is not None:
+            award = awards.get(d.award_id)
+            title, href = (award.title if award else ""), f"/awards/{d.award_id}"
+            tranche = next((t for t in award.tranches if t.id == d.tranche_id), None) if award else None
+            if tranche is not None:
+                instalment = (tranche.seq, tranche_counts.get(d.award_id, 0))
+            document_id = agreements.get(d.award_id)
+            if document_id is not None:
+                agreement_href = f"/api/v1/awards/{d.award_id}/documents/{document_id}"
+        else:
+            contract = contracts.get(d.contract_id or 0)
+            title, href = (contract.title if contract else ""), f"/contracts/{d.contract_id}"
+            instalment = milestones.get(d.milestone_id or 0)
+        lines.append(
+            PaymentLine(
+                disbursement=d,
+                payee=payee.name if payee else "",
+                bank_name=payee.bank_name if payee else "",
+                bank_account_name=payee.bank_account_name if payee else "",
+                bank_account_no=payee.bank_account_no if payee else "",
+                subject_title=title,
+                subject_href=href,
+                instalment=instalment,
+                agreement_href=agreement_href,
+            )
+        )
+    return lines

@@ -202,3 +202,48 @@ async def test_applicant_cannot_open_evaluation_pages(
     assert (await client.get("/evaluations")).status_code == 403
     dashboard = await client.get("/dashboard")
     assert 'href="/evaluations"' not in dashboard.text
+
+
+async def test_no_conflict_is_a_choice_not_a_default(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    scenario = await make_scenario(session, subjects=1)
+    evaluator = scenario.evaluators[0]
+    assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
+    csrf = await login(client, session, evaluator)
+    page = await client.get(f"/evaluations/assignments/{assignment.id}")
+    assert "checked" not in page.text.split('id="declaration"')[1].split("</form>")[0]
+    unchosen = await client.post(
+        f"/evaluations/assignments/{assignment.id}/declaration", data={"csrf_token": csrf}
+    )
+    assert unchosen.status_code == 422
+    assert "请选择是否存在利益冲突" in unchosen.text
+    assert 'name="score_need"' not in unchosen.text  # still not declared
+
+
+async def test_score_sheet_pdf_has_scores_comments_and_signature_line(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    scenario, assignment_id = await scenario_with_sheet(session)
+    await login(client, session, scenario.evaluators[0])
+    page = await client.get(f"/evaluations/assignments/{assignment_id}")
+    assert f'href="/evaluations/assignments/{assignment_id}/sheet.pdf"' in page.text
+    assert 'id="running-total">87.00<' in page.text  # the real total, not a recomputed 0
+    response = await client.get(f"/evaluations/assignments/{assignment_id}/sheet.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = text.replace("\n", "").replace(" ", "")
+    assert "评分表" in text
+    assert "87.00" in text
+    assert "需求清楚" in text  # the criterion's comment
+    assert "专家签字" in text
+    assert "日期" in text
+    # Another evaluator of the round cannot download it while the round is open.
+    client.cookies.clear()
+    await login(client, session, scenario.evaluators[1])
+    assert (await client.get(f"/evaluations/assignments/{assignment_id}/sheet.pdf")).status_code == 404
