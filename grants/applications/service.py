@@ -268,6 +268,17 @@ def _track_cap(programme: Programme, org: Organisation) -> Decimal:
     return programme.max_award_community
 
 
+def track_cap(programme: Programme, org: Organisation) -> Decimal:
+    """The most this organisation may request: its legal status picks the track."""
+    return _track_cap(programme, org)
+
+
+def track_label(org: Organisation) -> str:
+    if org.legal_status is LegalStatus.registered:
+        return _("registered organisations")
+    return _("filed organisations and resident groups")
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     if whole == 0:
         return Decimal(0)
@@ -675,20 +686,25 @@ ORGANISATION_CHECKS = frozenset({"organisation_verified", "legal_status", "not_b
 
 @dataclass(frozen=True)
 class Readiness:
-    """What to fix before submitting: field → message (``budget_lines.N`` for a row), and what
-    only the centre can settle (the organisation's checks), shown but not blocking."""
+    """Before submitting. ``problems`` block it (what a proposal must contain); ``warnings`` are
+    the eligibility checks that would fail, placed under the field or budget row (``budget_lines.N``)
+    that fixes them; ``notices`` are what only the centre settles (the organisation's checks)."""
 
     problems: dict[str, str]
+    warnings: dict[str, str]
     notices: list[str]
 
     @property
     def ready(self) -> bool:
         return not self.problems
 
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.warnings
+
 
 def readiness(programme: Programme, org: Organisation, application: Application, on: dt.date) -> Readiness:
-    """The eligibility checks the submission will run, plus the narrative the proposal needs,
-    each placed under the field (or budget row) that fixes it."""
+    """The eligibility checks the submission will run, plus the narrative the proposal needs."""
     problems: dict[str, str] = {}
     for name, message in (
         ("beneficiaries", _("Describe who the project serves")),
@@ -701,9 +717,12 @@ def readiness(programme: Programme, org: Organisation, application: Application,
         problems["activities"] = _("Add at least one activity with its dates")
     if not application.indicators:
         problems["indicators"] = _("Add at least one indicator with its target")
+    if not application.budget_lines:
+        problems["budget_lines"] = _("Add the budget before submitting")
     for i, line in enumerate(application.budget_lines):
         if line.amount <= 0:
             problems[f"budget_lines.{i}"] = _("This line comes to 0.00 yuan: enter a price and a quantity")
+    warnings: dict[str, str] = {}
     notices: list[str] = []
     for result in run_checks(programme, org, application, on):
         if result.passed:
@@ -714,13 +733,11 @@ def readiness(programme: Programme, org: Organisation, application: Application,
             category = ROW_CAPS[result.code]
             for i, line in enumerate(application.budget_lines):
                 if line.category is category and line.funded_by is FundedBy.grant:
-                    problems.setdefault(f"budget_lines.{i}", result.reason)
-        else:
+                    warnings.setdefault(f"budget_lines.{i}", result.reason)
+        elif "budget_lines" not in problems:
             field = CHECK_FIELDS.get(result.code, "budget_lines")
-            problems[field] = f"{problems[field]}；{result.reason}" if field in problems else result.reason
-    if not application.budget_lines:
-        problems["budget_lines"] = _("Add the budget before submitting")
-    return Readiness(problems, notices)
+            warnings[field] = f"{warnings[field]}；{result.reason}" if field in warnings else result.reason
+    return Readiness(problems, warnings, notices)
 
 
 async def application_readiness(
