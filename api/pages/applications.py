@@ -553,7 +553,7 @@ def _timeline(application: Application, hidden: bool) -> list[dict[str, Any]]:
 async def _detail_context(
     session: SessionDep, principal: Principal, application: Application
 ) -> dict[str, Any]:
-    programme = await programmes.get_programme(session, principal, application.programme_id)
+    programme = await application_service.programme_of(session, principal, application)
     hidden = await application_service.identity_hidden(session, principal, application)
     org = (
         None if hidden else await incubator.get_organisation(session, principal, application.organisation_id)
@@ -578,6 +578,8 @@ async def _detail_context(
         "programme": programme,
         "org": org,
         "identity_hidden": hidden,
+        "programme_link": principal.sees_all_centres
+        or principal.has(Role.staff, Role.admin, Role.finance, Role.applicant),
         "is_member": is_member,
         "actions": actions,
         "is_staff": principal.has(Role.staff) and not principal.read_only,

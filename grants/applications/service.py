@@ -45,6 +45,7 @@ from grants.programmes.models import (
     Programme,
     ProgrammeState,
 )
+from grants.programmes.repository import ProgrammeRepository
 from grants.programmes.service import HUNDRED, LARGEST, get_programme
 from incubator import service as incubator
 from incubator.models import LegalStatus, Organisation
@@ -58,6 +59,13 @@ async def application_repository(session: AsyncSession, principal: Principal) ->
         if principal.has(Role.evaluator):
             reviewable = list(await repository.reviewable_application_ids(session, principal.user_id))
     return ApplicationRepository(session, principal, orgs, reviewable)
+
+
+async def programme_of(session: AsyncSession, principal: Principal, application: Application) -> Programme:
+    """The programme of an application the caller already reads (an assigned evaluator too, who
+    otherwise reads nothing of grants)."""
+    programmes = ProgrammeRepository(session, principal)
+    return await programmes.get(application.programme_id, programmes.full())
 
 
 async def identity_hidden(session: AsyncSession, principal: Principal, application: Application) -> bool:

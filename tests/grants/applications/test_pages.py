@@ -66,7 +66,7 @@ async def test_applicant_files_with_a_budget_table(client: httpx.AsyncClient, se
     assert submit is not None
     submitted = await client.post(submit.group(1), data={"csrf_token": token})
     after = await client.get(submitted.headers["location"])
-    assert "已提交" in after.text, re.findall(r'(?:error|alert)[^>]*>([^<]*)<', after.text)
+    assert "已提交" in after.text, re.findall(r"(?:error|alert)[^>]*>([^<]*)<", after.text)
     assert "配套资金占预算" in after.text
 
 
