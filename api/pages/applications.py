@@ -311,8 +311,8 @@ async def _save_and_maybe_submit(
     notices: list[str] = []
     warned = False
     if saved is not None:
-        application = await application_service.get_application(session, principal, saved.id)
-        check = await application_service.application_readiness(session, principal, application)
+        fresh = await application_service.get_application(session, principal, saved.id)
+        check = await application_service.application_readiness(session, principal, fresh)
         notices = check.notices
         accepted = form.get("intent") == "submit-anyway"
         if check.ready and (check.clean or accepted):
@@ -340,7 +340,7 @@ async def _save_and_maybe_submit(
             }
     if saved is not None:
         application_id = saved.id
-    application = (
+    application: Application | None = (
         await application_service.get_application(session, principal, application_id)
         if application_id
         else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, delete, or_, select
+from sqlalchemy import ColumnElement, Select, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -36,7 +36,7 @@ class ApplicationRepository(CentreScopedRepository[Application]):
     def select(self) -> Select[Application]:
         statement = super().select()
         if not (self.principal.sees_all_centres or self.principal.has(Role.staff, Role.finance, Role.admin)):
-            visible = Application.organisation_id.in_(self.member_org_ids or [])
+            visible: ColumnElement[bool] = Application.organisation_id.in_(self.member_org_ids or [])
             if self.reviewable_ids:
                 visible = or_(visible, Application.id.in_(self.reviewable_ids))
             statement = statement.where(visible)

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.web import safe_next
 from core.identity.models import Role
+from core.repository import PageParams
 from evaluations import service as evaluations
 from evaluations.schemas import AssignmentCreate, DeclarationIn
 from grants.applications import publicity
 from grants.applications import service as applications
-from grants.applications.schemas import ConfirmEligibility
+from grants.applications.schemas import ApplicationCreate, ApplicationIn, ConfirmEligibility
 from grants.programmes.models import Programme
 from incubator import service as incubator
 from tests.factories import make_centre, make_user
@@ -82,7 +83,7 @@ async def test_attachments_on_the_pages(client: httpx.AsyncClient, session: Asyn
     application = await applications.create_application(
         session,
         owner.principal,
-        applications.ApplicationCreate.model_validate(application_payload(programme, org)),
+        ApplicationCreate.model_validate(application_payload(programme, org)),
     )
     token = await logged_in(client, owner)
     base = f"/applications/{application.id}"
@@ -123,7 +124,7 @@ async def test_attachments_on_the_pages(client: httpx.AsyncClient, session: Asyn
         session,
         owner.principal,
         application.id,
-        applications.ApplicationIn.model_validate(
+        ApplicationIn.model_validate(
             {
                 k: v
                 for k, v in application_payload(programme, org).items()
@@ -267,7 +268,5 @@ async def test_submitting_from_the_form_checks_first(
     assert 'id="f-needs-error"' in response.text  # the narrative is required to submit
     assert 'id="budget_lines-1-error"' in response.text  # the 0.00 line, on its own row
     assert 'id="budget_lines-0-error"' in response.text  # personnel over the cap, on its row
-    (saved,) = (
-        await applications.list_applications(session, owner.principal, applications.PageParams())
-    ).items
+    (saved,) = (await applications.list_applications(session, owner.principal, PageParams())).items
     assert saved.state.value == "draft"  # saved, not submitted
