@@ -203,13 +203,13 @@ def test_applicant_files_a_proposal(
     page.click("#add-line")
     _fill_row(page, 1, "materials", "讲义印刷（多余的一行）", "5", "60", "grant")
     page.click("#add-line")
-    _fill_row(page, 2, "venue", "活动室（自筹）", "300", "4", "cofunding")
+    _fill_row(page, 2, "venue", "活动室（自筹）", "300", "12", "cofunding")
     assert page.locator("#total-grant").inner_text() == "8,300.00"
     # a row can be removed; the totals follow
     page.locator("#budget-table tr.budget-row").nth(1).locator(".remove-row").click()
     assert page.locator("#budget-table tr.budget-row").count() == 2
     assert page.locator("#total-grant").inner_text() == "8,000.00"
-    assert page.locator("#total-cofunding").inner_text() == "1,200.00"
+    assert page.locator("#total-cofunding").inner_text() == "3,600.00"
     # the personnel line is the whole grant: the page says so before any save
     assert "人员费用超过" in page.locator("#budget-live").inner_text()
     form.locator("[name='ind-0-name']").fill("培训人次")
