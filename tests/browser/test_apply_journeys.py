@@ -326,6 +326,13 @@ def test_applicant_files_a_proposal(
     assert page.locator("#application-state").inner_text() == "已提交"
     check(page, axe, shots, "10-submitted")
 
+    # Withdrawing asks for a reason and says what happens (and leaves the call to the others).
+    page.fill("#withdraw-reason", "合作场地未落实，本期暂不申报")
+    page.locator("#withdraw-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*msg=done"))
+    assert "撤回" in dialogs[-1]
+    assert page.locator("#application-state").inner_text() == "已撤回"
+
 
 def test_on_a_phone(phone_page: Any, axe: Any, shots: Path) -> None:
     page = phone_page
