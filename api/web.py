@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from urllib.parse import unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -54,6 +55,28 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = []
 def register_nav(path: str, label: str, roles: set[Role]) -> None:
     if all(entry[0] != path for entry in NAVIGATION):
         NAVIGATION.append((path, label, frozenset(roles)))
+
+
+def safe_next(target: str | None, default: str = "/dashboard") -> str:
+    """Where to go after logging in: a path on this site only (with its query), never another
+    host (``//evil``, ``/\\evil``, ``https:``, control characters), else ``default``."""
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return default
+    parsed = urlsplit(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    path = unquote(parsed.path)
+    if path.startswith("//") or "\\" in path or any(ord(ch) < 0x20 for ch in path):
+        return default
+    return target
+
+
+def login_url(request: Request) -> str:
+    """The login page that brings the user back to this page, with its parameters."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?" + urlencode({"next": safe_next(here)})
 
 
 def csrf_token_for(request: Request) -> str:

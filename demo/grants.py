@@ -117,6 +117,7 @@ def _programme(
             "opens_at": opens.isoformat(),
             "closes_at": closes.isoformat(),
             "publicity_working_days": 5,
+            "publicity_contact": "孵化中心 李老师，电话 028-8555 0101，玉林街道社区服务中心二楼",
             "description": "面向辖区社区社会组织和居民团队，围绕为老服务、青少年成长和社区治理开展公益项目。",
             "categories": [
                 {

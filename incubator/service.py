@@ -203,6 +203,35 @@ async def all_organisations(
     return list(await repository.get_all(repository.filtered(filters).limit(limit)))
 
 
+VERIFIED_FIELDS = ("legal_status", "uscc")
+
+
+def _refuse_unverified_status_change(
+    principal: Principal, org: Organisation, changes: dict[str, Any]
+) -> None:
+    """A verified organisation's legal status and credit code change only through staff, who
+    re-verify them: the status sets the organisation's cap in every programme."""
+    if principal.has(Role.staff) or org.verified_at is None:
+        return
+    for name in VERIFIED_FIELDS:
+        if name not in changes or changes[name] is None:
+            continue
+        new = changes[name]
+        if name == "uscc":
+            new = normalise(new) if new else None
+            if new == (org.uscc or None):
+                continue
+        elif new == org.legal_status:
+            continue
+        raise ValidationFailed.field(
+            name,
+            _(
+                "The legal status and the credit code of a verified organisation are changed by centre "
+                "staff, who verify them again; please ask the centre"
+            ),
+        )
+
+
 async def update_organisation(
     session: AsyncSession, principal: Principal, organisation_id: int, data: OrganisationUpdate
 ) -> Organisation:
@@ -215,6 +244,7 @@ async def update_organisation(
         raise Forbidden(_("Only centre staff and the organisation's members may edit it"))
     before = _snapshot(org)
     changes = data.model_dump(exclude_unset=True)
+    _refuse_unverified_status_change(principal, org, changes)
     legal_status = changes.get("legal_status") or org.legal_status
     if "uscc" in changes or "legal_status" in changes:
         org.uscc = await _check_uscc(

@@ -51,6 +51,8 @@ FLASH = {
     "submitted": N_("Submitted. The eligibility checks are shown below."),
     "done": N_("Done."),
     "objection": N_("Your objection is recorded; the centre will look into it."),
+    "attached": N_("The attachment is added."),
+    "detached": N_("The attachment is removed."),
     "requested": N_("The disbursement is requested; finance will review it."),
     "approved": N_("The disbursement is approved."),
     "rejected": N_("The disbursement is rejected."),

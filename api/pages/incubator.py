@@ -229,6 +229,12 @@ async def create_organisation(request: Request, session: SessionDep, principal: 
     )
 
 
+def _status_locked(principal: Principal, org: Any) -> bool:
+    """Members of a verified organisation see its legal status and credit code but do not edit
+    them: staff change them and verify them again (the service refuses it too)."""
+    return org.verified_at is not None and not principal.has(Role.staff)
+
+
 @router.get("/organisations/{organisation_id:int}/edit")
 async def edit_organisation(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
@@ -242,6 +248,7 @@ async def edit_organisation(
             "errors": {},
             "action": f"/organisations/{org.id}/edit",
             "org": org,
+            "status_locked": _status_locked(principal, org),
             **_labels(),
         },
     )
@@ -271,6 +278,7 @@ async def update_organisation(
             "errors": errors,
             "action": f"/organisations/{org.id}/edit",
             "org": org,
+            "status_locked": _status_locked(principal, org),
             **_labels(),
         },
         status_code=422,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,7 +19,7 @@ from api.deps import (
     check_csrf,
     client_address,
 )
-from api.web import render, rotate_csrf_for_session
+from api.web import render, rotate_csrf_for_session, safe_next
 from core.errors import LoginRefusedBase
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
@@ -44,12 +43,7 @@ def register_dashboard_panel(panel: DashboardPanel) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    if not target:
-        return "/dashboard"
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/dashboard"
-    return target
+    return safe_next(target)
 
 
 @router.get("/")

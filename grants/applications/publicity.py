@@ -4,6 +4,8 @@ of every application whose period ended without an upheld objection."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +14,7 @@ from core.clock import today
 from core.db import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import _
+from core.identity.models import Centre
 from core.identity.principal import Principal
 from grants.access import require_staff
 from grants.applications import repository as queries
@@ -38,6 +41,7 @@ from grants.programmes.models import (
     ProgrammeState,
 )
 from grants.programmes.service import _programme_transition, can_programme, get_programme
+from incubator.models import Organisation
 
 
 async def publicise(
@@ -104,6 +108,7 @@ async def lodge_objection(session: AsyncSession, data: ObjectionIn, *, on: dt.da
         name=data.name,
         contact=data.contact,
         state=ObjectionState.open,
+        reference=new_reference(),
     )
     session.add(objection)
     await session.flush()
@@ -117,6 +122,72 @@ async def lodge_objection(session: AsyncSession, data: ObjectionIn, *, on: dt.da
         after={"objection_id": objection.id},
     )
     return objection
+
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
+
+def new_reference() -> str:
+    """A reference the objector keeps: ``YY-`` and 10 random characters (50 bits), so one
+    objection's reference tells nothing of another's."""
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+    return f"YY-{body[:5]}-{body[5:]}"
+
+
+def normalise_reference(text: str) -> str:
+    """What a person types (lower case, spaces, without dashes) as the stored form."""
+    letters = "".join(ch for ch in text.upper() if ch.isalnum())
+    if letters.startswith("YY"):
+        letters = letters[2:]
+    return f"YY-{letters[:5]}-{letters[5:]}" if len(letters) == 10 else ""
+
+
+@dataclass(frozen=True)
+class ObjectionStatus:
+    """What the public lookup shows: never the objector's name, contact or text."""
+
+    reference: str
+    project: str
+    lodged_at: dt.datetime
+    state: ObjectionState
+    resolution: str | None
+    resolved_at: dt.datetime | None
+
+
+async def lookup_objection(session: AsyncSession, reference: str) -> ObjectionStatus:
+    code = normalise_reference(reference)
+    found = await queries.objection_by_reference(session, code) if code else None
+    if found is None:
+        raise NotFound(_("No objection has this reference; check the characters and try again"))
+    objection, title = found
+    return ObjectionStatus(
+        reference=code,
+        project=title,
+        lodged_at=objection.lodged_at,
+        state=objection.state,
+        resolution=objection.resolution,
+        resolved_at=objection.resolved_at,
+    )
+
+
+@dataclass(frozen=True)
+class PublicityNotice:
+    """One programme's publicity as the public page names it."""
+
+    programme: Programme
+    centre: Centre
+    rows: list[tuple[Application, Organisation, str | None]]
+
+
+async def publicity_notices(session: AsyncSession, on: dt.date) -> list[PublicityNotice]:
+    rows = await publicity_list(session, on)
+    by_programme: dict[int, list[tuple[Application, Organisation, str | None]]] = {}
+    for row in rows:
+        by_programme.setdefault(row[0].programme_id, []).append(row)
+    return [
+        PublicityNotice(programme, centre, by_programme[programme.id])
+        for programme, centre in await queries.programmes_of(session, set(by_programme))
+    ]
 
 
 async def resolve_objection(

@@ -210,6 +210,7 @@ class ObjectionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    reference: str | None
     application_id: int
     lodged_at: dt.datetime
     content: str

@@ -48,14 +48,23 @@ EDITABLE: dict[ProgrammeState, frozenset[str]] = {
             "min_reviewers",
             "blind_review",
             "publicity_working_days",
+            "publicity_contact",
         }
     ),
     ProgrammeState.reviewing: frozenset(
-        {"name", "description", "total_budget", "categories", "tranche_plan", "publicity_working_days"}
+        {
+            "name",
+            "description",
+            "total_budget",
+            "categories",
+            "tranche_plan",
+            "publicity_working_days",
+            "publicity_contact",
+        }
     ),
-    ProgrammeState.decided: frozenset({"name", "description"}),
-    ProgrammeState.publicised: frozenset({"name", "description"}),
-    ProgrammeState.running: frozenset({"name", "description"}),
+    ProgrammeState.decided: frozenset({"name", "description", "publicity_contact"}),
+    ProgrammeState.publicised: frozenset({"name", "description", "publicity_contact"}),
+    ProgrammeState.running: frozenset({"name", "description", "publicity_contact"}),
     ProgrammeState.closed: frozenset(),
 }
 
