@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -188,3 +188,23 @@ async def verify(session: AsyncSession, *, batch: int = 2000) -> tuple[int, list
             ChainProblem(event_id, "never sealed into the chain: written around the seal trigger")
         )
     return checked, problems
+
+
+async def events_between(
+    session: AsyncSession, centre_id: int, start: dt.datetime, end: dt.datetime, limit: int
+) -> list[AuditEvent]:
+    """A centre's events in ``[start, end)``, in order, at most ``limit``."""
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.centre_id == centre_id, AuditEvent.at >= start, AuditEvent.at < end)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def count_between(session: AsyncSession, centre_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    statement = select(func.count(AuditEvent.id)).where(
+        AuditEvent.centre_id == centre_id, AuditEvent.at >= start, AuditEvent.at < end
+    )
+    return int((await session.execute(statement)).scalar_one())

@@ -19,6 +19,7 @@ from evaluations.models import (
     RecommendationAdjustment,
     ReviewRound,
     RoundPurpose,
+    RoundState,
     RoundSubject,
     Rubric,
     RubricVersion,
@@ -209,3 +210,47 @@ async def latest_project_version(session: AsyncSession, centre_id: int) -> Rubri
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+# --- unscoped reads for report builders (the caller has checked the subject's centre) ---
+
+
+async def closed_rounds_of(
+    session: AsyncSession, subject_type: str, subject_ref: int
+) -> Sequence[tuple[RoundSubject, ReviewRound]]:
+    """Every closed round that evaluated a subject (an award, a contract), oldest first."""
+    statement = (
+        select(RoundSubject, ReviewRound)
+        .join(ReviewRound, ReviewRound.id == RoundSubject.round_id)
+        .where(
+            RoundSubject.subject_type == subject_type,
+            RoundSubject.subject_id == subject_ref,
+            ReviewRound.state == RoundState.closed,
+        )
+        .order_by(ReviewRound.closed_at, ReviewRound.id)
+    )
+    return [(subject, review_round) for subject, review_round in (await session.execute(statement)).all()]
+
+
+async def submitted_expert_sheets(session: AsyncSession, round_subject_id: int) -> Sequence[ScoreSheet]:
+    """A subject's submitted expert sheets with their items, in the order they were made."""
+    statement = (
+        select(ScoreSheet)
+        .options(selectinload(ScoreSheet.items))
+        .where(
+            ScoreSheet.subject_id == round_subject_id,
+            ScoreSheet.state == SheetState.submitted,
+            ScoreSheet.kind == SheetKind.expert,
+        )
+        .order_by(ScoreSheet.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def graded_subjects(session: AsyncSession, round_id: int) -> Sequence[RoundSubject]:
+    statement = select(RoundSubject).where(RoundSubject.round_id == round_id, RoundSubject.grade.is_not(None))
+    return (await session.execute(statement)).scalars().all()
+
+
+async def rubric_version(session: AsyncSession, version_id: int) -> RubricVersion | None:
+    return await session.get(RubricVersion, version_id)

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository, Repository
 from incubator.models import (
+    CapacityAssessment,
     IncubationStay,
     LegalStatus,
     Organisation,
@@ -155,3 +157,44 @@ async def activity_totals(
         count, hours, participants = values
         result.append((org, mon, int(count), Decimal(hours), int(participants)))
     return result
+
+
+# --- unscoped reads for report builders (the caller has checked the centre) ---------------
+
+
+async def organisation_by_id(session: AsyncSession, organisation_id: int) -> Organisation | None:
+    return await session.get(Organisation, organisation_id)
+
+
+async def stays_with_events(session: AsyncSession, organisation_id: int) -> Sequence[IncubationStay]:
+    statement = (
+        select(IncubationStay)
+        .options(selectinload(IncubationStay.events))
+        .where(IncubationStay.organisation_id == organisation_id)
+        .order_by(IncubationStay.applied_on, IncubationStay.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def activities_of(session: AsyncSession, organisation_id: int) -> Sequence[SupportActivity]:
+    statement = (
+        select(SupportActivity)
+        .where(SupportActivity.organisation_id == organisation_id)
+        .order_by(SupportActivity.held_on, SupportActivity.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def assessments_of(session: AsyncSession, organisation_id: int) -> Sequence[CapacityAssessment]:
+    statement = (
+        select(CapacityAssessment)
+        .where(CapacityAssessment.organisation_id == organisation_id)
+        .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def organisations_of_centre(session: AsyncSession, centre_id: int) -> Sequence[Organisation]:
+    """For choosing a report's subject: the centre's organisations by name."""
+    statement = select(Organisation).where(Organisation.centre_id == centre_id).order_by(Organisation.name)
+    return (await session.execute(statement)).scalars().all()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository
-from grants.applications.models import Application
+from grants.applications.models import Application, Indicator
+from incubator.models import Organisation
 
 
 class ApplicationRepository(CentreScopedRepository[Application]):
@@ -34,3 +38,24 @@ class ApplicationRepository(CentreScopedRepository[Application]):
             selectinload(Application.checks),
             selectinload(Application.events),
         )
+
+
+# --- unscoped reads for report builders (the caller has checked the centre) ---------------
+
+
+async def indicators_of(session: AsyncSession, application_id: int) -> Sequence[Indicator]:
+    statement = select(Indicator).where(Indicator.application_id == application_id).order_by(Indicator.seq)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def applications_with_organisations(
+    session: AsyncSession, programme_id: int
+) -> Sequence[tuple[Application, Organisation]]:
+    """A programme's applications with their organisations, ranked ones first by rank."""
+    statement = (
+        select(Application, Organisation)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(Application.programme_id == programme_id)
+        .order_by(Application.rank.is_(None), Application.rank, Application.id)
+    )
+    return [(a, o) for a, o in (await session.execute(statement)).all()]

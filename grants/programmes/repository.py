@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -25,3 +26,18 @@ class ProgrammeRepository(CentreScopedRepository[Programme]):
 class NeedRepository(CentreScopedRepository[CommunityNeed]):
     model = CommunityNeed
     not_found_message = N_("Record not found")
+
+
+async def programme_with_plan(session: AsyncSession, programme_id: int) -> Programme | None:
+    """Unscoped, for report builders: a programme with its categories and tranche plan."""
+    statement = (
+        select(Programme)
+        .options(selectinload(Programme.categories), selectinload(Programme.tranche_plan))
+        .where(Programme.id == programme_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def programme_centre(session: AsyncSession, programme_id: int) -> int | None:
+    programme = await session.get(Programme, programme_id)
+    return programme.centre_id if programme is not None else None
