@@ -25,7 +25,13 @@ from evaluations.schemas import GRADE_LABELS, GradeCode
 from evaluations.service import criteria_of
 from grants.applications.repository import indicators_of
 from grants.awards.execution import award_execution
-from grants.awards.models import AWARD_STATE_LABELS, TRANCHE_STATE_LABELS, AwardState, TrancheState
+from grants.awards.models import (
+    AWARD_STATE_LABELS,
+    RECTIFICATION_STATE_LABELS,
+    TRANCHE_STATE_LABELS,
+    AwardState,
+    TrancheState,
+)
 from grants.awards.repository import (
     approved_reports_of,
     award_centre,
@@ -250,17 +256,28 @@ async def build_project_assessment(session: AsyncSession, award_id: int, period:
         "evaluations": assessed,
         "final": final,
         "rectifications": [
-            {"reason": r.reason, "deadline": r.deadline, "state": r.state.value, "opened_at": r.opened_at}
+            {
+                "reason": r.reason,
+                "deadline": r.deadline,
+                "state": _(RECTIFICATION_STATE_LABELS[r.state]),
+                "opened_at": r.opened_at,
+            }
             for r in rectifications
         ],
     }
+
+
+def _plain(value: Decimal) -> str:
+    """90.00 → 90, 62.50 → 62.5."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def payment_rule_text(full_from: Decimal, pro_rata_from: Decimal) -> str:
     return _(
         "Score {full} or more: paid in full; {low} to below {full}: paid pro rata to the score; "
         "below {low}: the final payment is withheld and the provider is barred next year."
-    ).format(full=f"{full_from:g}", low=f"{pro_rata_from:g}")
+    ).format(full=_plain(full_from), low=_plain(pro_rata_from))
 
 
 async def build_contract_performance(session: AsyncSession, contract_id: int, period: str) -> dict[str, Any]:
@@ -290,7 +307,7 @@ async def build_contract_performance(session: AsyncSession, contract_id: int, pe
             share = f"{factor * 100:.2f}".rstrip("0").rstrip(".")
             if factor == 0:
                 reason = _("Score {score} below {low}: the final payment is withheld").format(
-                    score=score, low=f"{contract.pro_rata_from:g}"
+                    score=score, low=_plain(contract.pro_rata_from)
                 )
             elif factor < 1:
                 reason = _("Score {score}: {share}% of this payment, {held} yuan withheld").format(

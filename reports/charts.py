@@ -140,27 +140,38 @@ def bar_chart(
     counts: bool = False,
     maximum: float | None = None,
     formatter: Callable[[float], str] | None = None,
+    compact: bool = False,
 ) -> str:
-    """Bars with their values printed on them; ``counts`` gives whole-number axis ticks."""
+    """Bars with their values printed on them; ``counts`` gives whole-number axis ticks.
+    ``compact`` draws a smaller canvas for a chart set beside its table, so its text prints
+    at the same size as a full-width chart's."""
     highest = max([maximum or 0.0, *(float(v) for values in series.values() for v in values)], default=0.0)
     ticks: list[Any] = count_ticks(highest) if counts else nice_ticks(maximum or highest)
     if maximum is None:
         ticks = _headroom(ticks, highest)
+    shown = formatter or (_whole if counts else _decimal)
     chart = pygal.Bar(
         **_config(
             title,
-            x_label_rotation=30 if len(labels) > 6 else 0,
+            width=380 if compact else WIDTH,
+            height=260 if compact else HEIGHT,
+            legend_at_bottom_columns=len(series),
+            x_label_rotation=30 if len(labels) > (4 if compact else 6) else 0,
             y_labels=list(ticks),
             range=(0, ticks[-1]),
             print_values=True,
             print_values_position="top",
-            value_formatter=formatter or (_whole if counts else _decimal),
+            value_formatter=shown,
             show_legend=len(series) > 1,
         )
     )
     chart.x_labels = list(labels)
     for name, values in series.items():
-        chart.add(name, [float(v) for v in values])
+        # A zero bar has no height: its printed "0" would only clutter the baseline.
+        chart.add(
+            name,
+            [{"value": float(v), "formatter": (lambda _v: "") if not v else shown} for v in values],
+        )
     return _data_uri(chart.render())
 
 

@@ -117,6 +117,9 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
     by_state = Counter(_(APPLICATION_STATE_LABELS[a.state]) for a, _o in applications)
 
     categories = list(by_category.values())
+    community_rows = sorted(
+        ((name, int(v[0]), v[1], v[2]) for name, v in by_community.items()), key=lambda r: (-r[2], r[0])
+    )
     return {
         "title": _("Programme report"),
         "centre_name": centre.name,
@@ -169,9 +172,7 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
         "granted": granted,
         "paid": paid,
         "paid_pct": _pct(paid, granted),
-        "by_community": sorted(
-            ((name, int(v[0]), v[1], v[2]) for name, v in by_community.items()), key=lambda r: (-r[2], r[0])
-        ),
+        "by_community": community_rows,
         "grades": grade_rows,
         "graded_count": sum(grades.values()),
         "category_chart": charts.bar_chart(
@@ -188,9 +189,10 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
         else None,
         "community_chart": charts.bar_chart(
             _("Projects by community"),
-            [name for name, *_rest in by_community.items()],
-            {_("Projects"): [v[0] for v in by_community.values()]},
+            [row[0] for row in community_rows],
+            {_("Projects"): [row[1] for row in community_rows]},
             counts=True,
+            compact=True,
         )
         if by_community
         else None,
@@ -199,6 +201,7 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
             [label for label, _n in grade_rows],
             {_("Applications"): [n for _l, n in grade_rows]},
             counts=True,
+            compact=True,
         )
         if sum(grades.values())
         else None,
