@@ -442,3 +442,55 @@ async def run_schedule_now(
     await session.flush()
     await _notify_recipients(session, output, schedule, report)
     return report
+
+
+# --- schedule presets -----------------------------------------------------------------------
+
+FREQUENCIES = ("monthly", "weekly", "quarterly", "yearly", "cron")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def preset_cron(
+    frequency: str, *, day: int = 1, weekday: int = 0, month: int = 1, at: str = "08:00", cron: str = ""
+) -> str:
+    """每月 N 日 / 每周 X / 每季度 / 每年 at a time, as a five-field cron (``cron`` as given)."""
+    if frequency == "cron":
+        parse_cron(cron)
+        return " ".join(cron.split())
+    if frequency not in FREQUENCIES:
+        raise ValidationFailed.field("frequency", _("Choose how often the report runs"))
+    try:
+        hour_text, minute_text = at.split(":", 1)
+        hour, minute = int(hour_text), int(minute_text)
+    except ValueError as exc:
+        raise ValidationFailed.field("time", _("The time must look like 08:30")) from exc
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValidationFailed.field("time", _("The time must look like 08:30"))
+    if frequency == "weekly":
+        if not 0 <= weekday <= 6:
+            raise ValidationFailed.field("weekday", _("Choose a day of the week"))
+        return f"{minute} {hour} * * {WEEKDAYS[weekday]}"
+    if not 1 <= day <= 28:
+        raise ValidationFailed.field("day", _("The day must be between 1 and 28 (every month has it)"))
+    if frequency == "monthly":
+        return f"{minute} {hour} {day} * *"
+    if frequency == "quarterly":
+        return f"{minute} {hour} {day} 1,4,7,10 *"
+    if not 1 <= month <= 12:
+        raise ValidationFailed.field("month", _("Choose a month"))
+    return f"{minute} {hour} {day} {month} *"
+
+
+def next_runs(cron: str, after: dt.datetime, count: int = 3) -> list[dt.datetime]:
+    """The next ``count`` fire times (UTC) after ``after``."""
+    trigger = parse_cron(cron)
+    runs: list[dt.datetime] = []
+    previous: dt.datetime | None = None
+    moment = after
+    for _step in range(count):
+        fire: dt.datetime | None = trigger.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        runs.append(fire.astimezone(dt.UTC))
+        previous, moment = fire, fire + dt.timedelta(seconds=1)
+    return runs
