@@ -115,9 +115,7 @@ async def evaluations_of(session: AsyncSession, subject_type: str, subject_ref: 
         scored = [row for row in table if row["share"] is not None and not row["bonus"]]
         strongest = max(scored, key=lambda row: row["share"]) if scored else None
         weakest = min(scored, key=lambda row: row["share"]) if scored else None
-        summary = _(
-            "{n} experts carried out the {purpose}: total score {total}, grade {grade}."
-        ).format(
+        summary = _("{n} experts carried out the {purpose}: total score {total}, grade {grade}.").format(
             n=len(sheets),
             purpose=purpose,
             total=subject.final_score if subject.final_score is not None else "—",

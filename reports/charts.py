@@ -189,6 +189,7 @@ def line_chart(
             value_formatter=_whole if counts else _decimal,
             show_legend=len(series) > 1,
             dots_size=3,
+            margin_right=40,
         )
     )
     chart.x_labels = list(labels)
@@ -208,7 +209,9 @@ def radar_chart(
             fill=False,
             y_labels=[maximum * i / 4 for i in range(5)],
             value_formatter=_whole,
-            height=340,
+            height=360,
+            spacing=26,
+            margin_top=16,
         )
     )
     chart.x_labels = list(axes)

@@ -156,7 +156,8 @@ async def build_incubation_report(session: AsyncSession, organisation_id: int, p
         "support_chart": charts.bar_chart(
             _("Support hours by month"),
             list(hours_by_month),
-            {_("Hours", compact=True): [float(h) for h in hours_by_month.values()]},
+            {_("Hours"): [float(h) for h in hours_by_month.values()]},
+            compact=True,
         )
         if hours_by_month
         else None,

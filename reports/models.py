@@ -129,7 +129,7 @@ class ReportStyle(TimestampMixin, Base):
     prefixes: Mapped[Any] = mapped_column(JSON, default=dict)
     """A kind's own document-number prefix, overriding ``doc_prefix`` + the kind's mark."""
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 (SQLAlchemy reads it from the class)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 

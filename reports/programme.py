@@ -112,7 +112,9 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
     )
     grades: Counter[GradeCode] = Counter()
     if programme.review_round_id is not None:
-        grades.update(GradeCode(s.grade) for s in await graded_subjects(session, programme.review_round_id) if s.grade)
+        grades.update(
+            GradeCode(s.grade) for s in await graded_subjects(session, programme.review_round_id) if s.grade
+        )
     grade_rows = [(_(GRADE_LABELS[g]), grades.get(g, 0)) for g in GradeCode]
     by_state = Counter(_(APPLICATION_STATE_LABELS[a.state]) for a, _o in applications)
 

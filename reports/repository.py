@@ -91,7 +91,9 @@ async def _counter_value(session: AsyncSession, centre_id: int, kind: str, year:
     return None if value is None else int(value)
 
 
-async def next_document_number(session: AsyncSession, centre_id: int, kind: str, year: int) -> tuple[int, int]:
+async def next_document_number(
+    session: AsyncSession, centre_id: int, kind: str, year: int
+) -> tuple[int, int]:
     """Take the next number of a centre's kind and year: ``(before, taken)``.
 
     A compare-and-set: ``UPDATE … SET last_number = n + 1 WHERE … AND last_number = n``.

@@ -129,7 +129,9 @@ def _check(data: ReportStyleIn) -> dict[str, str]:
     kinds = {k.code: k for k in all_kinds()}
     unknown = [code for code in data.prefixes if code not in kinds]
     if unknown:
-        raise ValidationFailed.field("prefixes", _("Unknown report kind: {kind}").format(kind=unknown[0][:64]))
+        raise ValidationFailed.field(
+            "prefixes", _("Unknown report kind: {kind}").format(kind=unknown[0][:64])
+        )
     prefixes = {code: p.strip() for code, p in data.prefixes.items() if p.strip()}
     if data.style is LetterStyle.official:
         if not data.issuing_unit.strip():

@@ -91,7 +91,9 @@ async def _subjects(session: SessionDep, principal: Principal) -> dict[str, list
         return {field: [] for field in SCOPE_FIELDS.values()}
     return {
         "scope_organisation": [(o.id, o.name) for o in await organisations_of_centre(session, centre_id)],
-        "scope_award": [(a.id, f"{a.title} · {o.name}") for a, o in await awards_of_centre(session, centre_id)],
+        "scope_award": [
+            (a.id, f"{a.title} · {o.name}") for a, o in await awards_of_centre(session, centre_id)
+        ],
         "scope_contract": [(c.id, c.title) for c in await contracts_of_centre(session, centre_id)],
         "scope_programme": [(p.id, p.name) for p in await programmes_of_centre(session, centre_id)],
     }
@@ -103,9 +105,7 @@ def _chosen_scope(kind_code: str, chosen: dict[str, int | None]) -> int | None:
         return None
     scope_id = chosen.get(SCOPE_FIELDS[kind.scope_type])
     if scope_id is None:
-        raise ValidationFailed.field(
-            SCOPE_FIELDS[kind.scope_type], _("Choose what the report is about")
-        )
+        raise ValidationFailed.field(SCOPE_FIELDS[kind.scope_type], _("Choose what the report is about"))
     return scope_id
 
 
@@ -252,7 +252,7 @@ async def create_schedule_page(
     principal: StaffOrAdmin,
     pagination: Pagination,
     kind: Annotated[str, Form(max_length=64)],
-    frequency: Annotated[str, Form(max_length=16)] = "monthly",
+    frequency: Annotated[str, Form(max_length=16)] = "",
     day: Annotated[int, Form(ge=-1000, le=1000)] = 1,
     weekday: Annotated[int, Form(ge=-10, le=10)] = 0,
     month: Annotated[int, Form(ge=-100, le=100)] = 1,
@@ -271,6 +271,7 @@ async def create_schedule_page(
         "scope_contract": scope_contract,
         "scope_programme": scope_programme,
     }
+    frequency = frequency or ("cron" if cron.strip() else "monthly")  # a bare cron (API-style posts)
     form: dict[str, Any] = {
         "kind": kind,
         "frequency": frequency,
@@ -382,7 +383,9 @@ async def save_style_page(request: Request, session: SessionDep, principal: Staf
     }
     try:
         data = ReportStyleIn(
-            style=LetterStyle(form["style"]) if form["style"] in LetterStyle.__members__ else LetterStyle.plain,
+            style=LetterStyle(form["style"])
+            if form["style"] in LetterStyle.__members__
+            else LetterStyle.plain,
             issuing_unit=form["issuing_unit"],
             doc_prefix=form["doc_prefix"],
             evaluating_body=form["evaluating_body"],

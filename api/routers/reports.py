@@ -197,5 +197,7 @@ async def get_report_style(session: SessionDep, principal: StaffOrAdmin) -> Repo
 
 
 @router.put("/report-style", response_model=ReportStyleRead)
-async def put_report_style(data: ReportStyleIn, session: SessionDep, principal: StaffOrAdmin) -> ReportStyleRead:
+async def put_report_style(
+    data: ReportStyleIn, session: SessionDep, principal: StaffOrAdmin
+) -> ReportStyleRead:
     return ReportStyleRead.model_validate(await style.set_style(session, principal, data))

@@ -14,8 +14,6 @@ from core.db import Money
 from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository
-from grants.programmes.models import Programme
-from incubator.models import Organisation
 from grants.awards.models import (
     Award,
     Clawback,
@@ -26,6 +24,8 @@ from grants.awards.models import (
     Tranche,
     TrancheState,
 )
+from grants.programmes.models import Programme
+from incubator.models import Organisation
 
 
 class AwardRepository(CentreScopedRepository[Award]):

@@ -45,7 +45,9 @@ async def programme_centre(session: AsyncSession, programme_id: int) -> int | No
 
 async def programmes_of_centre(session: AsyncSession, centre_id: int) -> list[Programme]:
     """For choosing a report's subject: the centre's programmes, newest first."""
-    statement = select(Programme).where(Programme.centre_id == centre_id).order_by(
-        Programme.year.desc(), Programme.id.desc()
+    statement = (
+        select(Programme)
+        .where(Programme.centre_id == centre_id)
+        .order_by(Programme.year.desc(), Programme.id.desc())
     )
     return list((await session.execute(statement)).scalars())

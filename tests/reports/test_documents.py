@@ -31,7 +31,7 @@ from reports.assessment import AWARD_KIND, CONTRACT_KIND, build_contract_perform
 from reports.briefing import KIND_CODE as BRIEFING
 from reports.incubation import KIND_CODE as INCUBATION
 from reports.kinds import SHANGHAI, current_month
-from reports.models import Generator, GeneratedReport, LetterStyle
+from reports.models import GeneratedReport, Generator, LetterStyle
 from reports.programme import KIND_CODE as PROGRAMME
 from reports.programme import build_programme_report
 from reports.schemas import ReportStyleIn
@@ -70,7 +70,9 @@ async def keep_pages(name: str, data: bytes) -> list[Path]:
     if tool is None:
         pytest.fail("pdftoppm (poppler-utils) is needed to render report pages")
     await asyncio.to_thread(
-        subprocess.run, [tool, "-r", "70", "-png", str(folder / f"{name}.pdf"), str(folder / "page")], check=True
+        subprocess.run,
+        [tool, "-r", "70", "-png", str(folder / f"{name}.pdf"), str(folder / "page")],
+        check=True,
     )
     pages = sorted(folder.glob("page-*.png"))
     assert pages
@@ -115,7 +117,9 @@ async def test_project_assessment_report_is_a_document(
     context = await build_project_assessment(session, award_id, "2026-11")
     evaluation = context["evaluations"][-1]
     assert len(evaluation["criteria"]) >= 3
-    assert all(len(row["marks"]) == 3 for row in evaluation["criteria"])  # one row per criterion, a column per expert
+    assert all(
+        len(row["marks"]) == 3 for row in evaluation["criteria"]
+    )  # one row per criterion, a column per expert
 
     first = await generate(
         session, output, kind_code=AWARD_KIND, scope_id=award_id, period="2026-11", generator=Generator.user
@@ -127,8 +131,10 @@ async def test_project_assessment_report_is_a_document(
     assert first.doc_number == f"玉林孵评〔{year}〕1号"
     assert second.doc_number == f"玉林孵评〔{year}〕2号"
     numbered = (
-        await session.execute(select(AuditEvent).where(AuditEvent.action == "report.number"))
-    ).scalars().all()
+        (await session.execute(select(AuditEvent).where(AuditEvent.action == "report.number")))
+        .scalars()
+        .all()
+    )
     assert len(numbered) == 2
 
     data = await read_pdf(output.store, first)
@@ -156,8 +162,10 @@ async def test_project_assessment_report_is_a_document(
     await keep_pages("project_assessment", data)
 
 
-async def test_project_assessment_plain_style_has_no_number(session: AsyncSession, output: ReportOutput) -> None:
-    staff, _finance, _evaluators, award = await _award(session)
+async def test_project_assessment_plain_style_has_no_number(
+    session: AsyncSession, output: ReportOutput
+) -> None:
+    _staff, _finance, _evaluators, award = await _award(session)
     report = await generate(
         session, output, kind_code=AWARD_KIND, scope_id=award.id, period="2026-11", generator=Generator.user
     )
@@ -171,7 +179,9 @@ async def test_programme_report_lists_every_category(session: AsyncSession, outp
     await load_demo(session)
     programme = (await session.execute(select(Programme).where(Programme.state == "running"))).scalar_one()
     session.add(
-        ProgrammeCategory(programme_id=programme.id, code="culture", name="社区文化", budget=Decimal("20000.00"))
+        ProgrammeCategory(
+            programme_id=programme.id, code="culture", name="社区文化", budget=Decimal("20000.00")
+        )
     )
     await session.flush()
     context = await build_programme_report(session, programme.id, "2026-11")
@@ -181,7 +191,12 @@ async def test_programme_report_lists_every_category(session: AsyncSession, outp
     assert by_name["社区文化"]["awards"] == 0
 
     report = await generate(
-        session, output, kind_code=PROGRAMME, scope_id=programme.id, period="2026-11", generator=Generator.user
+        session,
+        output,
+        kind_code=PROGRAMME,
+        scope_id=programme.id,
+        period="2026-11",
+        generator=Generator.user,
     )
     data = await read_pdf(output.store, report)
     text = squash("".join(pdf_pages(data)))
@@ -207,7 +222,12 @@ async def test_contract_report_states_the_yuan_withheld(session: AsyncSession, o
     assert withheld == final[0]["amount"] - final[0]["amount"] * Decimal("0.75")
 
     report = await generate(
-        session, output, kind_code=CONTRACT_KIND, scope_id=contract.id, period="2026-11", generator=Generator.user
+        session,
+        output,
+        kind_code=CONTRACT_KIND,
+        scope_id=contract.id,
+        period="2026-11",
+        generator=Generator.user,
     )
     data = await read_pdf(output.store, report)
     text = squash("".join(pdf_pages(data)))
