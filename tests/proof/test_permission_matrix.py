@@ -154,6 +154,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/report-schedules/{schedule_id}"): STAFF_OR_ADMIN,
     ("PATCH", "/api/v1/report-schedules/{schedule_id}"): STAFF_OR_ADMIN,
     ("POST", "/api/v1/report-schedules/{schedule_id}/run"): STAFF_OR_ADMIN,
+    ("GET", "/api/v1/report-style"): STAFF_OR_ADMIN_LIST,
+    ("PUT", "/api/v1/report-style"): STAFF_OR_ADMIN_LIST,
     # notifications (the world's one belongs to applicant A)
     ("GET", "/api/v1/notifications"): LOGGED_IN,
     ("GET", "/api/v1/notifications/unread-count"): LOGGED_IN,
@@ -309,6 +311,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/report-schedules"): STAFF_OR_ADMIN_LIST,
     ("POST", "/report-schedules/{schedule_id}/toggle"): STAFF_OR_ADMIN,
     ("POST", "/report-schedules/{schedule_id}/run"): STAFF_OR_ADMIN,
+    ("GET", "/report-style"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/report-style"): STAFF_OR_ADMIN_LIST,
     ("GET", "/notifications"): LOGGED_IN,
     ("POST", "/notifications/{notification_id}/read"): row(404, anon=401, applicant_a=OK),
     ("POST", "/notifications/read-all"): LOGGED_IN,
