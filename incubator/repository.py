@@ -294,9 +294,50 @@ async def capacity_assessments(session: AsyncSession, organisation_id: int) -> l
     return list(rows.scalars())
 
 
+# --- unscoped reads for report builders (the caller has checked the centre) ---------------
+
+
+async def organisation_by_id(session: AsyncSession, organisation_id: int) -> Organisation | None:
+    return await session.get(Organisation, organisation_id)
+
+
+async def stays_with_events(session: AsyncSession, organisation_id: int) -> Sequence[IncubationStay]:
+    statement = (
+        select(IncubationStay)
+        .options(selectinload(IncubationStay.events))
+        .where(IncubationStay.organisation_id == organisation_id)
+        .order_by(IncubationStay.applied_on, IncubationStay.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def activities_of(session: AsyncSession, organisation_id: int) -> Sequence[SupportActivity]:
+    statement = (
+        select(SupportActivity)
+        .where(SupportActivity.organisation_id == organisation_id)
+        .order_by(SupportActivity.held_on, SupportActivity.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def assessments_of(session: AsyncSession, organisation_id: int) -> Sequence[CapacityAssessment]:
+    statement = (
+        select(CapacityAssessment)
+        .where(CapacityAssessment.organisation_id == organisation_id)
+        .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
 async def unverified_count(session: AsyncSession, principal: Principal) -> int:
     """Organisations of the principal's centre (or all) not verified yet."""
     statement = select(func.count(Organisation.id)).where(Organisation.verified_at.is_(None))
     if not principal.sees_all_centres:
         statement = statement.where(Organisation.centre_id == principal.centre_id)
     return int((await session.execute(statement)).scalar_one())
+
+
+async def organisations_of_centre(session: AsyncSession, centre_id: int) -> Sequence[Organisation]:
+    """For choosing a report's subject: the centre's organisations by name."""
+    statement = select(Organisation).where(Organisation.centre_id == centre_id).order_by(Organisation.name)
+    return (await session.execute(statement)).scalars().all()

@@ -10,14 +10,14 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
-from core.identity.models import ROLE_LABELS, Centre, Role, User, UserRole
+from core.identity import repository as identity
+from core.identity.models import ROLE_LABELS, Role
+from core.repository import audit as audit_queries
 from reports import charts
 from reports.kinds import SHANGHAI, ReportKind, register_kind
 from reports.models import ScopeType
@@ -40,54 +40,19 @@ def period_label(period: str) -> str:
 
 
 async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: str) -> dict[str, Any]:
-    centre = await session.get(Centre, scope_id)
+    centre = await identity.centre_by_id(session, scope_id)
     if centre is None:
         raise NotFound(_("Centre not found"))
     start, end = month_bounds(period)
 
-    events = (
-        (
-            await session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.centre_id == centre.id, AuditEvent.at >= start, AuditEvent.at < end)
-                .order_by(AuditEvent.at, AuditEvent.id)
-                .limit(EVENT_ROWS_LIMIT + 1)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    total_events = (
-        await session.execute(
-            select(func.count(AuditEvent.id)).where(
-                AuditEvent.centre_id == centre.id, AuditEvent.at >= start, AuditEvent.at < end
-            )
-        )
-    ).scalar_one()
+    events = await audit_queries.events_between(session, centre.id, start, end, EVENT_ROWS_LIMIT + 1)
+    total_events = await audit_queries.count_between(session, centre.id, start, end)
     by_action = Counter(event.action for event in events)
 
-    role_rows = (
-        await session.execute(
-            select(UserRole.role, func.count(UserRole.user_id))
-            .join(User, User.id == UserRole.user_id)
-            .where(User.centre_id == centre.id, User.is_active.is_(True))
-            .group_by(UserRole.role)
-        )
-    ).all()
-    role_counts = {Role(role): int(count) for role, count in role_rows}
+    role_counts = await identity.active_users_by_role(session, centre.id)
     users_by_role = [(_(ROLE_LABELS[role]), role_counts.get(role, 0)) for role in Role]
-    active_users = (
-        await session.execute(
-            select(func.count(User.id)).where(User.centre_id == centre.id, User.is_active.is_(True))
-        )
-    ).scalar_one()
-    new_users = (
-        await session.execute(
-            select(func.count(User.id)).where(
-                User.centre_id == centre.id, User.created_at >= start, User.created_at < end
-            )
-        )
-    ).scalar_one()
+    active_users = await identity.active_user_count(session, centre.id)
+    new_users = await identity.new_user_count(session, centre.id, start, end)
 
     days = (end - start).days
     per_day = Counter(event.at.astimezone(SHANGHAI).day for event in events)
@@ -98,6 +63,7 @@ async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: s
             _("Recorded actions by type"),
             [action for action, _count in top_actions],
             {_("Number of actions"): [count for _action, count in top_actions]},
+            counts=True,
         )
         if top_actions
         else None
@@ -106,6 +72,7 @@ async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: s
         _("Recorded actions per day"),
         day_labels,
         {_("Number of actions"): [per_day.get(d, 0) for d in range(1, days + 1)]},
+        counts=True,
     )
     return {
         "title": _("Centre monthly briefing"),
@@ -118,6 +85,7 @@ async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: s
         },
         "period": period,
         "period_label": period_label(period),
+        "cover_lines": [(_("Centre"), centre.name), (_("Period"), period_label(period))],
         "generated_at": utcnow(),
         "total_events": int(total_events),
         "events_truncated": len(events) > EVENT_ROWS_LIMIT,
@@ -140,6 +108,7 @@ MONTHLY_BRIEFING = ReportKind(
     scope_type=ScopeType.centre,
     builder=build_monthly_briefing,
     template="reports/monthly_briefing.html",
+    number_mark=N_("MB"),
 )
 
 

@@ -8,18 +8,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
-from core.identity.models import Centre
-from evaluations.rubrics.models import RubricVersion
+from core.identity.repository import centre_by_id
+from evaluations.results.repository import rubric_version
 from evaluations.rubrics.service import criteria_of
-from grants.awards.models import AWARD_STATE_LABELS, Award
-from grants.programmes.models import Programme
+from grants.awards.models import AWARD_STATE_LABELS
+from grants.awards.repository import awards_with_programmes
+from incubator import repository as incubator
 from incubator.models import (
     ACTIVITY_LABELS,
     FIELD_LABELS,
@@ -27,12 +26,8 @@ from incubator.models import (
     LEGAL_LABELS,
     STAGE_LABELS,
     STAY_LABELS,
-    CapacityAssessment,
-    IncubationStay,
-    Organisation,
     ServiceField,
     StayState,
-    SupportActivity,
 )
 from reports import charts
 from reports.kinds import ReportKind, current_month, register_kind
@@ -42,58 +37,20 @@ KIND_CODE = "incubation_growth"
 
 
 async def organisation_centre(session: AsyncSession, organisation_id: int) -> int | None:
-    org = await session.get(Organisation, organisation_id)
+    org = await incubator.organisation_by_id(session, organisation_id)
     return org.centre_id if org is not None else None
 
 
 async def build_incubation_report(session: AsyncSession, organisation_id: int, period: str) -> dict[str, Any]:
-    org = await session.get(Organisation, organisation_id)
+    org = await incubator.organisation_by_id(session, organisation_id)
     if org is None:
         raise NotFound(_("Organisation not found"))
-    centre = await session.get(Centre, org.centre_id)
+    centre = await centre_by_id(session, org.centre_id)
     assert centre is not None
-    stays = (
-        (
-            await session.execute(
-                select(IncubationStay)
-                .options(selectinload(IncubationStay.events))
-                .where(IncubationStay.organisation_id == org.id)
-                .order_by(IncubationStay.applied_on)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    activities = (
-        (
-            await session.execute(
-                select(SupportActivity)
-                .where(SupportActivity.organisation_id == org.id)
-                .order_by(SupportActivity.held_on)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    assessments = (
-        (
-            await session.execute(
-                select(CapacityAssessment)
-                .where(CapacityAssessment.organisation_id == org.id)
-                .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    awards = (
-        await session.execute(
-            select(Award, Programme)
-            .join(Programme, Programme.id == Award.programme_id)
-            .where(Award.organisation_id == org.id)
-            .order_by(Award.awarded_on)
-        )
-    ).all()
+    stays = await incubator.stays_with_events(session, org.id)
+    activities = await incubator.activities_of(session, org.id)
+    assessments = await incubator.assessments_of(session, org.id)
+    awards = await awards_with_programmes(session, org.id)
 
     hours_by_kind: dict[str, Decimal] = defaultdict(Decimal)
     hours_by_month: dict[str, Decimal] = defaultdict(Decimal)
@@ -130,7 +87,7 @@ async def build_incubation_report(session: AsyncSession, organisation_id: int, p
             [a.assessed_on.isoformat() for a in assessments],
             {_("Score"): [float(a.total) for a in assessments]},
         )
-        version = await session.get(RubricVersion, assessments[-1].rubric_version_id)
+        version = await rubric_version(session, assessments[-1].rubric_version_id)
         if version is not None:
             criteria = criteria_of(version)
             first, last = assessments[0], assessments[-1]
@@ -162,6 +119,11 @@ async def build_incubation_report(session: AsyncSession, organisation_id: int, p
         "centre_name": centre.name,
         "period": period,
         "period_label": period,
+        "cover_lines": [
+            (_("Organisation"), org.name),
+            (_("Incubation"), _(STAY_LABELS[org.incubation_state]) if org.incubation_state else "—"),
+            (_("Period"), period),
+        ],
         "generated_at": utcnow(),
         "org": {
             "name": org.name,
@@ -195,6 +157,7 @@ async def build_incubation_report(session: AsyncSession, organisation_id: int, p
             _("Support hours by month"),
             list(hours_by_month),
             {_("Hours"): [float(h) for h in hours_by_month.values()]},
+            compact=True,
         )
         if hours_by_month
         else None,
@@ -228,6 +191,7 @@ INCUBATION_REPORT = ReportKind(
     template="reports/incubation.html",
     centre_of=organisation_centre,
     period_for=current_month,
+    number_mark=N_("IG"),
 )
 
 

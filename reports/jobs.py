@@ -13,10 +13,9 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.jobs import JobRun, RunStatus
+from core.repository.jobs import failed_attempts
 from reports import service
 from reports.repository import archive_queries
 
@@ -38,15 +37,7 @@ async def due_schedules(session: AsyncSession, now: dt.datetime) -> list[tuple[i
         slot = service.due_slot(schedule.cron, since, now)
         if slot is None:
             continue
-        failed = (
-            await session.execute(
-                select(JobRun.attempts).where(
-                    JobRun.job_id == schedule_job_id(schedule.id),
-                    JobRun.scheduled_for == slot,
-                    JobRun.status == RunStatus.failed,
-                )
-            )
-        ).scalar_one_or_none()
+        failed = await failed_attempts(session, schedule_job_id(schedule.id), slot)
         if failed is not None and failed >= GIVE_UP_AFTER_ATTEMPTS:
             continue
         due.append((schedule.id, slot))

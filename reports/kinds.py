@@ -44,9 +44,9 @@ def current_month(local: dt.datetime) -> str:
 
 
 async def _centre_itself(session: AsyncSession, scope_id: int) -> int | None:
-    from core.identity.models import Centre
+    from core.identity.repository import centre_by_id
 
-    centre = await session.get(Centre, scope_id)
+    centre = await centre_by_id(session, scope_id)
     return centre.id if centre is not None else None
 
 
@@ -62,6 +62,11 @@ class ReportKind:
     period_for: PeriodFor = previous_month
     period_pattern: str = r"^\d{4}-(0[1-9]|1[0-2])$"
     period_hint: str = "2026-10"
+    evaluated: bool = False
+    """An evaluation's report: the official style names the evaluating body."""
+    number_mark: str = ""
+    """An ``N_()`` msgid: the character added to the centre's prefix in this kind's document
+    numbers (评 for assessments), so each kind has its own series."""
 
 
 KINDS: dict[str, ReportKind] = {}

@@ -7,20 +7,19 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
-from core.identity.models import Centre
-from evaluations.rounds.models import RoundSubject
+from core.identity.repository import centre_by_id
+from evaluations.results.repository import graded_subjects
 from evaluations.rubrics.schemas import GRADE_LABELS, GradeCode
-from grants.applications.models import APPLICATION_STATE_LABELS, Application, ApplicationState
-from grants.awards.models import Award
-from grants.programmes.models import PROGRAMME_STATE_LABELS, TRIGGER_LABELS, Programme
-from incubator.models import Organisation
+from grants.applications.models import APPLICATION_STATE_LABELS, ApplicationState
+from grants.applications.repository import applications_with_organisations
+from grants.awards.repository import awards_with_organisations
+from grants.programmes.models import PROGRAMME_STATE_LABELS, TRIGGER_LABELS
+from grants.programmes.repository import programme_centre, programme_with_plan
 from reports import charts
 from reports.kinds import ReportKind, current_month, register_kind
 from reports.models import ScopeType
@@ -28,74 +27,107 @@ from reports.models import ScopeType
 KIND_CODE = "programme_annual"
 
 
-async def programme_centre(session: AsyncSession, programme_id: int) -> int | None:
-    programme = await session.get(Programme, programme_id)
-    return programme.centre_id if programme is not None else None
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(Decimal("0.1")) if whole else Decimal("0.0")
 
 
 async def build_programme_report(session: AsyncSession, programme_id: int, period: str) -> dict[str, Any]:
-    programme = (
-        await session.execute(
-            select(Programme)
-            .options(selectinload(Programme.categories), selectinload(Programme.tranche_plan))
-            .where(Programme.id == programme_id)
-        )
-    ).scalar_one_or_none()
+    programme = await programme_with_plan(session, programme_id)
     if programme is None:
         raise NotFound(_("Programme not found"))
-    centre = await session.get(Centre, programme.centre_id)
+    centre = await centre_by_id(session, programme.centre_id)
     assert centre is not None
-    applications = (
-        await session.execute(
-            select(Application, Organisation)
-            .join(Organisation, Organisation.id == Application.organisation_id)
-            .where(Application.programme_id == programme.id)
-            .order_by(Application.rank.is_(None), Application.rank, Application.id)
-        )
-    ).all()
-    awards = (
-        await session.execute(
-            select(Award, Organisation)
-            .options(selectinload(Award.tranches))
-            .join(Organisation, Organisation.id == Award.organisation_id)
-            .where(Award.programme_id == programme.id)
-            .order_by(Award.id)
-        )
-    ).all()
-    categories = {c.id: c.name for c in programme.categories}
+    applications = await applications_with_organisations(session, programme.id)
+    awards = await awards_with_organisations(session, programme.id)
+    uncategorised = _("Uncategorised")
+    order = {c.id: index for index, c in enumerate(programme.categories)}
+    names = {c.id: c.name for c in programme.categories}
 
-    by_state = Counter(_(APPLICATION_STATE_LABELS[a.state]) for a, _o in applications)
-    by_category: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    by_community: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    def category_name(category_id: int | None) -> str:
+        return names.get(category_id or 0, uncategorised)
+
+    # Every category, in the programme's order, even one that awarded nothing.
+    by_category: dict[str, dict[str, Any]] = {
+        c.name: {
+            "name": c.name,
+            "budget": c.budget,
+            "committed": c.committed,
+            "applications": 0,
+            "awards": 0,
+            "granted": Decimal("0.00"),
+            "paid": Decimal("0.00"),
+        }
+        for c in programme.categories
+    }
+    for application, _o in applications:
+        name = category_name(application.category_id)
+        row = by_category.setdefault(
+            name,
+            {
+                "name": name,
+                "budget": None,
+                "committed": None,
+                "applications": 0,
+                "awards": 0,
+                "granted": Decimal("0.00"),
+                "paid": Decimal("0.00"),
+            },
+        )
+        row["applications"] += 1
+    by_community: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal("0.00"), Decimal("0.00")])
     for award, org in awards:
-        row = by_category[categories.get(award.category_id or 0, _("Uncategorised"))]
-        row[0] += 1
-        row[1] += award.amount
-        row[2] += award.paid
+        row = by_category.setdefault(
+            category_name(award.category_id),
+            {
+                "name": category_name(award.category_id),
+                "budget": None,
+                "committed": None,
+                "applications": 0,
+                "awards": 0,
+                "granted": Decimal("0.00"),
+                "paid": Decimal("0.00"),
+            },
+        )
+        row["awards"] += 1
+        row["granted"] += award.amount
+        row["paid"] += award.paid
         community = by_community[org.community or _("Unknown")]
         community[0] += 1
         community[1] += award.amount
+        community[2] += award.paid
+    for row in by_category.values():
+        row["paid_pct"] = _pct(row["paid"], row["granted"])
+        row["left"] = row["budget"] - row["committed"] if row["budget"] is not None else None
     granted = sum((a.amount for a, _o in awards), Decimal("0.00"))
     paid = sum((a.paid for a, _o in awards), Decimal("0.00"))
 
-    grades: Counter[str] = Counter()
+    ranked = sorted(
+        applications,
+        key=lambda pair: (
+            order.get(pair[0].category_id or 0, len(order)),
+            pair[0].rank is None,
+            pair[0].rank or 0,
+            pair[0].id,
+        ),
+    )
+    grades: Counter[GradeCode] = Counter()
     if programme.review_round_id is not None:
-        subjects = (
-            await session.execute(
-                select(RoundSubject).where(
-                    RoundSubject.round_id == programme.review_round_id, RoundSubject.grade.is_not(None)
-                )
-            )
-        ).scalars()
-        grades.update(_(GRADE_LABELS[GradeCode(s.grade)]) for s in subjects if s.grade)
-    grade_rows = [(_(GRADE_LABELS[g]), grades.get(_(GRADE_LABELS[g]), 0)) for g in GradeCode]
+        grades.update(
+            GradeCode(s.grade) for s in await graded_subjects(session, programme.review_round_id) if s.grade
+        )
+    grade_rows = [(_(GRADE_LABELS[g]), grades.get(g, 0)) for g in GradeCode]
+    by_state = Counter(_(APPLICATION_STATE_LABELS[a.state]) for a, _o in applications)
 
-    category_labels = list(by_category)
+    categories = list(by_category.values())
+    community_rows = sorted(
+        ((name, int(v[0]), v[1], v[2]) for name, v in by_community.items()), key=lambda r: (-r[2], r[0])
+    )
     return {
         "title": _("Programme report"),
         "centre_name": centre.name,
         "period": period,
         "period_label": f"{programme.year}",
+        "cover_lines": [(_("Programme"), programme.name), (_("Year"), str(programme.year))],
         "generated_at": utcnow(),
         "programme": {
             "name": programme.name,
@@ -107,11 +139,10 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
             "window": (programme.opens_at, programme.closes_at),
             "tranche_plan": [(r.share_pct, _(TRIGGER_LABELS[r.trigger])) for r in programme.tranche_plan],
         },
-        "categories": [
-            {"name": c.name, "budget": c.budget, "committed": c.committed} for c in programme.categories
-        ],
+        "categories": categories,
         "applications": [
             {
+                "category": category_name(a.category_id),
                 "rank": a.rank,
                 "title": a.title,
                 "organisation": o.name,
@@ -120,7 +151,7 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
                 "score": a.review_score,
                 "approved": a.approved_amount,
             }
-            for a, o in applications
+            for a, o in ranked
         ],
         "application_count": len(applications),
         "by_state": sorted(by_state.items(), key=lambda item: -item[1]),
@@ -128,11 +159,13 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
             {
                 "title": a.title,
                 "organisation": o.name,
+                "category": category_name(a.category_id),
                 "community": o.community,
                 "amount": a.amount,
                 "paid": a.paid,
-                "progress": (a.paid * 100 / a.amount).quantize(Decimal("0.1")) if a.amount else Decimal(0),
-                "tranches": [(t.seq, t.amount, t.state.value) for t in a.tranches],
+                "progress": _pct(a.paid, a.amount),
+                "tranches_paid": sum(1 for t in a.tranches if t.state.value == "paid"),
+                "tranches": len(a.tranches),
             }
             for a, o in awards
         ],
@@ -140,26 +173,37 @@ async def build_programme_report(session: AsyncSession, programme_id: int, perio
         "awarded_count": sum(1 for a, _o in applications if a.state is ApplicationState.awarded),
         "granted": granted,
         "paid": paid,
-        "paid_pct": (paid * 100 / granted).quantize(Decimal("0.1")) if granted else Decimal(0),
-        "by_category": [(name, int(v[0]), v[1], v[2]) for name, v in by_category.items()],
-        "by_community": sorted(
-            ((name, int(v[0]), v[1]) for name, v in by_community.items()), key=lambda r: -r[2]
-        ),
+        "paid_pct": _pct(paid, granted),
+        "by_community": community_rows,
         "grades": grade_rows,
+        "graded_count": sum(grades.values()),
         "category_chart": charts.bar_chart(
-            _("Granted and paid by category"),
-            category_labels,
+            _("Budget, granted and paid by category (yuan)"),
+            [c["name"] for c in categories],
             {
-                _("Granted"): [float(by_category[c][1]) for c in category_labels],
-                _("Paid"): [float(by_category[c][2]) for c in category_labels],
+                _("Budget"): [float(c["budget"] or 0) for c in categories],
+                _("Granted"): [float(c["granted"]) for c in categories],
+                _("Paid"): [float(c["paid"]) for c in categories],
             },
+            formatter=lambda v: f"{v / 10000:,.1f}".rstrip("0").rstrip(".") + _(" ten-thousand"),
         )
-        if category_labels
+        if categories
+        else None,
+        "community_chart": charts.bar_chart(
+            _("Projects by community"),
+            [row[0] for row in community_rows],
+            {_("Projects"): [row[1] for row in community_rows]},
+            counts=True,
+            compact=True,
+        )
+        if by_community
         else None,
         "grade_chart": charts.bar_chart(
             _("Review grades"),
             [label for label, _n in grade_rows],
             {_("Applications"): [n for _l, n in grade_rows]},
+            counts=True,
+            compact=True,
         )
         if sum(grades.values())
         else None,
@@ -174,6 +218,7 @@ PROGRAMME_REPORT = ReportKind(
     template="reports/programme.html",
     centre_of=programme_centre,
     period_for=current_month,
+    number_mark=N_("PR"),
 )
 
 

@@ -38,10 +38,9 @@ class OwnOrganisationAccess:
         if report.scope_type is ScopeType.organisation:
             return report.scope_id in mine
         if report.scope_type is ScopeType.award:
-            from grants.awards.models import Award
+            from grants.awards.repository import award_organisation
 
-            award = await session.get(Award, report.scope_id)
-            return award is not None and award.organisation_id in mine
+            return await award_organisation(session, report.scope_id) in mine
         return False
 
 
@@ -105,14 +104,12 @@ async def generate_from_cli(
     session: AsyncSession, settings: Settings, kind_code: str, scope_id: int | None, period: str | None
 ) -> GeneratedReport:
     """``seedbed reports run KIND``: centre reports default to the only centre, if there is one."""
-    from sqlalchemy import select
-
-    from core.identity.models import Centre
+    from core.identity.repository import some_centre_ids
 
     register_report_kinds()
     kind = get_kind(kind_code)
     if scope_id is None:
-        centres = list((await session.execute(select(Centre.id).limit(2))).scalars())
+        centres = list(await some_centre_ids(session, 2))
         if kind.scope_type is not ScopeType.centre or len(centres) != 1:
             raise ValueError("--scope-id is required")
         scope_id = centres[0]

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.fields import Flag, Id, RequestModel
-from reports.models import Generator, ScopeType
+from reports.models import Generator, LetterStyle, ScopeType
 
 KIND_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
 
@@ -26,6 +27,7 @@ class ReportRead(BaseModel):
     size: int
     sha256: str
     created_at: dt.datetime
+    doc_number: str | None = None
     download_url: str = ""
 
 
@@ -65,3 +67,26 @@ class ScheduleRead(BaseModel):
     last_report_id: int | None
     next_run_at: dt.datetime | None = None
     created_at: dt.datetime
+
+
+class ReportStyleIn(RequestModel):
+    style: LetterStyle = LetterStyle.plain
+    issuing_unit: str = Field(default="", max_length=200)
+    doc_prefix: str = Field(default="", max_length=24)
+    evaluating_body: str = Field(default="", max_length=200)
+    signatories: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=6)
+    prefixes: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=24)]] = Field(
+        default_factory=dict, max_length=20
+    )
+
+
+class ReportStyleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    centre_id: int
+    style: LetterStyle
+    issuing_unit: str
+    doc_prefix: str
+    evaluating_body: str
+    signatories: list[str]
+    prefixes: dict[str, str]

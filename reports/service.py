@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
 from core.db import utcnow
 from core.errors import NotFound, ValidationFailed
 from core.i18n import _, use_locale
-from core.identity.models import Role, User
+from core.identity import repository as identity_repository
+from core.identity.models import Role
 from core.identity.principal import Principal
 from core.identity.service import require_writer
 from core.repository import Paged, PageParams
@@ -25,6 +25,7 @@ from reports.models import GeneratedReport, Generator, ReportSchedule, ScopeType
 from reports.pdf import render_html
 from reports.repository import GeneratedReportRepository, ReportScheduleRepository, archive_queries
 from reports.schemas import ScheduleCreate, ScheduleUpdate
+from reports.style import document_for
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -95,6 +96,10 @@ async def generate(
         raise NotFound(_("The subject of this report was not found"))
     with use_locale(output.locale):
         context = await kind.builder(session, scope_id, period)
+        document = await document_for(
+            session, kind, centre_id, utcnow(), actor=actor, with_evaluation=kind.evaluated
+        )
+        context["document"] = document
         html = render_html(kind.template, context, locale=output.locale)
     pdf = await output.renderer.render(html)
 
@@ -117,6 +122,7 @@ async def generate(
             size=stored.size,
             sha256=stored.sha256,
             storage_key=stored.key,
+            doc_number=document.doc_number,
             created_at=utcnow(),
         )
         session.add(report)
@@ -134,6 +140,7 @@ async def generate(
                 "period": period,
                 "version": version,
                 "sha256": stored.sha256,
+                "doc_number": document.doc_number,
                 "generator": f"{generator.value}:{generator_ref}",
             },
         )
@@ -190,16 +197,7 @@ async def list_reports(
     period: str | None = None,
 ) -> Paged[GeneratedReport]:
     repository = GeneratedReportRepository(session, principal)
-    statement = repository.select()
-    if kind:
-        statement = statement.where(GeneratedReport.kind == kind)
-    if scope_type:
-        statement = statement.where(GeneratedReport.scope_type == scope_type)
-    if scope_id:
-        statement = statement.where(GeneratedReport.scope_id == scope_id)
-    if period:
-        statement = statement.where(GeneratedReport.period == period)
-    statement = statement.order_by(GeneratedReport.created_at.desc(), GeneratedReport.id.desc())
+    statement = repository.filtered(kind=kind, scope_type=scope_type, scope_id=scope_id, period=period)
     return await repository.paginate(statement, params)
 
 
@@ -284,11 +282,7 @@ async def _check_recipients(session: AsyncSession, centre_id: int, recipients: l
     unique = sorted(set(recipients))
     if not unique:
         return []
-    found = set(
-        (
-            await session.execute(select(User.id).where(User.id.in_(unique), User.centre_id == centre_id))
-        ).scalars()
-    )
+    found = await identity_repository.user_ids_in_centre(session, centre_id, unique)
     if found != set(unique):
         raise ValidationFailed.field("recipients", _("Recipients must be users of this centre"))
     return unique
@@ -381,7 +375,7 @@ async def list_schedules(
     session: AsyncSession, principal: Principal, params: PageParams
 ) -> Paged[ReportSchedule]:
     repository = ReportScheduleRepository(session, principal)
-    return await repository.paginate(repository.select().order_by(ReportSchedule.id), params)
+    return await repository.paginate(repository.ordered(), params)
 
 
 async def _notify_recipients(
@@ -408,7 +402,7 @@ async def run_schedule_slot(
     session: AsyncSession, output: ReportOutput, schedule_id: int, slot: dt.datetime
 ) -> GeneratedReport | None:
     """One scheduled run (called once per slot through the job-run claim)."""
-    schedule = await session.get(ReportSchedule, schedule_id)
+    schedule = await archive_queries(session).schedule(schedule_id)
     if schedule is None or not schedule.active:
         return None
     kind = get_kind(schedule.kind)
@@ -448,3 +442,55 @@ async def run_schedule_now(
     await session.flush()
     await _notify_recipients(session, output, schedule, report)
     return report
+
+
+# --- schedule presets -----------------------------------------------------------------------
+
+FREQUENCIES = ("monthly", "weekly", "quarterly", "yearly", "cron")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def preset_cron(
+    frequency: str, *, day: int = 1, weekday: int = 0, month: int = 1, at: str = "08:00", cron: str = ""
+) -> str:
+    """每月 N 日 / 每周 X / 每季度 / 每年 at a time, as a five-field cron (``cron`` as given)."""
+    if frequency == "cron":
+        parse_cron(cron)
+        return " ".join(cron.split())
+    if frequency not in FREQUENCIES:
+        raise ValidationFailed.field("frequency", _("Choose how often the report runs"))
+    try:
+        hour_text, minute_text = at.split(":", 1)
+        hour, minute = int(hour_text), int(minute_text)
+    except ValueError as exc:
+        raise ValidationFailed.field("time", _("The time must look like 08:30")) from exc
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValidationFailed.field("time", _("The time must look like 08:30"))
+    if frequency == "weekly":
+        if not 0 <= weekday <= 6:
+            raise ValidationFailed.field("weekday", _("Choose a day of the week"))
+        return f"{minute} {hour} * * {WEEKDAYS[weekday]}"
+    if not 1 <= day <= 28:
+        raise ValidationFailed.field("day", _("The day must be between 1 and 28 (every month has it)"))
+    if frequency == "monthly":
+        return f"{minute} {hour} {day} * *"
+    if frequency == "quarterly":
+        return f"{minute} {hour} {day} 1,4,7,10 *"
+    if not 1 <= month <= 12:
+        raise ValidationFailed.field("month", _("Choose a month"))
+    return f"{minute} {hour} {day} {month} *"
+
+
+def next_runs(cron: str, after: dt.datetime, count: int = 3) -> list[dt.datetime]:
+    """The next ``count`` fire times (UTC) after ``after``."""
+    trigger = parse_cron(cron)
+    runs: list[dt.datetime] = []
+    previous: dt.datetime | None = None
+    moment = after
+    for _step in range(count):
+        fire: dt.datetime | None = trigger.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        runs.append(fire.astimezone(dt.UTC))
+        previous, moment = fire, fire + dt.timedelta(seconds=1)
+    return runs

@@ -62,9 +62,6 @@ QUERY_MODULES = ("sqlalchemy", "sqlalchemy.sql", "sqlalchemy.sql.expression", "s
 
 ALLOWED_DIRS = frozenset({"alembic", "tests", "bench", "tools"})
 ALLOWED_FILES = frozenset({"core/db.py"})
-# Temporary: reports/ is being moved to its repositories on another
-# branch. Remove the entry once the package is clean.
-TEMPORARILY_ALLOWED_DIRS = frozenset({"reports"})
 SKIPPED_DIRS = frozenset({".venv", ".git", "var", "node_modules", "__pycache__", "build", "dist"})
 
 
@@ -191,7 +188,7 @@ def is_allowed(relative: Path) -> bool:
     parts = relative.parts
     if not parts:
         return False
-    if parts[0] in ALLOWED_DIRS or parts[0] in TEMPORARILY_ALLOWED_DIRS:
+    if parts[0] in ALLOWED_DIRS:
         return True
     if relative.as_posix() in ALLOWED_FILES:
         return True

@@ -23,11 +23,19 @@ from core.db import utcnow
 from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
-from reports import service
+from reports import service, style
 from reports.kinds import all_kinds
 from reports.models import GeneratedReport, ReportSchedule, ScopeType
 from reports.registry import report_access, report_output
-from reports.schemas import ReportGenerate, ReportRead, ScheduleCreate, ScheduleRead, ScheduleUpdate
+from reports.schemas import (
+    ReportGenerate,
+    ReportRead,
+    ReportStyleIn,
+    ReportStyleRead,
+    ScheduleCreate,
+    ScheduleRead,
+    ScheduleUpdate,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -172,5 +180,24 @@ register_field_labels(
         "scope_id": N_("Subject"),
         "scope_type": N_("Subject type"),
         "recipients": N_("Recipients"),
+        "style": N_("Report style"),
+        "issuing_unit": N_("Issuing unit"),
+        "doc_prefix": N_("Short name in document numbers"),
+        "evaluating_body": N_("Evaluating body"),
+        "signatories": N_("Signatories"),
+        "prefixes": N_("Document-number prefixes"),
     }
 )
+
+
+@router.get("/report-style", response_model=ReportStyleRead)
+async def get_report_style(session: SessionDep, principal: StaffOrAdmin) -> ReportStyleRead:
+    """The caller's centre's report style: plain working papers or official documents."""
+    return ReportStyleRead.model_validate(await style.get_style(session, principal))
+
+
+@router.put("/report-style", response_model=ReportStyleRead)
+async def put_report_style(
+    data: ReportStyleIn, session: SessionDep, principal: StaffOrAdmin
+) -> ReportStyleRead:
+    return ReportStyleRead.model_validate(await style.set_style(session, principal, data))

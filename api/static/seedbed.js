@@ -16,3 +16,43 @@ document.addEventListener("click", function (event) {
   var link = event.target.closest && event.target.closest("a[data-confirm]");
   if (link && !window.confirm(link.getAttribute("data-confirm"))) { event.preventDefault(); }
 });
+// Report generation: show only the chooser for the chosen kind's subject; while a report is
+// generated, disable the button and say so (the server answers when the PDF is archived).
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (!select.matches || !select.matches("select[data-scope-switch]")) { return; }
+  var form = select.form;
+  var scope = select.options[select.selectedIndex].getAttribute("data-scope");
+  form.querySelectorAll("[data-scope-field]").forEach(function (field) {
+    var on = field.getAttribute("data-scope-field") === scope;
+    field.hidden = !on;
+    field.querySelectorAll("select").forEach(function (s) { s.disabled = !on; });
+  });
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-scope-switch]").forEach(function (select) {
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+});
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || !form.hasAttribute("data-busy")) { return; }
+  var button = form.querySelector("button[type=submit]");
+  var status = form.querySelector("[data-busy-status]");
+  if (button) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
+  if (status) { status.hidden = false; status.textContent = form.getAttribute("data-busy"); }
+});
+// Report schedules: the fields each frequency needs; cron only for experts.
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (!select.matches || !select.matches("select[data-frequency]")) { return; }
+  var form = select.form;
+  form.querySelectorAll("[data-for-frequency]").forEach(function (field) {
+    field.hidden = field.getAttribute("data-for-frequency").split(" ").indexOf(select.value) < 0;
+  });
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("select[data-frequency]").forEach(function (select) {
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+});

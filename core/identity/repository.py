@@ -1,4 +1,5 @@
-"""Queries of accounts, centres, login failures, rate events and tokens."""
+"""Queries of accounts, centres, login failures, rate events and tokens (also the reads of
+centres and users that other domains' reports and checks need)."""
 
 from __future__ import annotations
 
@@ -151,3 +152,39 @@ async def admin_counts(
         centres = centres.where(Centre.id == principal.centre_id)
     rows = await session.execute(centres.group_by(Centre.id, Centre.name).order_by(Centre.id))
     return per_role, active, [(i, n, int(c)) for i, n, c in rows.all()]
+
+
+async def centre_by_id(session: AsyncSession, centre_id: int) -> Centre | None:
+    return await session.get(Centre, centre_id)
+
+
+async def some_centre_ids(session: AsyncSession, limit: int) -> Sequence[int]:
+    return (await session.execute(select(Centre.id).order_by(Centre.id).limit(limit))).scalars().all()
+
+
+async def user_ids_in_centre(session: AsyncSession, centre_id: int, user_ids: Sequence[int]) -> set[int]:
+    """Which of ``user_ids`` are users of the centre."""
+    statement = select(User.id).where(User.id.in_(list(user_ids)), User.centre_id == centre_id)
+    return set((await session.execute(statement)).scalars())
+
+
+async def active_users_by_role(session: AsyncSession, centre_id: int) -> dict[Role, int]:
+    statement = (
+        select(UserRole.role, func.count(UserRole.user_id))
+        .join(User, User.id == UserRole.user_id)
+        .where(User.centre_id == centre_id, User.is_active.is_(True))
+        .group_by(UserRole.role)
+    )
+    return {Role(role): int(count) for role, count in (await session.execute(statement)).all()}
+
+
+async def active_user_count(session: AsyncSession, centre_id: int) -> int:
+    statement = select(func.count(User.id)).where(User.centre_id == centre_id, User.is_active.is_(True))
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def new_user_count(session: AsyncSession, centre_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    statement = select(func.count(User.id)).where(
+        User.centre_id == centre_id, User.created_at >= start, User.created_at < end
+    )
+    return int((await session.execute(statement)).scalar_one())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
@@ -70,3 +71,23 @@ async def recent_events(session: AsyncSession, principal: Principal, *, limit: i
     if not principal.sees_all_centres:
         statement = statement.where(AuditEvent.centre_id == principal.centre_id)
     return (await session.execute(statement)).scalars().all()
+
+
+async def events_between(
+    session: AsyncSession, centre_id: int, start: dt.datetime, end: dt.datetime, limit: int
+) -> list[AuditEvent]:
+    """A centre's events in ``[start, end)``, in order, at most ``limit``."""
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.centre_id == centre_id, AuditEvent.at >= start, AuditEvent.at < end)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def count_between(session: AsyncSession, centre_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    statement = select(func.count(AuditEvent.id)).where(
+        AuditEvent.centre_id == centre_id, AuditEvent.at >= start, AuditEvent.at < end
+    )
+    return int((await session.execute(statement)).scalar_one())

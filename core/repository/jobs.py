@@ -111,3 +111,12 @@ async def finish(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def failed_attempts(session: AsyncSession, job_id: str, slot: dt.datetime) -> int | None:
+    """How often a failed run of ``(job_id, slot)`` was tried (``None``: no failed run)."""
+    statement = select(JobRun.attempts).where(
+        JobRun.job_id == job_id, JobRun.scheduled_for == slot, JobRun.status == RunStatus.failed
+    )
+    value = (await session.execute(statement)).scalar_one_or_none()
+    return None if value is None else int(value)

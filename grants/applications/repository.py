@@ -349,3 +349,19 @@ async def reviewable_application_ids(session: AsyncSession, evaluator_id: int) -
     for subject_id, blind in rows.all():
         seen[subject_id] = seen.get(subject_id, False) or bool(blind)
     return seen
+
+
+# --- unscoped reads for report builders (the caller has checked the centre) ---------------
+
+
+async def applications_with_organisations(
+    session: AsyncSession, programme_id: int
+) -> Sequence[tuple[Application, Organisation]]:
+    """A programme's applications with their organisations, ranked ones first by rank."""
+    statement = (
+        select(Application, Organisation)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(Application.programme_id == programme_id)
+        .order_by(Application.rank.is_(None), Application.rank, Application.id)
+    )
+    return [(a, o) for a, o in (await session.execute(statement)).all()]

@@ -298,3 +298,70 @@ async def award_for_review(session: AsyncSession, centre_id: int, award_id: int)
         .options(selectinload(Award.tranches))
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+# --- unscoped reads for report builders (the caller has checked the centre) ---------------
+
+
+async def award_with_tranches(session: AsyncSession, award_id: int) -> Award | None:
+    statement = select(Award).options(selectinload(Award.tranches)).where(Award.id == award_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def award_centre(session: AsyncSession, award_id: int) -> int | None:
+    award = await session.get(Award, award_id)
+    return award.centre_id if award is not None else None
+
+
+async def award_organisation(session: AsyncSession, award_id: int) -> int | None:
+    award = await session.get(Award, award_id)
+    return award.organisation_id if award is not None else None
+
+
+async def approved_reports_of(session: AsyncSession, award_id: int) -> Sequence[ProgressReport]:
+    """Approved progress reports with their indicator actuals, oldest first."""
+    statement = (
+        select(ProgressReport)
+        .options(selectinload(ProgressReport.actuals))
+        .where(ProgressReport.award_id == award_id, ProgressReport.state == ReviewState.approved)
+        .order_by(ProgressReport.submitted_at, ProgressReport.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def awards_with_organisations(
+    session: AsyncSession, programme_id: int
+) -> Sequence[tuple[Award, Organisation]]:
+    """A programme's awards with their organisations and tranches."""
+    statement = (
+        select(Award, Organisation)
+        .options(selectinload(Award.tranches))
+        .join(Organisation, Organisation.id == Award.organisation_id)
+        .where(Award.programme_id == programme_id)
+        .order_by(Award.id)
+    )
+    return [(a, o) for a, o in (await session.execute(statement)).all()]
+
+
+async def awards_with_programmes(
+    session: AsyncSession, organisation_id: int
+) -> Sequence[tuple[Award, Programme]]:
+    """An organisation's awards with their programmes, oldest first."""
+    statement = (
+        select(Award, Programme)
+        .join(Programme, Programme.id == Award.programme_id)
+        .where(Award.organisation_id == organisation_id)
+        .order_by(Award.awarded_on, Award.id)
+    )
+    return [(a, p) for a, p in (await session.execute(statement)).all()]
+
+
+async def awards_of_centre(session: AsyncSession, centre_id: int) -> Sequence[tuple[Award, Organisation]]:
+    """For choosing a report's subject: the centre's awards with their organisations."""
+    statement = (
+        select(Award, Organisation)
+        .join(Organisation, Organisation.id == Award.organisation_id)
+        .where(Award.centre_id == centre_id)
+        .order_by(Award.id.desc())
+    )
+    return [(a, o) for a, o in (await session.execute(statement)).all()]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -35,3 +38,27 @@ class ContractRepository(CentreScopedRepository[Contract]):
         if state is not None:
             statement = statement.where(Contract.state == state)
         return statement.order_by(Contract.id.desc())
+
+
+# --- unscoped reads for report builders (the caller has checked the centre) ---------------
+
+
+async def contract_with_terms(session: AsyncSession, contract_id: int) -> Contract | None:
+    """A contract with its indicators and milestones."""
+    statement = (
+        select(Contract)
+        .options(selectinload(Contract.indicators), selectinload(Contract.milestones))
+        .where(Contract.id == contract_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def contract_centre(session: AsyncSession, contract_id: int) -> int | None:
+    contract = await session.get(Contract, contract_id)
+    return contract.centre_id if contract is not None else None
+
+
+async def contracts_of_centre(session: AsyncSession, centre_id: int) -> Sequence[Contract]:
+    """For choosing a report's subject: the centre's contracts, newest first."""
+    statement = select(Contract).where(Contract.centre_id == centre_id).order_by(Contract.id.desc())
+    return (await session.execute(statement)).scalars().all()

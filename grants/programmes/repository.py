@@ -144,3 +144,28 @@ async def categories_of(session: AsyncSession, programme_ids: Sequence[int]) -> 
         .scalars()
         .all()
     )
+
+
+async def programme_with_plan(session: AsyncSession, programme_id: int) -> Programme | None:
+    """Unscoped, for report builders: a programme with its categories and tranche plan."""
+    statement = (
+        select(Programme)
+        .options(selectinload(Programme.categories), selectinload(Programme.tranche_plan))
+        .where(Programme.id == programme_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def programme_centre(session: AsyncSession, programme_id: int) -> int | None:
+    programme = await session.get(Programme, programme_id)
+    return programme.centre_id if programme is not None else None
+
+
+async def programmes_of_centre(session: AsyncSession, centre_id: int) -> list[Programme]:
+    """For choosing a report's subject: the centre's programmes, newest first."""
+    statement = (
+        select(Programme)
+        .where(Programme.centre_id == centre_id)
+        .order_by(Programme.year.desc(), Programme.id.desc())
+    )
+    return list((await session.execute(statement)).scalars())

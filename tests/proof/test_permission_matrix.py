@@ -154,6 +154,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/report-schedules/{schedule_id}"): STAFF_OR_ADMIN,
     ("PATCH", "/api/v1/report-schedules/{schedule_id}"): STAFF_OR_ADMIN,
     ("POST", "/api/v1/report-schedules/{schedule_id}/run"): STAFF_OR_ADMIN,
+    ("GET", "/api/v1/report-style"): STAFF_OR_ADMIN_LIST,
+    ("PUT", "/api/v1/report-style"): STAFF_OR_ADMIN_LIST,
     # notifications (the world's one belongs to applicant A)
     ("GET", "/api/v1/notifications"): LOGGED_IN,
     ("GET", "/api/v1/notifications/unread-count"): LOGGED_IN,
@@ -226,6 +228,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/applications/{application_id}/attachments"): ORG_A_READ,
     ("POST", "/api/v1/applications/{application_id}/attachments"): ORG_A_OWNER,
     ("GET", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): ORG_A_READ,
+    ("DELETE", "/api/v1/applications/{application_id}/attachments/{attachment_id}"): ORG_A_OWNER,
     # publicity and objections (the world's objection is to org B's project in publicity)
     ("GET", "/api/v1/public/publicity"): PUBLIC,
     ("POST", "/api/v1/objections"): PUBLIC,
@@ -309,6 +312,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/report-schedules"): STAFF_OR_ADMIN_LIST,
     ("POST", "/report-schedules/{schedule_id}/toggle"): STAFF_OR_ADMIN,
     ("POST", "/report-schedules/{schedule_id}/run"): STAFF_OR_ADMIN,
+    ("GET", "/report-style"): STAFF_OR_ADMIN_LIST,
+    ("POST", "/report-style"): STAFF_OR_ADMIN_LIST,
     ("GET", "/notifications"): LOGGED_IN,
     ("POST", "/notifications/{notification_id}/read"): row(404, anon=401, applicant_a=OK),
     ("POST", "/notifications/read-all"): LOGGED_IN,
@@ -333,6 +338,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/organisations/{organisation_id}/capacity"): STAFF_ONLY,
     # grants pages
     ("GET", "/public/publicity"): PUBLIC,
+    ("GET", "/public/objections"): PUBLIC,
+    ("GET", "/applications/{application_id}/proposal.pdf"): ORG_A_READ,
+    ("GET", "/applications/{application_id}/attachments/{attachment_id}"): ORG_A_READ,
+    ("POST", "/applications/{application_id}/attachments"): ORG_A_OWNER,
+    ("POST", "/applications/{application_id}/attachments/{attachment_id}/remove"): ORG_A_OWNER,
     ("POST", "/public/publicity/objections"): PUBLIC,
     ("GET", "/jury"): PUBLIC,
     ("GET", "/jury/{code}"): PUBLIC,
@@ -439,6 +449,7 @@ FILES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/applications/{application_id}/attachments"): "file",
     ("POST", "/api/v1/awards/{award_id}/documents"): "file",
     ("POST", "/awards/{award_id}/expense-claims"): "receipt",
+    ("POST", "/applications/{application_id}/attachments"): "file",
 }
 
 CRITERIA = [

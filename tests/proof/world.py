@@ -169,7 +169,7 @@ async def build_world(session: AsyncSession) -> World:
         review_round.id,
         SubjectCreate(
             subject_type="application",
-            subject_id=1,
+            subject_id=9001,  # a subject of its own: the evaluator is assigned no application of the world
             organisation_id=org_b.id,
             category="为老服务",
             title="长者助餐",

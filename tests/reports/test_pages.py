@@ -88,3 +88,125 @@ def _read_action(html: str) -> str:
     match = re.search(r'action="(/notifications/\d+/read)"', html)
     assert match
     return match.group(1)
+
+
+async def test_choosing_what_a_report_is_about(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    """孵化成长报告 names its organisation in the form instead of ending on a bare 422."""
+    from sqlalchemy import select
+
+    from demo.loader import load_demo
+    from incubator.models import Organisation
+    from reports.incubation import KIND_CODE as INCUBATION
+
+    await load_demo(session)
+    org = (
+        await session.execute(select(Organisation).where(Organisation.name == "玉林社区邻里互助会"))
+    ).scalar_one()
+    org_id = org.id
+    await session.commit()
+    await page_login(client, "staff@yulin.demo", "seedbed-demo-2026")
+    archive = await client.get("/reports")
+    assert 'name="scope_organisation"' in archive.text
+    assert 'name="scope_award"' in archive.text
+    assert 'name="scope_contract"' in archive.text
+    assert "玉林社区邻里互助会" in archive.text
+    assert "玉林街道居家养老服务项目" in archive.text  # the demo contract
+    assert "data-busy=" in archive.text  # the button is disabled while it runs
+    token = csrf_of(archive.text)
+    missing = await client.post("/reports/generate", data={"kind": INCUBATION, "csrf_token": token})
+    assert missing.status_code == 422
+    generated = await client.post(
+        "/reports/generate",
+        data={
+            "kind": INCUBATION,
+            "scope_organisation": str(org_id),
+            "period": "2026-11",
+            "csrf_token": token,
+        },
+    )
+    assert generated.status_code == 303, generated.text
+    listing = await client.get(generated.headers["location"])
+    assert "孵化成长报告" in listing.text
+
+
+async def test_schedule_by_month_shows_the_next_three_runs(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    await session.commit()
+    await page_login(client, staff.user.email)
+    page = await client.get("/report-schedules")
+    assert "每季度" in page.text
+    assert "每周" in page.text
+    form = {
+        "kind": KIND_CODE,
+        "frequency": "monthly",
+        "day": "5",
+        "time": "09:30",
+        "csrf_token": csrf_of(page.text),
+    }
+    preview = await client.post("/report-schedules", data={**form, "action": "preview"})
+    assert preview.status_code == 200
+    assert "30 9 5 * *" in preview.text
+    assert preview.text.count("-05 09:30") >= 3  # three fifths of the month at 09:30
+    bad = await client.post("/report-schedules", data={**form, "day": "31"})
+    assert bad.status_code == 422
+    assert "1 至 28 日" in bad.text
+    saved = await client.post("/report-schedules", data=form)
+    assert saved.status_code == 303
+    listed = await client.get(saved.headers["location"])
+    assert "30 9 5 * *" in listed.text
+    assert listed.text.count("-05 09:30") >= 3
+
+
+async def test_report_style_page_and_api(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    await session.commit()
+    await page_login(client, staff.user.email)
+    page = await client.get("/report-style")
+    assert page.status_code == 200
+    assert "报告样式" in page.text
+    token = csrf_of(page.text)
+    refused = await client.post(
+        "/report-style", data={"style": "official", "issuing_unit": "", "csrf_token": token}
+    )
+    assert refused.status_code == 422
+    assert "正式文件须填写发文单位" in refused.text
+    clash = await client.post(
+        "/report-style",
+        data={
+            "style": "official",
+            "issuing_unit": "玉林街道社会组织孵化中心",
+            "doc_prefix": "玉林孵",
+            "prefix_project_assessment": "玉林孵",
+            "prefix_contract_performance": "玉林孵",
+            "csrf_token": token,
+        },
+    )
+    assert clash.status_code == 422
+    assert "请为每类报告设置不同代字" in clash.text
+    saved = await client.post(
+        "/report-style",
+        data={
+            "style": "official",
+            "issuing_unit": "玉林街道社会组织孵化中心",
+            "doc_prefix": "玉林孵",
+            "signatories": "中心主任\n评估组组长",
+            "csrf_token": token,
+        },
+    )
+    assert saved.status_code == 303
+    shown = await client.get(saved.headers["location"])
+    assert "报告样式已保存" in shown.text
+    assert "玉林孵评〔2026〕12号" in shown.text  # the example number of the assessment series
+    read = await client.get("/api/v1/report-style", headers=staff.headers)
+    assert read.status_code == 200
+    assert read.json()["style"] == "official"
+    assert read.json()["signatories"] == ["中心主任", "评估组组长"]
+    bad = await client.put(
+        "/api/v1/report-style", json={"style": "official", "issuing_unit": ""}, headers=staff.headers
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "issuing_unit"
