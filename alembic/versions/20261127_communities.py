@@ -33,6 +33,34 @@ SOURCES = (
 )
 
 
+def add_link_column(table: str, column: str, target: str) -> None:
+    """A nullable, indexed reference column, added in place.
+
+    On SQLite this is ``ALTER TABLE … ADD COLUMN … REFERENCES`` rather than a batch copy:
+    with foreign keys enforced, dropping the old copy of a table would fire the
+    ``ON DELETE CASCADE`` of the tables that reference it (organisation members, …).
+    """
+    constraint = f"fk_{table}_{column}_{target}"
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN {column} INTEGER "
+            f"CONSTRAINT {constraint} REFERENCES {target} (id)"
+        )
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(constraint, table, target, [column], ["id"])
+    op.create_index(f"ix_{table}_{column}", table, [column], unique=False)
+
+
+def drop_link_column(table: str, column: str, target: str) -> None:
+    op.drop_index(f"ix_{table}_{column}", table_name=table)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_constraint(f"fk_{table}_{column}_{target}", table, type_="foreignkey")
+        op.drop_column(table, column)
+
+
 def _migrate_free_text() -> None:
     bind = op.get_bind()
     communities = sa.table(
@@ -102,20 +130,12 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_communities_centre_id"), "communities", ["centre_id"], unique=False)
     for table, _text, link in SOURCES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column(link, sa.Integer(), nullable=True))
-            batch_op.create_index(batch_op.f(f"ix_{table}_{link}"), [link], unique=False)
-            batch_op.create_foreign_key(
-                batch_op.f(f"fk_{table}_{link}_communities"), "communities", [link], ["id"]
-            )
+        add_link_column(table, link, "communities")
     _migrate_free_text()
 
 
 def downgrade() -> None:
     for table, _text, link in SOURCES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(batch_op.f(f"fk_{table}_{link}_communities"), type_="foreignkey")
-            batch_op.drop_index(batch_op.f(f"ix_{table}_{link}"))
-            batch_op.drop_column(link)
+        drop_link_column(table, link, "communities")
     op.drop_index(op.f("ix_communities_centre_id"), table_name="communities")
     op.drop_table("communities")

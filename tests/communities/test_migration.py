@@ -36,6 +36,16 @@ def test_free_text_communities_become_linked_records(tmp_path: Path) -> None:
         [(*row, NOW, NOW) for row in orgs],
     )
     connection.execute(
+        "INSERT INTO users (id, email, full_name, password_hash, centre_id, is_district, is_active, "
+        "created_at, updated_at) VALUES (1, 'owner@example.org', '', 'x', 1, 0, 1, ?, ?)",
+        (NOW, NOW),
+    )
+    connection.execute(
+        "INSERT INTO organisation_members (organisation_id, user_id, role, added_at) "
+        "VALUES (1, 1, 'owner', ?)",
+        (NOW,),
+    )
+    connection.execute(
         "INSERT INTO community_needs (id, centre_id, community, description, source, created_at, updated_at) "
         "VALUES (1, 1, '滨江社区', '老人助餐', '走访', ?, ?)",
         (NOW, NOW),
@@ -62,6 +72,8 @@ def test_free_text_communities_become_linked_records(tmp_path: Path) -> None:
     assert links[5] == records[(2, "红枫社区")][0]
     need = connection.execute("SELECT community_id FROM community_needs").fetchone()
     assert need[0] == records[(1, "滨江社区")][0]
+    # the tables that reference organisations keep their rows (no copy-and-drop of organisations)
+    assert connection.execute("SELECT count(*) FROM organisation_members").fetchone()[0] == 1
     connection.close()
 
     command.downgrade(config, "scheduler")
