@@ -15,6 +15,7 @@ COPY pyproject.toml README.md ./
 COPY api api
 COPY core core
 COPY communities communities
+COPY cultivation cultivation
 COPY incubator incubator
 COPY grants grants
 COPY evaluations evaluations

@@ -8,6 +8,7 @@ from core import jobs as _jobs  # noqa: F401
 from core import notifications as _notifications  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
+from cultivation import models as _cultivation  # noqa: F401
 from evaluations import models as _evaluations  # noqa: F401
 from grants.applications import models as _applications  # noqa: F401
 from grants.awards import models as _awards  # noqa: F401

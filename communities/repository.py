@@ -36,3 +36,17 @@ async def by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Communi
         return {}
     rows = await session.execute(select(Community).where(Community.id.in_(set(ids))))
     return {c.id: c for c in rows.scalars()}
+
+
+async def in_centre(session: AsyncSession, community_id: int, centre_id: int | None) -> Community | None:
+    rows = await session.execute(
+        select(Community).where(Community.id == community_id, Community.centre_id == centre_id)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def named(session: AsyncSession, centre_id: int, name: str) -> Community | None:
+    rows = await session.execute(
+        select(Community).where(Community.centre_id == centre_id, Community.name == name)
+    )
+    return rows.scalar_one_or_none()

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from communities.models import Community
+from communities import repository
+from communities.models import Community, CommunityKind
 from communities.repository import CommunityRepository
 from communities.schemas import CommunityIn
 from core import audit
@@ -15,6 +16,8 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
+
+VILLAGE_SUFFIX = "\u6751"  # 村: a name ending in it is a village
 
 
 def _centre_staff(principal: Principal) -> int:
@@ -102,5 +105,49 @@ async def update_community(
         centre_id=centre_id,
         before=before,
         after=data.model_dump(mode="json"),
+    )
+    return community
+
+
+async def check_of_centre(session: AsyncSession, community_id: int | None, centre_id: int | None) -> None:
+    """A station officer's community is one of their own centre's."""
+    if community_id is not None and await repository.in_centre(session, community_id, centre_id) is None:
+        raise ValidationFailed.field("community_id", _("Choose a community of the user's centre"))
+
+
+async def of_centre(
+    session: AsyncSession, centre_id: int, community_id: int, field: str = "community_id"
+) -> Community:
+    """The centre's community of this id, or a field error naming ``field``."""
+    community = await repository.in_centre(session, community_id, centre_id)
+    if community is None:
+        raise ValidationFailed.field(field, _("Choose a community of your centre"))
+    return community
+
+
+async def resolve_name(
+    session: AsyncSession, principal: Principal | None, centre_id: int, name: str
+) -> Community:
+    """The centre's community of this name, recorded first if the centre has none yet (the
+    free-text community of API clients that do not send an id)."""
+    name = name.strip()[:100]
+    found = await repository.named(session, centre_id, name)
+    if found is not None:
+        return found
+    community = Community(
+        centre_id=centre_id,
+        name=name,
+        kind=CommunityKind.village if name.endswith(VILLAGE_SUFFIX) else CommunityKind.community,
+    )
+    session.add(community)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="community.create",
+        subject_type="community",
+        subject_id=community.id,
+        centre_id=centre_id,
+        after={"name": name, "from": "free text"},
     )
     return community

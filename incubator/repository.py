@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -30,6 +31,7 @@ class OrganisationFilters:
     legal_status: LegalStatus | None = None
     service_field: ServiceField | None = None
     community: str | None = None
+    community_id: int | None = None
     incubation_state: StayState | None = None
     verified: bool | None = None
 
@@ -42,12 +44,19 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
 
     def select(self) -> Select[Organisation]:
         statement = super().select()
+        if self.principal.station_only:
+            return statement.where(Organisation.community_id == self.principal.community_id)
         if not (self.principal.sees_all_centres or self.principal.has(Role.staff, Role.finance, Role.admin)):
             mine = select(OrganisationMember.organisation_id).where(
                 OrganisationMember.user_id == self.principal.user_id
             )
             statement = statement.where(Organisation.id.in_(mine))
         return statement
+
+    @staticmethod
+    async def by_id(session: AsyncSession, organisation_id: int) -> Organisation | None:
+        """Unscoped, for rules that look across the centre (the parent chain)."""
+        return await session.get(Organisation, organisation_id)
 
     def filtered(self, filters: OrganisationFilters) -> Select[Organisation]:
         statement = self.select()
@@ -65,6 +74,8 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             )
         if filters.community:
             statement = statement.where(Organisation.community == filters.community)
+        if filters.community_id:
+            statement = statement.where(Organisation.community_id == filters.community_id)
         if filters.incubation_state:
             statement = statement.where(Organisation.incubation_state == filters.incubation_state)
         if filters.verified is not None:
