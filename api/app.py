@@ -34,6 +34,7 @@ from api.routers import (
     auth,
     awards,
     contracts,
+    cultivation,
     disbursements,
     evaluations,
     health,
@@ -153,6 +154,7 @@ def create_app(
         award_pages.router,
         disbursement_pages.router,
         contract_pages.router,
+        cultivation.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

@@ -176,6 +176,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Pri
 
 StaffUser = Annotated[Principal, Depends(require_roles(Role.staff))]
 StaffOrAdmin = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin))]
+StaffOrStation = Annotated[Principal, Depends(require_roles(Role.staff, Role.station))]
+StaffAdminOrStation = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin, Role.station))]
 FinanceOfficer = Annotated[Principal, Depends(require_roles(Role.finance))]
 EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
 ApplicantUser = Annotated[Principal, Depends(require_roles(Role.applicant))]

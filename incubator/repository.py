@@ -15,6 +15,7 @@ from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository, Repository
 from incubator.models import (
+    CommunityMove,
     IncubationStay,
     LegalStatus,
     Organisation,
@@ -166,3 +167,22 @@ async def activity_totals(
         count, hours, participants = values
         result.append((org, mon, int(count), Decimal(hours), int(participants)))
     return result
+
+
+async def counted_organisations(
+    session: AsyncSession, centre_ids: Sequence[int]
+) -> tuple[Sequence[Organisation], Sequence[CommunityMove]]:
+    """Every organisation of these centres with its community moves (oldest first), for the
+    cultivation counts; one query each."""
+    if not centre_ids:
+        return [], []
+    orgs = await session.execute(
+        select(Organisation).where(Organisation.centre_id.in_(centre_ids)).order_by(Organisation.id)
+    )
+    moves = await session.execute(
+        select(CommunityMove)
+        .join(Organisation, Organisation.id == CommunityMove.organisation_id)
+        .where(Organisation.centre_id.in_(centre_ids))
+        .order_by(CommunityMove.organisation_id, CommunityMove.moved_on, CommunityMove.id)
+    )
+    return orgs.scalars().all(), moves.scalars().all()

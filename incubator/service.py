@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from communities import service as communities
 from core import audit
+from core.clock import SHANGHAI
 from core.clock import today as shanghai_today
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -25,6 +27,7 @@ from core.identity.schemas import UserCreate
 from core.repository import Paged, PageParams
 from core.security import new_token, token_digest
 from evaluations import service as evaluations
+from incubator import repository as queries
 from incubator.models import (
     ACTIVE_STAY_STATES,
     LEGAL_LABELS,
@@ -38,6 +41,7 @@ from incubator.models import (
     MemberInvitation,
     MemberRole,
     Organisation,
+    OrganisationCategory,
     OrganisationMember,
     StayEvent,
     StayState,
@@ -848,11 +852,63 @@ async def exit_stay(
     return stay
 
 
+# --- what cultivation counts --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountedOrganisation:
+    """The facts of one organisation the street's cultivation targets count."""
+
+    id: int
+    centre_id: int
+    name: str
+    community_id: int | None
+    category: OrganisationCategory
+    legal_status: LegalStatus
+    founded_on: dt.date | None
+    filed_on: dt.date | None
+    registered_on: dt.date | None
+    created_on: dt.date
+    exited_on: dt.date | None
+    flagship_on: dt.date | None
+    moves: tuple[tuple[dt.date, int | None], ...]
+    """(moved_on, community it left), oldest first"""
+
+
+async def counted_organisations(session: AsyncSession, centre_ids: list[int]) -> list[CountedOrganisation]:
+    orgs, moves = await queries.counted_organisations(session, centre_ids)
+    moves_of: dict[int, list[tuple[dt.date, int | None]]] = {}
+    for move in moves:
+        moves_of.setdefault(move.organisation_id, []).append((move.moved_on, move.from_community_id))
+    return [
+        CountedOrganisation(
+            id=org.id,
+            centre_id=org.centre_id,
+            name=org.name,
+            community_id=org.community_id,
+            category=org.category,
+            legal_status=org.legal_status,
+            founded_on=org.founded_on,
+            filed_on=org.filed_on,
+            registered_on=org.registered_on,
+            created_on=org.created_at.astimezone(SHANGHAI).date(),
+            exited_on=org.exited_on,
+            flagship_on=org.flagship_on,
+            moves=tuple(moves_of.get(org.id, ())),
+        )
+        for org in orgs
+    ]
+
+
 # --- support activities -----------------------------------------------------------------
 
 
 async def add_activity(session: AsyncSession, principal: Principal, data: ActivityCreate) -> SupportActivity:
-    _require_staff(principal)
+    """Staff log support for any organisation of the centre; a station officer for the teams
+    of their community (the organisation lookup is limited to it)."""
+    identity.require_writer(principal)
+    if not principal.has(Role.staff, Role.station):
+        raise Forbidden(_("Only centre staff may do this"))
     org = await get_organisation(session, principal, data.organisation_id)
     activity = SupportActivity(centre_id=org.centre_id, **data.model_dump())
     session.add(activity)
