@@ -301,10 +301,9 @@ async def update_organisation(
         raise Forbidden(_("Only centre staff and the organisation's members may edit it"))
     before = _snapshot(org)
     changes = data.model_dump(exclude_unset=True)
-    if "community_id" in changes or "community" in changes:
-        await _move(
-            session, principal, org, changes.get("community_id"), changes.get("community"), data.moved_on
-        )
+    if data.community_id is not None or (data.community or "").strip():
+        # null or blank means "unchanged", as for the other required fields
+        await _move(session, principal, org, data.community_id, data.community, data.moved_on)
     if "parent_id" in changes:
         await _check_parent(session, org.id, org.centre_id, data.parent_id)
         org.parent_id = data.parent_id
