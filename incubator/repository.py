@@ -19,6 +19,7 @@ from incubator.models import (
     IncubationStay,
     LegalStatus,
     Organisation,
+    OrganisationCategory,
     OrganisationMember,
     ServiceField,
     StayState,
@@ -33,6 +34,7 @@ class OrganisationFilters:
     service_field: ServiceField | None = None
     community: str | None = None
     community_id: int | None = None
+    category: OrganisationCategory | None = None
     incubation_state: StayState | None = None
     verified: bool | None = None
 
@@ -77,6 +79,8 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             statement = statement.where(Organisation.community == filters.community)
         if filters.community_id:
             statement = statement.where(Organisation.community_id == filters.community_id)
+        if filters.category:
+            statement = statement.where(Organisation.category == filters.category)
         if filters.incubation_state:
             statement = statement.where(Organisation.incubation_state == filters.incubation_state)
         if filters.verified is not None:
