@@ -77,13 +77,21 @@ def active_on(org: CountedOrganisation, day: dt.date) -> bool:
     return counted_on(org) <= day and (org.exited_on is None or org.exited_on > day)
 
 
-def metrics_of(org: CountedOrganisation, year: int) -> list[Metric]:
-    """The metrics this organisation adds one to in ``year``."""
+def year_end(year: int, until: dt.date | None = None) -> dt.date:
+    """The day a year's counts are read on: 31 December, or ``until`` if earlier in that year
+    (a quarter's report reads the year so far)."""
     end = dt.date(year, 12, 31)
+    return until if until is not None and until.year == year and until < end else end
+
+
+def metrics_of(org: CountedOrganisation, year: int, until: dt.date | None = None) -> list[Metric]:
+    """The metrics this organisation adds one to in ``year`` (read on ``until``, if given)."""
+    end = year_end(year, until)
     found: list[Metric] = []
-    if counted_on(org).year == year:
+    counted = counted_on(org)
+    if counted.year == year and counted <= end:
         found.extend(metric for metric, category in NEW_METRICS.items() if org.category is category)
-    if org.flagship_on is not None and org.flagship_on.year == year:
+    if org.flagship_on is not None and org.flagship_on.year == year and org.flagship_on <= end:
         found.append(Metric.flagship)
     if active_on(org, end):
         found.append(Metric.total)
@@ -95,13 +103,15 @@ def metrics_of(org: CountedOrganisation, year: int) -> list[Metric]:
     return found
 
 
-def count(orgs: Iterable[CountedOrganisation], year: int) -> Counter[tuple[int | None, Metric]]:
-    """(community, metric) → number, for one year."""
+def count(
+    orgs: Iterable[CountedOrganisation], year: int, until: dt.date | None = None
+) -> Counter[tuple[int | None, Metric]]:
+    """(community, metric) → number, for one year (read on ``until``, if given)."""
     tally: Counter[tuple[int | None, Metric]] = Counter()
-    end = dt.date(year, 12, 31)
+    end = year_end(year, until)
     for org in orgs:
         where = community_on(org, end)
-        for metric in metrics_of(org, year):
+        for metric in metrics_of(org, year, until):
             tally[(where, metric)] += 1
     return tally
 
@@ -142,6 +152,7 @@ def evaluate(
     orgs: Sequence[CountedOrganisation],
     community_ids: Sequence[int],
     today: dt.date,
+    until: dt.date | None = None,
 ) -> list[TargetProgress]:
     """Every target against the counts of its year; a target for "each community" is read for
     each of ``community_ids``, unless that community has its own target for the metric."""
@@ -149,7 +160,7 @@ def evaluate(
     tallies: dict[int, Counter[tuple[int | None, Metric]]] = {}
     results: list[TargetProgress] = []
     for target in targets:
-        tally = tallies.setdefault(target.year, count(orgs, target.year))
+        tally = tallies.setdefault(target.year, count(orgs, target.year, until))
         if target.community_id is not None:
             places = [target.community_id]
         else:

@@ -90,3 +90,17 @@ async def sites_of(session: AsyncSession, centre_ids: Sequence[int]) -> Sequence
         select(Site).where(Site.centre_id.in_(centre_ids)).order_by(Site.centre_id, Site.name, Site.id)
     )
     return rows.scalars().all()
+
+
+async def plans_of(session: AsyncSession, centre_id: int, year: int) -> Sequence[CultivationPlan]:
+    """A centre's plans that cover ``year``."""
+    rows = await session.execute(
+        select(CultivationPlan)
+        .where(
+            CultivationPlan.centre_id == centre_id,
+            CultivationPlan.first_year <= year,
+            CultivationPlan.last_year >= year,
+        )
+        .order_by(CultivationPlan.first_year, CultivationPlan.id)
+    )
+    return rows.scalars().all()

@@ -370,6 +370,7 @@ async def centre_progress(
     *,
     plan_id: int | None = None,
     community_id: int | None = None,
+    until: dt.date | None = None,
 ) -> list[ProgressRow]:
     """Every target of the centre's plans for ``year`` against the organisations, for callers
     who have already checked access (jobs, reports, the checked read-outs below)."""
@@ -379,7 +380,7 @@ async def centre_progress(
     if plan_id is not None:
         targets = [t for t in targets if t.plan_id == plan_id]
     orgs = await incubator.counted_organisations(session, [centre_id])
-    rows = counting.evaluate(targets, orgs, list(names), today)
+    rows = counting.evaluate(targets, orgs, list(names), today, until)
     if community_id is not None:
         rows = [r for r in rows if r.community_id == community_id]
     rows.sort(key=lambda r: (names.get(r.community_id, ""), list(Metric).index(r.metric)))

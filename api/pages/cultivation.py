@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import CurrentPrincipal, IdPath, SessionDep
+from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
 from api.pages.forms import domain_errors, form_values, parse, read_form
 from api.pages.grant_pages import back, flash
 from api.pages.shell import register_dashboard_panel
@@ -19,7 +19,7 @@ from communities.models import COMMUNITY_KIND_LABELS
 from communities.schemas import CommunityIn
 from core.clock import today
 from core.errors import DomainError, Forbidden
-from core.i18n import N_, _
+from core.i18n import N_, _, current_locale
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
@@ -32,6 +32,9 @@ from grants.programmes.schemas import NeedIn
 from incubator import service as incubator
 from incubator.models import CATEGORY_LABELS, LEGAL_LABELS
 from incubator.repository import OrganisationFilters
+from reports import cultivation as cultivation_report
+from reports.pdf import render_html
+from reports.registry import report_output
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,6 +110,24 @@ async def district_page(
         request,
         "web/cultivation/district.html",
         {"pictures": pictures, "year": _year(year), "categories": list(CATEGORY_LABELS), **labels()},
+    )
+
+
+@router.get("/district/cultivation.pdf")
+async def district_pdf(
+    session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep, year: int | None = YEAR
+) -> Response:
+    """The district roll-up as a PDF, rendered on request (the centres' own reports are archived)."""
+    if not principal.sees_all_centres:
+        raise Forbidden(_("Only district-level accounts see the district roll-up"))
+    shown = _year(year)
+    context = await cultivation_report.build_district_rollup(session, shown, today())
+    html = render_html("reports/district_cultivation.html", context, locale=current_locale())
+    pdf = await report_output(settings).renderer.render(html)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="district-cultivation-{shown}.pdf"'},
     )
 
 
