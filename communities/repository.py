@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from communities.models import Community
 from core.i18n import N_
+from core.identity.models import Role, User, UserRole
 from core.repository import CentreScopedRepository
 
 
@@ -50,3 +51,22 @@ async def named(session: AsyncSession, centre_id: int, name: str) -> Community |
         select(Community).where(Community.centre_id == centre_id, Community.name == name)
     )
     return rows.scalar_one_or_none()
+
+
+async def station_officers(session: AsyncSession, community_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Active station officers of these communities: community → user ids."""
+    if not community_ids:
+        return {}
+    rows = await session.execute(
+        select(User.community_id, User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.community_id.in_(set(community_ids)), UserRole.role == Role.station, User.is_active.is_(True)
+        )
+        .order_by(User.id)
+    )
+    found: dict[int, list[int]] = {}
+    for community_id, user_id in rows:
+        if community_id is not None:
+            found.setdefault(community_id, []).append(user_id)
+    return found

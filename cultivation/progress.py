@@ -117,11 +117,14 @@ def count(
 
 
 def months_left(year: int, today: dt.date) -> int:
+    """Months of ``year`` still to come after ``today``, the current month counted unless
+    ``today`` is its last day (3 on 1 October and on 30 September, 0 on 31 December)."""
     if year < today.year:
         return 0
     if year > today.year:
         return 12
-    return 12 - today.month
+    month_done = (today + dt.timedelta(days=1)).month != today.month
+    return 12 - today.month + (0 if month_done else 1)
 
 
 @dataclass(frozen=True)

@@ -41,16 +41,16 @@ class TestProgress:
         self, session: AsyncSession, street: Street
     ) -> None:
         got = await _progress(session, street, 2026)
-        assert got[("玉林北路社区", Metric.flagship)] == (1, Standing.met, 1)
+        assert got[("玉林北路社区", Metric.flagship)] == (1, Standing.met, 2)
         # two new volunteer teams against a range of exactly one: shown above range, not a failure
-        assert got[("玉林北路社区", Metric.new_volunteer_team)] == (2, Standing.above, 1)
-        assert got[("玉林北路社区", Metric.total)] == (9, Standing.met, 1)
-        # "each community" grows at least five associations: nobody has, a month is left
-        assert got[("玉林北路社区", Metric.new_association)] == (2, Standing.behind, 1)
-        assert got[("芳草社区", Metric.new_association)] == (1, Standing.behind, 1)
-        assert got[("向阳村", Metric.new_association)] == (0, Standing.behind, 1)
-        assert got[("向阳村", Metric.new_service)] == (1, Standing.met, 1)
-        assert got[("玉林北路社区", Metric.new_service)] == (0, Standing.behind, 1)
+        assert got[("玉林北路社区", Metric.new_volunteer_team)] == (2, Standing.above, 2)
+        assert got[("玉林北路社区", Metric.total)] == (9, Standing.met, 2)
+        # "each community" grows at least five associations: nobody has, with November and December left
+        assert got[("玉林北路社区", Metric.new_association)] == (2, Standing.behind, 2)
+        assert got[("芳草社区", Metric.new_association)] == (1, Standing.behind, 2)
+        assert got[("向阳村", Metric.new_association)] == (0, Standing.behind, 2)
+        assert got[("向阳村", Metric.new_service)] == (1, Standing.met, 2)
+        assert got[("玉林北路社区", Metric.new_service)] == (0, Standing.behind, 2)
 
     async def test_moved_organisation_counts_where_it_was_at_the_end_of_the_year(
         self, session: AsyncSession, street: Street
@@ -314,3 +314,13 @@ class TestPlansApi:
         assert (
             await client.get("/api/v1/district/cultivation", headers=street.staff.headers)
         ).status_code == 403
+
+
+def test_months_left_count_the_current_month_until_its_last_day() -> None:
+    from cultivation.progress import months_left
+
+    assert months_left(2026, dt.date(2026, 10, 1)) == 3
+    assert months_left(2026, dt.date(2026, 9, 30)) == 3
+    assert months_left(2026, dt.date(2026, 12, 31)) == 0
+    assert months_left(2025, dt.date(2026, 1, 1)) == 0
+    assert months_left(2027, dt.date(2026, 1, 1)) == 12
