@@ -151,3 +151,10 @@ async def resolve_name(
         after={"name": name, "from": "free text"},
     )
     return community
+
+
+async def id_named(session: AsyncSession, centre_id: int, name: str) -> int | None:
+    """The centre's community of exactly this name, if there is one (a project's target
+    community is free text: "全街道" or two communities stay unlinked)."""
+    found = await repository.named(session, centre_id, name.strip()[:100]) if name.strip() else None
+    return found.id if found is not None else None

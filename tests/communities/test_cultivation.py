@@ -324,3 +324,25 @@ def test_months_left_count_the_current_month_until_its_last_day() -> None:
     assert months_left(2026, dt.date(2026, 12, 31)) == 0
     assert months_left(2025, dt.date(2026, 1, 1)) == 0
     assert months_left(2027, dt.date(2026, 1, 1)) == 12
+
+
+async def test_an_application_links_its_target_community_when_the_name_is_one(session: AsyncSession) -> None:
+    from grants.applications import service as applications
+    from grants.applications.schemas import ApplicationCreate
+    from tests.grants.factories import applicant_org, application_payload, open_programme
+
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    owner, org = await applicant_org(session, centre, staff)
+    programme = await open_programme(session, staff)
+    linked = await applications.create_application(
+        session, owner.principal, ApplicationCreate.model_validate(application_payload(programme, org))
+    )
+    assert linked.target_community == "玉林北路社区"
+    assert linked.target_community_id == org.community_id
+    whole_street = await applications.create_application(
+        session,
+        owner.principal,
+        ApplicationCreate.model_validate(application_payload(programme, org, target_community="全街道")),
+    )
+    assert whole_street.target_community_id is None
