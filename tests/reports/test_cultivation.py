@@ -86,3 +86,23 @@ async def test_the_district_reads_the_roll_up_as_a_pdf(
     assert "全区社区社会组织培育目标汇总" in text
     assert street.centre.name in text
     assert "玉林北路社区" in text
+
+
+async def test_staff_schedule_the_community_report_each_quarter(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    street = await build_street(session)
+    created = await client.post(
+        "/api/v1/report-schedules",
+        json={"kind": COMMUNITY_KIND, "scope_id": street.yulin.id, "cron": "0 8 1 1,4,7,10 *"},
+        headers=street.staff.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["scope_type"] == "community"
+    other = await make_user(session, None, Role.staff, district=True)
+    refused = await client.post(
+        "/api/v1/report-schedules",
+        json={"kind": COMMUNITY_KIND, "scope_id": street.yulin.id, "cron": "0 8 1 1,4,7,10 *"},
+        headers=other.headers,
+    )
+    assert refused.status_code == 403
