@@ -38,22 +38,6 @@ async def get_community(session: AsyncSession, principal: Principal, community_i
     return await CommunityRepository(session, principal).get(community_id)
 
 
-async def require_in_centre(
-    session: AsyncSession, principal: Principal, community_id: int | None, field: str = "community_id"
-) -> Community | None:
-    """The chosen community must be one of the caller's centre: otherwise a field error, never a 500."""
-    if community_id is None:
-        return None
-    repository = CommunityRepository(session, principal)
-    found = await repository.get_one_or_none(repository.select().where(Community.id == community_id))
-    if found is None:
-        raise ValidationFailed(
-            _("Choose a community of your centre"),
-            details=[FieldError(field=field, message=_("Choose a community of your centre"))],
-        )
-    return found
-
-
 async def _name_taken(
     session: AsyncSession, principal: Principal, centre_id: int, name: str, own: int | None
 ) -> None:
