@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.web import render
+from api.web import login_url, render
 from core.dberrors import meaning_of
 from core.errors import DomainError, FieldError
 from core.i18n import _, gettext
@@ -102,7 +102,7 @@ def error_response(
 ) -> Response:
     if wants_html(request):
         if status == 401:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return RedirectResponse(login_url(request), status_code=303)
         return render(
             request,
             "web/error.html",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -16,6 +16,7 @@ from api.deps import CSRF_COOKIE, PRESESSION_COOKIE, csrf_binding, session_bindi
 from core.i18n import current_locale, gettext, ngettext
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.security import csrf_token_valid, make_csrf_token
 from core.settings import PROJECT_ROOT, Settings
 
@@ -29,12 +30,6 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.2f}"
-
-
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -46,7 +41,7 @@ def build_environment() -> Environment:
     # Not "newstyle": its %-formatting would break on translations that contain "%".
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = local_time
-    env.filters["money"] = money
+    env.filters["money"] = format_money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])
     return env
 
@@ -60,6 +55,28 @@ NAVIGATION: list[tuple[str, str, frozenset[Role]]] = []
 def register_nav(path: str, label: str, roles: set[Role]) -> None:
     if all(entry[0] != path for entry in NAVIGATION):
         NAVIGATION.append((path, label, frozenset(roles)))
+
+
+def safe_next(target: str | None, default: str = "/dashboard") -> str:
+    """Where to go after logging in: a path on this site only (with its query), never another
+    host (``//evil``, ``/\\evil``, ``https:``, control characters), else ``default``."""
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return default
+    parsed = urlsplit(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    path = unquote(parsed.path)
+    if path.startswith("//") or "\\" in path or any(ord(ch) < 0x20 for ch in path):
+        return default
+    return target
+
+
+def login_url(request: Request) -> str:
+    """The login page that brings the user back to this page, with its parameters."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?" + urlencode({"next": safe_next(here)})
 
 
 def csrf_token_for(request: Request) -> str:

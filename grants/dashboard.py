@@ -6,29 +6,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from core.clock import SHANGHAI
 from core.identity.principal import Principal
-from grants.applications.models import Application, ApplicationState, Objection, ObjectionState
-from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
-from grants.disbursements.models import Disbursement, DisbursementState
+from grants import repository as queries
+from grants.applications.models import Application
+from grants.awards.models import Award, AwardState, Tranche, TrancheState
+from grants.disbursements.models import DisbursementState
 from grants.jobs import PROGRESS_REPORT_EVERY
 
 ZERO = Decimal("0.00")
-
-
-S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
-
-
-def _scoped(statement: S, centre_column: InstrumentedAttribute[int], principal: Principal) -> S:
-    if principal.sees_all_centres:
-        return statement
-    return statement.where(centre_column == principal.centre_id)
 
 
 @dataclass(frozen=True)
@@ -39,25 +28,11 @@ class StaffFigures:
 
 
 async def staff_figures(session: AsyncSession, principal: Principal) -> StaffFigures:
-    submitted = _scoped(
-        select(func.count(Application.id)).where(Application.state == ApplicationState.submitted),
-        Application.centre_id,
-        principal,
-    )
-    rectification = _scoped(
-        select(func.count(Award.id)).where(Award.state == AwardState.rectification),
-        Award.centre_id,
-        principal,
-    )
-    objections = _scoped(
-        select(func.count(Objection.id)).where(Objection.state == ObjectionState.open),
-        Objection.centre_id,
-        principal,
-    )
+    submitted, rectification, objections = await queries.staff_counts(session, principal)
     return StaffFigures(
-        awaiting_eligibility=int((await session.execute(submitted)).scalar_one()),
-        in_rectification=int((await session.execute(rectification)).scalar_one()),
-        open_objections=int((await session.execute(objections)).scalar_one()),
+        awaiting_eligibility=submitted,
+        in_rectification=rectification,
+        open_objections=objections,
     )
 
 
@@ -77,37 +52,14 @@ class FinanceFigures:
 
 
 async def finance_figures(session: AsyncSession, principal: Principal, today: dt.date) -> FinanceFigures:
-    by_state = _scoped(
-        select(Disbursement.state, func.count(Disbursement.id), func.sum(Disbursement.amount))
-        .where(Disbursement.state.in_((DisbursementState.requested, DisbursementState.approved)))
-        .group_by(Disbursement.state),
-        Disbursement.centre_id,
-        principal,
-    )
     tallies = {
         state: Tally(int(count), Decimal(total or ZERO))
-        for state, count, total in (await session.execute(by_state)).all()
+        for state, count, total in await queries.disbursements_awaiting(session, principal)
     }
-    due = _scoped(
-        select(func.count(Tranche.id), func.sum(Tranche.amount))
-        .join(Award, Award.id == Tranche.award_id)
-        .where(Tranche.state == TrancheState.due),
-        Award.centre_id,
-        principal,
-    )
-    due_count, due_total = (await session.execute(due)).one()
+    due_count, due_total = await queries.due_tranche_total(session, principal)
     first = today.replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
-    paid = _scoped(
-        select(func.count(Disbursement.id), func.sum(Disbursement.paid_amount)).where(
-            Disbursement.state == DisbursementState.paid,
-            Disbursement.paid_on >= first,
-            Disbursement.paid_on < following,
-        ),
-        Disbursement.centre_id,
-        principal,
-    )
-    paid_count, paid_total = (await session.execute(paid)).one()
+    paid_count, paid_total = await queries.paid_between(session, principal, first, following)
     return FinanceFigures(
         awaiting_approval=tallies.get(DisbursementState.requested, Tally()),
         awaiting_payment=tallies.get(DisbursementState.approved, Tally()),
@@ -141,42 +93,7 @@ async def applicant_figures(
     unpaid tranche and whether a progress report is due (same rule as the reminder)."""
     if not organisation_ids:
         return ApplicantFigures()
-    applications = (
-        (
-            await session.execute(
-                select(Application)
-                .where(Application.organisation_id.in_(organisation_ids))
-                .order_by(Application.id.desc())
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    awards = (
-        (
-            await session.execute(
-                select(Award)
-                .options(selectinload(Award.tranches))
-                .where(
-                    Award.organisation_id.in_(organisation_ids),
-                    Award.state.in_((AwardState.active, AwardState.rectification)),
-                )
-                .order_by(Award.id.desc())
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    last_reports: dict[int, dt.datetime] = {}
-    if awards:
-        rows = await session.execute(
-            select(ProgressReport.award_id, func.max(ProgressReport.submitted_at))
-            .where(ProgressReport.award_id.in_([a.id for a in awards]))
-            .group_by(ProgressReport.award_id)
-        )
-        last_reports = dict(rows.all())
+    applications, awards, last_reports = await queries.applicant_rows(session, organisation_ids, limit)
     lines = []
     for award in awards:
         next_tranche = next((t for t in award.tranches if t.state in OPEN_TRANCHE_STATES), None)

@@ -8,7 +8,7 @@ through a new ``community_id`` (``target_community_id`` on applications). The fr
 columns stay for now, so nothing is lost and a downgrade restores the previous state.
 
 Revision ID: communities
-Revises: scheduler
+Revises: apply
 Create Date: 2026-11-27 10:00:00
 """
 
@@ -21,7 +21,7 @@ import core.db
 from alembic import op
 
 revision: str = "communities"
-down_revision: str | None = "scheduler"
+down_revision: str | None = "apply"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

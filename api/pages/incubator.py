@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
@@ -31,8 +30,9 @@ from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose, RubricVersion
+from evaluations.rubrics.repository import latest_version
 from incubator import service
 from incubator.models import (
     ACTIVITY_LABELS,
@@ -277,6 +277,12 @@ async def create_organisation(request: Request, session: SessionDep, principal: 
     )
 
 
+def _status_locked(principal: Principal, org: Any) -> bool:
+    """Members of a verified organisation see its legal status and credit code but do not edit
+    them: staff change them and verify them again (the service refuses it too)."""
+    return org.verified_at is not None and not principal.has(Role.staff)
+
+
 @router.get("/organisations/{organisation_id:int}/edit")
 async def edit_organisation(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
@@ -290,6 +296,7 @@ async def edit_organisation(
             "errors": {},
             "action": f"/organisations/{org.id}/edit",
             "org": org,
+            "status_locked": _status_locked(principal, org),
             **_labels(),
             **await _choices(session, principal, exclude=org.id),
         },
@@ -320,6 +327,7 @@ async def update_organisation(
             "errors": errors,
             "action": f"/organisations/{org.id}/edit",
             "org": org,
+            "status_locked": _status_locked(principal, org),
             **_labels(),
             **await _choices(session, principal, exclude=org.id),
         },
@@ -354,7 +362,7 @@ async def _profile_context(
     )
     assessments = await service.capacity_history(session, principal, org.id)
     capacity_version = await _capacity_rubric(session, org.centre_id)
-    capacity_criteria = evaluations.criteria_of(capacity_version) if capacity_version else []
+    capacity_criteria = rubric_service.criteria_of(capacity_version) if capacity_version else []
     chart = None
     if len(assessments) >= 2:
         chart = charts.line_chart(
@@ -569,14 +577,7 @@ async def add_activity(
 
 async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion | None:
     """The newest version of the centre's capacity-assessment rubric."""
-    row = await session.execute(
-        select(RubricVersion)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.centre_id == centre_id, Rubric.purpose == RoundPurpose.capacity)
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    return row.scalar_one_or_none()
+    return await latest_version(session, centre_id, (RoundPurpose.capacity,))
 
 
 @router.post("/organisations/{organisation_id:int}/capacity")

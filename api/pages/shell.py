@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
@@ -21,13 +19,13 @@ from api.deps import (
     check_csrf,
     client_address,
 )
-from api.web import render, rotate_csrf_for_session
-from core.audit import AuditEvent
+from api.web import render, rotate_csrf_for_session, safe_next
 from core.errors import LoginRefusedBase
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
 from core.identity.models import Role, TokenKind
 from core.identity.principal import Principal
+from core.repository import audit as audit_queries
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,12 +43,7 @@ def register_dashboard_panel(panel: DashboardPanel) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    if not target:
-        return "/dashboard"
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/dashboard"
-    return target
+    return safe_next(target)
 
 
 @router.get("/")
@@ -143,10 +136,7 @@ async def switch_language(
 async def _recent_activity(session: AsyncSession, principal: Principal) -> dict[str, Any] | None:
     if not principal.has(Role.staff, Role.admin):
         return None
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)
-    if not principal.sees_all_centres:
-        statement = statement.where(AuditEvent.centre_id == principal.centre_id)
-    events = (await session.execute(statement)).scalars().all()
+    events = await audit_queries.recent_events(session, principal, limit=10)
     return {"template": "web/panels/activity.html", "events": events}
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from api.deps import (
     CurrentPrincipal,
@@ -23,13 +22,11 @@ from api.deps import (
 )
 from api.schemas import ListResponse
 from core.clock import today
-from core.errors import NotFound
-from core.files import FileStore, StoredFile, store_upload
-from core.i18n import _
+from core.files import FileStore
 from core.identity import service as identity
 from grants.applications import publicity
 from grants.applications import service as applications
-from grants.applications.models import Application, ApplicationAttachment, ApplicationState, ObjectionState
+from grants.applications.models import Application, ApplicationState, ObjectionState
 from grants.applications.schemas import (
     ApplicationBrief,
     ApplicationCreate,
@@ -157,27 +154,23 @@ class AttachmentOut(BaseModel):
     sha256: str
 
 
+def attachment_out(view: applications.AttachmentView) -> AttachmentOut:
+    return AttachmentOut(
+        id=view.id,
+        label=view.label,
+        original_name=view.original_name,
+        content_type=view.content_type,
+        size=view.size,
+        sha256=view.sha256,
+    )
+
+
 @router.get("/applications/{application_id:int}/attachments", response_model=list[AttachmentOut])
 async def list_attachments(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[AttachmentOut]:
-    application = await applications.get_application(session, principal, application_id)
-    rows = await session.execute(
-        select(ApplicationAttachment, StoredFile)
-        .join(StoredFile, StoredFile.id == ApplicationAttachment.file_id)
-        .where(ApplicationAttachment.application_id == application.id)
-        .order_by(ApplicationAttachment.id)
-    )
     return [
-        AttachmentOut(
-            id=a.id,
-            label=a.label,
-            original_name=f.original_name,
-            content_type=f.content_type,
-            size=f.size,
-            sha256=f.sha256,
-        )
-        for a, f in rows.all()
+        attachment_out(v) for v in await applications.list_attachments(session, principal, application_id)
     ]
 
 
@@ -191,33 +184,27 @@ async def upload_attachment(
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> AttachmentOut:
     """PDF, images or Office files; the type is checked by content and the SHA-256 stored."""
-    application = await applications.get_application(session, principal, application_id)
-    await applications.require_member(session, principal, application.organisation_id)
-    if application.state not in (ApplicationState.draft, ApplicationState.returned):
-        from core.errors import Conflict
-
-        raise Conflict(_("Only a draft or an application returned for correction can be edited"))
     content = await file.read(settings.upload_max_bytes + 1)
-    stored = await store_upload(
+    view = await applications.add_attachment(
         session,
-        FileStore(settings.files_dir),
-        centre_id=application.centre_id,
-        uploaded_by=principal.user_id,
+        principal,
+        application_id,
+        store=FileStore(settings.files_dir),
         filename=file.filename or "file",
         content=content,
+        label=label,
         max_bytes=settings.upload_max_bytes,
     )
-    link = ApplicationAttachment(application_id=application.id, file_id=stored.id, label=label)
-    session.add(link)
-    await session.flush()
-    return AttachmentOut(
-        id=link.id,
-        label=label,
-        original_name=stored.original_name,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-    )
+    return attachment_out(view)
+
+
+@router.delete("/applications/{application_id:int}/attachments/{attachment_id:int}", status_code=204)
+async def remove_attachment(
+    application_id: IdPath, attachment_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """Only while the application is a draft or returned for correction, by its members."""
+    await applications.remove_attachment(session, principal, application_id, attachment_id)
+    return Response(status_code=204)
 
 
 @router.get("/applications/{application_id:int}/attachments/{attachment_id:int}", response_class=Response)
@@ -228,23 +215,12 @@ async def download_attachment(
     settings: SettingsDep,
     principal: CurrentPrincipal,
 ) -> Response:
-    application = await applications.get_application(session, principal, application_id)
-    row = (
-        await session.execute(
-            select(StoredFile)
-            .join(ApplicationAttachment, ApplicationAttachment.file_id == StoredFile.id)
-            .where(
-                ApplicationAttachment.id == attachment_id,
-                ApplicationAttachment.application_id == application.id,
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(_("Record not found"))
-    content = FileStore(settings.files_dir).read(row.storage_key)
+    view, content = await applications.read_attachment(
+        session, principal, application_id, attachment_id, store=FileStore(settings.files_dir)
+    )
     return Response(
         content,
-        media_type=row.content_type,
+        media_type=view.content_type,
         headers={"Content-Disposition": f'attachment; filename="attachment-{attachment_id}"'},
     )
 

@@ -11,3 +11,8 @@ document.addEventListener("click", function (event) {
   var link = event.target.closest && event.target.closest("a[data-history-back]");
   if (link && window.history.length > 1) { event.preventDefault(); window.history.back(); }
 });
+// A link that leaves unsaved work (data-confirm) asks first, like a button.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-confirm]");
+  if (link && !window.confirm(link.getAttribute("data-confirm"))) { event.preventDefault(); }
+});

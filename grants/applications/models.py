@@ -226,6 +226,8 @@ class Objection(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     contact: Mapped[str] = mapped_column(String(100), default="")
     content: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    """What the objector is given to look the objection up on the public page (random, not the id)."""
     state: Mapped[ObjectionState] = mapped_column(
         string_enum(ObjectionState, 16), default=ObjectionState.open
     )

@@ -181,7 +181,8 @@ class DecisionRow(RequestModel):
     application_id: Id
     approve: Flag
     amount: PositiveMoneyField | None = None
-    reason: Reason
+    reason: str = Field(default="", max_length=2000)
+    """Required when rejecting or when the approved amount differs from the request."""
 
 
 class DecideIn(RequestModel):
@@ -209,6 +210,7 @@ class ObjectionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    reference: str | None
     application_id: int
     lodged_at: dt.datetime
     content: str

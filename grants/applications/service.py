@@ -15,16 +15,19 @@ from core import audit
 from core.clock import today
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.files import FileStore, StoredFile, store_upload
 from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import CENT, MAX_AMOUNT
+from core.money import CENT, MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
 from grants.access import member_org_ids, require_staff
+from grants.applications import repository
 from grants.applications.models import (
     APPLICATION_STATE_LABELS,
     Application,
+    ApplicationAttachment,
     ApplicationEvent,
     ApplicationState,
     BudgetCategory,
@@ -43,6 +46,7 @@ from grants.programmes.models import (
     Programme,
     ProgrammeState,
 )
+from grants.programmes.repository import ProgrammeRepository
 from grants.programmes.service import HUNDRED, LARGEST, get_programme
 from incubator import service as incubator
 from incubator.models import LegalStatus, Organisation
@@ -50,9 +54,29 @@ from incubator.models import LegalStatus, Organisation
 
 async def application_repository(session: AsyncSession, principal: Principal) -> ApplicationRepository:
     orgs = None
+    reviewable = None
     if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
         orgs = await member_org_ids(session, principal)
-    return ApplicationRepository(session, principal, orgs)
+        if principal.has(Role.evaluator):
+            reviewable = list(await repository.reviewable_application_ids(session, principal.user_id))
+    return ApplicationRepository(session, principal, orgs, reviewable)
+
+
+async def programme_of(session: AsyncSession, principal: Principal, application: Application) -> Programme:
+    """The programme of an application the caller already reads (an assigned evaluator too, who
+    otherwise reads nothing of grants)."""
+    programmes = ProgrammeRepository(session, principal)
+    return await programmes.get(application.programme_id, programmes.full())
+
+
+async def identity_hidden(session: AsyncSession, principal: Principal, application: Application) -> bool:
+    """Whether the applicant's identity is hidden from this reader: an evaluator who is not a
+    member of the organisation (nor staff) and scores the application in a blind round."""
+    if principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin):
+        return False
+    if application.organisation_id in await member_org_ids(session, principal):
+        return False
+    return (await repository.reviewable_application_ids(session, principal.user_id)).get(application.id, True)
 
 
 async def get_application(session: AsyncSession, principal: Principal, application_id: int) -> Application:
@@ -94,7 +118,7 @@ def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
             raise ValidationFailed.field(
                 f"budget_lines.{i}.quantity",
                 _("Line {n}: {price} × {quantity} comes to more than {largest} yuan").format(
-                    n=i + 1, price=f"{line.unit_price:,.2f}", quantity=line.quantity, largest=LARGEST
+                    n=i + 1, price=format_money(line.unit_price), quantity=line.quantity, largest=LARGEST
                 ),
             )
         lines.append(
@@ -113,7 +137,7 @@ def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
         raise ValidationFailed.field(
             "budget_lines",
             _("The budget lines add up to {total} yuan, more than {largest}").format(
-                total=f"{total:,.2f}", largest=LARGEST
+                total=format_money(total), largest=LARGEST
             ),
         )
     return lines
@@ -137,7 +161,7 @@ def _apply_content(application: Application, programme: Programme, data: Applica
             _(
                 "The stated request of {stated} yuan does not match the grant-funded budget lines, "
                 "which add up to {computed} yuan"
-            ).format(stated=f"{data.requested_amount:,.2f}", computed=f"{grant:,.2f}"),
+            ).format(stated=format_money(data.requested_amount), computed=format_money(grant)),
         )
     application.title = data.title
     application.topic_id = data.topic_id
@@ -259,6 +283,17 @@ def _track_cap(programme: Programme, org: Organisation) -> Decimal:
     return programme.max_award_community
 
 
+def track_cap(programme: Programme, org: Organisation) -> Decimal:
+    """The most this organisation may request: its legal status picks the track."""
+    return _track_cap(programme, org)
+
+
+def track_label(org: Organisation) -> str:
+    if org.legal_status is LegalStatus.registered:
+        return _("registered organisations")
+    return _("filed organisations and resident groups")
+
+
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     if whole == 0:
         return Decimal(0)
@@ -316,7 +351,7 @@ def run_checks(
         CheckResult(
             "cofunding_ratio",
             enough,
-            _("Co-funding is {pct}% of the budget; at least {min}% is required").format(
+            _("Co-funding is {pct}%; the budget needs at least {min}%").format(
                 pct=cofunding, min=programme.min_cofunding_pct
             ),
         )
@@ -343,9 +378,7 @@ def run_checks(
             CheckResult(
                 code,
                 share <= cap_pct,
-                _("{label} is {pct}% of the grant; the cap is {cap}%").format(
-                    label=label, pct=share, cap=cap_pct
-                ),
+                _("{label} takes {pct}%; the cap is {cap}%").format(label=label, pct=share, cap=cap_pct),
             )
         )
     grant_lines = [line for line in application.budget_lines if line.funded_by is FundedBy.grant]
@@ -517,3 +550,212 @@ async def confirm_eligibility(
         session, principal, application, "confirm_eligibility", previous, failing, {"overrides": overrides}
     )
     return application
+
+
+# --- attachments -------------------------------------------------------------------------
+
+EDITABLE_STATES = frozenset({ApplicationState.draft, ApplicationState.returned})
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    label: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+    @property
+    def inline(self) -> bool:
+        """PDF and images are shown in the browser; Office files are downloaded."""
+        return self.content_type in INLINE_TYPES
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+def _attachment_view(link: ApplicationAttachment, stored: StoredFile) -> AttachmentView:
+    return AttachmentView(
+        id=link.id,
+        label=link.label,
+        original_name=stored.original_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+    )
+
+
+def can_edit_content(application: Application) -> tuple[bool, str]:
+    if application.state in EDITABLE_STATES:
+        return True, ""
+    return False, _("Only a draft or an application returned for correction can be edited")
+
+
+async def list_attachments(
+    session: AsyncSession, principal: Principal, application_id: int
+) -> list[AttachmentView]:
+    """Whoever may read the application (its members, centre staff, its assigned evaluators)."""
+    application = await get_application(session, principal, application_id)
+    return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
+
+
+async def add_attachment(
+    session: AsyncSession,
+    principal: Principal,
+    application_id: int,
+    *,
+    store: FileStore,
+    filename: str,
+    content: bytes,
+    label: str,
+    max_bytes: int,
+) -> AttachmentView:
+    """PDF, images or Office files, checked by content and size; only while the application
+    can be edited, and only by the organisation's members."""
+    application = await get_application(session, principal, application_id)
+    await require_member(session, principal, application.organisation_id)
+    allowed, reason = can_edit_content(application)
+    if not allowed:
+        raise Conflict(reason)
+    label = label.strip()
+    if len(label) > 200:
+        raise ValidationFailed.field("label", _("At most 200 characters"))
+    stored = await store_upload(
+        session,
+        store,
+        centre_id=application.centre_id,
+        uploaded_by=principal.user_id,
+        filename=filename or "file",
+        content=content,
+        max_bytes=max_bytes,
+    )
+    link = ApplicationAttachment(application_id=application.id, file_id=stored.id, label=label)
+    session.add(link)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="application.attach",
+        subject_type="application",
+        subject_id=application.id,
+        centre_id=application.centre_id,
+        after={"attachment_id": link.id, "name": stored.original_name, "sha256": stored.sha256},
+    )
+    return _attachment_view(link, stored)
+
+
+async def remove_attachment(
+    session: AsyncSession, principal: Principal, application_id: int, attachment_id: int
+) -> AttachmentView:
+    application = await get_application(session, principal, application_id)
+    await require_member(session, principal, application.organisation_id)
+    found = await repository.attachment_of(session, application.id, attachment_id)
+    if found is None:
+        raise NotFound(_("Record not found"))
+    allowed, reason = can_edit_content(application)
+    if not allowed:
+        raise Conflict(reason)
+    view = _attachment_view(*found)
+    if not await repository.delete_attachment(session, attachment_id):
+        raise NotFound(_("Record not found"))
+    await audit.record(
+        session,
+        actor=principal,
+        action="application.detach",
+        subject_type="application",
+        subject_id=application.id,
+        centre_id=application.centre_id,
+        before={"attachment_id": view.id, "name": view.original_name, "sha256": view.sha256},
+    )
+    return view
+
+
+async def read_attachment(
+    session: AsyncSession, principal: Principal, application_id: int, attachment_id: int, *, store: FileStore
+) -> tuple[AttachmentView, bytes]:
+    """The bytes, only to a reader of the application (404 to anyone else)."""
+    application = await get_application(session, principal, application_id)
+    found = await repository.attachment_of(session, application.id, attachment_id)
+    if found is None:
+        raise NotFound(_("Record not found"))
+    view = _attachment_view(*found)
+    return view, store.read(found[1].storage_key)
+
+
+# --- readiness before submission ---------------------------------------------------------
+
+# The eligibility checks an applicant fixes in the budget, and where the form shows them.
+CHECK_FIELDS = {
+    "requested_within_cap": "total-grant",
+    "cofunding_ratio": "total-cofunding",
+    "budget_adds_up": "budget_lines",
+}
+ROW_CAPS = {"management_fee_cap": BudgetCategory.management, "personnel_cap": BudgetCategory.personnel}
+ORGANISATION_CHECKS = frozenset({"organisation_verified", "legal_status", "not_barred"})
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Before submitting. ``problems`` block it (what a proposal must contain); ``warnings`` are
+    the eligibility checks that would fail, placed under the field or budget row (``budget_lines.N``)
+    that fixes them; ``notices`` are what only the centre settles (the organisation's checks)."""
+
+    problems: dict[str, str]
+    warnings: dict[str, str]
+    notices: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.warnings
+
+
+def readiness(programme: Programme, org: Organisation, application: Application, on: dt.date) -> Readiness:
+    """The eligibility checks the submission will run, plus the narrative the proposal needs."""
+    problems: dict[str, str] = {}
+    for name, message in (
+        ("beneficiaries", _("Describe who the project serves")),
+        ("needs", _("Describe the needs the project answers")),
+        ("objectives", _("State the project's objectives")),
+    ):
+        if not str(getattr(application, name) or "").strip():
+            problems[name] = message
+    if not application.activities:
+        problems["activities"] = _("Add at least one activity with its dates")
+    if not application.indicators:
+        problems["indicators"] = _("Add at least one indicator with its target")
+    if not application.budget_lines:
+        problems["budget_lines"] = _("Add the budget before submitting")
+    for i, line in enumerate(application.budget_lines):
+        if line.amount <= 0:
+            problems[f"budget_lines.{i}"] = _("This line comes to 0.00 yuan: enter a price and a quantity")
+    warnings: dict[str, str] = {}
+    notices: list[str] = []
+    for result in run_checks(programme, org, application, on):
+        if result.passed:
+            continue
+        if result.code in ORGANISATION_CHECKS:
+            notices.append(result.reason)
+        elif result.code in ROW_CAPS:
+            category = ROW_CAPS[result.code]
+            for i, line in enumerate(application.budget_lines):
+                if line.category is category and line.funded_by is FundedBy.grant:
+                    warnings.setdefault(f"budget_lines.{i}", result.reason)
+        elif "budget_lines" not in problems:
+            field = CHECK_FIELDS.get(result.code, "budget_lines")
+            warnings[field] = f"{warnings[field]}；{result.reason}" if field in warnings else result.reason
+    return Readiness(problems, warnings, notices)
+
+
+async def application_readiness(
+    session: AsyncSession, principal: Principal, application: Application
+) -> Readiness:
+    programme = await get_programme(session, principal, application.programme_id)
+    org = await incubator.get_organisation(session, principal, application.organisation_id)
+    return readiness(programme, org, application, today())

@@ -93,6 +93,8 @@ class Programme(TimestampMixin, Base):
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     publicity_working_days: Mapped[int] = mapped_column(Integer, default=5)
+    publicity_contact: Mapped[str] = mapped_column(String(200), default="")
+    """Who the public reaches about the publicity and its objections (named on the 公示 page)."""
     review_round_id: Mapped[int | None] = mapped_column(Integer)
 
     categories: Mapped[list[ProgrammeCategory]] = relationship(

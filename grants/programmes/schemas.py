@@ -61,6 +61,7 @@ class ProgrammeBase(RequestModel):
     opens_at: Instant
     closes_at: Instant
     publicity_working_days: WholeNumber = Field(default=5, ge=1, le=30)
+    publicity_contact: str = Field(default="", max_length=200)
     categories: list[CategoryIn] = Field(default_factory=list, max_length=20)
     tranche_plan: list[TrancheRowIn] = Field(min_length=1, max_length=10)
 
@@ -115,6 +116,7 @@ class ProgrammeOut(BaseModel):
     opens_at: dt.datetime
     closes_at: dt.datetime
     publicity_working_days: int
+    publicity_contact: str
     review_round_id: int | None
     categories: list[CategoryOut]
     tranche_plan: list[TrancheRowOut]

@@ -13,9 +13,9 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import MAX_AMOUNT
+from core.money import MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
-from evaluations import service as evaluations
+from evaluations.rubrics import service as rubric_service
 from grants.access import centre_of, require_staff
 from grants.programmes.models import (
     PROGRAMME_STATE_LABELS,
@@ -30,7 +30,7 @@ from grants.programmes.repository import NeedRepository, ProgrammeRepository
 from grants.programmes.schemas import NeedIn, ProgrammeCreate, ProgrammeUpdate, TopicIn
 
 HUNDRED = Decimal(100)
-LARGEST = f"{MAX_AMOUNT:,.2f}"
+LARGEST = format_money(MAX_AMOUNT)
 
 
 # Which fields may change in which state (no budget change after decisions, no rule change
@@ -49,14 +49,23 @@ EDITABLE: dict[ProgrammeState, frozenset[str]] = {
             "min_reviewers",
             "blind_review",
             "publicity_working_days",
+            "publicity_contact",
         }
     ),
     ProgrammeState.reviewing: frozenset(
-        {"name", "description", "total_budget", "categories", "tranche_plan", "publicity_working_days"}
+        {
+            "name",
+            "description",
+            "total_budget",
+            "categories",
+            "tranche_plan",
+            "publicity_working_days",
+            "publicity_contact",
+        }
     ),
-    ProgrammeState.decided: frozenset({"name", "description"}),
-    ProgrammeState.publicised: frozenset({"name", "description"}),
-    ProgrammeState.running: frozenset({"name", "description"}),
+    ProgrammeState.decided: frozenset({"name", "description", "publicity_contact"}),
+    ProgrammeState.publicised: frozenset({"name", "description", "publicity_contact"}),
+    ProgrammeState.running: frozenset({"name", "description", "publicity_contact"}),
     ProgrammeState.closed: frozenset(),
 }
 
@@ -83,7 +92,7 @@ async def _check_rubric(session: AsyncSession, principal: Principal, version_id:
     if version_id is None:
         return
     try:
-        await evaluations.get_version(session, principal, version_id)
+        await rubric_service.get_version(session, principal, version_id)
     except NotFound as exc:
         raise ValidationFailed.field("rubric_version_id", _("No such rubric version")) from exc
 

@@ -14,7 +14,7 @@ NOW = "2026-11-01 00:00:00.000000"
 def test_free_text_communities_become_linked_records(tmp_path: Path) -> None:
     db = tmp_path / "communities.db"
     config = _config(f"sqlite+aiosqlite:///{db}")
-    command.upgrade(config, "scheduler")
+    command.upgrade(config, "communities-1")
     connection = sqlite3.connect(db)
     connection.executemany(
         "INSERT INTO centres (id, slug, name, city, district, street, created_at, updated_at) "
@@ -76,7 +76,7 @@ def test_free_text_communities_become_linked_records(tmp_path: Path) -> None:
     assert connection.execute("SELECT count(*) FROM organisation_members").fetchone()[0] == 1
     connection.close()
 
-    command.downgrade(config, "scheduler")
+    command.downgrade(config, "communities-1")
     connection = sqlite3.connect(db)
     assert (
         connection.execute("SELECT community FROM organisations WHERE id = 1").fetchone()[0] == " 红枫社区 "

@@ -32,6 +32,12 @@ async def test_applicant_files_with_a_budget_table(client: httpx.AsyncClient, se
         "programme_id": programme_id,
         "organisation_id": org_id,
         "title": "长者互助项目",
+        "beneficiaries": "独居长者",
+        "needs": "缺少陪伴",
+        "objectives": "每月一次茶话会",
+        "act-0-name": "茶话会",
+        "act-0-starts_on": "2026-06-01",
+        "act-0-ends_on": "2026-12-31",
         "line-0-category": "activities",
         "line-0-item": "茶话会",
         "line-0-unit_price": "350.50",
@@ -60,7 +66,7 @@ async def test_applicant_files_with_a_budget_table(client: httpx.AsyncClient, se
     assert submit is not None
     submitted = await client.post(submit.group(1), data={"csrf_token": token})
     after = await client.get(submitted.headers["location"])
-    assert "已提交" in after.text
+    assert "已提交" in after.text, re.findall(r"(?:error|alert)[^>]*>([^<]*)<", after.text)
     assert "配套资金占预算" in after.text
 
 
@@ -90,7 +96,7 @@ async def test_form_errors_are_shown(client: httpx.AsyncClient, session: AsyncSe
     data.update({"title": "长者互助项目", "line-0-unit_price": "999999999999.00", "line-0-quantity": "2"})
     response = await client.post("/applications/new", data=data)
     assert response.status_code == 422
-    assert 'data-field="budget_lines.0.quantity"' in response.text
+    assert 'id="budget_lines-0-error"' in response.text  # on the row that overflows
     assert "超过 999,999,999,999.99 元" in response.text
 
 
@@ -136,6 +142,12 @@ async def test_decision_screen_and_public_page(client: httpx.AsyncClient, sessio
     screen = await client.get(f"/programmes/{programme_id}/decide")
     assert "邻里守望" in screen.text
     assert "<td>推荐</td>" in screen.text
+    budgets = screen.text.split('id="category-budgets"')[1].split("</section>")[0]
+    assert "剩余预算（元）" in budgets
+    assert "为老服务" in budgets  # each category with what is left of its budget
+    row = screen.text.split(f'data-application="{application_id}"')[1].split("</tr>")[0]
+    assert "为老服务" in row
+    assert "required" not in row  # a reason only when the amount differs or on rejection
     decided = await client.post(
         f"/programmes/{programme_id}/decide",
         data={
