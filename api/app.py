@@ -20,6 +20,7 @@ from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeader
 from api.pages import applications as application_pages
 from api.pages import awards as award_pages
 from api.pages import contracts as contract_pages
+from api.pages import cultivation as cultivation_pages
 from api.pages import disbursements as disbursement_pages
 from api.pages import evaluations as evaluation_pages
 from api.pages import incubator as incubator_pages
@@ -34,6 +35,7 @@ from api.routers import (
     auth,
     awards,
     contracts,
+    cultivation,
     disbursements,
     evaluations,
     health,
@@ -153,6 +155,8 @@ def create_app(
         award_pages.router,
         disbursement_pages.router,
         contract_pages.router,
+        cultivation.router,
+        cultivation_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

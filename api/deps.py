@@ -186,6 +186,8 @@ CentreStaff = StaffUser
 """The centre's staff: they run programmes, request disbursements, decide."""
 MoneyReader = Annotated[Principal, Depends(money_reader)]
 StaffOrAdmin = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin))]
+StaffOrStation = Annotated[Principal, Depends(require_roles(Role.staff, Role.station))]
+StaffAdminOrStation = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin, Role.station))]
 FinanceOfficer = Annotated[Principal, Depends(require_roles(Role.finance))]
 EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
 ApplicantUser = Annotated[Principal, Depends(require_roles(Role.applicant))]

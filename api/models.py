@@ -1,5 +1,6 @@
 """One import reaches the whole schema (Alembic and the tests use this metadata)."""
 
+from communities import models as _communities  # noqa: F401
 from core import audit as _audit  # noqa: F401
 from core import files as _files  # noqa: F401
 from core import idempotency as _idempotency  # noqa: F401
@@ -7,6 +8,7 @@ from core import jobs as _jobs  # noqa: F401
 from core import notifications as _notifications  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
+from cultivation import models as _cultivation  # noqa: F401
 from evaluations.assignments import models as _evaluation_assignments  # noqa: F401
 from evaluations.jury import models as _evaluation_jury  # noqa: F401
 from evaluations.results import models as _evaluation_results  # noqa: F401

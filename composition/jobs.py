@@ -13,6 +13,7 @@ from core.notifications import configured_channels
 from core.reminders import ReminderJob
 from core.scheduler import JobFunc, JobSpec, register_job
 from core.settings import Settings, get_settings
+from cultivation import jobs as cultivation_jobs
 from evaluations import jobs as evaluation_jobs
 from grants import jobs as grants_jobs
 from grants.applications import publicity
@@ -61,6 +62,13 @@ def register_all(settings: Settings | None = None) -> None:
     for job_id, job in REMINDERS:
         register_job(JobSpec(job_id, "30 8 * * *", _reminder(job)))  # daily 08:30 Asia/Shanghai
     register_job(JobSpec("grants.finalise_publicity", "*/30 * * * *", _finalise_publicity))
+    register_job(
+        JobSpec(
+            "cultivation.remind_targets_behind",
+            cultivation_jobs.CRON,
+            _reminder(cultivation_jobs.remind_targets_behind),
+        )
+    )
     register_job(JobSpec("identity.purge_expired", "17 * * * *", _purge_auth))
     register_job(JobSpec("idempotency.purge_expired", "41 * * * *", _purge_idempotency_keys))
     for spec in registry.report_jobs():

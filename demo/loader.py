@@ -7,7 +7,7 @@ load finds the centre and changes nothing. Chinese literals are demo data, by de
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +42,8 @@ class DemoContext:
     session: AsyncSession
     centre: Centre
     users: dict[str, User]
+    accounts: list[DemoAccount] = field(default_factory=list)
+    """Accounts a step adds (listed after the base ones)."""
 
 
 DemoStep = Callable[[DemoContext], Awaitable[None]]
@@ -104,12 +106,12 @@ async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
     context = DemoContext(session=session, centre=centre, users=users)
     for step in DEMO_STEPS:
         await step(context)
-    return accounts
+    return accounts + context.accounts
 
 
 def load_domain_steps() -> None:
     """Import the modules whose demo steps register themselves (order matters)."""
     import importlib
 
-    for module in ("demo.evaluations", "demo.incubator", "demo.grants", "demo.awards"):
+    for module in ("demo.evaluations", "demo.incubator", "demo.grants", "demo.awards", "demo.network"):
         importlib.import_module(module)

@@ -54,6 +54,30 @@ class ServiceField(StrEnum):
     other = "other"
 
 
+class OrganisationCategory(StrEnum):
+    """What the street's cultivation targets count an organisation as."""
+
+    service = "service"
+    association = "association"
+    self_governance = "self_governance"
+    volunteer_team = "volunteer_team"
+    hub = "hub"
+    alliance = "alliance"
+    other = "other"
+
+
+class Origin(StrEnum):
+    introduced = "introduced"
+    local = "local"
+
+
+class PartyOrganisation(StrEnum):
+    none = "none"
+    own = "own"
+    joint = "joint"
+    attached = "attached"
+
+
 class MemberRole(StrEnum):
     owner = "owner"
     member = "member"
@@ -104,6 +128,25 @@ FIELD_LABELS = {
     ServiceField.volunteering: N_("Volunteering"),
     ServiceField.other: N_("Other"),
 }
+CATEGORY_LABELS = {
+    OrganisationCategory.service: N_("Service organisation (为民服务类)"),
+    OrganisationCategory.association: N_("Association (社团)"),
+    OrganisationCategory.self_governance: N_("Self-governance association (院落自治协会)"),
+    OrganisationCategory.volunteer_team: N_("Volunteer team (志愿队)"),
+    OrganisationCategory.hub: N_("Hub organisation (枢纽型)"),
+    OrganisationCategory.alliance: N_("Alliance"),
+    OrganisationCategory.other: N_("Other"),
+}
+ORIGIN_LABELS = {
+    Origin.introduced: N_("Introduced (外引)"),
+    Origin.local: N_("Grown locally (内培)"),
+}
+PARTY_LABELS = {
+    PartyOrganisation.none: N_("None"),
+    PartyOrganisation.own: N_("Own party organisation"),
+    PartyOrganisation.joint: N_("Joint party organisation"),
+    PartyOrganisation.attached: N_("Attached to another party organisation"),
+}
 STAY_LABELS = {
     StayState.applied: N_("Applied"),
     StayState.assessed: N_("Assessed"),
@@ -138,6 +181,21 @@ class Organisation(TimestampMixin, Base):
     uscc: Mapped[str | None] = mapped_column(String(18))
     service_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     community: Mapped[str] = mapped_column(String(100), default="")
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    courtyard: Mapped[str] = mapped_column(String(100), default="")
+    category: Mapped[OrganisationCategory] = mapped_column(
+        Enum(OrganisationCategory, native_enum=False, length=24), default=OrganisationCategory.other
+    )
+    origin: Mapped[Origin | None] = mapped_column(Enum(Origin, native_enum=False, length=16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    flagship_on: Mapped[dt.date | None] = mapped_column(Date)
+    filed_on: Mapped[dt.date | None] = mapped_column(Date)
+    registered_on: Mapped[dt.date | None] = mapped_column(Date)
+    exited_on: Mapped[dt.date | None] = mapped_column(Date)
+    party_organisation: Mapped[PartyOrganisation] = mapped_column(
+        Enum(PartyOrganisation, native_enum=False, length=16), default=PartyOrganisation.none
+    )
+    party_members: Mapped[int] = mapped_column(Integer, default=0)
     street: Mapped[str] = mapped_column(String(100), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     contact_name: Mapped[str] = mapped_column(String(100), default="")
@@ -168,6 +226,22 @@ class Organisation(TimestampMixin, Base):
 
     def barred_on(self, day: dt.date) -> bool:
         return self.barred_until is not None and day <= self.barred_until
+
+
+class CommunityMove(Base):
+    """An organisation moving from one community to another: cultivation counts it where it
+    was at the end of each year, so the moves are kept."""
+
+    __tablename__ = "community_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    from_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    to_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    moved_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OrganisationMember(Base):

@@ -18,11 +18,13 @@ from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Repository
 from incubator.models import (
     CapacityAssessment,
+    CommunityMove,
     IncubationStay,
     LegalStatus,
     MemberInvitation,
     MemberRole,
     Organisation,
+    OrganisationCategory,
     OrganisationMember,
     ServiceField,
     StayState,
@@ -36,6 +38,8 @@ class OrganisationFilters:
     legal_status: LegalStatus | None = None
     service_field: ServiceField | None = None
     community: str | None = None
+    community_id: int | None = None
+    category: OrganisationCategory | None = None
     incubation_state: StayState | None = None
     verified: bool | None = None
 
@@ -48,12 +52,19 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
 
     def select(self) -> Select[Organisation]:
         statement = super().select()
+        if self.principal.station_only:
+            return statement.where(Organisation.community_id == self.principal.community_id)
         if not (self.principal.sees_all_centres or self.principal.has(Role.staff, Role.finance, Role.admin)):
             mine = select(OrganisationMember.organisation_id).where(
                 OrganisationMember.user_id == self.principal.user_id
             )
             statement = statement.where(Organisation.id.in_(mine))
         return statement
+
+    @staticmethod
+    async def by_id(session: AsyncSession, organisation_id: int) -> Organisation | None:
+        """Unscoped, for rules that look across the centre (the parent chain)."""
+        return await session.get(Organisation, organisation_id)
 
     def filtered(self, filters: OrganisationFilters) -> Select[Organisation]:
         statement = self.select()
@@ -71,6 +82,10 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             )
         if filters.community:
             statement = statement.where(Organisation.community == filters.community)
+        if filters.community_id:
+            statement = statement.where(Organisation.community_id == filters.community_id)
+        if filters.category:
+            statement = statement.where(Organisation.category == filters.category)
         if filters.incubation_state:
             statement = statement.where(Organisation.incubation_state == filters.incubation_state)
         if filters.verified is not None:
@@ -161,6 +176,25 @@ async def activity_totals(
         count, hours, participants = values
         result.append((org, mon, int(count), Decimal(hours), int(participants)))
     return result
+
+
+async def counted_organisations(
+    session: AsyncSession, centre_ids: Sequence[int]
+) -> tuple[Sequence[Organisation], Sequence[CommunityMove]]:
+    """Every organisation of these centres with its community moves (oldest first), for the
+    cultivation counts; one query each."""
+    if not centre_ids:
+        return [], []
+    orgs = await session.execute(
+        select(Organisation).where(Organisation.centre_id.in_(centre_ids)).order_by(Organisation.id)
+    )
+    moves = await session.execute(
+        select(CommunityMove)
+        .join(Organisation, Organisation.id == CommunityMove.organisation_id)
+        .where(Organisation.centre_id.in_(centre_ids))
+        .order_by(CommunityMove.organisation_id, CommunityMove.moved_on, CommunityMove.id)
+    )
+    return orgs.scalars().all(), moves.scalars().all()
 
 
 async def organisations_by_id(

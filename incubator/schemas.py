@@ -12,7 +12,10 @@ from incubator.models import (
     AssessmentStage,
     LegalStatus,
     MemberRole,
+    OrganisationCategory,
     OrganisationKind,
+    Origin,
+    PartyOrganisation,
     ServiceField,
     StayState,
 )
@@ -30,7 +33,20 @@ class OrganisationBase(RequestModel):
     legal_status: LegalStatus
     uscc: str | None = Field(default=None, max_length=32)
     service_fields: list[ServiceField] = Field(default_factory=list, max_length=10)
-    community: Short = ""
+    community_id: Id | None = None
+    community: Short = Field(
+        default="", description="the community's name, for clients that do not send community_id"
+    )
+    courtyard: Short = ""
+    category: OrganisationCategory = OrganisationCategory.other
+    origin: Origin | None = None
+    parent_id: Id | None = None
+    flagship_on: Day | None = None
+    filed_on: Day | None = None
+    registered_on: Day | None = None
+    exited_on: Day | None = None
+    party_organisation: PartyOrganisation = PartyOrganisation.none
+    party_members: WholeNumber = Field(default=0, ge=0, le=100_000)
     street: Short = ""
     address: str = Field(default="", max_length=300)
     contact_name: Short = ""
@@ -65,7 +81,21 @@ class OrganisationUpdate(RequestModel):
     legal_status: LegalStatus | None = None
     uscc: str | None = Field(default=None, max_length=32)
     service_fields: list[ServiceField] | None = Field(default=None, max_length=10)
+    community_id: Id | None = None
     community: Short | None = None
+    moved_on: Day | None = Field(
+        default=None, description="when the organisation moved to its new community (default: today)"
+    )
+    courtyard: Short | None = None
+    category: OrganisationCategory | None = None
+    origin: Origin | None = None
+    parent_id: Id | None = None
+    flagship_on: Day | None = None
+    filed_on: Day | None = None
+    registered_on: Day | None = None
+    exited_on: Day | None = None
+    party_organisation: PartyOrganisation | None = None
+    party_members: Annotated[int, Field(ge=0, le=100_000), NOT_BOOL] | None = None
     street: Short | None = None
     address: str | None = Field(default=None, max_length=300)
     contact_name: Short | None = None
@@ -87,7 +117,18 @@ class OrganisationRead(BaseModel):
     legal_status: LegalStatus
     uscc: str | None
     service_fields: list[ServiceField]
+    community_id: int | None
     community: str
+    courtyard: str
+    category: OrganisationCategory
+    origin: Origin | None
+    parent_id: int | None
+    flagship_on: dt.date | None
+    filed_on: dt.date | None
+    registered_on: dt.date | None
+    exited_on: dt.date | None
+    party_organisation: PartyOrganisation
+    party_members: int
     street: str
     address: str
     contact_name: str

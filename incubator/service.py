@@ -5,13 +5,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from communities import service as communities
 from core import audit
+from core.clock import SHANGHAI
+from core.clock import today as shanghai_today
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
@@ -29,12 +33,14 @@ from incubator.models import (
     LEGAL_RANK,
     STAY_LABELS,
     CapacityAssessment,
+    CommunityMove,
     GraduationPolicy,
     IncubationStay,
     LegalStatus,
     MemberInvitation,
     MemberRole,
     Organisation,
+    OrganisationCategory,
     OrganisationMember,
     StayEvent,
     StayState,
@@ -82,6 +88,17 @@ ORGANISATION_AUDIT_FIELDS = (
     "uscc",
     "service_fields",
     "community",
+    "community_id",
+    "courtyard",
+    "category",
+    "origin",
+    "parent_id",
+    "flagship_on",
+    "filed_on",
+    "registered_on",
+    "exited_on",
+    "party_organisation",
+    "party_members",
     "street",
     "contact_name",
     "founded_on",
@@ -90,7 +107,11 @@ ORGANISATION_AUDIT_FIELDS = (
 )
 
 
-NULLABLE_ORGANISATION_FIELDS = frozenset({"founded_on"})
+NULLABLE_ORGANISATION_FIELDS = frozenset(
+    {"founded_on", "origin", "parent_id", "flagship_on", "filed_on", "registered_on", "exited_on"}
+)
+# set through their own rules in update_organisation, not copied from the request
+PLACEMENT_FIELDS = frozenset({"community", "community_id", "moved_on", "parent_id"})
 MAX_PLANNED_MONTHS = 60  # the planned term in all, extensions included (CHECK planned_months_range)
 
 
@@ -105,6 +126,49 @@ def _require_staff(principal: Principal) -> None:
 
 
 # --- organisations ----------------------------------------------------------------------
+
+
+async def _placed_community(
+    session: AsyncSession,
+    principal: Principal,
+    centre_id: int,
+    community_id: int | None,
+    name: str | None,
+) -> tuple[int | None, str]:
+    """The community an organisation belongs to: chosen by id, or (for API clients that still
+    send free text) by name, which finds or records the centre's community of that name.
+    A station officer's organisations are always in their own community."""
+    if principal.station_only:
+        if community_id is not None and community_id != principal.community_id:
+            raise ValidationFailed.field(
+                "community_id", _("A station officer records only in their own community")
+            )
+        community_id = principal.community_id
+    if community_id is not None:
+        community = await communities.of_centre(session, centre_id, community_id)
+        return community.id, community.name
+    if name and name.strip():
+        community = await communities.resolve_name(session, principal, centre_id, name)
+        return community.id, community.name
+    return None, ""
+
+
+async def _check_parent(
+    session: AsyncSession, org_id: int | None, centre_id: int, parent_id: int | None
+) -> None:
+    """A parent is an organisation of the same centre, and the parent chain never loops."""
+    seen = {org_id} if org_id is not None else set()
+    current = parent_id
+    while current is not None:
+        if current in seen:
+            raise ValidationFailed.field(
+                "parent_id", _("An organisation cannot sit under itself or under one of its own teams")
+            )
+        seen.add(current)
+        parent = await OrganisationRepository.by_id(session, current)
+        if parent is None or parent.centre_id != centre_id:
+            raise ValidationFailed.field("parent_id", _("Choose a parent organisation of the same centre"))
+        current = parent.parent_id
 
 
 async def _check_uscc(
@@ -136,8 +200,19 @@ async def create_organisation(
     if target_centre is None:
         raise Forbidden(_("District-level accounts are read-only"))
     code = await _check_uscc(session, target_centre, data.legal_status, data.uscc, exclude_id=None)
-    values = data.model_dump(exclude={"uscc", "contact_email"})
-    org = Organisation(centre_id=target_centre, uscc=code, contact_email=data.contact_email or "", **values)
+    community_id, community_name = await _placed_community(
+        session, principal, target_centre, data.community_id, data.community
+    )
+    await _check_parent(session, None, target_centre, data.parent_id)
+    values = data.model_dump(exclude={"uscc", "contact_email", "community", "community_id"})
+    org = Organisation(
+        centre_id=target_centre,
+        uscc=code,
+        contact_email=data.contact_email or "",
+        community_id=community_id,
+        community=community_name,
+        **values,
+    )
     org.service_fields = [f.value for f in data.service_fields]
     session.add(org)
     await session.flush()
@@ -238,20 +313,26 @@ async def update_organisation(
     identity.require_writer(principal)
     org = await get_organisation(session, principal, organisation_id)
     if (
-        not principal.has(Role.staff)
+        not principal.has(Role.staff, Role.station)
         and await queries.member_role(session, org.id, principal.user_id) is None
     ):
         raise Forbidden(_("Only centre staff and the organisation's members may edit it"))
     before = _snapshot(org)
     changes = data.model_dump(exclude_unset=True)
     _refuse_unverified_status_change(principal, org, changes)
+    if data.community_id is not None or (data.community or "").strip():
+        # null or blank means "unchanged", as for the other required fields
+        await _move(session, principal, org, data.community_id, data.community, data.moved_on)
+    if "parent_id" in changes:
+        await _check_parent(session, org.id, org.centre_id, data.parent_id)
+        org.parent_id = data.parent_id
     legal_status = changes.get("legal_status") or org.legal_status
     if "uscc" in changes or "legal_status" in changes:
         org.uscc = await _check_uscc(
             session, org.centre_id, legal_status, changes.get("uscc", org.uscc), exclude_id=org.id
         )
     for name, value in changes.items():
-        if name == "uscc":
+        if name == "uscc" or name in PLACEMENT_FIELDS:
             continue
         if name == "service_fields" and value is not None:
             value = [str(v) for v in value]
@@ -272,6 +353,35 @@ async def update_organisation(
         after=_snapshot(org),
     )
     return org
+
+
+async def _move(
+    session: AsyncSession,
+    principal: Principal,
+    org: Organisation,
+    community_id: int | None,
+    name: str | None,
+    moved_on: dt.date | None,
+) -> None:
+    """Place the organisation in another community, keeping the move: cultivation counts an
+    organisation where it was at the end of each year."""
+    new_id, new_name = await _placed_community(session, principal, org.centre_id, community_id, name)
+    if new_id == org.community_id:
+        org.community = new_name
+        return
+    if principal.station_only and org.community_id is not None:
+        raise Forbidden(_("Only centre staff may move an organisation to another community"))
+    if org.community_id is not None:
+        session.add(
+            CommunityMove(
+                organisation_id=org.id,
+                from_community_id=org.community_id,
+                to_community_id=new_id,
+                moved_on=moved_on or shanghai_today(),
+            )
+        )
+    org.community_id = new_id
+    org.community = new_name
 
 
 async def verify_organisation(
@@ -716,11 +826,63 @@ async def exit_stay(
     return stay
 
 
+# --- what cultivation counts --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountedOrganisation:
+    """The facts of one organisation the street's cultivation targets count."""
+
+    id: int
+    centre_id: int
+    name: str
+    community_id: int | None
+    category: OrganisationCategory
+    legal_status: LegalStatus
+    founded_on: dt.date | None
+    filed_on: dt.date | None
+    registered_on: dt.date | None
+    created_on: dt.date
+    exited_on: dt.date | None
+    flagship_on: dt.date | None
+    moves: tuple[tuple[dt.date, int | None], ...]
+    """(moved_on, community it left), oldest first"""
+
+
+async def counted_organisations(session: AsyncSession, centre_ids: list[int]) -> list[CountedOrganisation]:
+    orgs, moves = await queries.counted_organisations(session, centre_ids)
+    moves_of: dict[int, list[tuple[dt.date, int | None]]] = {}
+    for move in moves:
+        moves_of.setdefault(move.organisation_id, []).append((move.moved_on, move.from_community_id))
+    return [
+        CountedOrganisation(
+            id=org.id,
+            centre_id=org.centre_id,
+            name=org.name,
+            community_id=org.community_id,
+            category=org.category,
+            legal_status=org.legal_status,
+            founded_on=org.founded_on,
+            filed_on=org.filed_on,
+            registered_on=org.registered_on,
+            created_on=org.created_at.astimezone(SHANGHAI).date(),
+            exited_on=org.exited_on,
+            flagship_on=org.flagship_on,
+            moves=tuple(moves_of.get(org.id, ())),
+        )
+        for org in orgs
+    ]
+
+
 # --- support activities -----------------------------------------------------------------
 
 
 async def add_activity(session: AsyncSession, principal: Principal, data: ActivityCreate) -> SupportActivity:
-    _require_staff(principal)
+    """Staff log support for any organisation of the centre; a station officer for the teams
+    of their community (the organisation lookup is limited to it)."""
+    identity.require_writer(principal)
+    if not principal.has(Role.staff, Role.station):
+        raise Forbidden(_("Only centre staff may do this"))
     org = await get_organisation(session, principal, data.organisation_id)
     activity = SupportActivity(centre_id=org.centre_id, **data.model_dump())
     session.add(activity)

@@ -1,13 +1,10 @@
-"""Centre monthly briefing (月度简报) on the data every centre has: its users and audit log.
-
-Other domains add their sections (organisations admitted, awards, disbursements) later by
-registering a richer kind from ``api/``; this one keeps the machinery real meanwhile.
-"""
+"""The street's monthly briefing (月度简报): organisations admitted and graduated, cultivation
+progress, applications, awards and money paid, contracts ending soon, support hours, and the
+community needs raised and answered — what a street office reads, not account counts."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,14 +13,12 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity import repository as identity
-from core.identity.models import ROLE_LABELS, Role
-from core.repository import audit as audit_queries
 from reports import charts
+from reports import repository as figures
 from reports.kinds import SHANGHAI, ReportKind, register_kind
 from reports.models import ScopeType
 
 KIND_CODE = "centre_monthly"
-EVENT_ROWS_LIMIT = 5000
 
 
 def month_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
@@ -39,40 +34,56 @@ def period_label(period: str) -> str:
     return _("{year}-{month}").format(year=year, month=int(month))
 
 
+def month_days(period: str) -> tuple[dt.date, dt.date]:
+    """A ``YYYY-MM`` month as a half-open interval of days."""
+    year, month = (int(part) for part in period.split("-"))
+    return dt.date(year, month, 1), dt.date(year + (month == 12), month % 12 + 1, 1)
+
+
 async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: str) -> dict[str, Any]:
+    from cultivation import service as cultivation
+    from cultivation.models import METRIC_LABELS
+    from cultivation.progress import Standing
+
     centre = await identity.centre_by_id(session, scope_id)
     if centre is None:
         raise NotFound(_("Centre not found"))
     start, end = month_bounds(period)
+    first, after = month_days(period)
+    last = after - dt.timedelta(days=1)
 
-    events = await audit_queries.events_between(session, centre.id, start, end, EVENT_ROWS_LIMIT + 1)
-    total_events = await audit_queries.count_between(session, centre.id, start, end)
-    by_action = Counter(event.action for event in events)
+    changes = await figures.stay_changes(session, centre.id, first, after, ("admitted", "graduated"))
+    admitted = [(name, day) for name, state, day in changes if state == "admitted"]
+    graduated = [(name, day) for name, state, day in changes if state == "graduated"]
+    submitted, in_review = await figures.applications_in(session, centre.id, start, end)
+    awards, awarded = await figures.awards_in(session, centre.id, first, after)
+    paid_awards, paid_contracts = await figures.paid_in(session, centre.id, first, after)
+    ending = await figures.contracts_ending(session, centre.id, first, last + dt.timedelta(days=60))
+    activities, hours, participants = await figures.support_in(session, centre.id, first, after)
+    needs = await figures.needs_raised(session, centre.id, start, end)
+    answered = await figures.needs_answered_in(session, centre.id, start, end)
 
-    role_counts = await identity.active_users_by_role(session, centre.id)
-    users_by_role = [(_(ROLE_LABELS[role]), role_counts.get(role, 0)) for role in Role]
-    active_users = await identity.active_user_count(session, centre.id)
-    new_users = await identity.new_user_count(session, centre.id, start, end)
-
-    days = (end - start).days
-    per_day = Counter(event.at.astimezone(SHANGHAI).day for event in events)
-    day_labels = [str(day) for day in range(1, days + 1)]
-    top_actions = by_action.most_common(12)
-    chart_actions = (
+    rows = await cultivation.centre_progress(session, centre.id, first.year, last, until=last)
+    standings = {s: sum(1 for r in rows if r.progress.standing is s) for s in Standing}
+    behind = [
+        {
+            "community": r.community,
+            "metric": _(METRIC_LABELS[r.progress.metric]),
+            "actual": r.progress.actual,
+            "minimum": r.progress.minimum,
+            "months_left": r.progress.months_left,
+        }
+        for r in rows
+        if r.progress.standing is Standing.behind
+    ]
+    chart_money = (
         charts.bar_chart(
-            _("Recorded actions by type"),
-            [action for action, _count in top_actions],
-            {_("Number of actions"): [count for _action, count in top_actions]},
-            counts=True,
+            _("Money paid this month"),
+            [_("Grants"), _("Purchased services")],
+            {_("Yuan"): [float(paid_awards), float(paid_contracts)]},
         )
-        if top_actions
+        if paid_awards or paid_contracts
         else None
-    )
-    chart_days = charts.line_chart(
-        _("Recorded actions per day"),
-        day_labels,
-        {_("Number of actions"): [per_day.get(d, 0) for d in range(1, days + 1)]},
-        counts=True,
     )
     return {
         "title": _("Centre monthly briefing"),
@@ -87,18 +98,33 @@ async def build_monthly_briefing(session: AsyncSession, scope_id: int, period: s
         "period_label": period_label(period),
         "cover_lines": [(_("Centre"), centre.name), (_("Period"), period_label(period))],
         "generated_at": utcnow(),
-        "total_events": int(total_events),
-        "events_truncated": len(events) > EVENT_ROWS_LIMIT,
-        "events": [
-            {"at": e.at, "actor": e.actor, "action": e.action, "subject": f"{e.subject_type} #{e.subject_id}"}
-            for e in events[:EVENT_ROWS_LIMIT]
+        "admitted": admitted,
+        "graduated": graduated,
+        "cultivation": {
+            "year": first.year,
+            "targets": len(rows),
+            "met": standings[Standing.met],
+            "above": standings[Standing.above],
+            "behind": standings[Standing.behind],
+            "behind_rows": behind,
+        },
+        "applications_submitted": submitted,
+        "applications_in_review": in_review,
+        "awards": awards,
+        "awarded": awarded,
+        "paid_awards": paid_awards,
+        "paid_contracts": paid_contracts,
+        "paid_total": paid_awards + paid_contracts,
+        "contracts_ending": [
+            {"title": t, "provider": p, "ends_on": e, "amount": a, "paid": paid}
+            for t, p, e, a, paid in ending
         ],
-        "by_action": sorted(by_action.items(), key=lambda item: (-item[1], item[0])),
-        "users_by_role": users_by_role,
-        "active_users": int(active_users),
-        "new_users": int(new_users),
-        "chart_actions": chart_actions,
-        "chart_days": chart_days,
+        "support_activities": activities,
+        "support_hours": hours,
+        "support_participants": participants,
+        "needs": [{"community": c, "description": d, "answered": a} for c, d, a in needs],
+        "needs_answered": answered,
+        "chart_money": chart_money,
     }
 
 
@@ -107,7 +133,7 @@ MONTHLY_BRIEFING = ReportKind(
     label=N_("Centre monthly briefing"),
     scope_type=ScopeType.centre,
     builder=build_monthly_briefing,
-    template="reports/monthly_briefing.html",
+    template="reports/street_briefing.html",
     number_mark=N_("MB"),
 )
 

@@ -43,6 +43,7 @@ async def make_user(
     email: str | None = None,
     district: bool = False,
     locale: str | None = None,
+    community_id: int | None = None,
 ) -> Actor:
     n = next(_counter)
     user = await identity.create_user(
@@ -55,6 +56,7 @@ async def make_user(
             centre_id=centre.id if centre else None,
             is_district=district,
             locale=locale,
+            community_id=community_id,
         ),
         actor=None,
     )

@@ -30,7 +30,8 @@ async def test_demo_centre(session: AsyncSession) -> None:
         o.incubation_state.value if o.incubation_state else None
         for o in (await session.execute(select(Organisation))).scalars()
     )
-    assert states == Counter({"incubating": 2, "applied": 1, "assessed": 1, "exited": 1})
+    # the hub organisation and its resident teams are not incubated
+    assert states == Counter({"incubating": 2, "applied": 1, "assessed": 1, "exited": 1, None: 8})
     programmes = {p.name: p.state.value for p in (await session.execute(select(Programme))).scalars()}
     assert sorted(programmes.values()) == ["open", "running"]
     applications = Counter(a.state.value for a in (await session.execute(select(Application))).scalars())
@@ -41,8 +42,34 @@ async def test_demo_centre(session: AsyncSession) -> None:
         assert sum(t.amount for t in await _tranches(session, award.id)) == award.amount
 
     await _money(session)
+    await _network(session)
 
     assert await load_demo(session) is None  # a second load changes nothing
+
+
+async def _network(session: AsyncSession) -> None:
+    import datetime as dt
+
+    from communities.models import Community
+    from cultivation import service as cultivation
+    from cultivation.models import Site
+    from cultivation.progress import Standing
+
+    names = {c.name for c in (await session.execute(select(Community))).scalars()}
+    assert {"玉林北路社区", "芳草社区", "玉林东路社区", "玉林南路社区", "玉林西路社区"} <= names
+    sites = {s.name: s.level.value for s in (await session.execute(select(Site))).scalars()}
+    assert sites["玉林街道社会组织孵化中心"] == "hub"
+    assert sites["玉林北路一院落友邻点"] == "point"
+    station = await get_user_by_email(session, "station@yulin.demo")
+    assert station is not None
+    assert station.community_id is not None
+    centre_id = station.centre_id
+    assert centre_id is not None
+    rows = await cultivation.centre_progress(session, centre_id, 2026, dt.date(2026, 11, 27))
+    standings = {r.progress.standing for r in rows}
+    assert standings == {Standing.met, Standing.behind}
+    flagship = [r for r in rows if r.progress.metric.value == "flagship"]
+    assert [(r.community, r.progress.standing) for r in flagship] == [("玉林北路社区", Standing.met)]
 
 
 async def _money(session: AsyncSession) -> None:

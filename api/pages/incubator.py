@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
     CurrentPrincipal,
@@ -19,10 +20,11 @@ from api.deps import (
 )
 from api.pages.forms import domain_errors, form_values, parse, read_form
 from api.web import register_nav, render
+from communities import service as communities
 from composition import facts
 from core.clock import today
 from core.errors import DomainError, Forbidden, NotFound
-from core.fields import RequestModel
+from core.fields import Id, RequestModel
 from core.i18n import N_, _
 from core.identity import service as identity
 from core.identity.models import Role
@@ -34,14 +36,18 @@ from evaluations.rubrics.repository import latest_version
 from incubator import service
 from incubator.models import (
     ACTIVITY_LABELS,
+    CATEGORY_LABELS,
     FIELD_LABELS,
     KIND_LABELS,
     LEGAL_LABELS,
+    ORIGIN_LABELS,
+    PARTY_LABELS,
     STAGE_LABELS,
     STAY_LABELS,
     ActivityKind,
     IncubationStay,
     LegalStatus,
+    OrganisationCategory,
     OrganisationKind,
     ServiceField,
     StayState,
@@ -67,7 +73,7 @@ from reports import charts
 
 router = APIRouter(include_in_schema=False)
 
-register_nav("/organisations", N_("Organisations"), {Role.staff, Role.admin, Role.finance})
+register_nav("/organisations", N_("Organisations"), {Role.staff, Role.admin, Role.finance, Role.station})
 register_nav("/my/organisations", N_("My organisation"), {Role.applicant})
 
 MESSAGES = {
@@ -98,6 +104,21 @@ def _labels() -> dict[str, Any]:
         "activity_label": {k.value: _(v) for k, v in ACTIVITY_LABELS.items()},
         "stage_label": {k.value: _(v) for k, v in STAGE_LABELS.items()},
         "stages": [(k.value, _(v)) for k, v in STAGE_LABELS.items()],
+        "categories": [(k.value, _(v)) for k, v in CATEGORY_LABELS.items()],
+        "category_label": {k.value: _(v) for k, v in CATEGORY_LABELS.items()},
+        "origins": [(k.value, _(v)) for k, v in ORIGIN_LABELS.items()],
+        "party_options": [(k.value, _(v)) for k, v in PARTY_LABELS.items()],
+    }
+
+
+async def _choices(session: AsyncSession, principal: Principal, exclude: int | None = None) -> dict[str, Any]:
+    """What the organisation form chooses from: the centre's communities and hub organisations."""
+    hubs = await service.all_organisations(
+        session, principal, OrganisationFilters(category=OrganisationCategory.hub), limit=500
+    )
+    return {
+        "communities": [(str(c.id), c.name) for c in await communities.list_communities(session, principal)],
+        "parents": [(str(o.id), o.name) for o in hubs if o.id != exclude],
     }
 
 
@@ -118,6 +139,7 @@ class OrganisationFilterForm(RequestModel):
     legal_status: LegalStatus | None = None
     service_field: ServiceField | None = None
     community: str | None = None
+    community_id: Id | None = None
     incubation_state: StayState | None = None
 
     def to_filters(self) -> OrganisationFilters:
@@ -126,6 +148,7 @@ class OrganisationFilterForm(RequestModel):
             legal_status=self.legal_status,
             service_field=self.service_field,
             community=(self.community or "")[:100] or None,
+            community_id=self.community_id,
             incubation_state=self.incubation_state,
         )
 
@@ -134,11 +157,12 @@ class OrganisationFilterForm(RequestModel):
 async def organisation_list(
     request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
 ) -> Response:
-    if not (principal.has(Role.staff, Role.admin, Role.finance) or principal.sees_all_centres):
+    if not (principal.has(Role.staff, Role.admin, Role.finance, Role.station) or principal.sees_all_centres):
         return RedirectResponse("/my/organisations", status_code=303)
     params = request.query_params
     values = {
-        k: params.get(k, "") for k in ("q", "legal_status", "service_field", "community", "incubation_state")
+        k: params.get(k, "")
+        for k in ("q", "legal_status", "service_field", "community", "community_id", "incubation_state")
     }
     filters, errors = parse(OrganisationFilterForm, {k: v for k, v in values.items() if v})
     assert filters is not None or errors
@@ -160,7 +184,9 @@ async def organisation_list(
             "errors": errors,
             "query": query,
             "flash": _flash(request),
+            "is_staff": principal.has(Role.staff, Role.station) and not principal.read_only,
             **_labels(),
+            **await _choices(session, principal),
         },
     )
 
@@ -186,30 +212,46 @@ def _org_form_values(org: Any) -> dict[str, Any]:
     values = {
         name: getattr(org, name)
         for name in (
-            "name", "kind", "legal_status", "uscc", "community", "street", "address", "contact_name",
+            "name", "kind", "legal_status", "uscc", "community_id", "street", "address", "contact_name",
             "contact_phone", "contact_email", "founded_on", "staff_count", "volunteer_count", "description",
+            "courtyard", "parent_id", "flagship_on", "filed_on", "registered_on", "exited_on",
+            "party_members",
         )
     }  # fmt: skip
     values["kind"] = org.kind.value
     values["legal_status"] = org.legal_status.value
+    values["category"] = org.category.value
+    values["origin"] = org.origin.value if org.origin else ""
+    values["party_organisation"] = org.party_organisation.value
     values["service_fields"] = list(org.service_fields)
     return values
 
 
 @router.get("/organisations/new")
-async def new_organisation(request: Request, principal: CurrentPrincipal) -> Response:
-    if not principal.has(Role.staff):
+async def new_organisation(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    if not principal.has(Role.staff, Role.station):
         raise Forbidden(_("Only centre staff may do this"))
+    values: dict[str, Any] = {"service_fields": [], "category": "other", "party_organisation": "none"}
+    if principal.station_only:
+        values.update(
+            community_id=str(principal.community_id), category="volunteer_team", legal_status="unregistered"
+        )
     return render(
         request,
         "web/incubator/form.html",
-        {"values": {"service_fields": []}, "errors": {}, "action": "/organisations/new", **_labels()},
+        {
+            "values": values,
+            "errors": {},
+            "action": "/organisations/new",
+            **_labels(),
+            **await _choices(session, principal),
+        },
     )
 
 
 @router.post("/organisations/new")
 async def create_organisation(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    if not principal.has(Role.staff):
+    if not principal.has(Role.staff, Role.station):
         raise Forbidden(_("Only centre staff may do this"))
     values = form_values(await read_form(request), lists=ORG_LISTS)
     data, errors = parse(OrganisationCreate, values)
@@ -224,7 +266,13 @@ async def create_organisation(request: Request, session: SessionDep, principal: 
     return render(
         request,
         "web/incubator/form.html",
-        {"values": values, "errors": errors, "action": "/organisations/new", **_labels()},
+        {
+            "values": values,
+            "errors": errors,
+            "action": "/organisations/new",
+            **_labels(),
+            **await _choices(session, principal),
+        },
         status_code=422,
     )
 
@@ -250,6 +298,7 @@ async def edit_organisation(
             "org": org,
             "status_locked": _status_locked(principal, org),
             **_labels(),
+            **await _choices(session, principal, exclude=org.id),
         },
     )
 
@@ -280,6 +329,7 @@ async def update_organisation(
             "org": org,
             "status_locked": _status_locked(principal, org),
             **_labels(),
+            **await _choices(session, principal, exclude=org.id),
         },
         status_code=422,
     )
@@ -345,6 +395,7 @@ async def _profile_context(
         "capacity_chart": chart,
         "timeline": timeline[:100],
         "is_staff": principal.has(Role.staff) and not principal.read_only,
+        "may_log_support": principal.has(Role.staff, Role.station) and not principal.read_only,
         "is_owner": my_role == "owner",
         "is_member": my_role is not None,
         "today": today(),

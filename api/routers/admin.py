@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import AdminUser, CurrentPrincipal, IdPath, SessionDep
 from api.schemas import ListResponse
+from communities import service as communities
 from core.errors import NotFound
 from core.i18n import _
 from core.identity import service as identity
@@ -25,6 +26,7 @@ def user_read(user: User) -> UserRead:
         is_active=user.is_active,
         locale=user.locale,
         roles=sorted(user.role_set),
+        community_id=user.community_id,
         created_at=user.created_at,
     )
 
@@ -53,6 +55,7 @@ async def list_users(session: SessionDep, admin: AdminUser) -> ListResponse[User
 
 @router.post("/users", response_model=UserRead, status_code=201)
 async def create_user(data: UserCreate, session: SessionDep, admin: AdminUser) -> UserRead:
+    await communities.check_of_centre(session, data.community_id, data.centre_id)
     return user_read(await identity.create_user(session, data, actor=admin))
 
 
@@ -69,4 +72,6 @@ async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, ad
     user = await identity.get_user(session, user_id)
     if user is None:
         raise NotFound(_("User not found"))
+    if "community_id" in data.model_fields_set:
+        await communities.check_of_centre(session, data.community_id, user.centre_id)
     return user_read(await identity.update_user(session, user, data, actor=admin))

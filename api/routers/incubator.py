@@ -14,6 +14,7 @@ from api.deps import (
     Pagination,
     SessionDep,
     SettingsDep,
+    StaffOrStation,
     StaffUser,
     client_address,
     counted_attempt,
@@ -175,7 +176,7 @@ async def export_organisations(
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=201)
 async def create_organisation(
-    data: OrganisationCreate, session: SessionDep, principal: StaffUser
+    data: OrganisationCreate, session: SessionDep, principal: StaffOrStation
 ) -> OrganisationRead:
     return org_read(await service.create_organisation(session, principal, data))
 
@@ -410,7 +411,7 @@ async def list_activities(
 
 
 @router.post("/support-activities", response_model=ActivityRead, status_code=201)
-async def add_activity(data: ActivityCreate, session: SessionDep, principal: StaffUser) -> ActivityRead:
+async def add_activity(data: ActivityCreate, session: SessionDep, principal: StaffOrStation) -> ActivityRead:
     return ActivityRead.model_validate(await service.add_activity(session, principal, data))
 
 

@@ -14,7 +14,8 @@ from api.deps import (
     IdPath,
     Pagination,
     SessionDep,
-    StaffOrAdmin,
+    StaffAdminOrStation,
+    StaffOrStation,
     StaffUser,
 )
 from api.errors import register_field_labels
@@ -183,7 +184,7 @@ async def add_topic(
 
 @router.get("/needs", response_model=ListResponse[NeedOut])
 async def list_needs(
-    session: SessionDep, principal: StaffOrAdmin, pagination: Pagination
+    session: SessionDep, principal: StaffAdminOrStation, pagination: Pagination
 ) -> ListResponse[NeedOut]:
     page = await programmes.list_needs(session, principal, pagination)
     return ListResponse(
@@ -195,7 +196,7 @@ async def list_needs(
 
 
 @router.post("/needs", response_model=NeedOut, status_code=201)
-async def record_need(data: NeedIn, session: SessionDep, principal: StaffUser) -> NeedOut:
+async def record_need(data: NeedIn, session: SessionDep, principal: StaffOrStation) -> NeedOut:
     return NeedOut.model_validate(await programmes.record_need(session, principal, data))
 
 

@@ -16,6 +16,7 @@ class Role(StrEnum):
     finance = "finance"
     evaluator = "evaluator"
     admin = "admin"
+    station = "station"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -24,6 +25,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.finance: N_("Finance officer"),
     Role.evaluator: N_("Evaluator"),
     Role.admin: N_("Administrator"),
+    Role.station: N_("Station officer"),
 }
 
 
@@ -53,6 +55,8 @@ class User(TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), index=True)
+    # a station officer's one community (communities.id, owned by the communities domain)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     is_district: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))

@@ -17,6 +17,13 @@ class Principal:
     roles: frozenset[Role]
     locale: str | None = None
     centre_name: str | None = None
+    community_id: int | None = None
+    """A station officer's one community: what they see and record is limited to it."""
+
+    @property
+    def station_only(self) -> bool:
+        """A station officer with no centre-wide role: sees only their community."""
+        return Role.station in self.roles and not self.has(Role.staff, Role.finance, Role.admin)
 
     def has(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)

@@ -36,11 +36,13 @@ class UserCreate(RequestModel):
     centre_id: Annotated[int, Field(ge=1, le=2**31 - 1), NOT_BOOL] | None = None
     is_district: Flag = False
     locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
+    community_id: Annotated[int, Field(ge=1, le=2**31 - 1), NOT_BOOL] | None = None
 
 
 class UserUpdate(RequestModel):
     full_name: str | None = Field(default=None, max_length=100)
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=5)
+    community_id: Annotated[int, Field(ge=1, le=2**31 - 1), NOT_BOOL] | None = None
     is_active: Flag | None = None
     locale: str | None = Field(default=None, pattern=r"^(zh|en)$")
 
@@ -54,6 +56,7 @@ class UserRead(BaseModel):
     is_active: bool
     locale: str | None
     roles: list[Role]
+    community_id: int | None = None
     created_at: dt.datetime
 
 

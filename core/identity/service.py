@@ -50,6 +50,7 @@ def principal_of(user: User) -> Principal:
         roles=user.role_set,
         locale=user.locale,
         centre_name=user.centre.name if centre_loaded and user.centre is not None else None,
+        community_id=user.community_id,
     )
 
 
@@ -94,11 +95,13 @@ async def create_user(session: AsyncSession, data: UserCreate, *, actor: Princip
         raise ValidationFailed.field("centre_id", _("A user belongs to a centre unless district-level"))
     if data.centre_id is not None:
         await get_centre(session, data.centre_id)
+    check_station_community(roles, data.community_id, data.centre_id)
     user = User(
         email=email,
         full_name=data.full_name,
         password_hash=hash_password(data.password),
         centre_id=data.centre_id,
+        community_id=data.community_id,
         is_district=data.is_district,
         locale=data.locale,
         roles=[UserRole(role=role) for role in roles],
@@ -130,6 +133,12 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, *, ac
         raise Forbidden(reason)
     if data.roles is not None:
         check_roles_apart(data.roles)
+    if data.roles is not None or "community_id" in data.model_fields_set:
+        community_id = data.community_id if "community_id" in data.model_fields_set else user.community_id
+        check_station_community(
+            data.roles if data.roles is not None else user.role_set, community_id, user.centre_id
+        )
+        user.community_id = community_id
     before_roles = sorted(user.role_set)
     before = {"full_name": user.full_name, "roles": before_roles, "is_active": user.is_active}
     if data.full_name is not None:
@@ -176,6 +185,15 @@ def check_roles_apart(roles: Iterable[Role]) -> None:
             "roles",
             _("An administrator cannot also be a finance officer or centre staff; use separate accounts"),
         )
+
+
+def check_station_community(roles: Iterable[Role], community_id: int | None, centre_id: int | None) -> None:
+    """A station officer works in exactly one community of their centre; nobody else has one."""
+    held = set(roles)
+    if Role.station in held and (community_id is None or centre_id is None):
+        raise ValidationFailed.field("community_id", _("A station officer needs the community they work in"))
+    if Role.station not in held and community_id is not None:
+        raise ValidationFailed.field("community_id", _("Only a station officer is limited to one community"))
 
 
 def may_change_access(actor: Principal, user: User, data: UserUpdate) -> tuple[bool, str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from communities import service as communities
 from core import audit
 from core.clock import today
 from core.db import utcnow
@@ -242,6 +243,9 @@ async def create_application(
         events=[],
     )
     _apply_content(application, programme, data)
+    application.target_community_id = await communities.id_named(
+        session, application.centre_id, application.target_community
+    )
     session.add(application)
     await session.flush()
     await _record_event(session, principal, application, "create", None)
@@ -257,6 +261,9 @@ async def update_application(
         raise Conflict(_("Only a draft or an application returned for correction can be edited"))
     programme = await get_programme(session, principal, application.programme_id)
     _apply_content(application, programme, data)
+    application.target_community_id = await communities.id_named(
+        session, application.centre_id, application.target_community
+    )
     await session.flush()
     await audit.record(
         session,

@@ -28,8 +28,19 @@ class ProgrammeRepository(CentreScopedRepository[Programme]):
 
 
 class NeedRepository(CentreScopedRepository[CommunityNeed]):
+    """A station officer sees the needs of their own community only."""
+
     model = CommunityNeed
     not_found_message = N_("Record not found")
+
+    def select(self) -> Select[CommunityNeed]:
+        statement = super().select()
+        if self.principal.station_only:
+            statement = statement.where(CommunityNeed.community_id == self.principal.community_id)
+        return statement
+
+    def newest_first(self) -> Select[CommunityNeed]:
+        return self.select().order_by(CommunityNeed.id.desc())
 
 
 async def release_committed(

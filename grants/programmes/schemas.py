@@ -124,7 +124,8 @@ class ProgrammeOut(BaseModel):
 
 
 class NeedIn(RequestModel):
-    community: str = Field(min_length=1, max_length=100)
+    community_id: Id | None = None
+    community: str = Field(default="", max_length=100, description="the community's name, if no community_id")
     description: str = Field(min_length=2, max_length=5000)
     source: str = Field(min_length=1, max_length=200)
 
@@ -132,6 +133,7 @@ class NeedIn(RequestModel):
 class NeedOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    community_id: int | None
     community: str
     description: str
     source: str

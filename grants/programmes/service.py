@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from communities import service as communities
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
@@ -300,8 +301,28 @@ async def close_programme(session: AsyncSession, principal: Principal, programme
 
 
 async def record_need(session: AsyncSession, principal: Principal, data: NeedIn) -> CommunityNeed:
-    require_staff(principal)
-    need = CommunityNeed(centre_id=centre_of(principal), recorded_by=principal.user_id, **data.model_dump())
+    """Staff record needs of any community; a station officer only of their own."""
+    if not principal.has(Role.station):
+        require_staff(principal)
+    centre_id = centre_of(principal)
+    community_id = data.community_id
+    if principal.station_only:
+        if community_id is not None and community_id != principal.community_id:
+            raise ValidationFailed.field(
+                "community_id", _("A station officer records only in their own community")
+            )
+        community_id = principal.community_id
+    if community_id is not None:
+        community = await communities.of_centre(session, centre_id, community_id)
+    elif data.community.strip():
+        community = await communities.resolve_name(session, principal, centre_id, data.community)
+    else:
+        raise ValidationFailed.field("community_id", _("Choose the community of the need"))
+    need = CommunityNeed(
+        centre_id=centre_id,
+        recorded_by=principal.user_id,
+        **{**data.model_dump(), "community_id": community.id, "community": community.name},
+    )
     session.add(need)
     await session.flush()
     await audit.record(
@@ -318,7 +339,7 @@ async def record_need(session: AsyncSession, principal: Principal, data: NeedIn)
 
 async def list_needs(session: AsyncSession, principal: Principal, page: PageParams) -> Paged[CommunityNeed]:
     repository = NeedRepository(session, principal)
-    return await repository.paginate(repository.select().order_by(CommunityNeed.id.desc()), page)
+    return await repository.paginate(repository.newest_first(), page)
 
 
 async def add_topic(

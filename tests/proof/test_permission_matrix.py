@@ -86,6 +86,9 @@ FINANCE_ONLY = row(403, anon=401, finance=OK)
 STAFF_ON_RECORD = row(403, anon=401, staff=OK, other_staff=404)
 # org A's award or application: its members and the centre's staff may add documents
 ORG_A_OWNER_OR_STAFF = {**ORG_A_STAFF, "applicant_a": OK}
+# the network and the targets: the centre's staff, finance, station officers, and the district
+NETWORK_LIST = row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=OK, station=OK)
+NETWORK_RECORD = row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404, station=OK)
 
 MATRIX: dict[tuple[str, str], Row] = {
     # health
@@ -387,7 +390,125 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/contracts/{contract_id}"): CENTRE_RECORD,
     ("POST", "/contracts/{contract_id}/milestones/{milestone_id}/request"): STAFF_ONLY,
     ("POST", "/contracts/{contract_id}/{action}"): STAFF_ONLY,
+    # communities, the network of sites, cultivation plans (station officers read their community)
+    ("GET", "/api/v1/communities"): LOGGED_IN,
+    ("POST", "/api/v1/communities"): STAFF_ONLY_LIST,
+    ("PUT", "/api/v1/communities/{community_id}"): STAFF_ONLY,
+    ("GET", "/api/v1/sites"): NETWORK_LIST,
+    ("POST", "/api/v1/sites"): STAFF_ONLY_LIST,
+    ("GET", "/api/v1/sites/{site_id}"): {**NETWORK_RECORD, "station": 404},
+    ("PUT", "/api/v1/sites/{site_id}"): STAFF_ONLY,
+    ("GET", "/api/v1/cultivation-plans"): NETWORK_LIST,
+    ("POST", "/api/v1/cultivation-plans"): STAFF_ONLY_LIST,
+    ("GET", "/api/v1/cultivation-plans/{plan_id}"): NETWORK_RECORD,
+    ("PUT", "/api/v1/cultivation-plans/{plan_id}"): STAFF_ONLY,
+    ("POST", "/api/v1/cultivation-plans/{plan_id}/targets"): STAFF_ONLY,
+    ("DELETE", "/api/v1/cultivation-plans/{plan_id}/targets/{target_id}"): STAFF_ONLY,
+    ("GET", "/api/v1/cultivation-plans/{plan_id}/progress"): NETWORK_RECORD,
+    ("GET", "/api/v1/district/cultivation"): row(403, anon=401, admin=OK),
+    ("GET", "/network"): NETWORK_LIST,
+    ("GET", "/communities"): NETWORK_LIST,
+    ("POST", "/communities"): STAFF_ONLY_LIST,
+    ("POST", "/communities/{community_id}/edit"): STAFF_ONLY,
+    ("GET", "/sites/new"): STAFF_ONLY_LIST,
+    ("POST", "/sites/new"): STAFF_ONLY_LIST,
+    ("GET", "/sites/{site_id}/edit"): STAFF_ONLY,
+    ("POST", "/sites/{site_id}/edit"): STAFF_ONLY,
+    ("GET", "/cultivation/plans"): NETWORK_LIST,
+    ("POST", "/cultivation/plans"): STAFF_ONLY_LIST,
+    ("GET", "/cultivation/plans/{plan_id}"): NETWORK_RECORD,
+    ("POST", "/cultivation/plans/{plan_id}/targets"): STAFF_ONLY,
+    ("POST", "/cultivation/plans/{plan_id}/targets/{target_id}/delete"): STAFF_ONLY,
+    ("GET", "/district/cultivation"): row(403, anon=401, admin=OK),
+    ("GET", "/district/cultivation.pdf"): row(403, anon=401, admin=OK),
+    ("GET", "/needs"): row(403, anon=401, staff=OK, admin=OK, other_staff=OK, station=OK),
+    ("POST", "/needs"): row(403, anon=401, staff=OK, other_staff=OK, station=OK),
 }
+
+# The station officer (of 芳草社区) in rows written before the role: org A and its records are
+# in 玉林北路社区, so they are not found (as for an applicant of another organisation); calls
+# for grants are not a station officer's; organisations and needs are recorded in their own
+# community.
+STATION_NOT_FOUND = frozenset(
+    {
+        ("POST", "/api/v1/applications"),
+        ("GET", "/api/v1/applications/{application_id}"),
+        ("PUT", "/api/v1/applications/{application_id}"),
+        ("GET", "/api/v1/applications/{application_id}/attachments"),
+        ("POST", "/api/v1/applications/{application_id}/attachments"),
+        ("GET", "/api/v1/applications/{application_id}/attachments/{attachment_id}"),
+        ("GET", "/api/v1/applications/{application_id}/eligibility"),
+        ("DELETE", "/api/v1/applications/{application_id}/attachments/{attachment_id}"),
+        ("GET", "/applications/{application_id}/attachments/{attachment_id}"),
+        ("POST", "/applications/{application_id}/attachments"),
+        ("POST", "/applications/{application_id}/attachments/{attachment_id}/remove"),
+        ("GET", "/applications/{application_id}/proposal.pdf"),
+        ("POST", "/api/v1/applications/{application_id}/submit"),
+        ("POST", "/api/v1/applications/{application_id}/withdraw"),
+        ("GET", "/api/v1/awards/{award_id}"),
+        ("GET", "/api/v1/awards/{award_id}/documents"),
+        ("POST", "/api/v1/awards/{award_id}/documents"),
+        ("GET", "/api/v1/awards/{award_id}/documents/{document_id}"),
+        ("GET", "/api/v1/awards/{award_id}/expense-claims"),
+        ("POST", "/api/v1/awards/{award_id}/expense-claims"),
+        ("POST", "/api/v1/awards/{award_id}/expense-claims/{claim_id}/resubmit"),
+        ("GET", "/api/v1/awards/{award_id}/progress-reports"),
+        ("POST", "/api/v1/awards/{award_id}/progress-reports"),
+        ("POST", "/api/v1/awards/{award_id}/progress-reports/{report_id}/resubmit"),
+        ("GET", "/api/v1/awards/{award_id}/tranches"),
+        ("GET", "/api/v1/capacity-assessments"),
+        ("POST", "/api/v1/incubation-stays"),
+        ("GET", "/api/v1/incubation-stays/{stay_id}"),
+        ("GET", "/api/v1/organisations/{organisation_id}"),
+        ("PATCH", "/api/v1/organisations/{organisation_id}"),
+        ("GET", "/api/v1/organisations/{organisation_id}/graduation-check"),
+        ("GET", "/api/v1/organisations/{organisation_id}/members"),
+        ("POST", "/api/v1/organisations/{organisation_id}/members"),
+        ("DELETE", "/api/v1/organisations/{organisation_id}/members/{user_id}"),
+        ("POST", "/api/v1/support-activities"),
+        ("POST", "/applications/new"),
+        ("GET", "/applications/{application_id}"),
+        ("GET", "/applications/{application_id}/edit"),
+        ("POST", "/applications/{application_id}/edit"),
+        ("POST", "/applications/{application_id}/{action}"),
+        ("GET", "/awards/{award_id}"),
+        ("POST", "/awards/{award_id}/expense-claims"),
+        ("POST", "/awards/{award_id}/progress-reports"),
+        ("GET", "/organisations/{organisation_id}"),
+        ("POST", "/organisations/{organisation_id}/activities"),
+        ("GET", "/organisations/{organisation_id}/edit"),
+        ("POST", "/organisations/{organisation_id}/edit"),
+        ("POST", "/organisations/{organisation_id}/members"),
+        ("POST", "/organisations/{organisation_id}/members/{user_id}/remove"),
+        ("POST", "/organisations/{organisation_id}/stays"),
+        ("POST", "/stays/{stay_id}/{action}"),
+    }
+)
+STATION_ALLOWED = frozenset(
+    {
+        ("GET", "/api/v1/needs"),
+        ("POST", "/api/v1/needs"),
+        ("POST", "/api/v1/organisations"),
+        ("GET", "/organisations/new"),
+        ("POST", "/organisations/new"),
+    }
+)
+STATION_REFUSED = frozenset(
+    {
+        ("GET", "/api/v1/programmes"),
+        ("GET", "/api/v1/programmes/{programme_id}"),
+        ("GET", "/api/v1/programmes/{programme_id}/topics"),
+        ("GET", "/applications/new"),
+        ("GET", "/programmes"),
+        ("GET", "/programmes/{programme_id}"),
+    }
+)
+for _key, _outcome in (
+    *((k, 404) for k in STATION_NOT_FOUND),
+    *((k, OK) for k in STATION_ALLOWED),
+    *((k, 403) for k in STATION_REFUSED),
+):
+    MATRIX[_key] = {**MATRIX[_key], "station": _outcome}
 
 # --- how to call a route ----------------------------------------------------------------------
 
@@ -418,6 +539,10 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     "contract_id": lambda w: w.grants.contract.id,
     "milestone_id": lambda w: w.grants.milestone_id,
     "job_id": lambda w: "proof.no-such-job",
+    "community_id": lambda w: w.extra["community"],
+    "site_id": lambda w: w.extra["site"],
+    "plan_id": lambda w: w.extra["plan"],
+    "target_id": lambda w: w.extra["target"],
 }
 # A parameter whose value depends on the route (one name, several kinds of record).
 PATH_OVERRIDES: dict[tuple[str, str], Callable[[World], object]] = {
@@ -474,6 +599,70 @@ def claim(w: World) -> dict[str, Any]:
 
 
 BODIES: dict[tuple[str, str], Body] = {
+    ("POST", "/api/v1/communities"): lambda w: {"name": "向阳村"},
+    ("PUT", "/api/v1/communities/{community_id}"): lambda w: {"name": "玉林北路社区", "households": 4200},
+    ("POST", "/api/v1/sites"): lambda w: {
+        "name": "玉林二号友邻站",
+        "level": "station",
+        "kind": "neighbour_station",
+        "parent_id": w.extra["hub"],
+        "community_id": w.extra["community"],
+    },
+    ("PUT", "/api/v1/sites/{site_id}"): lambda w: {
+        "name": "玉林北路友邻站",
+        "level": "station",
+        "kind": "neighbour_station",
+        "parent_id": w.extra["hub"],
+        "community_id": w.extra["community"],
+        "area_sqm": "180.50",
+    },
+    ("POST", "/api/v1/cultivation-plans"): lambda w: {
+        "title": "2027年培育计划",
+        "first_year": 2027,
+        "last_year": 2027,
+    },
+    ("PUT", "/api/v1/cultivation-plans/{plan_id}"): lambda w: {
+        "title": "2026年社区社会组织培育计划",
+        "first_year": 2026,
+        "last_year": 2027,
+    },
+    ("POST", "/api/v1/cultivation-plans/{plan_id}/targets"): lambda w: {
+        "year": 2026,
+        "metric": "new_service",
+        "minimum": 1,
+        "maximum": 3,
+    },
+    ("POST", "/communities"): lambda w: {"name": "向阳村", "kind": "village"},
+    ("POST", "/communities/{community_id}/edit"): lambda w: {"name": "玉林北路社区", "kind": "community"},
+    ("POST", "/sites/new"): lambda w: {
+        "name": "玉林二号友邻站",
+        "level": "station",
+        "kind": "neighbour_station",
+        "parent_id": str(w.extra["hub"]),
+        "community_id": str(w.extra["community"]),
+    },
+    ("POST", "/sites/{site_id}/edit"): lambda w: {
+        "name": "玉林北路友邻站",
+        "level": "station",
+        "kind": "neighbour_station",
+        "parent_id": str(w.extra["hub"]),
+        "community_id": str(w.extra["community"]),
+    },
+    ("POST", "/cultivation/plans"): lambda w: {
+        "title": "2027年培育计划",
+        "first_year": "2027",
+        "last_year": "2027",
+    },
+    ("POST", "/cultivation/plans/{plan_id}/targets"): lambda w: {
+        "year": "2026",
+        "metric": "new_service",
+        "minimum": "1",
+    },
+    ("POST", "/needs"): lambda w: {
+        "description": "楼道照明需要维修",
+        "source": "居民议事会",
+        "community": "芳草社区",
+    },
     ("POST", "/api/v1/auth/token"): lambda w: {
         "username": w.actors["staff"].user.email,
         "password": PASSWORD,

@@ -14,9 +14,14 @@ from decimal import Decimal
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from communities import service as communities
+from communities.schemas import CommunityIn
 from core import notifications
 from core.clock import today
 from core.identity.models import Centre, Role
+from cultivation import service as cultivation
+from cultivation.models import Metric, SiteKind, SiteLevel
+from cultivation.schemas import PlanIn, SiteIn, TargetIn
 from evaluations.assignments import service as assignment_service
 from evaluations.assignments.models import Assignment
 from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
@@ -60,8 +65,20 @@ from tests.incubator.helpers import make_org
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-ROLES = ("anon", "applicant_a", "applicant_b", "staff", "finance", "evaluator", "admin", "other_staff")
-"""The callers every route is tried with. ``other_staff`` is staff of the second centre."""
+ROLES = (
+    "anon",
+    "applicant_a",
+    "applicant_b",
+    "staff",
+    "finance",
+    "evaluator",
+    "admin",
+    "other_staff",
+    "station",
+)
+"""The callers every route is tried with. ``other_staff`` is staff of the second centre;
+``station`` is the station officer of 芳草社区, a community of the first centre where none of
+the world's organisations is."""
 
 
 @dataclass
@@ -125,6 +142,8 @@ async def build_world(session: AsyncSession) -> World:
         "admin": await make_user(session, centre, Role.admin),
         "other_staff": await make_user(session, other_centre, Role.staff),
     }
+    fangcao = await communities.create_community(session, staff.principal, CommunityIn(name="芳草社区"))
+    actors["station"] = await make_user(session, centre, Role.station, community_id=fangcao.id)
     member = await make_user(session, centre, Role.applicant)
     org_a = await make_org(session, staff, owner=actors["applicant_a"], name="甲社区互助会")
     org_b = await make_org(session, staff, owner=actors["applicant_b"], name="乙社区志愿队")
@@ -193,6 +212,7 @@ async def build_world(session: AsyncSession) -> World:
     )
     await session.flush()
     grant_cycle = await build_grants(session, centre, staff, actors, org_a, org_b)
+    network = await build_network(session, staff, org_a)
     return World(
         centre=centre,
         other_centre=other_centre,
@@ -211,7 +231,43 @@ async def build_world(session: AsyncSession) -> World:
         jury_code=codes[0],
         notification_id=notes[0].id,
         grants=grant_cycle,
+        extra=network,
     )
+
+
+async def build_network(session: AsyncSession, staff: Actor, org_a: Organisation) -> dict[str, int]:
+    """The hub and a station in org A's community (玉林北路社区), and a plan with one target."""
+    assert org_a.community_id is not None
+    hub = await cultivation.create_site(
+        session,
+        staff.principal,
+        SiteIn(name="玉林街道社会组织孵化中心", level=SiteLevel.hub, kind=SiteKind.incubation_centre),
+    )
+    station = await cultivation.create_site(
+        session,
+        staff.principal,
+        SiteIn(
+            name="玉林北路友邻站",
+            level=SiteLevel.station,
+            kind=SiteKind.neighbour_station,
+            parent_id=hub.id,
+            community_id=org_a.community_id,
+            operator_id=org_a.id,
+        ),
+    )
+    plan = await cultivation.create_plan(
+        session, staff.principal, PlanIn(title="2026年社区社会组织培育计划", first_year=2026, last_year=2027)
+    )
+    target = await cultivation.set_target(
+        session, staff.principal, plan.id, TargetIn(year=2026, metric=Metric.new_association, minimum=5)
+    )
+    return {
+        "community": org_a.community_id,
+        "hub": hub.id,
+        "site": station.id,
+        "plan": plan.id,
+        "target": target.id,
+    }
 
 
 async def build_grants(

@@ -23,11 +23,65 @@ from tests.reports.conftest import add_events, pdf_fonts, pdf_pages, squash
 
 
 async def test_monthly_briefing_pdf(session: AsyncSession, output: ReportOutput) -> None:
+    """The street's briefing: admissions, cultivation progress, support, needs (200 of them,
+    to run over several pages), not account counts or audit codes."""
+    from decimal import Decimal
+
+    from cultivation import service as cultivation
+    from cultivation.models import Metric
+    from cultivation.schemas import PlanIn, TargetIn
+    from grants.programmes.models import CommunityNeed
+    from incubator import service as incubator
+    from incubator.schemas import ActivityCreate, StayAdmit, StayAssess, StayCreate
+    from tests.incubator.helpers import make_org
+
     centre = await make_centre(session, name="玉林街道社会组织孵化中心")
-    await make_user(session, centre, Role.staff)
+    staff = await make_user(session, centre, Role.staff)
     await make_user(session, centre, Role.applicant)
-    await add_events(session, centre, 200, action="organisation.admit")
+    await add_events(session, centre, 50, action="organisation.admit")
+    local_today = utcnow().astimezone(SHANGHAI).date()
     period = current_month(utcnow().astimezone(SHANGHAI))
+    org = await make_org(session, staff, name="玉林银龄互助会", founded_on=local_today.isoformat())
+    stay = await incubator.create_stay(
+        session, staff.principal, StayCreate(organisation_id=org.id, applied_on=local_today)
+    )
+    await incubator.assess_stay(
+        session, staff.principal, stay.id, StayAssess(on=local_today, note="评估通过")
+    )
+    await incubator.admit_stay(
+        session,
+        staff.principal,
+        stay.id,
+        StayAdmit(start_date=local_today, planned_months=12, mentor="王敏老师", workspace="A-201"),
+    )
+    await incubator.add_activity(
+        session,
+        staff.principal,
+        ActivityCreate(
+            organisation_id=org.id, kind="training", held_on=local_today, hours=Decimal("2.5"),
+            topic="财务制度培训", given_by="王老师", participants=12,
+        ),
+    )  # fmt: skip
+    plan = await cultivation.create_plan(
+        session,
+        staff.principal,
+        PlanIn(title="培育计划", first_year=local_today.year, last_year=local_today.year),
+    )
+    await cultivation.set_target(
+        session,
+        staff.principal,
+        plan.id,
+        TargetIn(year=local_today.year, metric=Metric.new_association, minimum=5),
+    )
+    assert org.community_id is not None
+    for n in range(200):
+        session.add(
+            CommunityNeed(
+                centre_id=centre.id, community="玉林北路社区", community_id=org.community_id,
+                description=f"需求{n:03d}", source="走访",
+            )
+        )  # fmt: skip
+    await session.flush()
 
     report = await generate(
         session, output, kind_code=KIND_CODE, scope_id=centre.id, period=period, generator=Generator.user
@@ -37,21 +91,23 @@ async def test_monthly_briefing_pdf(session: AsyncSession, output: ReportOutput)
 
     assert report.version == 1
     assert report.size == len(data)
-    assert len(pages) > 2, "200 rows must run over several pages"
+    assert len(pages) > 2, "200 needs must run over several pages"
     text = squash("".join(pages))
     assert squash(centre.name) in text
     assert "中心月度简报" in text
-    # 200 admissions, the centre and its 2 users recorded this month
-    assert "organisation.admit200" in text
-    assert "合计203" in text
-    assert "203本月操作次数" in text
+    assert "玉林银龄互助会已入壳" in text
+    assert "玉林北路社区新增社团05" in text  # behind: none of five
+    assert "开展支持活动1次，共2.5小时，12人次参与" in text
+    assert "需求000" in text
+    assert "需求199" in text
+    assert "organisation.admit" not in text  # audit codes are not the street's business
     for number, page in enumerate(pages, start=1):
         flat = squash(page)
         assert squash(centre.name) in flat, f"page {number} has no header"
         assert "中心月度简报" in flat, f"page {number} has no header"
         assert f"第{number}页/共{len(pages)}页" in flat
-    # the table's header row repeats on the continuation pages
-    assert sum("时间操作人操作对象" in squash(p) for p in pages) >= 2
+    # the needs table's header row repeats on the continuation pages
+    assert sum("社区需求已转化为选题" in squash(p) for p in pages) >= 2
     fonts = pdf_fonts(data)
     assert any("NotoSansCJK" in name.replace("-", "") for name in fonts), fonts
 
