@@ -13,6 +13,7 @@ from grants.awards import models as _awards  # noqa: F401
 from grants.contracts import models as _contracts  # noqa: F401
 from grants.disbursements import models as _disbursements  # noqa: F401
 from grants.programmes import models as _programmes  # noqa: F401
+from funds import models as _funds  # noqa: F401
 from incubator import models as _incubator  # noqa: F401
 from reports import models as _reports  # noqa: F401
 
