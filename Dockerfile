@@ -14,6 +14,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api api
 COPY core core
+COPY communities communities
 COPY incubator incubator
 COPY grants grants
 COPY evaluations evaluations

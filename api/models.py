@@ -1,5 +1,6 @@
 """One import reaches the whole schema (Alembic and the tests use this metadata)."""
 
+from communities import models as _communities  # noqa: F401
 from core import audit as _audit  # noqa: F401
 from core import files as _files  # noqa: F401
 from core import idempotency as _idempotency  # noqa: F401

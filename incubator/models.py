@@ -138,6 +138,7 @@ class Organisation(TimestampMixin, Base):
     uscc: Mapped[str | None] = mapped_column(String(18))
     service_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     community: Mapped[str] = mapped_column(String(100), default="")
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     street: Mapped[str] = mapped_column(String(100), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     contact_name: Mapped[str] = mapped_column(String(100), default="")

@@ -113,6 +113,7 @@ class Application(TimestampMixin, Base):
     __mapper_args__ = compare_and_set(state)
     title: Mapped[str] = mapped_column(String(200))
     target_community: Mapped[str] = mapped_column(String(200), default="")
+    target_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     beneficiaries: Mapped[str] = mapped_column(Text, default="")
     beneficiary_count: Mapped[int] = mapped_column(Integer, default=0)
     needs: Mapped[str] = mapped_column(Text, default="")

@@ -143,6 +143,7 @@ class CommunityNeed(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
     community: Mapped[str] = mapped_column(String(100))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
