@@ -9,12 +9,12 @@ from core import notifications as _notifications  # noqa: F401
 from core.db import Base
 from core.identity import models as _identity  # noqa: F401
 from evaluations import models as _evaluations  # noqa: F401
+from funds import models as _funds  # noqa: F401
 from grants.applications import models as _applications  # noqa: F401
 from grants.awards import models as _awards  # noqa: F401
 from grants.contracts import models as _contracts  # noqa: F401
 from grants.disbursements import models as _disbursements  # noqa: F401
 from grants.programmes import models as _programmes  # noqa: F401
-from funds import models as _funds  # noqa: F401
 from incubator import models as _incubator  # noqa: F401
 from reports import models as _reports  # noqa: F401
 

@@ -148,7 +148,8 @@ class Fund(TimestampMixin, Base):
         CheckConstraint("in_kind_value >= 0", name="in_kind_not_negative"),
         CheckConstraint("returned >= 0", name="returned_not_negative"),
         CheckConstraint(
-            "(scope = 'community' AND community_id IS NOT NULL) OR (scope = 'street' AND community_id IS NULL)",
+            "(scope = 'community' AND community_id IS NOT NULL)"
+            " OR (scope = 'street' AND community_id IS NULL)",
             name="scope_community",
         ),
         UniqueConstraint("centre_id", "name"),
@@ -158,7 +159,7 @@ class Fund(TimestampMixin, Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[FundScope] = mapped_column(string_enum(FundScope, 16))
-    community_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     custodian: Mapped[str] = mapped_column(String(200))
     committee: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -206,7 +207,7 @@ class FundPool(Base):
     key: Mapped[str] = mapped_column(String(60))
     restriction: Mapped[Restriction] = mapped_column(string_enum(Restriction, 16))
     purpose: Mapped[FundPurpose | None] = mapped_column(string_enum(FundPurpose, 32))
-    community_id: Mapped[int | None] = mapped_column(Integer)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
     received: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     committed: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
@@ -283,7 +284,7 @@ class FundAllocation(Base):
     award_id: Mapped[int | None] = mapped_column(ForeignKey("awards.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     purpose: Mapped[FundPurpose] = mapped_column(string_enum(FundPurpose, 32))
-    community_id: Mapped[int | None] = mapped_column(Integer)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     title: Mapped[str] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(Money())
     returned: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))

@@ -275,7 +275,9 @@ async def set_programme_budget(session: AsyncSession, programme_id: int, total: 
     return result.first() is not None
 
 
-async def programme_fundings(session: AsyncSession, programme_id: int) -> Sequence[tuple[FundAllocation, Fund]]:
+async def programme_fundings(
+    session: AsyncSession, programme_id: int
+) -> Sequence[tuple[FundAllocation, Fund]]:
     rows = await session.execute(
         select(FundAllocation, Fund)
         .join(Fund, Fund.id == FundAllocation.fund_id)
@@ -381,7 +383,9 @@ async def live_allocations(session: AsyncSession, fund_id: int) -> Sequence[Fund
     return rows.scalars().all()
 
 
-async def fund_receipts_for_export(session: AsyncSession, centre_id: int | None) -> Sequence[tuple[FundReceipt, Fund]]:
+async def fund_receipts_for_export(
+    session: AsyncSession, centre_id: int | None
+) -> Sequence[tuple[FundReceipt, Fund]]:
     statement = select(FundReceipt, Fund).join(Fund, Fund.id == FundReceipt.fund_id)
     if centre_id is not None:
         statement = statement.where(Fund.centre_id == centre_id)

@@ -21,7 +21,6 @@ from funds.models import (
 )
 
 
-
 class FundCreate(RequestModel):
     name: str = Field(min_length=2, max_length=200)
     scope: FundScope

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from communities import service as communities
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -126,6 +127,8 @@ def _totals(fund: Fund) -> dict[str, Any]:
 
 async def create_fund(session: AsyncSession, principal: Principal, data: FundCreate) -> Fund:
     _require_staff(principal)
+    if data.community_id is not None:
+        await check_community(session, principal, data.community_id, "community_id")
     fund = Fund(
         centre_id=centre_of(principal),
         name=data.name,
@@ -148,7 +151,9 @@ async def create_fund(session: AsyncSession, principal: Principal, data: FundCre
         await session.flush()
     except IntegrityError as exc:
         raise ValidationFailed.field("name", _("A fund of this name already exists")) from exc
-    session.add(FundPool(fund_id=fund.id, key="none", restriction=Restriction.none, received=ZERO, committed=ZERO))
+    session.add(
+        FundPool(fund_id=fund.id, key="none", restriction=Restriction.none, received=ZERO, committed=ZERO)
+    )
     await session.flush()
     await _audit(
         session,
@@ -253,10 +258,7 @@ async def _check_restriction_target(session: AsyncSession, principal: Principal,
 
 async def check_community(session: AsyncSession, principal: Principal, community_id: int, field: str) -> None:
     """Communities are records of the centre (SPEC §3.1)."""
-    from funds.communities import community_exists
-
-    if not await community_exists(session, centre_of(principal), community_id):
-        raise ValidationFailed.field(field, _("No such community"))
+    await communities.require_in_centre(session, principal, community_id, field)
 
 
 async def record_receipt(
@@ -326,7 +328,9 @@ async def list_receipts(
     return await repository.paginate(repository.of_fund(fund.id, source), page)
 
 
-async def get_receipt(session: AsyncSession, principal: Principal, fund_id: int, receipt_id: int) -> FundReceipt:
+async def get_receipt(
+    session: AsyncSession, principal: Principal, fund_id: int, receipt_id: int
+) -> FundReceipt:
     fund = await get_fund(session, principal, fund_id)
     receipt = await ReceiptRepository(session, principal).get(receipt_id)
     if receipt.fund_id != fund.id:
@@ -378,7 +382,9 @@ async def _target_programme_of(
         return None
     except NotFound as exc:
         field = f"{data.target.value}_id"
-        raise ValidationFailed.field(field, _("No such {what}").format(what=_(TARGET_LABELS[data.target]))) from exc
+        raise ValidationFailed.field(
+            field, _("No such {what}").format(what=_(TARGET_LABELS[data.target]))
+        ) from exc
 
 
 def restriction_refusal(pool: FundPool, data: AllocationCreate, programme_id: int | None) -> str | None:
@@ -398,7 +404,11 @@ def restriction_refusal(pool: FundPool, data: AllocationCreate, programme_id: in
 def steps_for(fund: Fund, amount: Decimal) -> list[str]:
     """The approval steps an allocation goes through: the fund's bodies when it is above the
     threshold, then always the finance check (maker-checker)."""
-    bodies = [s.name for s in fund.steps] if fund.approval_threshold is not None and amount > fund.approval_threshold else []
+    bodies = (
+        [s.name for s in fund.steps]
+        if fund.approval_threshold is not None and amount > fund.approval_threshold
+        else []
+    )
     return [*bodies, _("Finance check")]
 
 
@@ -481,7 +491,9 @@ async def request_allocation(
         session,
         fund.centre_id,
         _("A fund allocation awaits approval"),
-        _("{amount} yuan from {fund}: {title}").format(amount=yuan(data.amount), fund=fund.name, title=data.title),
+        _("{amount} yuan from {fund}: {title}").format(
+            amount=yuan(data.amount), fund=fund.name, title=data.title
+        ),
         f"/funds/{fund.id}",
     )
     return allocation
@@ -512,7 +524,9 @@ async def step_name(session: AsyncSession, allocation: FundAllocation) -> str:
 
 def can_decide(principal: Principal, allocation: FundAllocation) -> tuple[bool, str]:
     if allocation.state is not AllocationState.pending:
-        return False, _("The allocation is {state}").format(state=_(ALLOCATION_STATE_LABELS[allocation.state]))
+        return False, _("The allocation is {state}").format(
+            state=_(ALLOCATION_STATE_LABELS[allocation.state])
+        )
     if principal.user_id == allocation.requested_by:
         return False, _("You requested this allocation; another person must decide it")
     if principal.read_only:
@@ -630,7 +644,12 @@ async def pay_allocation(
         allocation.id,
         allocation.centre_id,
         before={"state": AllocationState.approved},
-        after={"state": allocation.state, "voucher_no": data.voucher_no, "paid_on": data.paid_on, **_totals(fund)},
+        after={
+            "state": allocation.state,
+            "voucher_no": data.voucher_no,
+            "paid_on": data.paid_on,
+            **_totals(fund),
+        },
     )
     return allocation
 
@@ -681,7 +700,9 @@ async def return_clawback(session: AsyncSession, principal: Principal, data: Ret
     for allocation, part in zip(allocations, pro_rata(to_return, weights), strict=True):
         if part <= 0:
             continue
-        if not await money.take_back(session, allocation, part, was_paid=allocation.state is AllocationState.paid):
+        if not await money.take_back(
+            session, allocation, part, was_paid=allocation.state is AllocationState.paid
+        ):
             raise Conflict(_("The allocation cannot take this much back"))
         fund_return = FundReturn(
             centre_id=allocation.centre_id,
