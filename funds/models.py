@@ -127,12 +127,12 @@ TARGET_LABELS = {
 
 ALLOCATION_STATE_LABELS = {
     AllocationState.pending: N_("Awaiting approval"),
-    AllocationState.approved: N_("Approved"),
+    AllocationState.approved: N_("Allocation approved"),
     AllocationState.paid: N_("Paid out"),
-    AllocationState.rejected: N_("Rejected"),
+    AllocationState.rejected: N_("Allocation rejected"),
 }
 
-DECISION_LABELS = {StepDecision.approved: N_("Approved"), StepDecision.rejected: N_("Rejected")}
+DECISION_LABELS = {StepDecision.approved: N_("Agreed"), StepDecision.rejected: N_("Not agreed")}
 
 LIVE_ALLOCATION_STATES = (AllocationState.pending, AllocationState.approved, AllocationState.paid)
 
