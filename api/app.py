@@ -22,6 +22,7 @@ from api.pages import awards as award_pages
 from api.pages import contracts as contract_pages
 from api.pages import disbursements as disbursement_pages
 from api.pages import evaluations as evaluation_pages
+from api.pages import funds as fund_pages
 from api.pages import incubator as incubator_pages
 from api.pages import jury as jury_pages
 from api.pages import programmes as programme_pages
@@ -36,6 +37,7 @@ from api.routers import (
     contracts,
     disbursements,
     evaluations,
+    funds,
     health,
     incubator,
     jobs,
@@ -153,6 +155,9 @@ def create_app(
         award_pages.router,
         disbursement_pages.router,
         contract_pages.router,
+        funds.router,
+        funds.public_router,
+        fund_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

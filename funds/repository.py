@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository
@@ -419,3 +420,8 @@ async def award_fundings(
         .order_by(FundAllocation.id)
     )
     return [(a, f) for a, f in rows.all()]
+
+
+async def stored_file(session: AsyncSession, file_id: int) -> StoredFile | None:
+    rows = await session.execute(select(StoredFile).where(StoredFile.id == file_id))
+    return rows.scalar_one_or_none()

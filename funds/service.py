@@ -20,6 +20,7 @@ from communities import service as communities
 from core import audit
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.files import FileStore, StoredFile, store_upload
 from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
@@ -72,7 +73,7 @@ def yuan(amount: Decimal) -> str:
 # Who may do what ---------------------------------------------------------------------------
 
 
-def _require_reader(principal: Principal) -> None:
+def require_reader(principal: Principal) -> None:
     if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
         raise Forbidden(_("Your role does not allow this"))
 
@@ -175,13 +176,13 @@ async def create_fund(session: AsyncSession, principal: Principal, data: FundCre
 
 
 async def get_fund(session: AsyncSession, principal: Principal, fund_id: int) -> Fund:
-    _require_reader(principal)
+    require_reader(principal)
     repository = FundRepository(session, principal)
     return await repository.get(fund_id, repository.select().execution_options(populate_existing=True))
 
 
 async def list_funds(session: AsyncSession, principal: Principal, page: PageParams) -> Paged[Fund]:
-    _require_reader(principal)
+    require_reader(principal)
     repository = FundRepository(session, principal)
     return await repository.paginate(repository.listed(), page)
 
@@ -500,7 +501,7 @@ async def request_allocation(
 
 
 async def get_allocation(session: AsyncSession, principal: Principal, allocation_id: int) -> FundAllocation:
-    _require_reader(principal)
+    require_reader(principal)
     repository = AllocationRepository(session, principal)
     return await repository.get(allocation_id, repository.select().execution_options(populate_existing=True))
 
@@ -834,3 +835,39 @@ async def programme_fundings(
 async def returns_of_fund(session: AsyncSession, principal: Principal, fund_id: int) -> Sequence[FundReturn]:
     fund = await get_fund(session, principal, fund_id)
     return await money.returns_of_fund(session, fund.id)
+
+
+async def attach_receipt_file(
+    session: AsyncSession,
+    principal: Principal,
+    store: FileStore,
+    fund_id: int,
+    receipt_id: int,
+    *,
+    filename: str,
+    content: bytes,
+    max_bytes: int,
+) -> FundReceipt:
+    """The scanned donation receipt (捐赠票据) or transfer slip of a receipt."""
+    _require_staff_or_finance(principal)
+    receipt = await get_receipt(session, principal, fund_id, receipt_id)
+    stored = await store_upload(
+        session,
+        store,
+        centre_id=receipt.centre_id,
+        uploaded_by=principal.user_id,
+        filename=filename,
+        content=content,
+        max_bytes=max_bytes,
+    )
+    return await attach_to_receipt(session, principal, fund_id, receipt_id, stored.id)
+
+
+async def receipt_file(
+    session: AsyncSession, principal: Principal, fund_id: int, receipt_id: int
+) -> StoredFile:
+    receipt = await get_receipt(session, principal, fund_id, receipt_id)
+    stored = await money.stored_file(session, receipt.attachment_id) if receipt.attachment_id else None
+    if stored is None:
+        raise NotFound(_("This receipt has no attachment"))
+    return stored
