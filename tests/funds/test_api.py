@@ -1,0 +1,206 @@
+"""The fund API and pages as people use them: staff record receipts and allocate, finance
+decides and pays, the public reads the accounts without logging in, finance exports to Excel."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import httpx
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.funds.factories import make_fund, receive
+from tests.grants.factories import make_cast, make_programme
+from tests.incubator.test_pages import logged_in
+
+
+async def test_receipts_allocation_and_public_accounts_over_http(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    cast = await make_cast(session)
+    programme = await make_programme(session, cast.centre)
+    created = await client.post(
+        "/api/v1/funds",
+        headers=cast.staff.headers,
+        json={
+            "name": "玉林街道友邻基金",
+            "scope": "street",
+            "custodian": "成都市武侯区慈善会",
+            "committee": "居民代表3名",
+            "approval_threshold": "5000.00",
+            "approval_steps": ["居民议事会", "社区两委"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    fund = created.json()
+    assert fund["available"] == "0.00"
+    for body in (
+        {"source": "fiscal", "donor_name": "玉林街道办事处", "publish_donor": True, "amount": "20000.00"},
+        {"source": "individual", "donor_name": "王五", "publish_donor": False, "amount": "888.88"},
+        {"source": "enterprise", "donor_name": "蜀汉物业公司", "publish_donor": True, "amount": "5000.00"},
+        {
+            "source": "in_kind",
+            "donor_name": "红旗连锁",
+            "publish_donor": True,
+            "amount": "3000.00",
+            "in_kind_items": "米面油100份",
+            "valuation_basis": "发票价",
+        },
+    ):
+        answer = await client.post(
+            f"/api/v1/funds/{fund['id']}/receipts",
+            headers=cast.staff.headers,
+            json={"received_on": "2026-07-01", **body},
+        )
+        assert answer.status_code == 201, answer.text
+    bad = await client.post(
+        f"/api/v1/funds/{fund['id']}/receipts",
+        headers=cast.staff.headers,
+        json={"received_on": "2026-07-01", "source": "in_kind", "donor_name": "某", "amount": "10.00"},
+    )
+    assert bad.status_code == 422
+    detail = (await client.get(f"/api/v1/funds/{fund['id']}", headers=cast.finance.headers)).json()
+    assert (detail["received"], detail["in_kind_value"], detail["available"]) == (
+        "25888.88",
+        "3000.00",
+        "25888.88",
+    )
+    pool_id = detail["pools"][0]["id"]
+
+    too_much = await client.post(
+        f"/api/v1/funds/{fund['id']}/allocations",
+        headers=cast.staff.headers,
+        json={
+            "pool_id": pool_id,
+            "target": "programme",
+            "programme_id": programme.id,
+            "purpose": "cultivation",
+            "title": "社区社会组织培育",
+            "amount": "25888.89",
+        },
+    )
+    assert too_much.status_code == 409
+    assert "25,888.88" in too_much.json()["error"]["message"]
+
+    allocation = await client.post(
+        f"/api/v1/funds/{fund['id']}/allocations",
+        headers={**cast.staff.headers, "Idempotency-Key": "alloc-1"},
+        json={
+            "pool_id": pool_id,
+            "target": "programme",
+            "programme_id": programme.id,
+            "purpose": "cultivation",
+            "title": "社区社会组织培育",
+            "amount": "6000.00",
+        },
+    )
+    assert allocation.status_code == 201, allocation.text
+    allocation_id = allocation.json()["id"]
+    assert allocation.json()["step_count"] == 3
+    own = await client.post(
+        f"/api/v1/fund-allocations/{allocation_id}/decide",
+        headers=cast.staff.headers,
+        json={"decision": "approved"},
+    )
+    assert own.status_code == 403
+    for actor in (cast.both, cast.both, cast.finance):
+        step = await client.post(
+            f"/api/v1/fund-allocations/{allocation_id}/decide",
+            headers=actor.headers,
+            json={"decision": "approved", "note": "同意"},
+        )
+        assert step.status_code == 200, step.text
+    assert step.json()["state"] == "approved"
+    assert [d["step_name"] for d in step.json()["decisions"]] == ["居民议事会", "社区两委", "财务审核"]
+
+    public = await client.get(f"/api/v1/public/funds/{fund['id']}")
+    assert public.status_code == 200
+    body = public.json()
+    donors = [r["donor"] for r in body["receipts"]]
+    assert "王五" not in donors
+    assert "爱心人士" in donors
+    assert body["available"] == "19888.88"
+    assert body["leverage"] == "0.29"  # 5,888.88 ÷ 20,000
+    assert [a["title"] for a in body["allocations"]] == ["社区社会组织培育"]
+
+    page = await client.get(f"/public/funds/{fund['id']}")
+    assert page.status_code == 200
+    assert "爱心人士" in page.text
+    assert "王五" not in page.text
+    assert "社区社会组织培育" in page.text
+    assert "19,888.88" in page.text
+
+    export = await client.get("/api/v1/funds/export/receipts.xlsx", headers=cast.finance.headers)
+    assert export.status_code == 200
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet is not None
+    names = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "王五" in names  # finance sees the real donor
+    totals = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert Decimal(str(totals[-1])) == Decimal("28888.88")
+    allocations = await client.get("/api/v1/funds/export/allocations.xlsx", headers=cast.finance.headers)
+    rows = list(load_workbook(io.BytesIO(allocations.content)).active.iter_rows(min_row=2, values_only=True))  # type: ignore[union-attr]
+    assert rows[0][2] == "社区社会组织培育"
+
+    assert (await client.get(f"/api/v1/funds/{fund['id']}", headers=cast.grantee.headers)).status_code == 403
+    assert (await client.get(f"/api/v1/funds/{fund['id']}")).status_code == 401
+
+
+async def test_staff_pages_record_a_receipt_and_allocate(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    cast = await make_cast(session)
+    programme = await make_programme(session, cast.centre)
+    fund = await make_fund(session, cast)
+    await receive(session, cast, fund, amount="10000.00")
+    token = await logged_in(client, cast.staff)
+    page = await client.get(f"/funds/{fund.id}")
+    assert page.status_code == 200
+    assert "登记收入" in page.text
+    answer = await client.post(
+        f"/funds/{fund.id}/receipts",
+        data={
+            "csrf_token": token,
+            "received_on": "2026-08-01",
+            "source": "residents",
+            "donor_name": "玉林北路居民",
+            "amount": "1200.00",
+            "restriction": "none",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    page = await client.get(answer.headers["location"])
+    assert "11,200.00" in page.text
+    pool_id = page.text.split('data-pool="')[1].split('"')[0]
+    refused = await client.post(
+        f"/funds/{fund.id}/allocations",
+        data={
+            "csrf_token": token,
+            "pool_id": pool_id,
+            "title": "邻里节",
+            "target": "programme",
+            "programme_id": str(programme.id),
+            "purpose": "community_governance",
+            "amount": "11200.01",
+        },
+    )
+    assert refused.status_code == 422
+    assert "可用 11,200.00 元" in refused.text
+    done = await client.post(
+        f"/funds/{fund.id}/allocations",
+        data={
+            "csrf_token": token,
+            "pool_id": pool_id,
+            "title": "邻里节",
+            "target": "programme",
+            "programme_id": str(programme.id),
+            "purpose": "community_governance",
+            "amount": "3000.00",
+        },
+    )
+    assert done.status_code == 303, done.text
+    page = await client.get(done.headers["location"])
+    assert "邻里节" in page.text
+    assert "待审批" in page.text
+    assert "这笔拨款由您申请，须由他人审批" in page.text  # the requester's button is disabled with the reason
