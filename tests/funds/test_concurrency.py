@@ -16,6 +16,7 @@ from api.cli import upgrade_database
 from core import audit
 from core.db import create_engine, session_factory
 from core.errors import DomainError
+from core.identity.principal import Principal
 from funds import service as funds
 from funds.models import AllocationState, FundAllocation, Restriction, StepDecision
 from funds.repository import fresh_fund, pools_of
@@ -128,22 +129,12 @@ async def test_one_step_decided_once_under_a_race(committed: async_sessionmaker[
         allocation = await _request(cast, fund_id, programme_id, free_pool, "8000.00")(session)
         await session.commit()
     deciders = [cast.finance.principal, cast.finance2.principal, cast.both.principal] * 5
-    results = await asyncio.gather(
-        *(
-            _attempt(
-                committed,
-                lambda s, p=p, i=i: funds.decide(
-                    s,
-                    p,
-                    allocation.id,
-                    DecisionIn(
-                        decision=StepDecision.approved if i % 2 else StepDecision.rejected, note="理由"
-                    ),
-                ),
-            )
-            for i, p in enumerate(deciders)
-        )
-    )
+
+    def decision(principal: Principal, i: int) -> Callable[[AsyncSession], Awaitable[object]]:
+        verdict = StepDecision.approved if i % 2 else StepDecision.rejected
+        return lambda s: funds.decide(s, principal, allocation.id, DecisionIn(decision=verdict, note="理由"))
+
+    results = await asyncio.gather(*(_attempt(committed, decision(p, i)) for i, p in enumerate(deciders)))
     assert results.count(True) == 1
     async with committed() as session:
         decided = await funds.get_allocation(session, cast.staff.principal, allocation.id)
