@@ -19,6 +19,7 @@ class ScopeType(StrEnum):
     organisation = "organisation"
     award = "award"
     contract = "contract"
+    fund = "fund"
 
 
 SCOPE_LABELS: dict[ScopeType, str] = {
@@ -27,6 +28,7 @@ SCOPE_LABELS: dict[ScopeType, str] = {
     ScopeType.organisation: N_("Organisation"),
     ScopeType.award: N_("Project"),
     ScopeType.contract: N_("Contract"),
+    ScopeType.fund: N_("Community fund"),
 }
 
 
