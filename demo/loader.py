@@ -111,5 +111,5 @@ def load_domain_steps() -> None:
     """Import the modules whose demo steps register themselves (order matters)."""
     import importlib
 
-    for module in ("demo.evaluations", "demo.incubator", "demo.grants", "demo.awards"):
+    for module in ("demo.evaluations", "demo.incubator", "demo.grants", "demo.awards", "demo.funds"):
         importlib.import_module(module)
