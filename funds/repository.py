@@ -425,3 +425,8 @@ async def award_fundings(
 async def stored_file(session: AsyncSession, file_id: int) -> StoredFile | None:
     rows = await session.execute(select(StoredFile).where(StoredFile.id == file_id))
     return rows.scalar_one_or_none()
+
+
+async def award_amount(session: AsyncSession, award_id: int) -> Decimal:
+    rows = await session.execute(select(Award.amount).where(Award.id == award_id))
+    return Decimal(rows.scalar_one())

@@ -871,3 +871,45 @@ async def receipt_file(
     if stored is None:
         raise NotFound(_("This receipt has no attachment"))
     return stored
+
+
+async def funders_of_awards(
+    session: AsyncSession,
+    principal: Principal,
+    awards_by_programme: dict[int, int],
+    centre_funder: dict[str, str],
+) -> dict[int, list[dict[str, str]]]:
+    """360Giving's funding organisations of each award financed by community funds.
+
+    ``awards_by_programme`` maps award id → programme id. An award paid from a programme whose
+    budget is the sum of its fundings is funded by those funds; an award that received an
+    allocation of its own is funded by that fund, and by the centre as well while the
+    allocation covers only part of it. Awards no fund touched are left out (the centre funds
+    them alone).
+    """
+    require_reader(principal)
+    prefix = centre_funder["id"]
+    direct: dict[int, dict[int, Fund]] = {}
+    covered: dict[int, Decimal] = {}
+    for allocation, fund in await money.award_fundings(session, list(awards_by_programme)):
+        assert allocation.award_id is not None
+        direct.setdefault(allocation.award_id, {})[fund.id] = fund
+        covered[allocation.award_id] = (
+            covered.get(allocation.award_id, ZERO) + allocation.amount - allocation.returned
+        )
+    by_programme: dict[int, dict[int, Fund]] = {}
+    for programme_id in set(awards_by_programme.values()):
+        for _allocation, fund in await money.programme_fundings(session, programme_id):
+            by_programme.setdefault(programme_id, {})[fund.id] = fund
+    answer: dict[int, list[dict[str, str]]] = {}
+    for award_id, programme_id in awards_by_programme.items():
+        funds_found = {**by_programme.get(programme_id, {}), **direct.get(award_id, {})}
+        if not funds_found:
+            continue
+        funders = [{"id": f"{prefix}-fund-{f.id}", "name": f.name} for f in funds_found.values()]
+        if programme_id not in by_programme and award_id in direct:
+            amount = await money.award_amount(session, award_id)
+            if covered.get(award_id, ZERO) < amount:
+                funders.insert(0, dict(centre_funder))
+        answer[award_id] = funders
+    return answer

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.identity import service as identity
+from core.identity.models import TokenKind
+from core.identity.service import get_user_by_email
 from demo.loader import load_demo
 from funds import service as funds
 from reports.fund_statement import KIND_CODE
@@ -32,3 +36,18 @@ async def test_demo_fund(session: AsyncSession) -> None:
         await session.execute(select(ReportSchedule).where(ReportSchedule.kind == KIND_CODE))
     ).scalar_one()
     assert schedule.scope_id == fund.id
+
+
+async def test_360giving_names_the_fund_as_funder(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    await load_demo(session)
+    staff = await get_user_by_email(session, "staff@yulin.demo")
+    assert staff is not None
+    token = await identity.issue_token(session, staff, TokenKind.api, 60)
+    answer = await client.get("/api/v1/exports/360giving.json", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    grants = {g["title"]: g for g in answer.json()["grants"]}
+    elderly = next(g for title, g in grants.items() if "银龄" in title)
+    assert [f["name"] for f in elderly["fundingOrganization"]] == ["玉林街道友邻基金"]
+    others = [g for title, g in grants.items() if "银龄" not in title]
+    assert others
+    assert all(g["fundingOrganization"][0]["name"] == "成都市武侯区玉林街道社会组织孵化中心" for g in others)
