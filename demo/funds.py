@@ -19,6 +19,7 @@ from funds.schemas import AllocationCreate, DecisionIn, FundCreate, ReceiptCreat
 from grants.awards import service as award_service
 from grants.contracts import service as contracts
 from reports.fund_statement import KIND_CODE as FUND_STATEMENT
+from reports.registry import register_report_kinds
 from reports.schemas import ScheduleCreate
 from reports.service import create_schedule
 
@@ -143,6 +144,7 @@ async def community_fund(context: DemoContext) -> None:
             }
         ),
     )
+    register_report_kinds()
     await create_schedule(
         session,
         staff,

@@ -85,7 +85,7 @@ async def receipts_xlsx(session: AsyncSession, principal: Principal) -> bytes:
         _("Valuation basis"),
         _("Receipt"),
     ]
-    return _workbook(_("Receipts"), header, rows, [6])
+    return _workbook(_("Receipts into the fund"), header, rows, [6])
 
 
 async def allocations_xlsx(session: AsyncSession, principal: Principal) -> bytes:

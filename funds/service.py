@@ -789,7 +789,7 @@ async def accounts(
                 "donor": donor_shown(r),
                 "amount": r.amount,
                 "in_kind": r.source is ReceiptSource.in_kind,
-                "items": r.in_kind_items,
+                "in_kind_items": r.in_kind_items,
             }
             for r in receipts
         ],
