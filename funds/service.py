@@ -610,10 +610,10 @@ async def _fund_programme(session: AsyncSession, programme_id: int) -> None:
 
 
 def can_pay(principal: Principal, allocation: FundAllocation) -> tuple[bool, str]:
-    if allocation.state is not AllocationState.approved:
-        return False, _("Only an approved allocation can be paid out")
     if not principal.has(Role.finance) or principal.read_only:
         return False, _("Only a finance officer may do this")
+    if allocation.state is not AllocationState.approved:
+        return False, _("Only an approved allocation can be paid out")
     if principal.user_id == allocation.requested_by:
         return False, _("You requested this allocation; another person must pay it out")
     return True, ""
@@ -626,7 +626,7 @@ async def pay_allocation(
     allocation = await get_allocation(session, principal, allocation_id)
     allowed, reason = can_pay(principal, allocation)
     if not allowed:
-        if allocation.state is not AllocationState.approved:
+        if principal.has(Role.finance) and allocation.state is not AllocationState.approved:
             raise Conflict(reason)
         raise Forbidden(reason)
     outstanding = allocation.amount - allocation.returned

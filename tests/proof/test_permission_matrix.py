@@ -88,6 +88,48 @@ STAFF_ON_RECORD = row(403, anon=401, staff=OK, other_staff=404)
 ORG_A_OWNER_OR_STAFF = {**ORG_A_STAFF, "applicant_a": OK}
 
 MATRIX: dict[tuple[str, str], Row] = {
+    # community funds
+    ("GET", "/api/v1/fund-allocations/{allocation_id}"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/decide"): row(
+        403, anon=401, finance=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/pay"): row(403, anon=401, finance=OK),
+    ("POST", "/api/v1/fund-returns"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/api/v1/funds"): row(anon=401, applicant_a=403, applicant_b=403, evaluator=403),
+    ("POST", "/api/v1/funds"): row(403, anon=401, staff=OK, other_staff=OK),
+    ("GET", "/api/v1/funds/export/allocations.xlsx"): row(
+        anon=401, applicant_a=403, applicant_b=403, evaluator=403
+    ),
+    ("GET", "/api/v1/funds/export/receipts.xlsx"): row(
+        anon=401, applicant_a=403, applicant_b=403, evaluator=403
+    ),
+    ("GET", "/api/v1/funds/{fund_id}"): row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404),
+    ("GET", "/api/v1/funds/{fund_id}/allocations"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/funds/{fund_id}/allocations"): row(403, anon=401, staff=OK, other_staff=404),
+    ("GET", "/api/v1/funds/{fund_id}/receipts"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/funds/{fund_id}/receipts"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/api/v1/funds/{fund_id}/receipts/{receipt_id}/attachment"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/funds/{fund_id}/receipts/{receipt_id}/attachment"): row(
+        403, anon=401, staff=OK, finance=OK, other_staff=404
+    ),
+    ("GET", "/api/v1/public/funds/{fund_id}"): row(),
+    ("POST", "/fund-allocations/{allocation_id}/decide"): row(403, anon=401, finance=OK, other_staff=404),
+    ("POST", "/fund-allocations/{allocation_id}/pay"): row(403, anon=401, finance=OK, other_staff=404),
+    ("GET", "/funds"): row(anon=401, applicant_a=403, applicant_b=403, evaluator=403),
+    ("POST", "/funds/new"): row(403, anon=401, staff=OK, other_staff=OK),
+    ("GET", "/funds/{fund_id}"): row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404),
+    ("POST", "/funds/{fund_id}/allocations"): row(403, anon=401, staff=OK, other_staff=404),
+    ("POST", "/funds/{fund_id}/receipts"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/public/funds"): row(),
+    ("GET", "/public/funds/{fund_id}"): row(),
     # health
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -402,6 +444,9 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     "contract_id": lambda w: w.grants.contract.id,
     "milestone_id": lambda w: w.grants.milestone_id,
     "job_id": lambda w: "proof.no-such-job",
+    "fund_id": lambda w: w.extra["fund_id"],
+    "receipt_id": lambda w: w.extra["fund_receipt_id"],
+    "allocation_id": lambda w: w.extra["allocation_id"],
 }
 # A parameter whose value depends on the route (one name, several kinds of record).
 PATH_OVERRIDES: dict[tuple[str, str], Callable[[World], object]] = {
@@ -433,6 +478,7 @@ FILES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/applications/{application_id}/attachments"): "file",
     ("POST", "/api/v1/awards/{award_id}/documents"): "file",
     ("POST", "/awards/{award_id}/expense-claims"): "receipt",
+    ("POST", "/api/v1/funds/{fund_id}/receipts/{receipt_id}/attachment"): "file",
 }
 
 CRITERIA = [
@@ -766,6 +812,44 @@ BODIES: dict[tuple[str, str], Body] = {
         "i_unit_1": "人次",
     },
     ("POST", "/contracts/{contract_id}/{action}"): lambda w: {"on": TODAY},
+    ("POST", "/api/v1/funds"): lambda w: {"name": "另一只基金", "scope": "street", "custodian": "区慈善会"},
+    ("POST", "/api/v1/funds/{fund_id}/receipts"): lambda w: {
+        "received_on": TODAY,
+        "source": "enterprise",
+        "donor_name": "某企业",
+        "amount": "100.00",
+    },
+    ("POST", "/api/v1/funds/{fund_id}/allocations"): lambda w: {
+        "pool_id": w.extra["fund_pool_id"],
+        "target": "programme",
+        "programme_id": w.grants.open_programme.id,
+        "purpose": "elderly",
+        "title": "长者助餐",
+        "amount": "100.00",
+    },
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/decide"): lambda w: {"decision": "approved"},
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/pay"): lambda w: {
+        "voucher_no": "付-1",
+        "paid_on": TODAY,
+    },
+    ("POST", "/api/v1/fund-returns"): lambda w: {"award_id": w.grants.award.id, "returned_on": TODAY},
+    ("POST", "/funds/new"): lambda w: {"name": "另一只基金", "scope": "street", "custodian": "区慈善会"},
+    ("POST", "/funds/{fund_id}/receipts"): lambda w: {
+        "received_on": TODAY,
+        "source": "enterprise",
+        "donor_name": "某企业",
+        "amount": "100.00",
+    },
+    ("POST", "/funds/{fund_id}/allocations"): lambda w: {
+        "pool_id": str(w.extra["fund_pool_id"]),
+        "target": "programme",
+        "programme_id": str(w.grants.open_programme.id),
+        "purpose": "elderly",
+        "title": "长者助餐",
+        "amount": "100.00",
+    },
+    ("POST", "/fund-allocations/{allocation_id}/decide"): lambda w: {"decision": "approved"},
+    ("POST", "/fund-allocations/{allocation_id}/pay"): lambda w: {"voucher_no": "付-1", "paid_on": TODAY},
 }
 FORM_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
 
