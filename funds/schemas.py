@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,7 +30,9 @@ class FundCreate(RequestModel):
     committee: str = Field(default="", max_length=2000)
     description: str = Field(default="", max_length=10000)
     approval_threshold: PositiveMoneyField | None = None
-    approval_steps: list[str] = Field(default_factory=list, max_length=10)
+    approval_steps: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10
+    )
 
     @model_validator(mode="after")
     def _scope(self) -> FundCreate:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 def assert_accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     results = Axe().run(page)
     serious = [
