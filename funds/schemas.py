@@ -279,3 +279,22 @@ class PublicFundOut(BaseModel):
     by_source: list[PublicLine]
     receipts: list[PublicReceipt]
     allocations: list[PublicAllocation]
+
+
+class FundingOut(BaseModel):
+    allocation_id: int
+    fund_id: int
+    fund_name: str
+    title: str
+    amount: MoneyField
+    returned: MoneyField
+    state: AllocationState
+
+
+class ProgrammeFundingsOut(BaseModel):
+    """A programme financed by funds: its total budget is the sum of these fundings."""
+
+    programme_id: int
+    total_budget: MoneyField
+    fundings_total: MoneyField
+    fundings: list[FundingOut]

@@ -3,6 +3,7 @@ steps, payments out, returns of clawed-back money, Excel exports, and the public
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -24,8 +25,10 @@ from funds.schemas import (
     DecisionIn,
     FundCreate,
     FundDetailOut,
+    FundingOut,
     FundOut,
     PoolOut,
+    ProgrammeFundingsOut,
     PublicAllocation,
     PublicFundOut,
     PublicLine,
@@ -35,6 +38,7 @@ from funds.schemas import (
     ReturnIn,
     ReturnOut,
 )
+from grants.programmes import service as programmes
 
 router = APIRouter(prefix="/api/v1", tags=["funds"])
 public_router = APIRouter(prefix="/api/v1", tags=["public"])
@@ -238,6 +242,33 @@ async def pay_allocation(
         )
 
     return await idempotent(request, session, principal, idempotency_key, data, action)
+
+
+@router.get("/programmes/{programme_id:int}/fundings", response_model=ProgrammeFundingsOut)
+async def programme_fundings(
+    programme_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> ProgrammeFundingsOut:
+    """The funds that finance a programme; its total budget is their sum."""
+    funds.require_reader(principal)
+    rows = await funds.programme_fundings(session, principal, programme_id)
+    programme = await programmes.get_programme(session, principal, programme_id)
+    return ProgrammeFundingsOut(
+        programme_id=programme.id,
+        total_budget=programme.total_budget,
+        fundings_total=sum((a.amount for a, _f in rows), Decimal("0.00")),
+        fundings=[
+            FundingOut(
+                allocation_id=a.id,
+                fund_id=f.id,
+                fund_name=f.name,
+                title=a.title,
+                amount=a.amount,
+                returned=a.returned,
+                state=a.state,
+            )
+            for a, f in rows
+        ],
+    )
 
 
 @router.post("/fund-returns", response_model=list[ReturnOut], status_code=201)

@@ -114,6 +114,11 @@ async def test_receipts_allocation_and_public_accounts_over_http(
     assert step.json()["state"] == "approved"
     assert [d["step_name"] for d in step.json()["decisions"]] == ["居民议事会", "社区两委", "财务审核"]
 
+    fundings = await client.get(f"/api/v1/programmes/{programme.id}/fundings", headers=cast.finance.headers)
+    assert fundings.status_code == 200, fundings.text
+    assert fundings.json()["total_budget"] == fundings.json()["fundings_total"] == "6000.00"
+    assert [f["fund_name"] for f in fundings.json()["fundings"]] == ["玉林街道友邻基金"]
+
     public = await client.get(f"/api/v1/public/funds/{fund['id']}")
     assert public.status_code == 200
     body = public.json()

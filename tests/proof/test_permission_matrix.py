@@ -121,6 +121,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         403, anon=401, staff=OK, finance=OK, other_staff=404
     ),
     ("GET", "/api/v1/public/funds/{fund_id}"): row(),
+    ("GET", "/api/v1/programmes/{programme_id}/fundings"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
     ("POST", "/fund-allocations/{allocation_id}/decide"): row(403, anon=401, finance=OK, other_staff=404),
     ("POST", "/fund-allocations/{allocation_id}/pay"): row(403, anon=401, finance=OK, other_staff=404),
     ("GET", "/funds"): row(anon=401, applicant_a=403, applicant_b=403, evaluator=403),
