@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.funds.factories import make_fund, receive
 from tests.grants.factories import make_cast, make_programme
 from tests.incubator.test_pages import logged_in
+from tests.proof.world import PDF
 
 
 async def test_receipts_allocation_and_public_accounts_over_http(
@@ -209,3 +210,78 @@ async def test_staff_pages_record_a_receipt_and_allocate(
     assert "邻里节" in page.text
     assert "待审批" in page.text
     assert "这笔拨款由您申请，须由他人审批" in page.text  # the requester's button is disabled with the reason
+
+
+async def test_a_receipt_carries_its_scanned_donation_receipt(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    cast = await make_cast(session)
+    fund = await make_fund(session, cast)
+    receipt = await receive(
+        session, cast, fund, source="enterprise", donor_name="蜀汉物业公司", amount="800.00"
+    )
+    url = f"/api/v1/funds/{fund.id}/receipts/{receipt.id}/attachment"
+    assert (await client.get(url, headers=cast.staff.headers)).status_code == 404
+    refused = await client.post(
+        url, files={"file": ("note.txt", b"plain text", "text/plain")}, headers=cast.staff.headers
+    )
+    assert refused.status_code == 422
+    uploaded = await client.post(
+        url, files={"file": ("donation.pdf", PDF, "application/pdf")}, headers=cast.finance.headers
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["attachment_id"] is not None
+    download = await client.get(url, headers=cast.staff.headers)
+    assert download.status_code == 200
+    assert download.content == PDF
+    stranger = await make_cast(session)
+    assert (await client.get(url, headers=stranger.staff.headers)).status_code == 404
+    assert (await client.get(url, headers=cast.grantee.headers)).status_code == 403
+
+
+async def test_every_movement_is_audited(session: AsyncSession) -> None:
+    from sqlalchemy import select
+
+    from core.audit import AuditEvent
+    from funds import service as funds
+    from funds.schemas import AllocationCreate, DecisionIn
+
+    cast = await make_cast(session)
+    programme = await make_programme(session, cast.centre)
+    fund = await make_fund(session, cast, approval_threshold=None, approval_steps=[])
+    receipt = await receive(session, cast, fund, amount="5000.00")
+    assert receipt.pool_id is not None
+    allocation = await funds.request_allocation(
+        session,
+        cast.staff.principal,
+        fund.id,
+        AllocationCreate.model_validate(
+            {
+                "pool_id": receipt.pool_id,
+                "target": "programme",
+                "programme_id": programme.id,
+                "purpose": "elderly",
+                "title": "长者助餐",
+                "amount": "1200.00",
+            }
+        ),
+    )
+    await funds.decide(session, cast.finance.principal, allocation.id, DecisionIn(decision="approved"))
+    events = (
+        (
+            await session.execute(
+                select(AuditEvent).where(AuditEvent.action.like("fund.%")).order_by(AuditEvent.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert [e.action for e in events] == [
+        "fund.create",
+        "fund.receipt",
+        "fund.allocation_request",
+        "fund.allocation_approved",
+    ]
+    assert events[1].after["amount"] == "5000.00"
+    assert events[2].after["committed"] == "1200.00"
+    assert events[3].actor_id == cast.finance.user.id
