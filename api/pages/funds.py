@@ -33,7 +33,7 @@ from funds.models import (
     Restriction,
     StepDecision,
 )
-from funds.schemas import AllocationCreate, AllocationPayIn, DecisionIn, FundCreate, ReceiptCreate
+from funds.schemas import AllocationCreate, AllocationPayIn, DecisionIn, FundCreate, ReceiptCreate, ReturnIn
 from grants.awards import service as awards
 from grants.contracts import service as contracts
 from grants.programmes import service as programmes
@@ -49,6 +49,7 @@ FLASH = {
     "allocation": N_("The allocation is requested and its amount committed."),
     "decided": N_("The decision is recorded."),
     "paid": N_("The payment is recorded."),
+    "returned": N_("The money returned is credited to the funds it came from."),
 }
 EVERYTHING = PageParams(page=1, page_size=200)
 
@@ -255,6 +256,27 @@ async def request_allocation(
             errors = domain_errors(exc)
     return await _render_fund(
         request, session, principal, fund_id, errors=errors, values=values, form="allocation", status_code=422
+    )
+
+
+@router.post("/funds/{fund_id:int}/returns")
+async def record_return(
+    request: Request, fund_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+) -> Response:
+    """追回: money recovered from a terminated project, credited back to the funds it came from."""
+    await funds.get_fund(session, principal, fund_id)
+    values = form_values(await read_form(request))
+    data, errors = parse(ReturnIn, values)
+    if data is not None:
+        try:
+            await funds.return_clawback(session, principal, data)
+            return RedirectResponse(f"/funds/{fund_id}?msg=returned#returns", status_code=303)
+        except DomainError as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            errors = domain_errors(exc)
+    return await _render_fund(
+        request, session, principal, fund_id, errors=errors, values=values, form="return", status_code=422
     )
 
 

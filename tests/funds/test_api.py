@@ -10,6 +10,7 @@ import httpx
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import today
 from tests.funds.factories import make_fund, receive
 from tests.grants.factories import make_cast, make_programme
 from tests.incubator.test_pages import logged_in
@@ -285,3 +286,70 @@ async def test_every_movement_is_audited(session: AsyncSession) -> None:
     assert events[1].after["amount"] == "5000.00"
     assert events[2].after["committed"] == "1200.00"
     assert events[3].actor_id == cast.finance.user.id
+
+
+async def test_the_fund_page_records_a_clawback_returned(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from funds import service as funds
+    from funds.schemas import AllocationCreate, AllocationPayIn, DecisionIn
+    from grants.awards import service as awards
+    from grants.awards.schemas import SignIn, TerminateIn
+    from grants.disbursements import service as disbursements
+    from grants.disbursements.schemas import DisbursementCreate, PayIn
+    from tests.grants.factories import make_award
+
+    cast = await make_cast(session)
+    award = await make_award(session, cast, amount=Decimal("20000.00"))
+    fund = await make_fund(session, cast, approval_threshold=None, approval_steps=[])
+    receipt = await receive(session, cast, fund, amount="20000.00")
+    assert receipt.pool_id is not None
+    allocation = await funds.request_allocation(
+        session,
+        cast.staff.principal,
+        fund.id,
+        AllocationCreate.model_validate(
+            {
+                "pool_id": receipt.pool_id,
+                "target": "award",
+                "award_id": award.id,
+                "purpose": "elderly",
+                "title": "长者助餐配套",
+                "amount": "20000.00",
+            }
+        ),
+    )
+    await funds.decide(session, cast.finance.principal, allocation.id, DecisionIn(decision="approved"))
+    await funds.pay_allocation(
+        session, cast.finance.principal, allocation.id, AllocationPayIn(voucher_no="付-7", paid_on=today())
+    )
+    signed = await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+    d = await disbursements.request_disbursement(
+        session, cast.staff.principal, DisbursementCreate(tranche_id=signed.tranches[0].id)
+    )
+    await disbursements.approve(session, cast.finance.principal, d.id)
+    await disbursements.pay(
+        session, cast.finance2.principal, d.id, PayIn(voucher_no="记-9", paid_on=today(), amount=d.amount)
+    )
+    await awards.terminate(session, cast.staff.principal, award.id, TerminateIn(reason="违规使用资金"))
+
+    token = await logged_in(client, cast.finance)
+    answer = await client.post(
+        f"/funds/{fund.id}/returns",
+        data={
+            "csrf_token": token,
+            "award_id": str(award.id),
+            "returned_on": today().isoformat(),
+            "note": "追回到账",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    page = await client.get(answer.headers["location"])
+    assert "追回资金已退回原出资基金" in page.text
+    assert f"{d.amount:,.2f}" in page.text  # the amount returned, listed under 退回资金
+    again = await client.post(
+        f"/funds/{fund.id}/returns",
+        data={"csrf_token": token, "award_id": str(award.id), "returned_on": today().isoformat()},
+    )
+    assert again.status_code == 422
+    assert "这笔追回资金已退回基金" in again.text

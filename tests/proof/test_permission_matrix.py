@@ -121,6 +121,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         403, anon=401, staff=OK, finance=OK, other_staff=404
     ),
     ("GET", "/api/v1/public/funds/{fund_id}"): row(),
+    ("POST", "/funds/{fund_id}/returns"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
     ("GET", "/api/v1/programmes/{programme_id}/fundings"): row(
         403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
     ),
@@ -852,6 +853,10 @@ BODIES: dict[tuple[str, str], Body] = {
         "amount": "100.00",
     },
     ("POST", "/fund-allocations/{allocation_id}/decide"): lambda w: {"decision": "approved"},
+    ("POST", "/funds/{fund_id}/returns"): lambda w: {
+        "award_id": str(w.grants.award.id),
+        "returned_on": TODAY,
+    },
     ("POST", "/fund-allocations/{allocation_id}/pay"): lambda w: {"voucher_no": "付-1", "paid_on": TODAY},
 }
 FORM_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
