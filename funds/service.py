@@ -443,7 +443,7 @@ async def request_allocation(
             details=[],
         )
     if not await money.reserve_in_fund(session, fund.id, data.amount):  # pragma: no cover - pools add up
-        await money.release(session, fund.id, pool.id, ZERO)
+        # The request's transaction rolls back with this error, the pool's reservation with it.
         raise Conflict(_("The fund does not hold this much"))
     steps = steps_for(fund, data.amount)
     allocation = FundAllocation(
@@ -553,6 +553,13 @@ async def decide(
         raise Forbidden(reason)
     seq = allocation.next_step
     name = await step_name(session, allocation)
+    if (
+        data.decision is StepDecision.approved
+        and seq == allocation.step_count
+        and allocation.target is AllocationTarget.programme
+    ):
+        assert allocation.programme_id is not None
+        await _check_programme_budget(session, allocation.programme_id, allocation.amount)
     decision = AllocationDecision(
         allocation_id=allocation.id,
         seq=seq,
@@ -599,13 +606,28 @@ async def decide(
     return await get_allocation(session, principal, allocation.id)
 
 
-async def _fund_programme(session: AsyncSession, programme_id: int) -> None:
-    """A programme financed by funds has the sum of its fundings as its total budget."""
+async def _check_programme_budget(session: AsyncSession, programme_id: int, amount: Decimal) -> None:
+    """Before a programme's funding is approved: the programme (locked for the rest of the
+    transaction) must not have committed more than its fundings will total."""
     programme = await money.lock_programme(session, programme_id)
     if programme is None:  # pragma: no cover - the FK keeps it
         raise NotFound(_("Programme not found"))
+    if programme.state is ProgrammeState.closed:
+        raise Conflict(_("The programme is closed"))
+    total = await money.programme_fundings_total(session, programme_id) + amount
+    if programme.committed > total:
+        raise Conflict(
+            _(
+                "The programme has already committed {committed} yuan; its fundings would total only "
+                "{total} yuan"
+            ).format(committed=yuan(programme.committed), total=yuan(total))
+        )
+
+
+async def _fund_programme(session: AsyncSession, programme_id: int) -> None:
+    """A programme financed by funds has the sum of its fundings as its total budget."""
     total = await money.programme_fundings_total(session, programme_id)
-    if not await money.set_programme_budget(session, programme_id, total):  # pragma: no cover
+    if not await money.set_programme_budget(session, programme_id, total):  # pragma: no cover - checked
         raise Conflict(_("The programme has committed more than its fundings"))
 
 

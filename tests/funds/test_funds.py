@@ -375,3 +375,25 @@ async def test_funds_of_another_centre_are_not_found(session: AsyncSession) -> N
         await funds.get_fund(session, stranger.staff.principal, fund.id)
     with pytest.raises(Forbidden):
         await funds.get_fund(session, cast.grantee.principal, fund.id)
+
+
+async def test_a_funding_below_what_the_programme_committed_is_refused(session: AsyncSession) -> None:
+    cast = await make_cast(session)
+    award = await make_award(session, cast, amount=Decimal("71000.00"))  # commits 71,000 of its programme
+    fund = await make_fund(session, cast, approval_threshold=None, approval_steps=[])
+    await receive(session, cast, fund, amount="100000.00")
+    allocation = await funds.request_allocation(
+        session,
+        cast.staff.principal,
+        fund.id,
+        _allocation(await _pool(session, fund), programme_id=award.programme_id, amount="30000.00"),
+    )
+    with pytest.raises(Conflict) as refused:
+        await funds.decide(
+            session, cast.finance.principal, allocation.id, DecisionIn(decision=StepDecision.approved)
+        )
+    assert "71,000.00" in refused.value.message
+    assert "30,000.00" in refused.value.message
+    pending = await funds.get_allocation(session, cast.staff.principal, allocation.id)
+    assert pending.state is AllocationState.pending
+    assert pending.decisions == []
