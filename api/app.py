@@ -23,6 +23,7 @@ from api.pages import contracts as contract_pages
 from api.pages import cultivation as cultivation_pages
 from api.pages import disbursements as disbursement_pages
 from api.pages import evaluations as evaluation_pages
+from api.pages import funds as fund_pages
 from api.pages import incubator as incubator_pages
 from api.pages import jury as jury_pages
 from api.pages import programmes as programme_pages
@@ -38,6 +39,7 @@ from api.routers import (
     cultivation,
     disbursements,
     evaluations,
+    funds,
     health,
     incubator,
     jobs,
@@ -157,6 +159,9 @@ def create_app(
         contract_pages.router,
         cultivation.router,
         cultivation_pages.router,
+        funds.router,
+        funds.public_router,
+        fund_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "api" / "static"), name="static")

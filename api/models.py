@@ -15,6 +15,7 @@ from evaluations.results import models as _evaluation_results  # noqa: F401
 from evaluations.rounds import models as _evaluation_rounds  # noqa: F401
 from evaluations.rubrics import models as _evaluation_rubrics  # noqa: F401
 from evaluations.sheets import models as _evaluation_sheets  # noqa: F401
+from funds import models as _funds  # noqa: F401
 from grants.applications import models as _applications  # noqa: F401
 from grants.awards import models as _awards  # noqa: F401
 from grants.contracts import models as _contracts  # noqa: F401

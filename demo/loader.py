@@ -113,5 +113,12 @@ def load_domain_steps() -> None:
     """Import the modules whose demo steps register themselves (order matters)."""
     import importlib
 
-    for module in ("demo.evaluations", "demo.incubator", "demo.grants", "demo.awards", "demo.network"):
+    for module in (
+        "demo.evaluations",
+        "demo.incubator",
+        "demo.grants",
+        "demo.awards",
+        "demo.network",
+        "demo.funds",
+    ):
         importlib.import_module(module)

@@ -20,6 +20,7 @@ class ScopeType(StrEnum):
     award = "award"
     contract = "contract"
     community = "community"
+    fund = "fund"
 
 
 SCOPE_LABELS: dict[ScopeType, str] = {
@@ -29,6 +30,7 @@ SCOPE_LABELS: dict[ScopeType, str] = {
     ScopeType.award: N_("Project"),
     ScopeType.contract: N_("Contract"),
     ScopeType.community: N_("Community"),
+    ScopeType.fund: N_("Community fund"),
 }
 
 

@@ -18,7 +18,7 @@ from core.db import session_factory, utcnow
 from core.identity.principal import Principal
 from core.scheduler import JobSpec, run_job
 from core.settings import Settings, get_settings
-from reports import assessment, briefing, cultivation, events, incubation, jobs, programme
+from reports import assessment, briefing, cultivation, events, fund_statement, incubation, jobs, programme
 from reports.archive import FilesystemReportStore
 from reports.kinds import SHANGHAI, get_kind
 from reports.models import GeneratedReport, Generator, ScopeType
@@ -58,6 +58,7 @@ def register_report_kinds() -> None:
     programme.register()
     assessment.register()
     cultivation.register()
+    fund_statement.register()
     events.on("award.evaluation_finalised", assessment.AWARD_KIND)
     events.on("contract.evaluation_finalised", assessment.CONTRACT_KIND)
 

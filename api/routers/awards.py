@@ -27,6 +27,7 @@ from core.identity import service as identity
 from core.money import dumps_exact
 from evaluations.rounds import service as round_service
 from evaluations.rounds.schemas import RoundRead
+from funds import service as fund_service
 from grants.awards import documents, execution, reviews
 from grants.awards import service as awards
 from grants.awards.exports import grants_package
@@ -302,11 +303,16 @@ async def export_360giving(session: SessionDep, principal: MoneyReader) -> Respo
     """Awarded grants as a 360Giving 1.4.3 package (amounts as exact JSON numbers)."""
     centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
     slug = centre.slug if centre else "district"
+    rows = await awards.awarded_grants(session, principal)
+    funder = {"id": f"XI-SEEDBED-{slug}", "name": centre.name if centre else "district"}
     package = grants_package(
-        await awards.awarded_grants(session, principal),
+        rows,
         centre_slug=slug,
-        funder_name=centre.name if centre else "district",
-        funder_id=f"XI-SEEDBED-{slug}",
+        funder_name=funder["name"],
+        funder_id=funder["id"],
         prefix=f"seedbed-{slug}",
+        funders=await fund_service.funders_of_awards(
+            session, principal, {a.id: p.id for a, _o, p in rows}, funder
+        ),
     )
     return Response(dumps_exact(package), media_type="application/json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grants.awards.models import Award
@@ -25,7 +25,10 @@ def grants_package(
     funder_name: str,
     funder_id: str,
     prefix: str,
+    funders: Mapping[int, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any]:
+    """``funders``: the funding organisations of awards financed by community funds (by award
+    id); other awards name the centre."""
     grants: list[dict[str, Any]] = []
     for award, org, programme in rows:
         grant: dict[str, Any] = {
@@ -44,7 +47,7 @@ def grants_package(
                     "addressCountry": "CN",
                 }
             ],
-            "fundingOrganization": [{"id": funder_id, "name": funder_name}],
+            "fundingOrganization": (funders or {}).get(award.id) or [{"id": funder_id, "name": funder_name}],
             "grantProgramme": [{"code": f"{prefix}-programme-{programme.id}", "title": programme.name}],
             "dateModified": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         }

@@ -91,6 +91,52 @@ NETWORK_LIST = row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=OK
 NETWORK_RECORD = row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404, station=OK)
 
 MATRIX: dict[tuple[str, str], Row] = {
+    # community funds
+    ("GET", "/api/v1/fund-allocations/{allocation_id}"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/decide"): row(
+        403, anon=401, finance=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/pay"): row(403, anon=401, finance=OK),
+    ("POST", "/api/v1/fund-returns"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/api/v1/funds"): row(anon=401, applicant_a=403, applicant_b=403, evaluator=403),
+    ("POST", "/api/v1/funds"): row(403, anon=401, staff=OK, other_staff=OK),
+    ("GET", "/api/v1/funds/export/allocations.xlsx"): row(
+        anon=401, applicant_a=403, applicant_b=403, evaluator=403
+    ),
+    ("GET", "/api/v1/funds/export/receipts.xlsx"): row(
+        anon=401, applicant_a=403, applicant_b=403, evaluator=403
+    ),
+    ("GET", "/api/v1/funds/{fund_id}"): row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404),
+    ("GET", "/api/v1/funds/{fund_id}/allocations"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/funds/{fund_id}/allocations"): row(403, anon=401, staff=OK, other_staff=404),
+    ("GET", "/api/v1/funds/{fund_id}/receipts"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/funds/{fund_id}/receipts"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/api/v1/funds/{fund_id}/receipts/{receipt_id}/attachment"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/api/v1/funds/{fund_id}/receipts/{receipt_id}/attachment"): row(
+        403, anon=401, staff=OK, finance=OK, other_staff=404
+    ),
+    ("GET", "/api/v1/public/funds/{fund_id}"): row(),
+    ("POST", "/funds/{fund_id}/returns"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/api/v1/programmes/{programme_id}/fundings"): row(
+        403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404
+    ),
+    ("POST", "/fund-allocations/{allocation_id}/decide"): row(403, anon=401, finance=OK, other_staff=404),
+    ("POST", "/fund-allocations/{allocation_id}/pay"): row(403, anon=401, finance=OK, other_staff=404),
+    ("GET", "/funds"): row(anon=401, applicant_a=403, applicant_b=403, evaluator=403),
+    ("POST", "/funds/new"): row(403, anon=401, staff=OK, other_staff=OK),
+    ("GET", "/funds/{fund_id}"): row(403, anon=401, staff=OK, finance=OK, admin=OK, other_staff=404),
+    ("POST", "/funds/{fund_id}/allocations"): row(403, anon=401, staff=OK, other_staff=404),
+    ("POST", "/funds/{fund_id}/receipts"): row(403, anon=401, staff=OK, finance=OK, other_staff=404),
+    ("GET", "/public/funds"): row(),
+    ("GET", "/public/funds/{fund_id}"): row(),
     # health
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -495,6 +541,10 @@ STATION_ALLOWED = frozenset(
 )
 STATION_REFUSED = frozenset(
     {
+        ("GET", "/api/v1/funds"),
+        ("GET", "/api/v1/funds/export/allocations.xlsx"),
+        ("GET", "/api/v1/funds/export/receipts.xlsx"),
+        ("GET", "/funds"),
         ("GET", "/api/v1/programmes"),
         ("GET", "/api/v1/programmes/{programme_id}"),
         ("GET", "/api/v1/programmes/{programme_id}/topics"),
@@ -543,6 +593,9 @@ PATH_PARAMS: dict[str, Callable[[World], object]] = {
     "site_id": lambda w: w.extra["site"],
     "plan_id": lambda w: w.extra["plan"],
     "target_id": lambda w: w.extra["target"],
+    "fund_id": lambda w: w.extra["fund_id"],
+    "receipt_id": lambda w: w.extra["fund_receipt_id"],
+    "allocation_id": lambda w: w.extra["allocation_id"],
 }
 # A parameter whose value depends on the route (one name, several kinds of record).
 PATH_OVERRIDES: dict[tuple[str, str], Callable[[World], object]] = {
@@ -575,6 +628,7 @@ FILES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/awards/{award_id}/documents"): "file",
     ("POST", "/awards/{award_id}/expense-claims"): "receipt",
     ("POST", "/applications/{application_id}/attachments"): "file",
+    ("POST", "/api/v1/funds/{fund_id}/receipts/{receipt_id}/attachment"): "file",
 }
 
 CRITERIA = [
@@ -972,6 +1026,48 @@ BODIES: dict[tuple[str, str], Body] = {
         "i_unit_1": "人次",
     },
     ("POST", "/contracts/{contract_id}/{action}"): lambda w: {"on": TODAY},
+    ("POST", "/api/v1/funds"): lambda w: {"name": "另一只基金", "scope": "street", "custodian": "区慈善会"},
+    ("POST", "/api/v1/funds/{fund_id}/receipts"): lambda w: {
+        "received_on": TODAY,
+        "source": "enterprise",
+        "donor_name": "某企业",
+        "amount": "100.00",
+    },
+    ("POST", "/api/v1/funds/{fund_id}/allocations"): lambda w: {
+        "pool_id": w.extra["fund_pool_id"],
+        "target": "programme",
+        "programme_id": w.grants.open_programme.id,
+        "purpose": "elderly",
+        "title": "长者助餐",
+        "amount": "100.00",
+    },
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/decide"): lambda w: {"decision": "approved"},
+    ("POST", "/api/v1/fund-allocations/{allocation_id}/pay"): lambda w: {
+        "voucher_no": "付-1",
+        "paid_on": TODAY,
+    },
+    ("POST", "/api/v1/fund-returns"): lambda w: {"award_id": w.grants.award.id, "returned_on": TODAY},
+    ("POST", "/funds/new"): lambda w: {"name": "另一只基金", "scope": "street", "custodian": "区慈善会"},
+    ("POST", "/funds/{fund_id}/receipts"): lambda w: {
+        "received_on": TODAY,
+        "source": "enterprise",
+        "donor_name": "某企业",
+        "amount": "100.00",
+    },
+    ("POST", "/funds/{fund_id}/allocations"): lambda w: {
+        "pool_id": str(w.extra["fund_pool_id"]),
+        "target": "programme",
+        "programme_id": str(w.grants.open_programme.id),
+        "purpose": "elderly",
+        "title": "长者助餐",
+        "amount": "100.00",
+    },
+    ("POST", "/fund-allocations/{allocation_id}/decide"): lambda w: {"decision": "approved"},
+    ("POST", "/funds/{fund_id}/returns"): lambda w: {
+        "award_id": str(w.grants.award.id),
+        "returned_on": TODAY,
+    },
+    ("POST", "/fund-allocations/{allocation_id}/pay"): lambda w: {"voucher_no": "付-1", "paid_on": TODAY},
 }
 FORM_ROUTES = frozenset({("POST", "/api/v1/auth/token")})
 

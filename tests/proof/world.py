@@ -213,6 +213,7 @@ async def build_world(session: AsyncSession) -> World:
     await session.flush()
     grant_cycle = await build_grants(session, centre, staff, actors, org_a, org_b)
     network = await build_network(session, staff, org_a)
+    fund_records = await build_fund(session, staff, grant_cycle)
     return World(
         centre=centre,
         other_centre=other_centre,
@@ -231,7 +232,7 @@ async def build_world(session: AsyncSession) -> World:
         jury_code=codes[0],
         notification_id=notes[0].id,
         grants=grant_cycle,
-        extra=network,
+        extra={**network, **fund_records},
     )
 
 
@@ -267,6 +268,48 @@ async def build_network(session: AsyncSession, staff: Actor, org_a: Organisation
         "site": station.id,
         "plan": plan.id,
         "target": target.id,
+    }
+
+
+async def build_fund(session: AsyncSession, staff: Actor, grant_cycle: Grants) -> dict[str, int]:
+    """Centre 1's community fund: a receipt and a pending allocation to the open call."""
+    from funds import service as funds
+    from funds.schemas import AllocationCreate, FundCreate, ReceiptCreate
+
+    fund = await funds.create_fund(
+        session,
+        staff.principal,
+        FundCreate.model_validate({"name": "证明社区基金", "scope": "street", "custodian": "区慈善会"}),
+    )
+    receipt = await funds.record_receipt(
+        session,
+        staff.principal,
+        fund.id,
+        ReceiptCreate.model_validate(
+            {"received_on": "2026-03-01", "source": "fiscal", "donor_name": "街道办", "amount": "50000.00"}
+        ),
+    )
+    assert receipt.pool_id is not None
+    allocation = await funds.request_allocation(
+        session,
+        staff.principal,
+        fund.id,
+        AllocationCreate.model_validate(
+            {
+                "pool_id": receipt.pool_id,
+                "target": "programme",
+                "programme_id": grant_cycle.open_programme.id,
+                "purpose": "elderly",
+                "title": "长者助餐",
+                "amount": "1000.00",
+            }
+        ),
+    )
+    return {
+        "fund_id": fund.id,
+        "fund_pool_id": receipt.pool_id,
+        "fund_receipt_id": receipt.id,
+        "allocation_id": allocation.id,
     }
 
 
@@ -424,5 +467,11 @@ async def add_http_records(world: World, client: httpx.AsyncClient) -> None:
     )
     assert claim.status_code == 201, claim.text
     world.claim_id = claim.json()["id"]
+    fund_receipt = await client.post(
+        f"/api/v1/funds/{world.extra['fund_id']}/receipts/{world.extra['fund_receipt_id']}/attachment",
+        files={"file": ("donation.pdf", PDF, "application/pdf")},
+        headers=staff.headers,
+    )
+    assert fund_receipt.status_code == 200, fund_receipt.text
     events = await client.get("/api/v1/audit-events", params={"page_size": 1}, headers=staff.headers)
     world.audit_event_id = events.json()["items"][0]["id"]
