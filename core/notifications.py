@@ -67,6 +67,8 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(500))
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set when what the notification asked for has been dealt with (or superseded by a newer one).
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -197,6 +199,31 @@ async def mark_all_read(session: AsyncSession, principal: Principal) -> None:
         .where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
+
+
+async def mark_done(
+    session: AsyncSession, link: str, *, kinds: Collection[str] = (), user_ids: Collection[int] | None = None
+) -> None:
+    """What the notifications with this link asked for has been dealt with (or a newer one says
+    more): they are marked done, so the list shows what still waits."""
+    statement = update(Notification).where(Notification.link == link, Notification.done_at.is_(None))
+    if kinds:
+        statement = statement.where(Notification.kind.in_(list(kinds)))
+    if user_ids is not None:
+        statement = statement.where(Notification.user_id.in_(list(user_ids)))
+    await session.execute(statement.values(done_at=utcnow()).execution_options(synchronize_session=False))
+
+
+async def send_now(settings: Settings, to: str, subject: str, body: str) -> None:
+    """One email sent directly, for a message that must not be stored (it holds a one-time link)."""
+    if not settings.smtp_host:
+        raise RuntimeError("SMTP is not configured (SEEDBED_SMTP_HOST)")
+    message = EmailMessage()
+    message["From"] = settings.smtp_sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    await asyncio.to_thread(_smtp_send, settings, message)
 
 
 # --- delivery -------------------------------------------------------------------------

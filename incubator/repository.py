@@ -11,11 +11,12 @@ from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
-from core.identity.models import Role
+from core.identity.models import Role, User
 from core.repository import CentreScopedRepository, Repository
 from incubator.models import (
     IncubationStay,
     LegalStatus,
+    MemberRole,
     Organisation,
     OrganisationMember,
     ServiceField,
@@ -108,6 +109,20 @@ class MemberRepository(Repository[OrganisationMember]):
             select(OrganisationMember.user_id).where(OrganisationMember.organisation_id == organisation_id)
         )
         return set(rows.scalars())
+
+    async def owners(self, organisation_id: int) -> list[tuple[int, str | None]]:
+        """The organisation's active owners with their language: who hears of its applications and awards."""
+        rows = await self.session.execute(
+            select(User.id, User.locale)
+            .join(OrganisationMember, OrganisationMember.user_id == User.id)
+            .where(
+                OrganisationMember.organisation_id == organisation_id,
+                OrganisationMember.role == MemberRole.owner,
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
+        )
+        return [(user_id, locale) for user_id, locale in rows]
 
     async def organisation_ids(self, user_id: int) -> list[int]:
         rows = await self.session.execute(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,19 +22,25 @@ from api.deps import (
     check_csrf,
     client_address,
 )
+from api.pages.forms import domain_errors
 from api.web import render, rotate_csrf_for_session
 from core.audit import AuditEvent
-from core.errors import LoginRefusedBase
+from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
+from core.identity.accounts import service as accounts
 from core.identity.models import Role, TokenKind
 from core.identity.principal import Principal
+from core.notifications import send_now
+from core.settings import Settings
 
 router = APIRouter(include_in_schema=False)
+logger = logging.getLogger(__name__)
 
 LOGIN_MESSAGES = {
     "signup": N_("Your organisation is registered; centre staff will verify it. You can log in now."),
     "joined": N_("You have joined the organisation; log in to continue."),
+    "password": N_("Your new password is set. Log in with it."),
 }
 
 DashboardPanel = Callable[[AsyncSession, Principal], Awaitable[dict[str, Any] | None]]
@@ -107,6 +114,84 @@ async def login_submit(
             LANG_COOKIE, user.locale, samesite="lax", secure=settings.secure_cookies, path="/"
         )
     return response
+
+
+# --- 忘记密码: a one-time link, from an administrator or (with email configured) by email ---------
+
+
+@router.get("/password-reset")
+async def forgot_password(request: Request, settings: SettingsDep) -> Response:
+    return render(
+        request,
+        "web/password/forgot.html",
+        {"email_configured": bool(settings.smtp_host), "sent": False, "email": ""},
+    )
+
+
+@router.post("/password-reset")
+async def forgot_password_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """The same answer whether or not the account exists; the email leaves after the commit."""
+    await check_csrf(request, settings)
+    try:
+        mail = await accounts.request_reset_by_email(session, settings, email, client_address(request))
+    except TooManyRequests as exc:
+        return render(
+            request,
+            "web/password/forgot.html",
+            {
+                "email_configured": bool(settings.smtp_host),
+                "sent": False,
+                "email": email,
+                "error": exc.message,
+            },
+            status_code=429,
+        )
+    if mail is not None:
+        background.add_task(_send_quietly, settings, mail)
+    return render(
+        request,
+        "web/password/forgot.html",
+        {"email_configured": bool(settings.smtp_host), "sent": True, "email": ""},
+    )
+
+
+async def _send_quietly(settings: Settings, mail: accounts.Mail) -> None:
+    try:
+        await send_now(settings, mail.to, mail.subject, mail.body)
+    except Exception:  # the person may ask again; the page said nothing about the account anyway
+        logger.warning("a password reset email could not be sent", exc_info=True)
+
+
+@router.get("/password-reset/{token}")
+async def reset_page(request: Request, token: str, session: SessionDep) -> Response:
+    _link, user = await accounts.link_for(session, token[:128])
+    return render(request, "web/password/reset.html", {"user": user, "errors": {}})
+
+
+@router.post("/password-reset/{token}")
+async def reset_submit(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    password: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    await check_csrf(request, settings)
+    _link, user = await accounts.link_for(session, token[:128])
+    try:
+        await accounts.reset_password(session, token[:128], password, confirm)
+    except ValidationFailed as exc:
+        return render(
+            request, "web/password/reset.html", {"user": user, "errors": domain_errors(exc)}, status_code=422
+        )
+    return RedirectResponse("/login?msg=password", status_code=303)
 
 
 @router.post("/logout")

@@ -23,6 +23,7 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import Paged, PageParams
 from evaluations import service as evaluations
+from grants import notices
 from grants.access import member_org_ids, notify_finance, require_staff
 from grants.applications.models import (
     Application,
@@ -144,6 +145,7 @@ async def record_event(
         before=before,
         after=after if after is not None else {"state": award.state, "note": note},
     )
+    await notices.award_changed(session, award, action, note)
 
 
 async def _make_due(
@@ -170,6 +172,7 @@ async def _make_due(
             ),
             f"/awards/{award.id}",
         )
+        await notices.tranches_due(session, award, became)
     return became
 
 
