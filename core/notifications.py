@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import smtplib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from email.message import EmailMessage
@@ -39,6 +40,8 @@ from core.identity.models import User
 from core.identity.principal import Principal
 from core.repository import Paged, PageParams
 from core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 BATCH = 50
@@ -224,6 +227,15 @@ async def send_now(settings: Settings, to: str, subject: str, body: str) -> None
     message["Subject"] = subject
     message.set_content(body)
     await asyncio.to_thread(_smtp_send, settings, message)
+
+
+async def send_quietly(settings: Settings, to: str, subject: str, body: str) -> None:
+    """``send_now`` after the response (a background task): a failure is logged, not raised;
+    the person may ask again and the page has already said what it says in every case."""
+    try:
+        await send_now(settings, to, subject, body)
+    except Exception:
+        logger.warning("an email to one person could not be sent", exc_info=True)
 
 
 # --- delivery -------------------------------------------------------------------------

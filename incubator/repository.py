@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -16,6 +16,7 @@ from core.repository import CentreScopedRepository, Repository
 from incubator.models import (
     IncubationStay,
     LegalStatus,
+    MemberInvitation,
     MemberRole,
     Organisation,
     OrganisationMember,
@@ -123,6 +124,31 @@ class MemberRepository(Repository[OrganisationMember]):
             .order_by(User.id)
         )
         return [(user_id, locale) for user_id, locale in rows]
+
+    async def has_owner(self, organisation_id: int) -> bool:
+        rows = await self.session.execute(
+            select(OrganisationMember.user_id)
+            .where(
+                OrganisationMember.organisation_id == organisation_id,
+                OrganisationMember.role == MemberRole.owner,
+            )
+            .limit(1)
+        )
+        return rows.first() is not None
+
+    async def accept_invitation(self, invitation_id: int, now: dt.datetime) -> bool:
+        """Compare-and-set: an invitation is accepted once, and only before it expires."""
+        result = await self.session.execute(
+            update(MemberInvitation)
+            .where(
+                MemberInvitation.id == invitation_id,
+                MemberInvitation.accepted_at.is_(None),
+                MemberInvitation.expires_at > now,
+            )
+            .values(accepted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def organisation_ids(self, user_id: int) -> list[int]:
         rows = await self.session.execute(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -29,13 +28,12 @@ from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
 from core.identity.accounts import service as accounts
-from core.identity.models import Role, TokenKind
+from core.identity.models import Role, TokenKind, User
 from core.identity.principal import Principal
-from core.notifications import send_now
+from core.notifications import send_quietly
 from core.settings import Settings
 
 router = APIRouter(include_in_schema=False)
-logger = logging.getLogger(__name__)
 
 LOGIN_MESSAGES = {
     "signup": N_("Your organisation is registered; centre staff will verify it. You can log in now."),
@@ -97,8 +95,15 @@ async def login_submit(
             {"next": _safe_next(next), "email": email, "error": exc.message},
             status_code=exc.status_code,
         )
+    return await start_session(request, session, settings, user, _safe_next(next))
+
+
+async def start_session(
+    request: Request, session: AsyncSession, settings: Settings, user: User, target: str
+) -> Response:
+    """Log the user in on this browser and send them to ``target`` (a path of this site)."""
     token = await identity.issue_token(session, user, TokenKind.session, settings.session_minutes)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -153,19 +158,12 @@ async def forgot_password_submit(
             status_code=429,
         )
     if mail is not None:
-        background.add_task(_send_quietly, settings, mail)
+        background.add_task(send_quietly, settings, mail.to, mail.subject, mail.body)
     return render(
         request,
         "web/password/forgot.html",
         {"email_configured": bool(settings.smtp_host), "sent": True, "email": ""},
     )
-
-
-async def _send_quietly(settings: Settings, mail: accounts.Mail) -> None:
-    try:
-        await send_now(settings, mail.to, mail.subject, mail.body)
-    except Exception:  # the person may ask again; the page said nothing about the account anyway
-        logger.warning("a password reset email could not be sent", exc_info=True)
 
 
 @router.get("/password-reset/{token}")
