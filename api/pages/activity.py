@@ -104,3 +104,26 @@ def audit_link(event: AuditEvent) -> str | None:
     if pattern is None or not event.subject_id.isdigit():
         return None
     return pattern.format(id=event.subject_id)
+
+
+LINK_LABELS: tuple[tuple[str, str], ...] = (
+    ("/applications/", N_("Open the application")),
+    ("/awards/", N_("Open the project")),
+    ("/organisations/", N_("Open the organisation")),
+    ("/programmes/", N_("Open the programme")),
+    ("/contracts/", N_("Open the contract")),
+    ("/evaluations", N_("Open your evaluations")),
+    ("/finance", N_("Open the finance desk")),
+    ("/reports", N_("Open the reports")),
+    ("/users/", N_("Open the account")),
+    ("/awards", N_("Open the projects")),
+    ("/applications", N_("Open the applications")),
+)
+
+
+def link_label(link: str | None) -> str:
+    """What a notification's link opens, said on the link itself."""
+    for prefix, label in LINK_LABELS:
+        if link and link.startswith(prefix):
+            return gettext(label)
+    return gettext(N_("Open"))
