@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import SHANGHAI
 from core.identity.principal import Principal
+from core.todo import Waiting
 from evaluations.models import (
     Assignment,
     AssignmentState,
@@ -112,3 +114,17 @@ async def my_open_assignments(
         .limit(limit)
     )
     return [OpenAssignment(*row) for row in rows.all()]
+
+
+async def waiting_for_evaluator(session: AsyncSession, principal: Principal) -> list[Waiting]:
+    """Score sheets to fill in, due by the round's deadline."""
+    return [
+        Waiting(
+            "score_sheet",
+            a.subject_title,
+            f"/evaluations/assignments/{a.id}",
+            due=a.due_at.astimezone(SHANGHAI).date() if a.due_at else None,
+            detail=a.round_name,
+        )
+        for a in await my_open_assignments(session, principal)
+    ]

@@ -14,8 +14,17 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from core.clock import SHANGHAI
 from core.identity.principal import Principal
+from core.todo import Waiting
 from grants.applications.models import Application, ApplicationState, Objection, ObjectionState
-from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
+from grants.awards.models import (
+    Award,
+    AwardState,
+    ExpenseClaim,
+    ProgressReport,
+    ReviewState,
+    Tranche,
+    TrancheState,
+)
 from grants.disbursements.models import Disbursement, DisbursementState
 from grants.jobs import PROGRESS_REPORT_EVERY
 
@@ -196,3 +205,239 @@ async def applicant_figures(
             )
         )
     return ApplicantFigures(applications=applications, awards=lines)
+
+
+# --- what waits, item by item (the to-do list that opens each dashboard) --------------------
+
+DUE_GRACE = dt.timedelta(days=7)
+"""A due tranche nobody asked finance to pay is late after a week (as the daily digest says)."""
+
+
+async def _due_tranches(session: AsyncSession, principal: Principal, limit: int) -> list[Waiting]:
+    statement = _scoped(
+        select(Tranche.seq, Tranche.amount, Tranche.due_on, Award.id, Award.title)
+        .join(Award, Award.id == Tranche.award_id)
+        .where(Tranche.state == TrancheState.due)
+        .order_by(Tranche.due_on)
+        .limit(limit),
+        Award.centre_id,
+        principal,
+    )
+    return [
+        Waiting(
+            "tranche_due",
+            title,
+            f"/awards/{award_id}#tranches",
+            due=(due_on + DUE_GRACE) if due_on else None,
+            detail=f"{seq}|{amount:,.2f}",
+        )
+        for seq, amount, due_on, award_id, title in await session.execute(statement)
+    ]
+
+
+async def waiting_for_staff(session: AsyncSession, principal: Principal, *, limit: int = 50) -> list[Waiting]:
+    """Eligibility to confirm, progress reports and expense claims to review, due tranches
+    without a request, objections to resolve before publicity ends."""
+    submitted = _scoped(
+        select(Application.id, Application.title, Application.submitted_at)
+        .where(Application.state == ApplicationState.submitted)
+        .order_by(Application.submitted_at)
+        .limit(limit),
+        Application.centre_id,
+        principal,
+    )
+    reports = _scoped(
+        select(ProgressReport.id, ProgressReport.period, ProgressReport.submitted_at, Award.id, Award.title)
+        .join(Award, Award.id == ProgressReport.award_id)
+        .where(ProgressReport.state == ReviewState.submitted)
+        .order_by(ProgressReport.submitted_at)
+        .limit(limit),
+        Award.centre_id,
+        principal,
+    )
+    claims = _scoped(
+        select(
+            ExpenseClaim.id,
+            ExpenseClaim.item,
+            ExpenseClaim.amount,
+            ExpenseClaim.submitted_at,
+            Award.id,
+            Award.title,
+        )
+        .join(Award, Award.id == ExpenseClaim.award_id)
+        .where(ExpenseClaim.state == ReviewState.submitted)
+        .order_by(ExpenseClaim.submitted_at)
+        .limit(limit),
+        Award.centre_id,
+        principal,
+    )
+    objections = _scoped(
+        select(
+            Objection.id,
+            Objection.lodged_at,
+            Application.id,
+            Application.title,
+            Application.publicity_ends_on,
+        )
+        .join(Application, Application.id == Objection.application_id)
+        .where(Objection.state == ObjectionState.open)
+        .order_by(Objection.lodged_at)
+        .limit(limit),
+        Objection.centre_id,
+        principal,
+    )
+    items = [
+        Waiting("confirm_eligibility", title, f"/applications/{app_id}", since=at)
+        for app_id, title, at in await session.execute(submitted)
+    ]
+    items += [
+        Waiting(
+            "review_progress_report", title, f"/awards/{award_id}#report-{report_id}", since=at, detail=period
+        )
+        for report_id, period, at, award_id, title in await session.execute(reports)
+    ]
+    items += [
+        Waiting(
+            "review_expense_claim",
+            title,
+            f"/awards/{award_id}#claim-{claim_id}",
+            since=at,
+            detail=f"{item} {amount:,.2f}",
+        )
+        for claim_id, item, amount, at, award_id, title in await session.execute(claims)
+    ]
+    items += await _due_tranches(session, principal, limit)
+    items += [
+        Waiting("resolve_objection", title, f"/objections#objection-{objection_id}", since=at, due=ends_on)
+        for objection_id, at, _app_id, title, ends_on in await session.execute(objections)
+    ]
+    return items
+
+
+async def waiting_for_finance(
+    session: AsyncSession, principal: Principal, *, limit: int = 50
+) -> list[Waiting]:
+    """Disbursements to approve (not one's own requests: those wait for another officer) or to
+    pay, and due tranches nobody has asked to pay yet."""
+    statement = _scoped(
+        select(
+            Disbursement.id,
+            Disbursement.state,
+            Disbursement.amount,
+            Disbursement.requested_at,
+            Disbursement.decided_at,
+            Disbursement.requested_by,
+            Award.title,
+        )
+        .outerjoin(Award, Award.id == Disbursement.award_id)
+        .where(Disbursement.state.in_((DisbursementState.requested, DisbursementState.approved)))
+        .order_by(Disbursement.requested_at)
+        .limit(limit),
+        Disbursement.centre_id,
+        principal,
+    )
+    items = []
+    for (
+        _disbursement_id,
+        state,
+        amount,
+        requested_at,
+        decided_at,
+        requested_by,
+        title,
+    ) in await session.execute(statement):
+        if state is DisbursementState.requested and requested_by == principal.user_id:
+            continue
+        kind = "approve_disbursement" if state is DisbursementState.requested else "pay_disbursement"
+        since = requested_at if state is DisbursementState.requested else decided_at
+        anchor = "pending" if state is DisbursementState.requested else "approved"
+        items.append(Waiting(kind, title or "", f"/finance#{anchor}", since=since, detail=f"{amount:,.2f}"))
+    return items + await _due_tranches(session, principal, limit)
+
+
+async def waiting_for_applicant(
+    session: AsyncSession, organisation_ids: Sequence[int], now: dt.datetime, *, limit: int = 50
+) -> list[Waiting]:
+    """Returned applications to correct, returned reports and claims, progress reports due."""
+    if not organisation_ids:
+        return []
+    returned = (
+        select(Application.id, Application.title, Application.updated_at)
+        .where(
+            Application.organisation_id.in_(organisation_ids), Application.state == ApplicationState.returned
+        )
+        .limit(limit)
+    )
+    items = [
+        Waiting("correct_application", title, f"/applications/{app_id}", since=at)
+        for app_id, title, at in await session.execute(returned)
+    ]
+    for model, kind in (
+        (ProgressReport, "resubmit_progress_report"),
+        (ExpenseClaim, "resubmit_expense_claim"),
+    ):
+        rows = await session.execute(
+            select(Award.id, Award.title, model.reviewed_at)
+            .join(Award, Award.id == model.award_id)
+            .where(Award.organisation_id.in_(organisation_ids), model.state == ReviewState.returned)
+            .limit(limit)
+        )
+        items += [Waiting(kind, title, f"/awards/{award_id}", since=at) for award_id, title, at in rows]
+    figures = await applicant_figures(session, organisation_ids, now, limit=limit)
+    items += [
+        Waiting(
+            "progress_report_due", line.award.title, f"/awards/{line.award.id}", since=None, due=now.date()
+        )
+        for line in figures.awards
+        if line.report_due
+    ]
+    return items
+
+
+@dataclass(frozen=True)
+class CentreGrants:
+    applications_open: int
+    awards_active: int
+    granted: Decimal
+    paid: Decimal
+
+
+OPEN_APPLICATION_STATES = (
+    ApplicationState.submitted,
+    ApplicationState.eligible,
+    ApplicationState.under_review,
+    ApplicationState.reviewed,
+    ApplicationState.recommended,
+    ApplicationState.approved,
+)
+
+
+async def per_centre(session: AsyncSession) -> dict[int, CentreGrants]:
+    """For the district's side-by-side view: applications in progress, active projects,
+    money granted and paid, per centre (two grouped queries)."""
+    open_applications = dict(
+        (
+            await session.execute(
+                select(Application.centre_id, func.count(Application.id))
+                .where(Application.state.in_(OPEN_APPLICATION_STATES))
+                .group_by(Application.centre_id)
+            )
+        ).all()
+    )
+    awards = {
+        centre_id: (int(active or 0), Decimal(granted or ZERO), Decimal(paid or ZERO))
+        for centre_id, active, granted, paid in await session.execute(
+            select(
+                Award.centre_id,
+                func.count(Award.id).filter(Award.state.in_((AwardState.active, AwardState.rectification))),
+                func.sum(Award.amount),
+                func.sum(Award.paid),
+            ).group_by(Award.centre_id)
+        )
+    }
+    return {
+        centre_id: CentreGrants(
+            int(open_applications.get(centre_id, 0)), *awards.get(centre_id, (0, ZERO, ZERO))
+        )
+        for centre_id in set(open_applications) | set(awards)
+    }

@@ -8,7 +8,6 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
@@ -22,8 +21,8 @@ from api.deps import (
     client_address,
 )
 from api.pages.forms import domain_errors
+from api.pages.todo import district_panel, todo_panel
 from api.web import render, rotate_csrf_for_session
-from core.audit import AuditEvent
 from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
@@ -226,21 +225,17 @@ async def switch_language(
 async def _recent_activity(session: AsyncSession, principal: Principal) -> dict[str, Any] | None:
     if not principal.has(Role.staff, Role.admin):
         return None
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)
-    if not principal.sees_all_centres:
-        statement = statement.where(AuditEvent.centre_id == principal.centre_id)
-    events = (await session.execute(statement)).scalars().all()
+    events = await accounts.recent_events(session, principal)
     return {"template": "web/panels/activity.html", "events": events}
-
-
-register_dashboard_panel(_recent_activity)
 
 
 @router.get("/dashboard")
 async def dashboard(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """The to-do list first (or, for a district reader, the centres side by side), then each
+    role's panel, then the audit feed."""
     centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
     panels = []
-    for panel in DASHBOARD_PANELS:
+    for panel in (todo_panel, district_panel, *DASHBOARD_PANELS, _recent_activity):
         result = await panel(session, principal)
         if result is not None:
             panels.append(result)

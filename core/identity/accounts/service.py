@@ -316,3 +316,8 @@ async def create_account(
     )
     link, raw = await issue_reset_link(session, principal, user.id)
     return user, link, raw
+
+
+async def recent_events(session: AsyncSession, principal: Principal) -> list[AuditEvent]:
+    """The dashboard's audit feed (staff and administrators)."""
+    return await repository.recent_events(session, principal)
