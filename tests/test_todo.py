@@ -76,6 +76,7 @@ async def test_staff_list_is_sorted_by_urgency_and_comes_first(
     # the audit feed says what happened, in words, with links
     activity = html.split('data-panel="activity"')[1]
     assert f'href="/applications/{application.id}">提交了申报书 #{application.id}</a>' in activity
+    assert 'href="/users/' not in activity  # accounts are the administrator's pages
 
 
 async def test_finance_sees_what_to_approve_but_not_their_own_request(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.audit import AuditEvent
 from core.i18n import N_, gettext
+from core.identity.principal import Principal
 
 SUBJECTS: dict[str, str] = {
     "application": N_("application"),
@@ -88,6 +89,19 @@ VERBS: dict[str, str] = {
     "dismissed": N_("dismissed an objection to"),
     "lodge": N_("lodged"),
     "generate": N_("generated"),
+    "document": N_("added a document to"),
+    "evaluation_passed": N_("recorded a passed evaluation of"),
+    "evaluation_failed": N_("recorded a failed evaluation of"),
+    "progress_report_approved": N_("approved a progress report of"),
+    "progress_report_returned": N_("returned a progress report of"),
+    "progress_report_resubmitted": N_("resubmitted a progress report on"),
+    "expense_claim_approved": N_("approved an expense claim of"),
+    "expense_claim_returned": N_("returned an expense claim of"),
+    "expense_claim_resubmitted": N_("resubmitted an expense claim on"),
+    "objection_upheld": N_("upheld an objection to"),
+    "review": N_("recorded the review result of"),
+    "run": N_("ran"),
+    "add_topic": N_("added a topic to"),
 }
 
 
@@ -95,11 +109,14 @@ def audit_words(event: AuditEvent) -> str:
     """'recorded the decision on application #12', in the reader's language."""
     _kind, _dot, verb = event.action.partition(".")
     subject = gettext(SUBJECTS[event.subject_type]) if event.subject_type in SUBJECTS else event.subject_type
-    said = gettext(VERBS[verb]) if verb in VERBS else event.action
+    said = gettext(VERBS[verb]) if verb in VERBS else f"{event.action}:"
     return gettext("{verb} {subject} #{id}").format(verb=said, subject=subject, id=event.subject_id)
 
 
-def audit_link(event: AuditEvent) -> str | None:
+def audit_link(event: AuditEvent, reader: Principal | None = None) -> str | None:
+    """Where the subject is shown, when the reader may open it (accounts: administrators only)."""
+    if event.subject_type == "user" and (reader is None or not reader.is_admin):
+        return None
     pattern = LINKS.get(event.subject_type)
     if pattern is None or not event.subject_id.isdigit():
         return None

@@ -28,7 +28,7 @@ from core.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
-register_nav("/users", N_("Users"), {Role.admin})
+register_nav("/users", N_("User management"), {Role.admin})
 
 MESSAGES = {
     "enabled": N_("The account is enabled."),
