@@ -344,3 +344,35 @@ class TestForgotPassword:
         assert len(inbox.messages) == 3  # the account's own quiet limit
         rows = await session.execute(select(LoginFailure))
         assert rows.first() is None
+
+
+class TestAdminApi:
+    async def test_lockouts_unlock_and_reset_link(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        centre = await make_centre(session)
+        admin = await make_user(session, centre, Role.admin)
+        person = await make_user(session, centre, Role.evaluator)
+        for _attempt in range(5):
+            await client.post(
+                "/api/v1/auth/token", data={"username": person.user.email, "password": "wrong-one"}
+            )
+        locked = await client.get("/api/v1/users/locked", headers=admin.headers)
+        assert [item["user"]["email"] for item in locked.json()["items"]] == [person.user.email]
+        assert locked.json()["items"][0]["failures"] == 5
+        unlocked = await client.post(f"/api/v1/users/{person.user.id}/unlock", headers=admin.headers)
+        assert unlocked.status_code == 200
+        again = await client.post(f"/api/v1/users/{person.user.id}/unlock", headers=admin.headers)
+        assert again.status_code == 409
+        assert (await client.get("/api/v1/users/locked", headers=admin.headers)).json()["items"] == []
+        made = await client.post(f"/api/v1/users/{person.user.id}/reset-link", headers=admin.headers)
+        assert made.status_code == 201
+        token = LINK.search(made.json()["url"])
+        assert token is not None
+        assert (await _set_password(client, token.group(1), "api-made-link-1")).status_code == 303
+        login = await client.post(
+            "/api/v1/auth/token", data={"username": person.user.email, "password": "api-made-link-1"}
+        )
+        assert login.status_code == 200
+        own = await client.post(f"/api/v1/users/{admin.user.id}/reset-link", headers=admin.headers)
+        assert own.status_code == 403
