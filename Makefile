@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 chromium poppler-utils
+LOCALE := core/locale
 
 .PHONY: run test lint bench migrate demo compile messages system-deps postgres clean
 
@@ -24,10 +25,14 @@ system-deps:
 	fi
 
 compile: $(STAMP)
-	@$(BIN)/python tools/i18n.py compile
+	@$(BIN)/pybabel -q compile --use-fuzzy -d $(LOCALE)  # catalogues keep no header, which Babel reads as fuzzy
 
+# Extract and update both catalogues with pybabel, then list what has no Chinese translation.
+# Catalogues merge by union between branches (.gitattributes); the update keeps the first of
+# any message a union merge left twice.
 messages: $(STAMP)
-	$(BIN)/python tools/i18n.py update
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --omit-header --sort-output -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel -q update --no-fuzzy-matching --omit-header --ignore-obsolete -i $(LOCALE)/messages.pot -d $(LOCALE)
 	@$(BIN)/python tools/i18n.py missing
 
 # Start the local PostgreSQL cluster when it is installed but stopped (tests create their own databases).
@@ -55,6 +60,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python tools/check_queries.py
 
 bench: $(STAMP) compile system-deps postgres
 	$(BIN)/python -m bench

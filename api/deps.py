@@ -174,7 +174,17 @@ def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Pri
     return dependency
 
 
+async def money_reader(principal: CurrentPrincipal) -> Principal:
+    """Who may read the money: centre staff, finance, admins, and the district's read-only users."""
+    if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
+        raise Forbidden(_("Your role does not allow this"))
+    return principal
+
+
 StaffUser = Annotated[Principal, Depends(require_roles(Role.staff))]
+CentreStaff = StaffUser
+"""The centre's staff: they run programmes, request disbursements, decide."""
+MoneyReader = Annotated[Principal, Depends(money_reader)]
 StaffOrAdmin = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin))]
 FinanceOfficer = Annotated[Principal, Depends(require_roles(Role.finance))]
 EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]

@@ -84,3 +84,49 @@ def _in_progress() -> InProgress:
     return InProgress(
         _("A request with this Idempotency-Key is still being processed; retry shortly to get its answer")
     )
+
+
+async def run_once(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    key: str,
+    body: dict[str, str],
+    action: Callable[[], Awaitable[object]],
+) -> bool:
+    """A page form's hidden key (minted when the page was rendered): the first submission runs
+    ``action`` and answers True; the same form sent again (a double click, a reload) runs
+    nothing and answers False. The same claim as the JSON API's ``Idempotency-Key``."""
+    key = idempotency.check_key(key)
+    method_path = f"{request.method} {request.url.path}"
+    digest = idempotency.body_digest(body)
+    retention = dt.timedelta(hours=request.app.state.settings.idempotency_retention_hours)
+    await idempotency.forget_expired(session, user_id=principal.user_id, key=key, retention=retention)
+    # A savepoint: when the action fails (a form error the page shows), the key is released
+    # with it, so the corrected form can be sent again.
+    savepoint = await session.begin_nested()
+    try:
+        try:
+            claimed = await idempotency.claim(
+                session, user_id=principal.user_id, key=key, method_path=method_path, body_hash=digest
+            )
+        except DBAPIError as exc:
+            if meaning_of(exc) is None:
+                raise
+            raise _in_progress() from exc
+        if claimed is None:
+            stored = await idempotency.replay(
+                session, user_id=principal.user_id, key=key, method_path=method_path, body_hash=digest
+            )
+            if stored is None:
+                raise _in_progress()
+            ran = False
+        else:
+            await action()
+            await idempotency.answer(session, claimed, status_code=303, response={})
+            ran = True
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    await savepoint.commit()
+    return ran

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from api.pages.activity import audit_link, audit_words, link_label
 from core.i18n import current_locale, gettext, ngettext
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.security import csrf_token_valid, make_csrf_token
 from core.settings import PROJECT_ROOT, Settings
 
@@ -30,12 +30,6 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,.2f}"
-
-
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -47,7 +41,7 @@ def build_environment() -> Environment:
     # Not "newstyle": its %-formatting would break on translations that contain "%".
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = local_time
-    env.filters["money"] = money
+    env.filters["money"] = format_money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])
     env.globals["audit_words"] = audit_words
     env.globals["audit_link"] = audit_link

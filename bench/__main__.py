@@ -109,9 +109,10 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
     from core.identity import service as identity
     from core.identity.models import Role, TokenKind
     from core.identity.schemas import CentreCreate, UserCreate
-    from evaluations import service as evaluations
-    from evaluations.models import RoundPurpose
-    from evaluations.schemas import RubricCreate
+    from evaluations.results import service as result_service
+    from evaluations.rubrics import service as rubric_service
+    from evaluations.rubrics.models import RoundPurpose
+    from evaluations.rubrics.schemas import RubricCreate
 
     timings: dict[str, float] = {}
     world = World()
@@ -158,7 +159,7 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
             )
             world.evaluator_ids.append(evaluator.id)
         principal = identity.principal_of(await identity.get_user(session, staff.id))  # type: ignore[arg-type]
-        rubric = await evaluations.create_rubric(
+        rubric = await rubric_service.create_rubric(
             session,
             principal,
             RubricCreate.model_validate(
@@ -194,7 +195,7 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
         assert staff_user is not None
         principal = identity.principal_of(staff_user)
         for round_id in world.round_ids[:CLOSED_ROUNDS]:
-            await evaluations.close_round(session, principal, round_id)
+            await result_service.close_round(session, principal, round_id)
         await session.commit()
     timings[f"close {CLOSED_ROUNDS} rounds (aggregation)"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -229,16 +230,22 @@ async def seed_midterm(engine: Any, world: World) -> None:
     from composition.outcomes import start_award_evaluation
     from core.db import session_factory
     from core.identity import service as identity
-    from evaluations import service as evaluations
-    from evaluations.models import RoundPurpose
-    from evaluations.schemas import AssignmentCreate, DeclarationIn, RubricCreate, ScoreItemIn, SheetIn
+    from evaluations.assignments import service as assignment_service
+    from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+    from evaluations.results import service as result_service
+    from evaluations.rounds import service as round_service
+    from evaluations.rubrics import service as rubric_service
+    from evaluations.rubrics.models import RoundPurpose
+    from evaluations.rubrics.schemas import RubricCreate
+    from evaluations.sheets import service as sheet_service
+    from evaluations.sheets.schemas import ScoreItemIn, SheetIn
     from incubator import service as incubator
 
     async with session_factory(engine)() as session:
         staff_user = await identity.get_user(session, world.staff_id)
         assert staff_user is not None
         staff = identity.principal_of(staff_user)
-        await evaluations.create_rubric(
+        await rubric_service.create_rubric(
             session,
             staff,
             RubricCreate.model_validate(
@@ -253,19 +260,21 @@ async def seed_midterm(engine: Any, world: World) -> None:
             ),
         )
         review_round = await start_award_evaluation(session, staff, world.award_ids[0], RoundPurpose.midterm)
-        (subject,) = await evaluations.list_subjects(session, staff, review_round.id)
+        (subject,) = await round_service.list_subjects(session, staff, review_round.id)
         for n, evaluator_id in enumerate(world.evaluator_ids[:5]):
             evaluator_user = await identity.get_user(session, evaluator_id)
             assert evaluator_user is not None
             evaluator = identity.principal_of(evaluator_user)
-            assignment = await evaluations.assign(
+            assignment = await assignment_service.assign(
                 session,
                 staff,
                 review_round.id,
                 AssignmentCreate(subject_id=subject.id, evaluator_id=evaluator_id),
                 incubator.member_user_ids,
             )
-            await evaluations.declare(session, evaluator, assignment.id, DeclarationIn(has_conflict=False))
+            await assignment_service.declare(
+                session, evaluator, assignment.id, DeclarationIn(has_conflict=False)
+            )
             items = [
                 ScoreItemIn(
                     criterion_key=key,
@@ -274,10 +283,10 @@ async def seed_midterm(engine: Any, world: World) -> None:
                 )
                 for k, (key, _name, m, _guidance) in enumerate(MIDTERM_CRITERIA)
             ]
-            await evaluations.submit_sheet(
+            await sheet_service.submit_sheet(
                 session, evaluator, assignment.id, SheetIn(items=items, comment=MIDTERM_COMMENTS[n])
             )
-        await evaluations.close_round(session, staff, review_round.id)
+        await result_service.close_round(session, staff, review_round.id)
         await session.commit()
 
 

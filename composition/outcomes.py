@@ -17,10 +17,11 @@ from core.fields import RequestModel
 from core.i18n import _
 from core.identity.principal import Principal
 from core.settings import Settings
-from evaluations import service as evaluations
-from evaluations.models import ReviewRound, RoundPurpose, RubricVersion
-from evaluations.repository import latest_project_version
-from evaluations.schemas import RoundCreate, SubjectCreate
+from evaluations.rounds import service as round_service
+from evaluations.rounds.models import ReviewRound
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics.models import RoundPurpose, RubricVersion
+from evaluations.rubrics.repository import latest_version
 from grants import access
 from grants.awards import service as awards
 from grants.contracts import service as contracts
@@ -34,8 +35,8 @@ async def after_round_closed(
     session: AsyncSession, principal: Principal, round_id: int, settings: Settings
 ) -> None:
     output = registry.report_output(settings)
-    review_round = await evaluations.get_round(session, principal, round_id)
-    for subject in await evaluations.list_subjects(session, principal, round_id):
+    review_round = await round_service.get_round(session, principal, round_id)
+    for subject in await round_service.list_subjects(session, principal, round_id):
         if subject.final_score is None or subject.grade is None:
             continue
         if review_round.purpose in AWARD_PURPOSES and subject.subject_type == "award":
@@ -60,7 +61,7 @@ class EvaluationRoundIn(RequestModel):
 
 
 async def _project_rubric(session: AsyncSession, centre_id: int) -> RubricVersion:
-    version = await latest_project_version(session, centre_id)
+    version = await latest_version(session, centre_id, AWARD_PURPOSES)
     if version is None:
         raise Conflict(_("The centre has no project evaluation rubric"))
     return version
@@ -78,7 +79,7 @@ async def start_award_evaluation(
     assert programme is not None
     version = await _project_rubric(session, award.centre_id)
     label = _("Mid-term evaluation") if purpose is RoundPurpose.midterm else _("Final evaluation")
-    review_round = await evaluations.create_round(
+    review_round = await round_service.create_round(
         session,
         principal,
         RoundCreate(
@@ -88,7 +89,7 @@ async def start_award_evaluation(
             min_sheets_per_subject=programme.min_reviewers,
         ),
     )
-    await evaluations.add_subject(
+    await round_service.add_subject(
         session,
         principal,
         review_round.id,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -122,14 +122,7 @@ async def record(
     event.content_hash = content_digest(event)
     if session.get_bind().dialect.name != "postgresql":
         # SQLite: this transaction holds the only write lock, so the head cannot move.
-        head = (
-            await session.execute(
-                select(AuditEvent.seq, AuditEvent.hash)
-                .where(AuditEvent.seq.is_not(None))
-                .order_by(AuditEvent.seq.desc())
-                .limit(1)
-            )
-        ).first()
+        head = await queries.chain_head(session)
         prev_seq, prev_hash = (head[0] or 0, head[1] or GENESIS) if head else (0, GENESIS)
         event.seq = prev_seq + 1
         event.prev_hash = prev_hash
@@ -152,18 +145,7 @@ async def verify(session: AsyncSession, *, batch: int = 2000) -> tuple[int, list
     expected_seq = 1
     checked = 0
     while True:
-        rows = (
-            (
-                await session.execute(
-                    select(AuditEvent)
-                    .where(AuditEvent.seq >= expected_seq)
-                    .order_by(AuditEvent.seq)
-                    .limit(batch)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        rows = await queries.sealed_from(session, expected_seq, batch)
         if not rows:
             break
         for event in rows:
@@ -177,14 +159,14 @@ async def verify(session: AsyncSession, *, batch: int = 2000) -> tuple[int, list
             expected_prev = event.hash or ""
             expected_seq = (event.seq or 0) + 1
         session.expunge_all()
-    unsealed = (
-        (await session.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id)))
-        .scalars()
-        .all()
-    )
+    unsealed = await queries.unsealed_ids(session)
     for event_id in unsealed:
         checked += 1
         problems.append(
             ChainProblem(event_id, "never sealed into the chain: written around the seal trigger")
         )
     return checked, problems
+
+
+# Last: the repository imports this module's model.
+from core.repository import audit as queries  # noqa: E402

@@ -13,9 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,13 +62,7 @@ async def replay(
     The same key with another request (other body or other action) is refused: a client
     that reuses a key for something else has a bug that must not move money.
     """
-    record = (
-        await session.execute(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-            )
-        )
-    ).scalar_one_or_none()
+    record = await queries.record_for_key(session, user_id=user_id, key=key)
     if record is None:
         return None
     if record.method_path != method_path or record.body_hash != body_hash:
@@ -84,13 +76,7 @@ async def forget_expired(
     session: AsyncSession, *, user_id: int, key: str, retention: dt.timedelta, now: dt.datetime | None = None
 ) -> None:
     """An expired record of this key is deleted (in the caller's transaction): the key is new again."""
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < (now or utcnow()) - retention,
-        )
-    )
+    await queries.delete_expired_key(session, user_id=user_id, key=key, before=(now or utcnow()) - retention)
 
 
 async def claim(
@@ -104,37 +90,20 @@ async def claim(
     back, this claims the key itself. The record holds no answer until ``answer`` fills it,
     in the same transaction, so nobody ever reads a half-done record.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(IdempotencyRecord)
-        .values(
-            user_id=user_id,
-            key=key,
-            method_path=method_path[:300],
-            body_hash=body_hash,
-            status_code=0,
-            response={},
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyRecord.id)
+    return await queries.insert_unless_taken(
+        session, user_id=user_id, key=key, method_path=method_path, body_hash=body_hash
     )
-    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def answer(session: AsyncSession, record_id: int, *, status_code: int, response: Any) -> None:
     """Store the answer of the request that claimed the key (same transaction as its work)."""
-    await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(status_code=status_code, response=response)
-    )
+    await queries.store_answer(session, record_id, status_code=status_code, response=response)
 
 
 async def purge_expired(session: AsyncSession, now: dt.datetime, retention: dt.timedelta) -> int:
     """Scheduled housekeeping: delete the records older than the retention; answers how many."""
-    result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - retention)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await queries.delete_older_than(session, now - retention)
+
+
+# Last: the repository imports this module's model.
+from core.repository import idempotency as queries  # noqa: E402

@@ -30,13 +30,12 @@ the request: a second one in the same minute finds the row and starts nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint, func, or_, select, update
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,7 +43,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core import audit
 from core.db import Base, UTCDateTime, utcnow
 from core.identity.principal import Principal
-from core.repository import Repository
 
 MAX_PLANNED_SLOTS = 10_000
 """A catch-up looks at this many slots at most; a longer backlog is worked off over several."""
@@ -167,67 +165,6 @@ def plan_slots(
     return SlotPlan(run=run, skipped=skipped, first_skipped=first, last_skipped=last)
 
 
-# -- queries ----------------------------------------------------------------------------
-
-
-class JobRunRepository(Repository[JobRun]):
-    model = JobRun
-
-    async def for_slot(self, job_id: str, slot: dt.datetime) -> JobRun | None:
-        return await self.get_one_or_none(
-            self.select().where(JobRun.job_id == job_id, JobRun.scheduled_for == slot)
-        )
-
-    async def watermark(self, job_id: str, trigger: CronTrigger) -> dt.datetime | None:
-        scheduled = (
-            await self.session.execute(
-                select(func.max(JobRun.scheduled_for)).where(
-                    JobRun.job_id == job_id, JobRun.origin == RunOrigin.schedule
-                )
-            )
-        ).scalar_one_or_none()
-        manual = select(JobRun.scheduled_for).where(
-            JobRun.job_id == job_id, JobRun.origin == RunOrigin.manual
-        )
-        if scheduled is not None:
-            manual = manual.where(JobRun.scheduled_for > scheduled)
-        later = (
-            await self.session.execute(manual.order_by(JobRun.scheduled_for.desc()).limit(100))
-        ).scalars()
-        # a manual run on one of the job's own slots has taken that slot
-        taken = next((slot for slot in later if is_slot(trigger, slot)), None)
-        return taken or scheduled
-
-    async def resumable(self, job_id: str, since: dt.datetime, max_attempts: int) -> list[dt.datetime]:
-        """Scheduled slots since ``since`` that were cut short: interrupted, or failed with retries left."""
-        rows = await self.session.execute(
-            select(JobRun.scheduled_for).where(
-                JobRun.job_id == job_id,
-                JobRun.origin == RunOrigin.schedule,
-                JobRun.scheduled_for >= since,
-                or_(
-                    JobRun.status == RunStatus.interrupted,
-                    (JobRun.status == RunStatus.failed) & (JobRun.attempts < max_attempts),
-                ),
-            )
-        )
-        return list(rows.scalars())
-
-    async def recent(self, job_id: str, limit: int) -> Sequence[JobRun]:
-        return await self.get_all(
-            self.select().where(JobRun.job_id == job_id).order_by(JobRun.scheduled_for.desc()).limit(limit)
-        )
-
-    async def last_succeeded(self, job_id: str) -> dt.datetime | None:
-        return (
-            await self.session.execute(
-                select(func.max(JobRun.finished_at)).where(
-                    JobRun.job_id == job_id, JobRun.status == RunStatus.succeeded
-                )
-            )
-        ).scalar_one_or_none()
-
-
 # -- state changes (each a compare-and-set; the caller commits) -----------------------
 
 
@@ -242,7 +179,7 @@ async def due_slots(
     max_attempts: int,
 ) -> SlotPlan:
     """What a leader runs now for one job (the coalescing rule above); ``start``: when it took the lease."""
-    runs = JobRunRepository(session)
+    runs = queries.JobRunRepository(session)
     watermark = await runs.watermark(job_id, trigger)
     plan = plan_slots(trigger, watermark or start, now, grace)
     resumed = await runs.resumable(job_id, now - grace, max_attempts)
@@ -292,17 +229,7 @@ async def interrupt_running(session: AsyncSession) -> int:
     died or stepped down; if that leader is still finishing it, its compare-and-set now
     fails and its work is rolled back.
     """
-    result = await session.execute(
-        update(JobRun)
-        .where(JobRun.origin == RunOrigin.schedule, JobRun.status == RunStatus.running)
-        .values(
-            status=RunStatus.interrupted,
-            finished_at=utcnow(),
-            error="interrupted: the scheduler running it stopped before it finished",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await queries.interrupt_running(session)
 
 
 async def claim(
@@ -318,24 +245,12 @@ async def claim(
     A failed or interrupted run of the slot is taken over, its attempt count raised. A
     manual claim is audited.
     """
-    runs = JobRunRepository(session)
+    runs = queries.JobRunRepository(session)
     existing = await runs.for_slot(job_id, scheduled_for)
     if existing is not None:
         if existing.status not in (RunStatus.failed, RunStatus.interrupted):
             return None
-        taken = await session.execute(
-            update(JobRun)
-            .where(
-                JobRun.id == existing.id,
-                JobRun.status == existing.status,
-                JobRun.attempts == existing.attempts,
-            )
-            .values(
-                status=RunStatus.running, attempts=JobRun.attempts + 1, started_at=utcnow(), finished_at=None
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if not await queries.take_over(session, existing):
             return None
         await session.refresh(existing)
         run: JobRun | None = existing
@@ -368,10 +283,8 @@ async def finish(
     session: AsyncSession, run_id: int, attempt: int, status: RunStatus, error: str | None = None
 ) -> bool:
     """End a run this runner holds (its ``attempt``); false when another runner took it over."""
-    result = await session.execute(
-        update(JobRun)
-        .where(JobRun.id == run_id, JobRun.status == RunStatus.running, JobRun.attempts == attempt)
-        .values(status=status, finished_at=utcnow(), error=error)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return await queries.finish(session, run_id, attempt, status, error)
+
+
+# Last: the repository imports this module's model.
+from core.repository import jobs as queries  # noqa: E402

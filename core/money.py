@@ -9,10 +9,11 @@ from functools import partial
 from typing import Annotated, Any
 
 import annotated_types
+from babel.numbers import format_decimal
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from core.fields import NEGATIVE_MESSAGE, plain_decimal
-from core.i18n import N_
+from core.i18n import N_, current_locale
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14,2)
@@ -26,6 +27,16 @@ ABOVE_ZERO = N_("Must be above zero")
 
 class MoneyError(ValueError):
     pass
+
+
+def format_money(value: Decimal | None) -> str:
+    """An amount as people read it, in the current language: two places, grouped (1,234.50).
+
+    The one way money is shown to people (pages, PDFs, messages); JSON keeps plain strings.
+    """
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.00", locale=current_locale(), decimal_quantization=True)
 
 
 def to_money(value: Decimal | int | str) -> Decimal:

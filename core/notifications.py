@@ -25,10 +25,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    func,
-    or_,
-    select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,7 +32,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, UTCDateTime, utcnow
 from core.errors import NotFound
 from core.i18n import _
-from core.identity.models import User
 from core.identity.principal import Principal
 from core.repository import Paged, PageParams
 from core.settings import Settings
@@ -121,11 +116,7 @@ async def remind(
     Email goes to each recipient with an address; the group robot gets one message per
     call (it posts to a group, not to a person). Inactive or unknown users are skipped.
     """
-    users = (
-        (await session.execute(select(User).where(User.id.in_(set(user_ids)), User.is_active.is_(True))))
-        .scalars()
-        .all()
-    )
+    users = await queries.active_users(session, user_ids)
     created: list[Notification] = []
     for user in sorted(users, key=lambda u: u.id):
         note = Notification(
@@ -154,40 +145,16 @@ async def remind(
 async def list_for(
     session: AsyncSession, principal: Principal, params: PageParams, *, unread_only: bool = False
 ) -> Paged[Notification]:
-    statement = select(Notification).where(Notification.user_id == principal.user_id)
-    if unread_only:
-        statement = statement.where(Notification.read_at.is_(None))
-    total = (
-        await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))
-    ).scalar_one()
-    rows = (
-        (
-            await session.execute(
-                statement.order_by(Notification.id.desc()).limit(params.page_size).offset(params.offset)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
+    return await queries.page_for(session, principal.user_id, params, unread_only=unread_only)
 
 
 async def unread_count(session: AsyncSession, principal: Principal) -> int:
-    statement = select(func.count(Notification.id)).where(
-        Notification.user_id == principal.user_id, Notification.read_at.is_(None)
-    )
-    return int((await session.execute(statement)).scalar_one())
+    return await queries.unread_count(session, principal.user_id)
 
 
 async def mark_read(session: AsyncSession, principal: Principal, notification_id: int) -> Notification:
     """Only the recipient sees (and reads) a notification; anyone else gets 404."""
-    note = (
-        await session.execute(
-            select(Notification).where(
-                Notification.id == notification_id, Notification.user_id == principal.user_id
-            )
-        )
-    ).scalar_one_or_none()
+    note = await queries.notification_of(session, principal.user_id, notification_id)
     if note is None:
         raise NotFound(_("Notification not found"))
     if note.read_at is None:
@@ -197,11 +164,7 @@ async def mark_read(session: AsyncSession, principal: Principal, notification_id
 
 
 async def mark_all_read(session: AsyncSession, principal: Principal) -> None:
-    await session.execute(
-        update(Notification)
-        .where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
+    await queries.mark_all_read(session, principal.user_id, utcnow())
 
 
 async def mark_done(
@@ -209,12 +172,7 @@ async def mark_done(
 ) -> None:
     """What the notifications with this link asked for has been dealt with (or a newer one says
     more): they are marked done, so the list shows what still waits."""
-    statement = update(Notification).where(Notification.link == link, Notification.done_at.is_(None))
-    if kinds:
-        statement = statement.where(Notification.kind.in_(list(kinds)))
-    if user_ids is not None:
-        statement = statement.where(Notification.user_id.in_(list(user_ids)))
-    await session.execute(statement.values(done_at=utcnow()).execution_options(synchronize_session=False))
+    await queries.mark_done(session, link, utcnow(), kinds=kinds, user_ids=user_ids)
 
 
 async def send_now(settings: Settings, to: str, subject: str, body: str) -> None:
@@ -304,22 +262,7 @@ async def deliver_due(
 ) -> tuple[int, int]:
     """Send every delivery that is due; answer (sent, failed). Flushes, never commits."""
     chosen = senders or SENDERS
-    rows = (
-        await session.execute(
-            select(NotificationDelivery, Notification)
-            .join(Notification, Notification.id == NotificationDelivery.notification_id)
-            .where(
-                NotificationDelivery.state != DeliveryState.sent,
-                NotificationDelivery.attempts < MAX_ATTEMPTS,
-                or_(
-                    NotificationDelivery.next_attempt_at.is_(None),
-                    NotificationDelivery.next_attempt_at <= now,
-                ),
-            )
-            .order_by(NotificationDelivery.id)
-            .limit(BATCH)
-        )
-    ).all()
+    rows = await queries.due_deliveries(session, now, max_attempts=MAX_ATTEMPTS, limit=BATCH)
     sent = failed = 0
     for delivery, note in rows:
         delivery.attempts += 1
@@ -343,9 +286,8 @@ async def deliver_due(
 
 
 async def deliveries_of(session: AsyncSession, notification_ids: Sequence[int]) -> list[NotificationDelivery]:
-    rows = await session.execute(
-        select(NotificationDelivery)
-        .where(NotificationDelivery.notification_id.in_(notification_ids))
-        .order_by(NotificationDelivery.id)
-    )
-    return list(rows.scalars())
+    return await queries.deliveries_of(session, notification_ids)
+
+
+# Last: the repository imports this module's models.
+from core.repository import notifications as queries  # noqa: E402

@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import DEFAULT_LOCALE, use_locale
-from core.identity.models import Role, User, UserRole
-from core.notifications import Channel, Notification, remind
+from core.identity.models import Role
+from core.notifications import Channel, remind
+from core.repository import reminders as queries
 
 Text = Callable[[], tuple[str, str]]
 """Builds (title, body); called inside ``use_locale`` once per language of the recipients."""
@@ -45,12 +45,7 @@ async def already_reminded(
 ) -> set[int]:
     if not user_ids:
         return set()
-    statement = select(Notification.user_id).where(
-        Notification.user_id.in_(set(user_ids)), Notification.kind == kind, Notification.link == link
-    )
-    if since is not None:
-        statement = statement.where(Notification.created_at >= since)
-    return set((await session.execute(statement)).scalars())
+    return await queries.reminded_users(session, user_ids, kind, link, since)
 
 
 async def remind_once(
@@ -73,9 +68,7 @@ async def remind_once(
     wanted = set(user_ids) - done
     if not wanted:
         return []
-    rows = await session.execute(
-        select(User.id, User.locale).where(User.id.in_(wanted), User.is_active.is_(True))
-    )
+    rows = await queries.active_locales(session, wanted)
     by_locale: dict[str, list[int]] = defaultdict(list)
     for user_id, locale in rows:
         by_locale[locale or DEFAULT_LOCALE].append(user_id)
@@ -91,9 +84,4 @@ async def remind_once(
 
 
 async def users_with_role(session: AsyncSession, centre_id: int, role: Role) -> list[int]:
-    rows = await session.execute(
-        select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.centre_id == centre_id, UserRole.role == role, User.is_active.is_(True))
-    )
-    return sorted(set(rows.scalars()))
+    return await queries.active_users_with_role(session, centre_id, role)

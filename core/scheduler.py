@@ -36,7 +36,6 @@ from typing import IO, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -45,6 +44,8 @@ from core.db import session_factory, utcnow
 from core.errors import NotFound
 from core.i18n import _
 from core.identity.principal import Principal
+from core.repository import connection as lease_sql
+from core.repository import jobs as job_queries
 from core.settings import Settings
 
 log = logging.getLogger("seedbed.scheduler")
@@ -98,14 +99,10 @@ class LeaderLease:
     async def _acquire_advisory_lock(self) -> bool:
         connection = await self.engine.connect()
         try:
-            got = (
-                await connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEASE_KEY})
-            ).scalar()
+            got = await lease_sql.try_advisory_lock(connection, LEASE_KEY)
             if got:
                 for name, value in LEASE_KEEPALIVES.items():
-                    await connection.execute(
-                        text("SELECT set_config(:n, :v, false)"), {"n": name, "v": value}
-                    )
+                    await lease_sql.set_config(connection, name, value)
             await connection.commit()
         except BaseException:
             await connection.invalidate()
@@ -143,7 +140,7 @@ class LeaderLease:
         async with self._io:
             try:
                 async with asyncio.timeout(LEASE_CHECK_TIMEOUT):
-                    await connection.execute(text("SELECT 1"))
+                    await lease_sql.ping(connection)
                     await connection.commit()
             except Exception as exc:
                 log.warning("the scheduler lease connection failed: %s", type(exc).__name__)
@@ -156,7 +153,7 @@ class LeaderLease:
             async with self._io:
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(LEASE_CHECK_TIMEOUT):
-                        await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEASE_KEY})
+                        await lease_sql.advisory_unlock(connection, LEASE_KEY)
                         await connection.commit()
                 # Closed, not returned to the pool: should the unlock have failed, the
                 # server drops the lock with the connection.
@@ -231,7 +228,7 @@ async def execute(
         ran = True
         break
     async with factory() as session:
-        stored = await jobs.JobRunRepository(session).for_slot(spec.job_id, scheduled_for)
+        stored = await job_queries.JobRunRepository(session).for_slot(spec.job_id, scheduled_for)
     if stored is None:
         raise RuntimeError(f"job {spec.job_id}: the run of {scheduled_for} is missing")
     return RunOutcome(stored, ran=ran)
@@ -262,7 +259,7 @@ class JobRead(BaseModel):
 
 async def job_overview(session: AsyncSession, settings: Settings) -> list[JobRead]:
     """Every registered job with its cron, its newest runs and when it runs next."""
-    runs = jobs.JobRunRepository(session)
+    runs = job_queries.JobRunRepository(session)
     now = utcnow()
     overview: list[JobRead] = []
     for spec in sorted(JOBS, key=lambda s: s.job_id):

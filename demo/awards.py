@@ -11,24 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from core.clock import today
 from core.files import FileStore
 from core.identity import service as identity
 from core.identity.principal import Principal
 from core.settings import get_settings
+from demo import repository as queries
 from demo.loader import DemoContext, demo_step
-from grants.applications.models import BudgetCategory, Indicator
+from grants.applications import repository as application_queries
+from grants.applications.models import BudgetCategory
 from grants.awards import documents, reviews
 from grants.awards import service as award_service
-from grants.awards.models import Award, DocumentKind
-from grants.awards.schemas import ActualIn, ExpenseClaimIn, ProgressReportIn, SignIn
+from grants.awards.models import DocumentKind
+from grants.awards.schemas import ExpenseClaimIn, ProgressActualIn, ProgressReportIn, SignIn
 from grants.contracts import service as contracts
 from grants.contracts.schemas import ContractIn, DateIn
 from grants.disbursements import service as disbursements
 from grants.disbursements.schemas import DisbursementCreate, PayIn
-from incubator.models import MemberRole, Organisation, OrganisationMember
 
 # A tiny, valid one-page PDF (a scanned receipt stands in for it in the demo).
 RECEIPT_PDF = (
@@ -60,16 +59,7 @@ CONTRACT = {
 
 
 async def _owner_of(context: DemoContext, organisation_id: int) -> Principal:
-    user_id = (
-        await context.session.execute(
-            select(OrganisationMember.user_id)
-            .where(
-                OrganisationMember.organisation_id == organisation_id,
-                OrganisationMember.role == MemberRole.owner,
-            )
-            .order_by(OrganisationMember.id)
-        )
-    ).scalar_one()
+    user_id = await queries.first_owner_id(context.session, organisation_id)
     user = await identity.get_user(context.session, user_id)
     assert user is not None
     return identity.principal_of(user)
@@ -81,13 +71,7 @@ async def money(context: DemoContext) -> None:
     settings = get_settings()
     staff = identity.principal_of(context.users["staff"])
     finance = identity.principal_of(context.users["finance"])
-    awards = list(
-        (
-            await session.execute(
-                select(Award).where(Award.centre_id == context.centre.id).order_by(Award.id)
-            )
-        ).scalars()
-    )
+    awards = await queries.awards_of_centre(session, context.centre.id)
     elderly, youth = awards[0], awards[1]
 
     # Two agreements signed: their on-signing tranches (50 %) become due.
@@ -113,15 +97,7 @@ async def money(context: DemoContext) -> None:
 
     # The grantee of the elderly project reports progress and claims an expense with a receipt.
     grantee = await _owner_of(context, elderly.organisation_id)
-    indicators = list(
-        (
-            await session.execute(
-                select(Indicator)
-                .where(Indicator.application_id == elderly.application_id)
-                .order_by(Indicator.seq)
-            )
-        ).scalars()
-    )
+    indicators = list(await application_queries.indicators_of(session, elderly.application_id))
     await reviews.submit_progress_report(
         session,
         grantee,
@@ -130,8 +106,10 @@ async def money(context: DemoContext) -> None:
             period="2025年第三季度",
             narrative="完成独居长者入户探访42户，开展邻里互助小组活动6次，招募志愿者18名。",
             actuals=[
-                ActualIn(indicator_id=indicators[0].id, actual=Decimal("320"), note="入户探访及小组活动"),
-                ActualIn(indicator_id=indicators[1].id, actual=Decimal("94"), note="季度回访问卷"),
+                ProgressActualIn(
+                    indicator_id=indicators[0].id, actual=Decimal("320"), note="入户探访及小组活动"
+                ),
+                ProgressActualIn(indicator_id=indicators[1].id, actual=Decimal("94"), note="季度回访问卷"),
             ],
         ),
     )
@@ -160,13 +138,7 @@ async def money(context: DemoContext) -> None:
     )
 
     # A purchased-service contract with the street office, signed and in service.
-    provider = (
-        await session.execute(
-            select(Organisation).where(
-                Organisation.centre_id == context.centre.id, Organisation.name == "武侯区乐龄文体协会"
-            )
-        )
-    ).scalar_one()
+    provider = await queries.organisation_named(session, context.centre.id, "武侯区乐龄文体协会")
     year = today().year
     contract = await contracts.create_contract(
         session,

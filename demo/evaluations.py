@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from demo.loader import DemoContext, demo_step
-from evaluations import service
+from evaluations.rubrics import service as rubric_service
 
 
 @demo_step
 async def seed_rubrics(context: DemoContext) -> None:
-    await service.seed_default_rubrics(context.session, context.centre.id)
+    await rubric_service.seed_default_rubrics(context.session, context.centre.id)

@@ -6,18 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from core.clock import SHANGHAI, today
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
+from demo import repository as queries
 from demo.loader import DEMO_PASSWORD, DemoContext, demo_step
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose, Rubric
-from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+from evaluations.results import service as result_service
+from evaluations.rounds import service as round_service
+from evaluations.rubrics import repository as rubric_queries
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from grants.applications import publicity, review
 from grants.applications import service as application_service
 from grants.applications.models import Application
@@ -68,13 +72,7 @@ def _lines(personnel: str, activities: str, materials: str, cofunding: str) -> l
 async def _owner(context: DemoContext, org: Organisation, email: str, name: str) -> Principal:
     """The person who acts for a demo organisation (the demo applicant for the first one)."""
     session = context.session
-    existing = (
-        await session.execute(
-            select(OrganisationMember.user_id).where(
-                OrganisationMember.organisation_id == org.id, OrganisationMember.role == MemberRole.owner
-            )
-        )
-    ).scalar_one_or_none()
+    existing = await queries.owner_id(session, org.id)
     if existing is None:
         user = await identity.create_user(
             session,
@@ -96,13 +94,7 @@ async def _owner(context: DemoContext, org: Organisation, email: str, name: str)
 
 
 async def _rubric_version(context: DemoContext, purpose: RoundPurpose) -> int:
-    rubric = (
-        await context.session.execute(
-            select(Rubric)
-            .options(selectinload(Rubric.versions))
-            .where(Rubric.centre_id == context.centre.id, Rubric.purpose == purpose)
-        )
-    ).scalar_one()
+    rubric = await rubric_queries.of_purpose_with_versions(context.session, context.centre.id, purpose)
     return rubric.versions[-1].id
 
 
@@ -160,12 +152,7 @@ async def grant_cycle(context: DemoContext) -> None:
         identity.principal_of(context.users[key])
         for key in ("evaluator", "evaluator2@yulin.demo", "evaluator3@yulin.demo")
     ]
-    orgs = {
-        o.name: o
-        for o in (
-            await session.execute(select(Organisation).where(Organisation.centre_id == context.centre.id))
-        ).scalars()
-    }
+    orgs = {o.name: o for o in await queries.organisations_of_centre(session, context.centre.id)}
     neighbours = orgs["玉林社区邻里互助会"]
     youth = orgs["成都市武侯区芳华青少年服务中心"]
     seniors = orgs["武侯区乐龄文体协会"]
@@ -242,10 +229,10 @@ async def grant_cycle(context: DemoContext) -> None:
     past = await programmes.get_programme(session, staff, past.id)
     assert past.review_round_id is not None
     round_id = past.review_round_id
-    subjects = {s.subject_id: s for s in await evaluations.list_subjects(session, staff, round_id)}
+    subjects = {s.subject_id: s for s in await round_service.list_subjects(session, staff, round_id)}
     criteria = [
         c
-        for c in evaluations.criteria_of(await evaluations.get_version(session, staff, version))
+        for c in rubric_service.criteria_of(await rubric_service.get_version(session, staff, version))
         if not c.bonus
     ]
     totals = {
@@ -255,14 +242,16 @@ async def grant_cycle(context: DemoContext) -> None:
     }
     for application_id, marks in totals.items():
         for evaluator, mark in zip(evaluators, marks, strict=True):
-            assignment = await evaluations.assign(
+            assignment = await assignment_service.assign(
                 session,
                 staff,
                 round_id,
                 AssignmentCreate(subject_id=subjects[application_id].id, evaluator_id=evaluator.user_id),
                 incubator.member_user_ids,
             )
-            await evaluations.declare(session, evaluator, assignment.id, DeclarationIn(has_conflict=False))
+            await assignment_service.declare(
+                session, evaluator, assignment.id, DeclarationIn(has_conflict=False)
+            )
             items = [
                 ScoreItemIn(
                     criterion_key=c.key,
@@ -271,13 +260,13 @@ async def grant_cycle(context: DemoContext) -> None:
                 )
                 for c in criteria
             ]
-            await evaluations.submit_sheet(
+            await sheet_service.submit_sheet(
                 session,
                 evaluator,
                 assignment.id,
                 SheetIn(items=items, comment="建议立项" if mark >= 80 else "建议修改后立项"),
             )
-    await evaluations.close_round(session, staff, round_id)
+    await result_service.close_round(session, staff, round_id)
     await review.collect_review(session, staff, past.id)
     await review.decide(
         session,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from core.identity.service import principal_of
 from demo.loader import DemoContext, demo_step
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
+from evaluations.rubrics.models import RoundPurpose
+from evaluations.rubrics.repository import latest_version
 from incubator import service
 from incubator.models import (
     ActivityKind,
@@ -50,14 +49,9 @@ CAPACITY_KEYS = ("governance", "project_management", "financial", "people", "fun
 
 
 async def _capacity_version(context: DemoContext) -> int:
-    row = await context.session.execute(
-        select(RubricVersion.id)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.centre_id == context.centre.id, Rubric.purpose == RoundPurpose.capacity)
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    return int(row.scalar_one())
+    version = await latest_version(context.session, context.centre.id, (RoundPurpose.capacity,))
+    assert version is not None, "the demo centre's default rubrics are seeded first"
+    return version.id
 
 
 @demo_step
@@ -87,6 +81,9 @@ async def organisations(context: DemoContext) -> None:
                 staff_count=staff_n, volunteer_count=volunteers,
             ),
         )  # fmt: skip
+        org.bank_name = "成都银行玉林支行"
+        org.bank_account_name = name
+        org.bank_account_no = f"1001 3000 0028 {index:04d}"
         if index < 4:
             await service.verify_organisation(session, staff, org.id)
         if index == 0:

@@ -5,22 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import SHANGHAI
 from core.identity.principal import Principal
 from core.todo import Waiting
-from evaluations.models import (
-    Assignment,
-    AssignmentState,
-    ReviewRound,
-    RoundState,
-    RoundSubject,
-    ScoreSheet,
-    SheetKind,
-    SheetState,
-)
+from evaluations.assignments.models import AssignmentState
+from evaluations.assignments.repository import open_of_evaluator
+from evaluations.rounds.repository import RoundRepository
+from evaluations.sheets.repository import submitted_expert_counts
 
 
 @dataclass(frozen=True)
@@ -41,35 +34,12 @@ class RoundProgress:
 
 async def open_rounds(session: AsyncSession, principal: Principal, *, limit: int = 10) -> list[RoundProgress]:
     """Open rounds with expert sheets submitted against what closing needs (subjects × minimum)."""
-    statement = select(ReviewRound).where(ReviewRound.state == RoundState.open)
-    if not principal.sees_all_centres:
-        statement = statement.where(ReviewRound.centre_id == principal.centre_id)
-    rounds = (await session.execute(statement.order_by(ReviewRound.id.desc()).limit(limit))).scalars().all()
+    rounds = await RoundRepository(session, principal).open_newest(limit)
     if not rounds:
         return []
     ids = [r.id for r in rounds]
-    subjects = dict(
-        (
-            await session.execute(
-                select(RoundSubject.round_id, func.count(RoundSubject.id))
-                .where(RoundSubject.round_id.in_(ids))
-                .group_by(RoundSubject.round_id)
-            )
-        ).all()
-    )
-    sheets = dict(
-        (
-            await session.execute(
-                select(ScoreSheet.round_id, func.count(ScoreSheet.id))
-                .where(
-                    ScoreSheet.round_id.in_(ids),
-                    ScoreSheet.kind == SheetKind.expert,
-                    ScoreSheet.state == SheetState.submitted,
-                )
-                .group_by(ScoreSheet.round_id)
-            )
-        ).all()
-    )
+    subjects = await RoundRepository(session, principal).subject_counts(ids)
+    sheets = await submitted_expert_counts(session, ids)
     return [
         RoundProgress(
             id=r.id,
@@ -96,24 +66,8 @@ async def my_open_assignments(
     session: AsyncSession, principal: Principal, *, limit: int = 50
 ) -> list[OpenAssignment]:
     """The evaluator's assignments in open rounds still to declare or to score, soonest due first."""
-    rows = await session.execute(
-        select(Assignment.id, Assignment.state, ReviewRound.name, RoundSubject.title, ReviewRound.due_at)
-        .join(ReviewRound, ReviewRound.id == Assignment.round_id)
-        .join(RoundSubject, RoundSubject.id == Assignment.subject_id)
-        .outerjoin(
-            ScoreSheet,
-            and_(ScoreSheet.assignment_id == Assignment.id, ScoreSheet.state == SheetState.submitted),
-        )
-        .where(
-            Assignment.evaluator_id == principal.user_id,
-            Assignment.state.in_((AssignmentState.pending, AssignmentState.active)),
-            ReviewRound.state == RoundState.open,
-            ScoreSheet.id.is_(None),
-        )
-        .order_by(ReviewRound.due_at.is_(None), ReviewRound.due_at, Assignment.id)
-        .limit(limit)
-    )
-    return [OpenAssignment(*row) for row in rows.all()]
+    rows = await open_of_evaluator(session, principal.user_id, limit)
+    return [OpenAssignment(*row) for row in rows]
 
 
 async def waiting_for_evaluator(session: AsyncSession, principal: Principal) -> list[Waiting]:

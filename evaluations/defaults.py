@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evaluations.models import RoundPurpose
+from evaluations.rubrics.models import RoundPurpose
 
 DEFAULT_BANDS: list[dict[str, Any]] = [
     {"code": "excellent", "min_score": "90"},

@@ -6,21 +6,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import SHANGHAI
 from core.i18n import _
 from core.notifications import Channel
 from core.reminders import remind_once
-from evaluations.models import (
-    Assignment,
-    AssignmentState,
-    ReviewRound,
-    RoundState,
-    ScoreSheet,
-    SheetState,
-)
+from evaluations.assignments.repository import awaiting_by
 
 REVIEW_WINDOW = dt.timedelta(days=2)
 KIND_REVIEW_DUE = "reminder.review_due"
@@ -31,24 +23,7 @@ async def remind_reviews_due(
 ) -> list[int]:
     """An open round due within two days: each evaluator with assignments still to
     declare or to score (no submitted sheet) hears once per round."""
-    rows = (
-        await session.execute(
-            select(ReviewRound.id, ReviewRound.name, ReviewRound.due_at, Assignment.evaluator_id)
-            .join(Assignment, Assignment.round_id == ReviewRound.id)
-            .outerjoin(
-                ScoreSheet,
-                and_(ScoreSheet.assignment_id == Assignment.id, ScoreSheet.state == SheetState.submitted),
-            )
-            .where(
-                ReviewRound.state == RoundState.open,
-                ReviewRound.due_at.is_not(None),
-                ReviewRound.due_at <= now + REVIEW_WINDOW,
-                Assignment.state.in_((AssignmentState.pending, AssignmentState.active)),
-                ScoreSheet.id.is_(None),
-            )
-            .order_by(ReviewRound.id, Assignment.id)
-        )
-    ).all()
+    rows = await awaiting_by(session, now + REVIEW_WINDOW)
     rounds: dict[int, tuple[str, dt.datetime]] = {}
     open_count: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for round_id, name, due_at, evaluator_id in rows:

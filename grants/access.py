@@ -3,15 +3,15 @@ caller's centre and organisations, and telling a centre's finance officers."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden
 from core.i18n import _
 from core.identity import service as identity
-from core.identity.models import Role, User, UserRole
+from core.identity.models import Role
 from core.identity.principal import Principal
 from core.notifications import remind
+from grants.repository import finance_user_ids
 from incubator import service as incubator
 
 
@@ -35,15 +35,6 @@ def require_finance(principal: Principal) -> None:
 
 async def member_org_ids(session: AsyncSession, principal: Principal) -> list[int]:
     return [o.id for o in await incubator.organisations_of(session, principal.user_id)]
-
-
-async def finance_user_ids(session: AsyncSession, centre_id: int) -> list[int]:
-    rows = await session.execute(
-        select(User.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(User.centre_id == centre_id, UserRole.role == Role.finance, User.is_active.is_(True))
-    )
-    return sorted(set(rows.scalars()))
 
 
 async def notify_finance(session: AsyncSession, centre_id: int, title: str, body: str, link: str) -> None:

@@ -12,18 +12,17 @@ from collections import defaultdict
 from collections.abc import Collection
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import SHANGHAI
 from core.i18n import _
 from core.identity.models import Role
+from core.money import format_money
 from core.notifications import Channel
 from core.reminders import remind_once, users_with_role
-from grants.applications.models import Application, ApplicationState
-from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
-from grants.programmes.models import Programme, ProgrammeState
-from incubator.models import OrganisationMember
+from grants import repository as queries
+from grants.awards.models import Award
+from grants.programmes.models import Programme
 
 DEADLINE_WINDOW = dt.timedelta(days=3)
 PROGRESS_REPORT_EVERY = dt.timedelta(days=90)
@@ -46,11 +45,7 @@ def _start_of_day(moment: dt.datetime) -> dt.datetime:
 async def _members_by_org(session: AsyncSession, org_ids: Collection[int]) -> dict[int, set[int]]:
     if not org_ids:
         return {}
-    rows = await session.execute(
-        select(OrganisationMember.organisation_id, OrganisationMember.user_id).where(
-            OrganisationMember.organisation_id.in_(set(org_ids))
-        )
-    )
+    rows = await queries.member_pairs(session, org_ids)
     members: dict[int, set[int]] = defaultdict(set)
     for org_id, user_id in rows:
         members[org_id].add(user_id)
@@ -62,19 +57,7 @@ async def remind_application_deadlines(
 ) -> list[int]:
     """A call closing within three days: the members of every organisation with a draft
     or returned application in it hear once per programme."""
-    rows = (
-        await session.execute(
-            select(Programme, Application)
-            .join(Application, Application.programme_id == Programme.id)
-            .where(
-                Programme.state == ProgrammeState.open,
-                Programme.closes_at > now,
-                Programme.closes_at <= now + DEADLINE_WINDOW,
-                Application.state.in_((ApplicationState.draft, ApplicationState.returned)),
-            )
-            .order_by(Programme.id, Application.id)
-        )
-    ).all()
+    rows = await queries.unfinished_applications_closing(session, now, now + DEADLINE_WINDOW)
     programmes: dict[int, Programme] = {}
     titles: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for programme, application in rows:
@@ -122,19 +105,7 @@ async def remind_progress_reports(
 ) -> list[int]:
     """An active, signed award with no progress report for 90 days (since signing, or
     since its last report): the grantee's members hear once per such stretch."""
-    last_report = (
-        select(ProgressReport.award_id, func.max(ProgressReport.submitted_at).label("last_at"))
-        .group_by(ProgressReport.award_id)
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            select(Award, last_report.c.last_at)
-            .outerjoin(last_report, last_report.c.award_id == Award.id)
-            .where(Award.state == AwardState.active, Award.signed_on.is_not(None))
-            .order_by(Award.id)
-        )
-    ).all()
+    rows = await queries.signed_awards_with_last_report(session)
     due: list[tuple[Award, dt.datetime]] = []
     for award, last_at in rows:
         assert award.signed_on is not None
@@ -175,18 +146,7 @@ async def remind_waiting_tranches(
     """Daily digest to a centre's staff: tranches due for more than seven days that nobody
     has asked finance to pay. (Finance already hears when a tranche becomes due.)"""
     cutoff = _local(now).date() - dt.timedelta(days=TRANCHE_WAIT_DAYS)
-    rows = (
-        await session.execute(
-            select(Award.centre_id, Award.title, Tranche.seq, Tranche.amount, Tranche.due_on)
-            .join(Award, Award.id == Tranche.award_id)
-            .where(
-                Tranche.state == TrancheState.due,
-                Tranche.due_on < cutoff,
-                Award.state == AwardState.active,
-            )
-            .order_by(Award.centre_id, Tranche.due_on, Tranche.id)
-        )
-    ).all()
+    rows = await queries.tranches_due_before(session, cutoff)
     by_centre: dict[int, list[tuple[str, int, Decimal, dt.date]]] = defaultdict(list)
     for centre_id, title, seq, amount, due_on in rows:
         if due_on is not None:
@@ -201,14 +161,14 @@ async def remind_waiting_tranches(
         ) -> tuple[str, str]:
             lines = [
                 _("{title}, tranche {seq}: {amount} yuan, due since {date}").format(
-                    title=title, seq=seq, amount=f"{amount:,.2f}", date=due_on.isoformat()
+                    title=title, seq=seq, amount=format_money(amount), date=due_on.isoformat()
                 )
                 for title, seq, amount, due_on in waiting
             ]
             return (
                 _("{count} tranche(s) waiting for a disbursement request").format(count=len(waiting)),
                 _("Due for more than {days} days, {amount} yuan in all:").format(
-                    days=TRANCHE_WAIT_DAYS, amount=f"{total:,.2f}"
+                    days=TRANCHE_WAIT_DAYS, amount=format_money(total)
                 )
                 + "\n"
                 + "\n".join(lines),

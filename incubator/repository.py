@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, String, cast, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.db import utcnow
 from core.i18n import N_
 from core.identity.models import Role, User
+from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Repository
 from incubator.models import (
+    CapacityAssessment,
     IncubationStay,
     LegalStatus,
     MemberInvitation,
@@ -196,3 +200,195 @@ async def activity_totals(
         count, hours, participants = values
         result.append((org, mon, int(count), Decimal(hours), int(participants)))
     return result
+
+
+async def organisations_by_id(
+    session: AsyncSession, organisation_ids: Collection[int]
+) -> Sequence[Organisation]:
+    return (
+        (await session.execute(select(Organisation).where(Organisation.id.in_(organisation_ids))))
+        .scalars()
+        .all()
+    )
+
+
+async def member_role(session: AsyncSession, organisation_id: int, user_id: int) -> MemberRole | None:
+    row = await session.execute(
+        select(OrganisationMember.role).where(
+            OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
+        )
+    )
+    return row.scalar_one_or_none()
+
+
+async def organisations_of(session: AsyncSession, user_id: int) -> list[Organisation]:
+    rows = await session.execute(
+        select(Organisation)
+        .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+        .where(OrganisationMember.user_id == user_id)
+        .order_by(Organisation.name)
+    )
+    return list(rows.scalars())
+
+
+async def latest_capacity_score(session: AsyncSession, organisation_id: int) -> Decimal | None:
+    row = await session.execute(
+        select(CapacityAssessment.total)
+        .where(CapacityAssessment.organisation_id == organisation_id)
+        .order_by(CapacityAssessment.assessed_on.desc(), CapacityAssessment.id.desc())
+        .limit(1)
+    )
+    return row.scalar_one_or_none()
+
+
+async def uscc_taken(session: AsyncSession, centre_id: int, code: str, exclude_id: int | None) -> bool:
+    """Whether another organisation of the centre has this unified social credit code."""
+    clash = select(Organisation.id).where(Organisation.centre_id == centre_id, Organisation.uscc == code)
+    if exclude_id is not None:
+        clash = clash.where(Organisation.id != exclude_id)
+    return (await session.execute(clash)).first() is not None
+
+
+async def mark_verified(session: AsyncSession, organisation_id: int, user_id: int) -> dt.datetime | None:
+    """Compare-and-set: the verification time, or None when it was verified already."""
+    return (
+        await session.execute(
+            update(Organisation)
+            .where(Organisation.id == organisation_id, Organisation.verified_at.is_(None))
+            .values(verified_at=utcnow(), verified_by=user_id)
+            .returning(Organisation.verified_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+
+
+async def members_with_users(
+    session: AsyncSession, organisation_id: int
+) -> list[tuple[OrganisationMember, User]]:
+    rows = await session.execute(
+        select(OrganisationMember, User)
+        .join(User, User.id == OrganisationMember.user_id)
+        .where(OrganisationMember.organisation_id == organisation_id)
+        .order_by(OrganisationMember.role, User.email)
+    )
+    return [(member, user) for member, user in rows]
+
+
+async def invitation_with_organisation(
+    session: AsyncSession, token_hash: str
+) -> tuple[MemberInvitation, Organisation] | None:
+    row = (
+        await session.execute(
+            select(MemberInvitation, Organisation)
+            .join(Organisation, Organisation.id == MemberInvitation.organisation_id)
+            .where(MemberInvitation.token_hash == token_hash)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def membership(session: AsyncSession, organisation_id: int, user_id: int) -> OrganisationMember | None:
+    return (
+        await session.execute(
+            select(OrganisationMember).where(
+                OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def set_incubation_state(session: AsyncSession, organisation_id: int, state: StayState) -> None:
+    await session.execute(
+        update(Organisation).where(Organisation.id == organisation_id).values(incubation_state=state)
+    )
+
+
+async def has_active_stay(session: AsyncSession, organisation_id: int) -> bool:
+    return (
+        await session.execute(
+            select(IncubationStay.id).where(
+                IncubationStay.organisation_id == organisation_id, IncubationStay.is_active.is_(True)
+            )
+        )
+    ).first() is not None
+
+
+async def active_stay_id(session: AsyncSession, organisation_id: int) -> int | None:
+    return (
+        await session.execute(
+            select(IncubationStay.id).where(
+                IncubationStay.organisation_id == organisation_id, IncubationStay.is_active.is_(True)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def capacity_assessments(session: AsyncSession, organisation_id: int) -> list[CapacityAssessment]:
+    """An organisation's capacity assessments, oldest first."""
+    rows = await session.execute(
+        select(CapacityAssessment)
+        .where(CapacityAssessment.organisation_id == organisation_id)
+        .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
+    )
+    return list(rows.scalars())
+
+
+async def unverified_count(session: AsyncSession, principal: Principal) -> int:
+    """Organisations of the principal's centre (or all) not verified yet."""
+    statement = select(func.count(Organisation.id)).where(Organisation.verified_at.is_(None))
+    if not principal.sees_all_centres:
+        statement = statement.where(Organisation.centre_id == principal.centre_id)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def unverified_organisations(
+    session: AsyncSession, principal: Principal, limit: int
+) -> list[tuple[int, str, dt.datetime]]:
+    """(id, name, registered at) of organisations awaiting verification, oldest first."""
+    statement = select(Organisation.id, Organisation.name, Organisation.created_at).where(
+        Organisation.verified_at.is_(None)
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Organisation.centre_id == principal.centre_id)
+    rows = await session.execute(statement.order_by(Organisation.created_at).limit(limit))
+    return [(org_id, name, created) for org_id, name, created in rows]
+
+
+async def overdue_stays(
+    session: AsyncSession, principal: Principal, today: dt.date, limit: int
+) -> list[tuple[int, int, str, dt.date | None]]:
+    """(stay, organisation, name, planned end) of active stays past their planned end."""
+    statement = (
+        select(IncubationStay.id, Organisation.id, Organisation.name, IncubationStay.planned_end)
+        .join(Organisation, Organisation.id == IncubationStay.organisation_id)
+        .where(
+            IncubationStay.is_active.is_(True),
+            IncubationStay.planned_end.is_not(None),
+            IncubationStay.planned_end < today,
+        )
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(IncubationStay.centre_id == principal.centre_id)
+    rows = await session.execute(statement.order_by(IncubationStay.planned_end).limit(limit))
+    return [(stay_id, org_id, name, end) for stay_id, org_id, name, end in rows]
+
+
+async def organisations_per_centre(session: AsyncSession) -> dict[int, tuple[int, int]]:
+    """Centre -> (organisations, of them unverified), for the district's view."""
+    rows = await session.execute(
+        select(
+            Organisation.centre_id,
+            func.count(Organisation.id),
+            func.count(Organisation.id).filter(Organisation.verified_at.is_(None)),
+        ).group_by(Organisation.centre_id)
+    )
+    return {centre_id: (int(total), int(unverified)) for centre_id, total, unverified in rows}
+
+
+async def incubating_per_centre(session: AsyncSession) -> dict[int, int]:
+    rows = await session.execute(
+        select(IncubationStay.centre_id, func.count(IncubationStay.id))
+        .where(IncubationStay.state == StayState.incubating)
+        .group_by(IncubationStay.centre_id)
+    )
+    return {centre_id: int(count) for centre_id, count in rows}

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,7 +21,8 @@ from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
 from core.repository import Paged, PageParams
 from core.security import new_token, token_digest
-from evaluations import service as evaluations
+from evaluations.rubrics import service as rubric_service
+from incubator import repository as queries
 from incubator.models import (
     ACTIVE_STAY_STATES,
     LEGAL_LABELS,
@@ -48,6 +48,8 @@ from incubator.repository import (
     StayRepository,
     activity_totals,
 )
+from incubator.repository import latest_capacity_score as latest_capacity_score
+from incubator.repository import organisations_of as organisations_of
 from incubator.schemas import (
     AcceptInvitation,
     ActivityCreate,
@@ -118,10 +120,7 @@ async def _check_uscc(
         problem = uscc_problem(code)
         if problem:
             raise ValidationFailed.field("uscc", problem)
-        clash = select(Organisation.id).where(Organisation.centre_id == centre_id, Organisation.uscc == code)
-        if exclude_id is not None:
-            clash = clash.where(Organisation.id != exclude_id)
-        if (await session.execute(clash)).first() is not None:
+        if await queries.uscc_taken(session, centre_id, code, exclude_id):
             raise ValidationFailed.field("uscc", _("Another organisation of this centre has this code"))
     elif legal_status is LegalStatus.registered:
         raise ValidationFailed.field(
@@ -204,21 +203,15 @@ async def all_organisations(
     return list(await repository.get_all(repository.filtered(filters).limit(limit)))
 
 
-async def _member_role(session: AsyncSession, organisation_id: int, user_id: int) -> MemberRole | None:
-    row = await session.execute(
-        select(OrganisationMember.role).where(
-            OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
-        )
-    )
-    return row.scalar_one_or_none()
-
-
 async def update_organisation(
     session: AsyncSession, principal: Principal, organisation_id: int, data: OrganisationUpdate
 ) -> Organisation:
     identity.require_writer(principal)
     org = await get_organisation(session, principal, organisation_id)
-    if not principal.has(Role.staff) and await _member_role(session, org.id, principal.user_id) is None:
+    if (
+        not principal.has(Role.staff)
+        and await queries.member_role(session, org.id, principal.user_id) is None
+    ):
         raise Forbidden(_("Only centre staff and the organisation's members may edit it"))
     before = _snapshot(org)
     changes = data.model_dump(exclude_unset=True)
@@ -259,15 +252,7 @@ async def verify_organisation(
     if org.verified_at is not None:
         raise Conflict(_("The organisation is already verified"))
     # Compare-and-set: of two staff verifying at once, one records it.
-    verified = (
-        await session.execute(
-            update(Organisation)
-            .where(Organisation.id == org.id, Organisation.verified_at.is_(None))
-            .values(verified_at=utcnow(), verified_by=principal.user_id)
-            .returning(Organisation.verified_at)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one_or_none()
+    verified = await queries.mark_verified(session, org.id, principal.user_id)
     if verified is None:
         raise Conflict(_("The organisation is already verified"))
     set_committed_value(org, "verified_at", verified)
@@ -380,17 +365,11 @@ async def list_members(
     session: AsyncSession, principal: Principal, organisation_id: int
 ) -> list[tuple[OrganisationMember, User]]:
     org = await get_organisation(session, principal, organisation_id)
-    rows = await session.execute(
-        select(OrganisationMember, User)
-        .join(User, User.id == OrganisationMember.user_id)
-        .where(OrganisationMember.organisation_id == org.id)
-        .order_by(OrganisationMember.role, User.email)
-    )
-    return [(member, user) for member, user in rows]
+    return await queries.members_with_users(session, org.id)
 
 
 async def _require_owner(session: AsyncSession, principal: Principal, org: Organisation) -> None:
-    if await _member_role(session, org.id, principal.user_id) is not MemberRole.owner:
+    if await queries.member_role(session, org.id, principal.user_id) is not MemberRole.owner:
         raise Forbidden(_("Only the organisation's owner may manage its members"))
 
 
@@ -402,7 +381,7 @@ async def invite_member(
     await _require_owner(session, principal, org)
     email = email.strip().lower()
     existing = await identity.get_user_by_email(session, email)
-    if existing is not None and await _member_role(session, org.id, existing.id) is not None:
+    if existing is not None and await queries.member_role(session, org.id, existing.id) is not None:
         raise ValidationFailed.field("email", _("This person is already a member"))
     raw, digest = new_token()
     invitation = MemberInvitation(
@@ -481,13 +460,7 @@ async def invite_owner(
 
 
 async def invitation_for(session: AsyncSession, raw: str) -> tuple[MemberInvitation, Organisation]:
-    row = (
-        await session.execute(
-            select(MemberInvitation, Organisation)
-            .join(Organisation, Organisation.id == MemberInvitation.organisation_id)
-            .where(MemberInvitation.token_hash == token_digest(raw[:128]))
-        )
-    ).first()
+    row = await queries.invitation_with_organisation(session, token_digest(raw[:128]))
     if row is None:
         raise NotFound(_("This invitation does not exist"))
     invitation, org = row
@@ -542,13 +515,7 @@ async def remove_member(
     identity.require_writer(principal)
     org = await get_organisation(session, principal, organisation_id)
     await _require_owner(session, principal, org)
-    member = (
-        await session.execute(
-            select(OrganisationMember).where(
-                OrganisationMember.organisation_id == org.id, OrganisationMember.user_id == user_id
-            )
-        )
-    ).scalar_one_or_none()
+    member = await queries.membership(session, org.id, user_id)
     if member is None:
         raise NotFound(_("This person is not a member"))
     if member.role is MemberRole.owner:
@@ -569,16 +536,6 @@ async def remove_member(
 async def member_user_ids(session: AsyncSession, organisation_id: int) -> set[int]:
     """The users who act for an organisation (for structural conflicts of interest)."""
     return await MemberRepository(session).user_ids(organisation_id)
-
-
-async def organisations_of(session: AsyncSession, user_id: int) -> list[Organisation]:
-    rows = await session.execute(
-        select(Organisation)
-        .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
-        .where(OrganisationMember.user_id == user_id)
-        .order_by(Organisation.name)
-    )
-    return list(rows.scalars())
 
 
 # --- incubation stays -------------------------------------------------------------------
@@ -650,11 +607,7 @@ async def _record_stay(
             actor=principal.full_name or principal.email,
         )
     )
-    await session.execute(
-        update(Organisation)
-        .where(Organisation.id == stay.organisation_id)
-        .values(incubation_state=stay.state)
-    )
+    await queries.set_incubation_state(session, stay.organisation_id, stay.state)
     await session.flush()
     await audit.record(
         session,
@@ -671,16 +624,12 @@ async def _record_stay(
 async def create_stay(session: AsyncSession, principal: Principal, data: StayCreate) -> IncubationStay:
     identity.require_writer(principal)
     org = await get_organisation(session, principal, data.organisation_id)
-    if not principal.has(Role.staff) and await _member_role(session, org.id, principal.user_id) is None:
+    if (
+        not principal.has(Role.staff)
+        and await queries.member_role(session, org.id, principal.user_id) is None
+    ):
         raise Forbidden(_("Only centre staff and the organisation's members may apply for incubation"))
-    active = (
-        await session.execute(
-            select(IncubationStay.id).where(
-                IncubationStay.organisation_id == org.id, IncubationStay.is_active.is_(True)
-            )
-        )
-    ).first()
-    if active is not None:
+    if await queries.has_active_stay(session, org.id):
         raise Conflict(_("The organisation already has an active incubation stay"))
     stay = IncubationStay(
         centre_id=org.centre_id,
@@ -979,27 +928,12 @@ async def list_stays(
     return await repository.paginate(statement.order_by(IncubationStay.id.desc()), page)
 
 
-async def latest_capacity_score(session: AsyncSession, organisation_id: int) -> Decimal | None:
-    row = await session.execute(
-        select(CapacityAssessment.total)
-        .where(CapacityAssessment.organisation_id == organisation_id)
-        .order_by(CapacityAssessment.assessed_on.desc(), CapacityAssessment.id.desc())
-        .limit(1)
-    )
-    return row.scalar_one_or_none()
-
-
 async def capacity_history(
     session: AsyncSession, principal: Principal, organisation_id: int
 ) -> list[CapacityAssessment]:
     """An organisation's capacity assessments, oldest first (the growth over time)."""
     await get_organisation(session, principal, organisation_id)
-    rows = await session.execute(
-        select(CapacityAssessment)
-        .where(CapacityAssessment.organisation_id == organisation_id)
-        .order_by(CapacityAssessment.assessed_on, CapacityAssessment.id)
-    )
-    return list(rows.scalars())
+    return await queries.capacity_assessments(session, organisation_id)
 
 
 async def assess_capacity(
@@ -1009,17 +943,11 @@ async def assess_capacity(
     _require_staff(principal)
     org = await get_organisation(session, principal, data.organisation_id)
     try:
-        version = await evaluations.get_version(session, principal, data.rubric_version_id)
+        version = await rubric_service.get_version(session, principal, data.rubric_version_id)
     except NotFound as exc:
         raise ValidationFailed.field("rubric_version_id", _("No such rubric version")) from exc
-    total, grade = evaluations.score_directly(version, dict(data.scores))
-    active = (
-        await session.execute(
-            select(IncubationStay.id).where(
-                IncubationStay.organisation_id == org.id, IncubationStay.is_active.is_(True)
-            )
-        )
-    ).scalar_one_or_none()
+    total, grade = rubric_service.score_directly(version, dict(data.scores))
+    active = await queries.active_stay_id(session, org.id)
     assessment = CapacityAssessment(
         centre_id=org.centre_id,
         organisation_id=org.id,

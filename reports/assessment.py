@@ -20,18 +20,11 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.models import Centre
-from evaluations.models import (
-    PURPOSE_LABELS,
-    ReviewRound,
-    RoundState,
-    RoundSubject,
-    RubricVersion,
-    ScoreSheet,
-    SheetKind,
-    SheetState,
-)
-from evaluations.schemas import GRADE_LABELS, GradeCode
-from evaluations.service import criteria_of
+from evaluations.rounds.models import ReviewRound, RoundState, RoundSubject
+from evaluations.rubrics.models import PURPOSE_LABELS, RubricVersion
+from evaluations.rubrics.schemas import GRADE_LABELS, GradeCode
+from evaluations.rubrics.service import criteria_of
+from evaluations.sheets.models import ScoreSheet, SheetKind, SheetState
 from grants.applications.models import Indicator
 from grants.awards.execution import award_execution
 from grants.awards.models import (
@@ -128,7 +121,7 @@ async def evaluations_of(session: AsyncSession, subject_type: str, subject_ref: 
                 "criteria": by_criterion,
                 "comments": comments,
                 "chart": charts.bar_chart(
-                    _("Scores by criterion (% of maximum)"),
+                    _("Scores by criterion (percentage of maximum)"),
                     [c["name"] for c in by_criterion],
                     {
                         _("Score"): [

@@ -16,8 +16,8 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.models import Centre
-from evaluations.models import RubricVersion
-from evaluations.service import criteria_of
+from evaluations.rubrics.models import RubricVersion
+from evaluations.rubrics.service import criteria_of
 from grants.awards.models import AWARD_STATE_LABELS, Award
 from grants.programmes.models import Programme
 from incubator.models import (
@@ -154,7 +154,7 @@ async def build_incubation_report(session: AsyncSession, organisation_id: int, p
                     for a in dict.fromkeys((first, last))
                 }
                 radar = charts.radar_chart(
-                    _("Capacity by dimension (% of maximum)"), [c.name for c in criteria], series
+                    _("Capacity by dimension (percentage of maximum)"), [c.name for c in criteria], series
                 )
 
     return {

@@ -5,7 +5,8 @@ the machine. Each worker loads the fonts once, at start (a warm-up render in the
 initializer), and keeps one font configuration for all its renders: WeasyPrint's default
 of a new one per document reloads fontconfig and the CJK collection every time and is what
 made a worker's memory grow. Workers are still recycled after a number of renders, as a
-safety net, and a render that takes too long kills the pool instead of hanging a job.
+safety net, and a render that takes too long (timed from its start) kills its own worker
+only, instead of hanging a job.
 Resources are fetched only from ``templates/reports/`` and ``data:`` URIs; anything else
 (http, other files) is refused, so a report can never pull in outside content.
 
@@ -18,31 +19,32 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import concurrent.futures
 import ctypes
 import ctypes.util
 import datetime as dt
 import logging
 import multiprocessing
-import multiprocessing.connection
 import os
 import shutil
 import subprocess
 import threading
 import time
-from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo
 
+import pebble
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from core.i18n import gettext, ngettext, use_locale
+from core.money import format_money
 from core.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TEMPLATE_ROOT = PROJECT_ROOT / "templates"
 REPORT_ASSETS = TEMPLATE_ROOT / "reports"
@@ -92,10 +94,6 @@ def _local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else value.astimezone(SHANGHAI).strftime(fmt)
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
 def _css_string(text: str) -> str:
     text = str(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
@@ -139,7 +137,7 @@ def build_environment() -> Environment:
     # Not "newstyle": its %-formatting would break on translations that contain "%".
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["local_time"] = _local_time
-    env.filters["money"] = _money
+    env.filters["money"] = format_money
     env.globals["css_content"] = css_content
     env.globals["css_text"] = css_text
     env.globals["cjk_family"] = CJK_FAMILY
@@ -305,7 +303,12 @@ def render_in_worker(html: str, allowed_root: str) -> bytes:
 
 
 class PdfRenderer:
-    """A spawn-based process pool for WeasyPrint, recycled and with a time limit."""
+    """A spawn-based pebble process pool for WeasyPrint, recycled and with a time limit.
+
+    The limit counts from the moment a worker starts the render, not from submission, so a
+    report queued behind others is not cut short; a render that overruns kills its own
+    worker only (pebble replaces it, warm-up included) and the renders beside it go on.
+    """
 
     def __init__(
         self, workers: int = 0, *, timeout_seconds: float = 180.0, tasks_per_child: int = 25
@@ -313,61 +316,56 @@ class PdfRenderer:
         self.workers = workers or os.cpu_count() or 1
         self.timeout_seconds = timeout_seconds
         self.tasks_per_child = tasks_per_child
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pool: pebble.ProcessPool | None = None
         self._lock = threading.Lock()
 
-    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+    def _executor(self) -> pebble.ProcessPool:
         with self._lock:
-            if self._pool is None:
-                self._pool = concurrent.futures.ProcessPoolExecutor(
+            if self._pool is None or not self._pool.active:
+                self._pool = pebble.ProcessPool(
                     max_workers=self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    max_tasks_per_child=self.tasks_per_child,
+                    max_tasks=self.tasks_per_child,
                     initializer=start_worker,
                     initargs=(os.getpid(),),
+                    context=multiprocessing.get_context("spawn"),
                 )
             return self._pool
-
-    def _discard(self, *, grace_seconds: float) -> None:
-        """Stop the pool: cancel what waits, let the workers finish for ``grace_seconds``,
-        then kill the rest (a stuck WeasyPrint cannot be interrupted; ours, by pid)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        running = {process.sentinel: process for process in processes}
-        deadline = time.monotonic() + grace_seconds
-        while running and (remaining := deadline - time.monotonic()) > 0:
-            for sentinel in multiprocessing.connection.wait(list(running), remaining):
-                running.pop(sentinel)
-        for process in running.values():
-            process.kill()
 
     def start(self) -> None:
         """Start every worker now (e.g. at application start-up) so their warm-up is done
         before the first report; otherwise the first report waits for it."""
         executor = self._executor()
-        # The executor spawns a worker per submitted task while none is idle.
         for _ in range(self.workers):
-            executor.submit(os.getpid)
+            executor.schedule(os.getpid)
+
+    async def run(self, function: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        """Run ``function(*args)`` in a worker, timed from the start of the run."""
+        limit = self.timeout_seconds if timeout is None else timeout
+        future = self._executor().schedule(function, args=args, timeout=limit)
+        try:
+            return await asyncio.wrap_future(future)
+        except TimeoutError as exc:
+            raise RenderTimeout(f"rendering took longer than {limit:.0f} s") from exc
+        except asyncio.CancelledError:
+            future.cancel()  # type: ignore[no-untyped-call]  # pebble stops the worker of a cancelled run
+            raise
 
     async def render(self, html: str) -> bytes:
         ensure_cjk_font()
-        future = self._executor().submit(render_in_worker, html, str(REPORT_ASSETS))
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_seconds)
-        except TimeoutError as exc:
-            self._discard(grace_seconds=0)
-            raise RenderTimeout(f"rendering took longer than {self.timeout_seconds:.0f} s") from exc
-        except concurrent.futures.BrokenExecutor:
-            self._discard(grace_seconds=0)
-            raise
+        return await self.run(render_in_worker, html, str(REPORT_ASSETS))
 
     def shutdown(self, grace_seconds: float = 5.0) -> None:
         """End the workers (a render in progress gets ``grace_seconds`` to finish)."""
-        self._discard(grace_seconds=grace_seconds)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        pool.close()  # type: ignore[no-untyped-call]
+        try:
+            pool.join(timeout=grace_seconds)
+        except TimeoutError:
+            pool.stop()  # type: ignore[no-untyped-call]
+            pool.join()
 
 
 _renderers: dict[int, PdfRenderer] = {}

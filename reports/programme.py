@@ -15,8 +15,8 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.models import Centre
-from evaluations.models import RoundSubject
-from evaluations.schemas import GRADE_LABELS, GradeCode
+from evaluations.rounds.models import RoundSubject
+from evaluations.rubrics.schemas import GRADE_LABELS, GradeCode
 from grants.applications.models import APPLICATION_STATE_LABELS, Application, ApplicationState
 from grants.awards.models import Award
 from grants.programmes.models import PROGRAMME_STATE_LABELS, TRIGGER_LABELS, Programme

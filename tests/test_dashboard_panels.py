@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
 from core.identity.models import Role
-from evaluations import service as evaluations
-from evaluations.schemas import DeclarationIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import DeclarationIn
 from grants.applications.models import Objection, ObjectionState
 from grants.awards import service as award_service
 from grants.awards.models import AwardState
@@ -167,7 +167,7 @@ async def test_evaluator_panel_lists_open_assignments(
     await score(session, scenario, scenario.subjects[0], me, 80)
     waiting = await assign(session, scenario, scenario.subjects[1], me)
     conflicted = await assign(session, scenario, scenario.subjects[2], me)
-    await evaluations.declare(
+    await assignment_service.declare(
         session, me.principal, conflicted.id, DeclarationIn(has_conflict=True, reason="本人为该组织志愿者")
     )
     await assign(session, scenario, scenario.subjects[2], other)

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.money import MoneyError, split_by_shares, to_money
+from core.i18n import use_locale
+from core.money import MAX_AMOUNT, MoneyError, format_money, split_by_shares, to_money
 
 
 def test_awkward_amount_splits_to_the_fen() -> None:
@@ -40,3 +41,13 @@ def test_splits_never_lose_or_create_money(total: Decimal, cut: list[int]) -> No
     assert sum(parts) == to_money(total)
     assert all(p >= 0 for p in parts)
     assert all(p == p.quantize(Decimal("0.01")) for p in parts)
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_money_is_shown_grouped_with_two_places_in_either_language(locale: str) -> None:
+    with use_locale(locale):
+        assert format_money(Decimal("1234567.5")) == "1,234,567.50"
+        assert format_money(Decimal("0.05")) == "0.05"
+        assert format_money(Decimal("-300")) == "-300.00"
+        assert format_money(MAX_AMOUNT) == "999,999,999,999.99"
+        assert format_money(None) == ""

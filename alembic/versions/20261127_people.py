@@ -6,7 +6,7 @@ login page) is stored as the SHA-256 of its token, expires, and is used at most 
 ``notifications.done_at``: what a notification asked for has been dealt with.
 
 Revision ID: people
-Revises: scheduler
+Revises: payee_bank
 Create Date: 2026-11-27 10:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from core.db import UTCDateTime
 
 revision: str = "people"
-down_revision: str | None = "scheduler"
+down_revision: str | None = "payee_bank"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

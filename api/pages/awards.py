@@ -20,8 +20,8 @@ from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations.models import RoundPurpose
-from grants.applications.models import Indicator
+from evaluations.rubrics.models import RoundPurpose
+from grants.applications import repository as application_queries
 from grants.awards import documents, reviews
 from grants.awards import service as awards
 from grants.awards.models import (
@@ -98,7 +98,6 @@ async def award_list(
 async def _award_context(
     session: SessionDep, principal: Principal, award_id: int, errors: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    from sqlalchemy import select
 
     award = await awards.get_award(session, principal, award_id)
     context = await awards.award_context(session, award)
@@ -107,17 +106,7 @@ async def _award_context(
     disbursements = await disbursement_service.list_disbursements(
         session, principal, PageParams(page=1, page_size=100), award_id=award.id
     )
-    indicators = (
-        (
-            await session.execute(
-                select(Indicator)
-                .where(Indicator.application_id == award.application_id)
-                .order_by(Indicator.seq)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    indicators = await application_queries.indicators_of(session, award.application_id)
     close_allowed = await awards.can_close(session, award)
     return {
         "award": award,

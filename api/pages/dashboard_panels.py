@@ -18,7 +18,7 @@ from core.identity.dashboard import admin_figures
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
 from evaluations import dashboard as evaluation_figures
-from evaluations.models import ASSIGNMENT_STATE_LABELS
+from evaluations.assignments.models import ASSIGNMENT_STATE_LABELS
 from grants import dashboard as grants_figures
 from grants.applications.models import APPLICATION_STATE_LABELS
 from grants.awards.models import AWARD_STATE_LABELS, TRANCHE_STATE_LABELS

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import CurrentPrincipal, IdPath, SessionDep
+from api.deps import FinanceOfficer, IdPath, MoneyReader, SessionDep
+from api.idempotency import run_once
 from api.pages.forms import domain_errors, form_values, parse, read_form
-from api.pages.grant_pages import back, flash, grant_labels, require_money_reader
+from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
-from core.errors import DomainError
-from core.i18n import N_
+from core.errors import DomainError, ValidationFailed
+from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
@@ -38,17 +40,29 @@ async def _finance_context(session: SessionDep, principal: Principal) -> dict[st
     paid = await disbursement_service.list_disbursements(
         session, principal, PageParams(page=1, page_size=20), state=DisbursementState.paid
     )
+    lines = await disbursement_service.payment_lines(session, [*pending.items, *approved.items, *paid.items])
+    line_of = {line.disbursement.id: line for line in lines}
     return {
-        "pending": [(d, disbursement_service.can_decide(principal, d)) for d in pending.items],
-        "approved": [(d, disbursement_service.can_pay(principal, d)) for d in approved.items],
-        "paid": paid.items,
+        "pending": [(line_of[d.id], disbursement_service.can_decide(principal, d)) for d in pending.items],
+        "approved": [(line_of[d.id], disbursement_service.can_pay(principal, d)) for d in approved.items],
+        "paid": [line_of[d.id] for d in paid.items],
+        # One fresh key per form and render: sending the same form twice pays once.
+        "form_key": {d.id: secrets.token_urlsafe(18) for d in [*pending.items, *approved.items]},
         **grant_labels(),
     }
 
 
+def _form_key(form: dict[str, str]) -> str:
+    key = form.get("idempotency_key", "").strip()
+    if not key:
+        raise ValidationFailed.field(
+            "idempotency_key", _("The form has no submission key; reload the page and try again")
+        )
+    return key
+
+
 @router.get("/finance")
-async def finance_queue(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    require_money_reader(principal)
+async def finance_queue(request: Request, session: SessionDep, principal: MoneyReader) -> Response:
     context = await _finance_context(session, principal)
     return render(
         request, "web/disbursements/finance.html", {**context, "errors": {}, "flash": flash(request)}
@@ -68,14 +82,21 @@ async def _finance_errors(
 
 
 @router.post("/finance/disbursements/{disbursement_id:int}/approve")
-async def approve(disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    await disbursement_service.approve(session, principal, disbursement_id)
-    return back("/finance", "approved")
+async def approve(
+    request: Request, disbursement_id: IdPath, session: SessionDep, principal: FinanceOfficer
+) -> Response:
+    form = form_values(await read_form(request))
+
+    async def action() -> object:
+        return await disbursement_service.approve(session, principal, disbursement_id)
+
+    ran = await run_once(request, session, principal, _form_key(form), {}, action)
+    return back("/finance", "approved" if ran else "already")
 
 
 @router.post("/finance/disbursements/{disbursement_id:int}/reject")
 async def reject(
-    request: Request, disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+    request: Request, disbursement_id: IdPath, session: SessionDep, principal: FinanceOfficer
 ) -> Response:
     data, errors = parse(RejectIn, form_values(await read_form(request)))
     if data is not None:
@@ -86,13 +107,21 @@ async def reject(
 
 @router.post("/finance/disbursements/{disbursement_id:int}/pay")
 async def pay(
-    request: Request, disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+    request: Request, disbursement_id: IdPath, session: SessionDep, principal: FinanceOfficer
 ) -> Response:
-    data, errors = parse(PayIn, form_values(await read_form(request)))
+    form = form_values(await read_form(request))
+    key = _form_key(form)
+    values = {k: v for k, v in form.items() if k not in ("csrf_token", "idempotency_key")}
+    data, errors = parse(PayIn, values)
     if data is not None:
+        paid_in = data
+
+        async def action() -> object:
+            return await disbursement_service.pay(session, principal, disbursement_id, paid_in)
+
         try:
-            await disbursement_service.pay(session, principal, disbursement_id, data)
-            return back("/finance", "paid")
+            ran = await run_once(request, session, principal, key, data.model_dump(mode="json"), action)
+            return back("/finance", "paid" if ran else "already")
         except DomainError as exc:
             if exc.status_code != 422:
                 raise
@@ -101,7 +130,6 @@ async def pay(
 
 
 @router.get("/budget")
-async def budget(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    require_money_reader(principal)
+async def budget(request: Request, session: SessionDep, principal: MoneyReader) -> Response:
     rows = await execution.execution_rows(session, principal)
     return render(request, "web/disbursements/budget.html", {"rows": rows, **grant_labels()})

@@ -55,6 +55,7 @@ FLASH = {
     "approved": N_("The disbursement is approved."),
     "rejected": N_("The disbursement is rejected."),
     "paid": N_("The payment is recorded."),
+    "already": N_("This form was already sent and recorded; nothing was done twice."),
     "signed": N_("The agreement is recorded as signed."),
     "report": N_("The progress report is submitted."),
     "claim": N_("The expense claim is submitted."),

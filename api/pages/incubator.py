@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from api.deps import (
     CurrentPrincipal,
@@ -32,8 +31,9 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.notifications import send_quietly
 from core.repository import PageParams
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose, RubricVersion
+from evaluations.rubrics.repository import latest_version
 from incubator import service
 from incubator.models import (
     ACTIVITY_LABELS,
@@ -308,7 +308,7 @@ async def _profile_context(
     )
     assessments = await service.capacity_history(session, principal, org.id)
     capacity_version = await _capacity_rubric(session, org.centre_id)
-    capacity_criteria = evaluations.criteria_of(capacity_version) if capacity_version else []
+    capacity_criteria = rubric_service.criteria_of(capacity_version) if capacity_version else []
     chart = None
     if len(assessments) >= 2:
         chart = charts.line_chart(
@@ -566,14 +566,7 @@ async def add_activity(
 
 async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion | None:
     """The newest version of the centre's capacity-assessment rubric."""
-    row = await session.execute(
-        select(RubricVersion)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.centre_id == centre_id, Rubric.purpose == RoundPurpose.capacity)
-        .order_by(RubricVersion.id.desc())
-        .limit(1)
-    )
-    return row.scalar_one_or_none()
+    return await latest_version(session, centre_id, (RoundPurpose.capacity,))
 
 
 @router.post("/organisations/{organisation_id:int}/capacity")

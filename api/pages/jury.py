@@ -15,8 +15,10 @@ from api.web import render
 from core.errors import DomainError
 from core.i18n import _
 from core.identity import service as identity
-from evaluations import service
-from evaluations.schemas import ScoreItemIn, SheetIn
+from evaluations.jury import service as jury_service
+from evaluations.rounds import service as round_service
+from evaluations.rubrics import service as rubric_service
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,8 +48,8 @@ async def jury_page(request: Request, code: str, session: SessionDep) -> Respons
             "code": code[:32],
             "round_name": review_round.name,
             "subject": subject.title,
-            "display": service.display_for(review_round, subject),
-            "criteria": service.criteria_of(review_round.rubric_version),
+            "display": round_service.display_for(review_round, subject),
+            "criteria": rubric_service.criteria_of(review_round.rubric_version),
             "errors": {},
             "values": {},
         },
@@ -65,7 +67,7 @@ async def jury_submit(request: Request, code: str, session: SessionDep, settings
     )
     form = await read_form(request)
     _code, review_round, subject = await ballot_for_code(session, code[:32])
-    criteria = service.criteria_of(review_round.rubric_version)
+    criteria = rubric_service.criteria_of(review_round.rubric_version)
     errors: dict[str, str] = {}
     items = []
     for criterion in criteria:
@@ -78,7 +80,7 @@ async def jury_submit(request: Request, code: str, session: SessionDep, settings
             errors[criterion.key] = _("Must be a whole number")
     if not errors:
         try:
-            sheet = await service.submit_jury_sheet(session, code[:32], SheetIn(items=items, comment=""))
+            sheet = await jury_service.submit_jury_sheet(session, code[:32], SheetIn(items=items, comment=""))
             return render(
                 request, "web/evaluations/jury.html", {"stage": "done", "total": sheet.total, "errors": {}}
             )
@@ -94,7 +96,7 @@ async def jury_submit(request: Request, code: str, session: SessionDep, settings
             "code": code[:32],
             "round_name": review_round.name,
             "subject": subject.title,
-            "display": service.display_for(review_round, subject),
+            "display": round_service.display_for(review_round, subject),
             "criteria": criteria,
             "errors": errors,
             "values": {k: v for k, v in form.items() if isinstance(v, str)},

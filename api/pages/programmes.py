@@ -24,7 +24,7 @@ from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
-from evaluations.models import Rubric
+from evaluations.rubrics import repository as rubric_queries
 from grants.applications import publicity, review
 from grants.applications import service as application_service
 from grants.applications.schemas import (
@@ -50,13 +50,8 @@ async def programme_list(request: Request, session: SessionDep, principal: Curre
 
 
 async def _rubric_versions(session: SessionDep, principal: Principal) -> list[tuple[int, str]]:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    rows = await session.execute(
-        select(Rubric).options(selectinload(Rubric.versions)).where(Rubric.centre_id == principal.centre_id)
-    )
-    return [(v.id, f"{r.name} v{v.number}") for r in rows.scalars() for v in r.versions]
+    rubrics = await rubric_queries.with_versions(session, principal.centre_id)
+    return [(v.id, f"{r.name} v{v.number}") for r in rubrics for v in r.versions]
 
 
 @router.get("/programmes/new")

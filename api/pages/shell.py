@@ -30,6 +30,7 @@ from core.identity.accounts import service as accounts
 from core.identity.models import Role, TokenKind, User
 from core.identity.principal import Principal
 from core.notifications import send_quietly
+from core.repository import audit as audit_queries
 from core.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -225,7 +226,7 @@ async def switch_language(
 async def _recent_activity(session: AsyncSession, principal: Principal) -> dict[str, Any] | None:
     if not principal.has(Role.staff, Role.admin):
         return None
-    events = await accounts.recent_events(session, principal)
+    events = await audit_queries.recent_events(session, principal, limit=10)
     return {"template": "web/panels/activity.html", "events": events}
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from api.deps import (
     CurrentPrincipal,
@@ -24,10 +23,11 @@ from api.deps import (
 from api.schemas import ListResponse
 from core.clock import today
 from core.errors import NotFound
-from core.files import FileStore, StoredFile, store_upload
+from core.files import FileStore, store_upload
 from core.i18n import _
 from core.identity import service as identity
 from grants.applications import publicity
+from grants.applications import repository as application_queries
 from grants.applications import service as applications
 from grants.applications.models import Application, ApplicationAttachment, ApplicationState, ObjectionState
 from grants.applications.schemas import (
@@ -162,12 +162,7 @@ async def list_attachments(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[AttachmentOut]:
     application = await applications.get_application(session, principal, application_id)
-    rows = await session.execute(
-        select(ApplicationAttachment, StoredFile)
-        .join(StoredFile, StoredFile.id == ApplicationAttachment.file_id)
-        .where(ApplicationAttachment.application_id == application.id)
-        .order_by(ApplicationAttachment.id)
-    )
+    rows = await application_queries.attachments_with_files(session, application.id)
     return [
         AttachmentOut(
             id=a.id,
@@ -177,7 +172,7 @@ async def list_attachments(
             size=f.size,
             sha256=f.sha256,
         )
-        for a, f in rows.all()
+        for a, f in rows
     ]
 
 
@@ -229,16 +224,7 @@ async def download_attachment(
     principal: CurrentPrincipal,
 ) -> Response:
     application = await applications.get_application(session, principal, application_id)
-    row = (
-        await session.execute(
-            select(StoredFile)
-            .join(ApplicationAttachment, ApplicationAttachment.file_id == StoredFile.id)
-            .where(
-                ApplicationAttachment.id == attachment_id,
-                ApplicationAttachment.application_id == application.id,
-            )
-        )
-    ).scalar_one_or_none()
+    row = await application_queries.attachment_file(session, application.id, attachment_id)
     if row is None:
         raise NotFound(_("Record not found"))
     content = FileStore(settings.files_dir).read(row.storage_key)

@@ -13,7 +13,7 @@ from api.schemas import ListResponse
 from core.audit import AuditEvent
 from core.errors import NotFound
 from core.i18n import _
-from core.repository import CentreScopedRepository
+from core.repository.audit import AuditRepository
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -32,10 +32,6 @@ class AuditEventRead(BaseModel):
     hash: str | None
 
 
-class AuditRepository(CentreScopedRepository[AuditEvent]):
-    model = AuditEvent
-
-
 def _read(event: AuditEvent) -> AuditEventRead:
     return AuditEventRead.model_validate(event, from_attributes=True)
 
@@ -49,12 +45,7 @@ async def list_events(
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ListResponse[AuditEventRead]:
     repository = AuditRepository(session, principal)
-    statement = repository.select().order_by(AuditEvent.id.desc())
-    if subject_type:
-        statement = statement.where(AuditEvent.subject_type == subject_type)
-    if subject_id:
-        statement = statement.where(AuditEvent.subject_id == subject_id)
-    page = await repository.paginate(statement, pagination)
+    page = await repository.paginate(repository.newest_first(subject_type, subject_id), pagination)
     return ListResponse(
         items=[_read(e) for e in page.items], total=page.total, page=page.page, page_size=page.page_size
     )
@@ -63,7 +54,7 @@ async def list_events(
 @router.get("/audit-events/{event_id:int}", response_model=AuditEventRead)
 async def get_event(event_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> AuditEventRead:
     repository = AuditRepository(session, principal)
-    event = await repository.get_one_or_none(repository.select().where(AuditEvent.id == event_id))
+    event = await repository.by_id(event_id)
     if event is None:
         raise NotFound(_("Record not found"))
     return _read(event)

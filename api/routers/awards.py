@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from api.deps import (
     CurrentPrincipal,
     IdPath,
+    MoneyReader,
     Pagination,
     SessionDep,
     SettingsDep,
@@ -18,17 +19,14 @@ from api.deps import (
 )
 from api.errors import register_field_labels
 from api.routers.applications import UPLOAD_DOC_MAX
-from api.routers.disbursements import _require_money_reader
 from api.schemas import ListResponse
 from composition import outcomes
-from core.errors import Forbidden
 from core.files import FileStore
-from core.i18n import N_, _
+from core.i18n import N_
 from core.identity import service as identity
-from core.identity.models import Role
 from core.money import dumps_exact
-from evaluations import service as evaluations_service
-from evaluations.schemas import RoundRead
+from evaluations.rounds import service as round_service
+from evaluations.rounds.schemas import RoundRead
 from grants.awards import documents, execution, reviews
 from grants.awards import service as awards
 from grants.awards.exports import grants_package
@@ -284,9 +282,8 @@ async def review_expense_claim(
 
 
 @router.get("/budget-execution", response_model=list[ExecutionRow])
-async def budget_execution(session: SessionDep, principal: CurrentPrincipal) -> list[ExecutionRow]:
+async def budget_execution(session: SessionDep, principal: MoneyReader) -> list[ExecutionRow]:
     """Granted, due, paid, spent and returned per programme and per category."""
-    _require_money_reader(principal)
     return await execution.execution_rows(session, principal)
 
 
@@ -297,14 +294,12 @@ async def start_award_evaluation(
     """Open a mid-term or final evaluation round for this award; closing it releases tranches or
     starts rectification."""
     review_round = await outcomes.start_award_evaluation(session, principal, award_id, data.purpose)
-    return await evaluations_service.round_read_for(session, principal, review_round)
+    return await round_service.round_read_for(session, principal, review_round)
 
 
 @router.get("/exports/360giving.json", response_class=Response)
-async def export_360giving(session: SessionDep, principal: CurrentPrincipal) -> Response:
+async def export_360giving(session: SessionDep, principal: MoneyReader) -> Response:
     """Awarded grants as a 360Giving 1.4.3 package (amounts as exact JSON numbers)."""
-    if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
-        raise Forbidden(_("Your role does not allow this"))
     centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
     slug = centre.slug if centre else "district"
     package = grants_package(

@@ -7,14 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import CurrentPrincipal, FinanceOfficer, IdPath, Pagination, SessionDep, StaffUser
+from api.deps import (
+    CentreStaff,
+    CurrentPrincipal,
+    FinanceOfficer,
+    IdPath,
+    MoneyReader,
+    Pagination,
+    SessionDep,
+)
 from api.idempotency import IdempotencyKey, idempotent
 from api.schemas import ListResponse
 from core.clock import today
-from core.errors import Forbidden
-from core.i18n import _
-from core.identity.models import Role
-from core.identity.principal import Principal
 from grants.disbursements import service as disbursements
 from grants.disbursements.exports import payment_rows, payments_xlsx
 from grants.disbursements.models import DisbursementState
@@ -51,7 +55,7 @@ async def request_disbursement(
     request: Request,
     data: DisbursementCreate,
     session: SessionDep,
-    principal: StaffUser,
+    principal: CentreStaff,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Ask finance to pay a due tranche or contract milestone."""
@@ -63,19 +67,13 @@ async def request_disbursement(
 
 
 @router.get("/disbursements/export.xlsx", response_class=Response)
-async def export_payments(session: SessionDep, principal: CurrentPrincipal) -> Response:
-    _require_money_reader(principal)
+async def export_payments(session: SessionDep, principal: MoneyReader) -> Response:
     content = payments_xlsx(await payment_rows(session, principal))
     return Response(
         content,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="payments-{today().isoformat()}.xlsx"'},
     )
-
-
-def _require_money_reader(principal: Principal) -> None:
-    if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
-        raise Forbidden(_("Your role does not allow this"))
 
 
 @router.get("/disbursements/{disbursement_id:int}", response_model=DisbursementOut)

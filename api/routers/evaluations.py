@@ -25,10 +25,8 @@ from core.i18n import N_
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from evaluations import service
-from evaluations.models import JuryCode, ReviewRound, RoundState, RoundSubject
-from evaluations.schemas import (
-    AdjustmentIn,
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import (
     AssignmentCreate,
     AssignmentDetail,
     AssignmentRead,
@@ -37,24 +35,19 @@ from evaluations.schemas import (
     DeclarationIn,
     EvaluatorConflictCreate,
     EvaluatorConflictRead,
-    JuryBallot,
-    JuryCodesRead,
-    JuryCodesRequest,
-    ProgressRead,
-    PublicSheetRead,
-    RecommendationRead,
-    ResultsRead,
-    RoundCreate,
-    RoundRead,
-    RubricCreate,
-    RubricRead,
-    RubricVersionIn,
-    RubricVersionRead,
-    SheetIn,
-    SheetRead,
-    SubjectCreate,
-    SubjectRead,
 )
+from evaluations.jury import service as jury_service
+from evaluations.jury.models import JuryCode
+from evaluations.jury.schemas import JuryBallot, JuryCodesRead, JuryCodesRequest, PublicSheetRead
+from evaluations.results import service as result_service
+from evaluations.results.schemas import AdjustmentIn, ProgressRead, RecommendationRead, ResultsRead
+from evaluations.rounds import service as round_service
+from evaluations.rounds.models import ReviewRound, RoundState, RoundSubject
+from evaluations.rounds.schemas import RoundCreate, RoundRead, SubjectCreate, SubjectRead
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.schemas import RubricCreate, RubricRead, RubricVersionIn, RubricVersionRead
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.schemas import SheetIn, SheetRead
 from incubator import service as incubator_service
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
@@ -69,7 +62,7 @@ JURY_RATE_WINDOW_SECONDS = 600
 
 
 # Organisation id -> member user ids, for structural conflicts (the incubator knows members).
-membership_lookup: service.MembershipLookup = incubator_service.member_user_ids
+membership_lookup: assignment_service.MembershipLookup = incubator_service.member_user_ids
 
 
 T = TypeVar("T")
@@ -90,32 +83,34 @@ def _list(items: list[T]) -> ListResponse[T]:
 
 @router.get("/rubrics", response_model=ListResponse[RubricRead])
 async def list_rubrics(session: SessionDep, principal: StaffOrAdmin) -> ListResponse[RubricRead]:
-    return _list([service.rubric_read(r) for r in await service.list_rubrics(session, principal)])
+    return _list(
+        [rubric_service.rubric_read(r) for r in await rubric_service.list_rubrics(session, principal)]
+    )
 
 
 @router.post("/rubrics", response_model=RubricRead, status_code=201)
 async def create_rubric(data: RubricCreate, session: SessionDep, staff: StaffUser) -> RubricRead:
-    return service.rubric_read(await service.create_rubric(session, staff, data))
+    return rubric_service.rubric_read(await rubric_service.create_rubric(session, staff, data))
 
 
 @router.get("/rubrics/{rubric_id:int}", response_model=RubricRead)
 async def get_rubric(rubric_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> RubricRead:
-    return service.rubric_read(await service.get_rubric(session, principal, rubric_id))
+    return rubric_service.rubric_read(await rubric_service.get_rubric(session, principal, rubric_id))
 
 
 @router.get("/rubrics/{rubric_id:int}/versions", response_model=ListResponse[RubricVersionRead])
 async def list_versions(
     rubric_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> ListResponse[RubricVersionRead]:
-    rubric = await service.get_rubric(session, principal, rubric_id)
-    return _list([service.version_read(v) for v in rubric.versions])
+    rubric = await rubric_service.get_rubric(session, principal, rubric_id)
+    return _list([rubric_service.version_read(v) for v in rubric.versions])
 
 
 @router.post("/rubrics/{rubric_id:int}/versions", response_model=RubricVersionRead, status_code=201)
 async def add_version(
     rubric_id: IdPath, data: RubricVersionIn, session: SessionDep, staff: StaffUser
 ) -> RubricVersionRead:
-    return service.version_read(await service.add_version(session, staff, rubric_id, data))
+    return rubric_service.version_read(await rubric_service.add_version(session, staff, rubric_id, data))
 
 
 @router.put("/rubrics/{rubric_id:int}/versions/{version_id:int}", response_model=RubricVersionRead)
@@ -123,7 +118,9 @@ async def update_version(
     rubric_id: IdPath, version_id: IdPath, data: RubricVersionIn, session: SessionDep, staff: StaffUser
 ) -> RubricVersionRead:
     """Edit a version that no round has used yet; a used version answers 409."""
-    return service.version_read(await service.update_version(session, staff, rubric_id, version_id, data))
+    return rubric_service.version_read(
+        await rubric_service.update_version(session, staff, rubric_id, version_id, data)
+    )
 
 
 # --- review rounds ---------------------------------------------------------------------------
@@ -133,9 +130,9 @@ async def update_version(
 async def list_rounds(
     session: SessionDep, principal: StaffOrAdmin, pagination: Pagination, state: RoundState | None = None
 ) -> ListResponse[RoundRead]:
-    page, counts = await service.list_rounds(session, principal, pagination, state)
+    page, counts = await round_service.list_rounds(session, principal, pagination, state)
     return ListResponse(
-        items=[service.round_read(r, counts.get(r.id, 0)) for r in page.items],
+        items=[round_service.round_read(r, counts.get(r.id, 0)) for r in page.items],
         total=page.total,
         page=page.page,
         page_size=page.page_size,
@@ -144,21 +141,21 @@ async def list_rounds(
 
 @router.post("/review-rounds", response_model=RoundRead, status_code=201)
 async def create_round(data: RoundCreate, session: SessionDep, staff: StaffUser) -> RoundRead:
-    review_round = await service.create_round(session, staff, data)
-    return await service.round_read_for(session, staff, review_round)
+    review_round = await round_service.create_round(session, staff, data)
+    return await round_service.round_read_for(session, staff, review_round)
 
 
 @router.get("/review-rounds/{round_id:int}", response_model=RoundRead)
 async def get_round(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> RoundRead:
-    review_round = await service.get_round(session, principal, round_id)
-    return await service.round_read_for(session, principal, review_round)
+    review_round = await round_service.get_round(session, principal, round_id)
+    return await round_service.round_read_for(session, principal, review_round)
 
 
 @router.get("/review-rounds/{round_id:int}/subjects", response_model=ListResponse[SubjectRead])
 async def list_subjects(
     round_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> ListResponse[SubjectRead]:
-    subjects = await service.list_subjects(session, principal, round_id)
+    subjects = await round_service.list_subjects(session, principal, round_id)
     return _list([SubjectRead.model_validate(s) for s in subjects])
 
 
@@ -166,17 +163,19 @@ async def list_subjects(
 async def add_subject(
     round_id: IdPath, data: SubjectCreate, session: SessionDep, staff: StaffUser
 ) -> SubjectRead:
-    return SubjectRead.model_validate(await service.add_subject(session, staff, round_id, data))
+    return SubjectRead.model_validate(await round_service.add_subject(session, staff, round_id, data))
 
 
 @router.get("/review-rounds/{round_id:int}/assignments", response_model=ListResponse[AssignmentRead])
 async def list_round_assignments(
     round_id: IdPath, session: SessionDep, principal: StaffOrAdmin, pagination: Pagination
 ) -> ListResponse[AssignmentRead]:
-    await service.get_round(session, principal, round_id)
-    page = await service.list_assignments(session, principal, pagination, round_id=round_id, mine=False)
+    await round_service.get_round(session, principal, round_id)
+    page = await assignment_service.list_assignments(
+        session, principal, pagination, round_id=round_id, mine=False
+    )
     return ListResponse(
-        items=await service.assignment_reads(session, page.items),
+        items=await assignment_service.assignment_reads(session, page.items),
         total=page.total,
         page=page.page,
         page_size=page.page_size,
@@ -187,50 +186,50 @@ async def list_round_assignments(
 async def create_assignment(
     round_id: IdPath, data: AssignmentCreate, session: SessionDep, staff: StaffUser
 ) -> AssignmentRead:
-    assignment = await service.assign(session, staff, round_id, data, membership_lookup)
-    return (await service.assignment_reads(session, [assignment]))[0]
+    assignment = await assignment_service.assign(session, staff, round_id, data, membership_lookup)
+    return (await assignment_service.assignment_reads(session, [assignment]))[0]
 
 
 @router.post("/review-rounds/{round_id:int}/auto-assign", response_model=AutoAssignResult)
 async def auto_assign(
     round_id: IdPath, data: AutoAssignRequest, session: SessionDep, staff: StaffUser
 ) -> AutoAssignResult:
-    created, short = await service.auto_assign(session, staff, round_id, data, membership_lookup)
-    return AutoAssignResult(created=await service.assignment_reads(session, created), short=short)
+    created, short = await assignment_service.auto_assign(session, staff, round_id, data, membership_lookup)
+    return AutoAssignResult(created=await assignment_service.assignment_reads(session, created), short=short)
 
 
 @router.get("/review-rounds/{round_id:int}/progress", response_model=ProgressRead)
 async def round_progress(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ProgressRead:
     """Who has submitted; never a score before the round closes."""
-    return await service.progress(session, principal, round_id)
+    return await result_service.progress(session, principal, round_id)
 
 
 @router.post("/review-rounds/{round_id:int}/close", response_model=RoundRead)
 async def close_round(
     round_id: IdPath, session: SessionDep, settings: SettingsDep, staff: StaffUser
 ) -> RoundRead:
-    review_round = await service.close_round(session, staff, round_id)
+    review_round = await result_service.close_round(session, staff, round_id)
     await outcomes.after_round_closed(session, staff, round_id, settings)
-    return await service.round_read_for(session, staff, review_round)
+    return await round_service.round_read_for(session, staff, review_round)
 
 
 @router.get("/review-rounds/{round_id:int}/results", response_model=ResultsRead)
 async def round_results(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ResultsRead:
-    return await service.results(session, principal, round_id)
+    return await result_service.results(session, principal, round_id)
 
 
 @router.get("/review-rounds/{round_id:int}/recommendation", response_model=RecommendationRead)
 async def round_recommendation(
     round_id: IdPath, session: SessionDep, principal: StaffOrAdmin
 ) -> RecommendationRead:
-    return await service.recommendation(session, principal, round_id)
+    return await result_service.recommendation(session, principal, round_id)
 
 
 @router.post("/review-rounds/{round_id:int}/recommendation/adjustments", response_model=RecommendationRead)
 async def adjust_recommendation(
     round_id: IdPath, data: AdjustmentIn, session: SessionDep, staff: StaffUser
 ) -> RecommendationRead:
-    return await service.adjust_recommendation(session, staff, round_id, data)
+    return await result_service.adjust_recommendation(session, staff, round_id, data)
 
 
 @router.post("/review-rounds/{round_id:int}/jury-codes", response_model=JuryCodesRead, status_code=201)
@@ -238,7 +237,7 @@ async def issue_jury_codes(
     round_id: IdPath, data: JuryCodesRequest, session: SessionDep, staff: StaffUser
 ) -> JuryCodesRead:
     """One-time codes for public jurors; shown only in this answer."""
-    codes = await service.issue_jury_codes(session, staff, round_id, data.subject_id, data.count)
+    codes = await jury_service.issue_jury_codes(session, staff, round_id, data.subject_id, data.count)
     return JuryCodesRead(subject_id=data.subject_id, codes=codes)
 
 
@@ -250,9 +249,9 @@ async def list_assignments(
     session: SessionDep, principal: EvaluatorOrStaff, pagination: Pagination
 ) -> ListResponse[AssignmentRead]:
     """Evaluators: their own assignments. Staff: their own too (use the round's list for all)."""
-    page = await service.list_assignments(session, principal, pagination)
+    page = await assignment_service.list_assignments(session, principal, pagination)
     return ListResponse(
-        items=await service.assignment_reads(session, page.items),
+        items=await assignment_service.assignment_reads(session, page.items),
         total=page.total,
         page=page.page,
         page_size=page.page_size,
@@ -263,23 +262,23 @@ async def list_assignments(
 async def get_assignment(
     assignment_id: IdPath, session: SessionDep, principal: EvaluatorOrStaff
 ) -> AssignmentDetail:
-    assignment = await service.get_assignment(session, principal, assignment_id)
-    return await service.assignment_detail(session, assignment)
+    assignment = await assignment_service.get_assignment(session, principal, assignment_id)
+    return await assignment_service.assignment_detail(session, assignment)
 
 
 @router.post("/assignments/{assignment_id:int}/declaration", response_model=AssignmentRead)
 async def declare(
     assignment_id: IdPath, data: DeclarationIn, session: SessionDep, evaluator: EvaluatorUser
 ) -> AssignmentRead:
-    assignment = await service.declare(session, evaluator, assignment_id, data)
-    return (await service.assignment_reads(session, [assignment]))[0]
+    assignment = await assignment_service.declare(session, evaluator, assignment_id, data)
+    return (await assignment_service.assignment_reads(session, [assignment]))[0]
 
 
 @router.get("/assignments/{assignment_id:int}/sheet", response_model=SheetRead)
 async def get_sheet(assignment_id: IdPath, session: SessionDep, principal: EvaluatorOrStaff) -> SheetRead:
     """The evaluator's own sheet; staff may open it only once the round is closed (403 before)."""
-    assignment, sheet = await service.get_sheet(session, principal, assignment_id)
-    return service.sheet_read(sheet, assignment)
+    assignment, sheet = await sheet_service.get_sheet(session, principal, assignment_id)
+    return sheet_service.sheet_read(sheet, assignment)
 
 
 @router.put("/assignments/{assignment_id:int}/sheet", response_model=SheetRead)
@@ -287,7 +286,7 @@ async def save_sheet(
     assignment_id: IdPath, data: SheetIn, session: SessionDep, evaluator: EvaluatorUser
 ) -> SheetRead:
     """Autosave the draft (partial scores allowed, bounds checked); 409 once submitted."""
-    return service.sheet_read(await service.save_draft(session, evaluator, assignment_id, data))
+    return sheet_service.sheet_read(await sheet_service.save_draft(session, evaluator, assignment_id, data))
 
 
 @router.post("/assignments/{assignment_id:int}/sheet/submit", response_model=SheetRead)
@@ -298,14 +297,14 @@ async def submit_sheet(
     data: Annotated[SheetIn | None, Body()] = None,
 ) -> SheetRead:
     """Submit (optionally with the final scores): the sheet is locked afterwards."""
-    return service.sheet_read(await service.submit_sheet(session, evaluator, assignment_id, data))
+    return sheet_service.sheet_read(await sheet_service.submit_sheet(session, evaluator, assignment_id, data))
 
 
 @router.get("/evaluator-conflicts", response_model=ListResponse[EvaluatorConflictRead])
 async def list_conflicts(
     session: SessionDep, principal: EvaluatorOrStaff
 ) -> ListResponse[EvaluatorConflictRead]:
-    conflicts = await service.list_standing_conflicts(session, principal)
+    conflicts = await assignment_service.list_standing_conflicts(session, principal)
     return _list([EvaluatorConflictRead.model_validate(c) for c in conflicts])
 
 
@@ -315,7 +314,7 @@ async def declare_conflict(
 ) -> EvaluatorConflictRead:
     """A standing conflict with an organisation: its subjects are never assigned to the evaluator."""
     return EvaluatorConflictRead.model_validate(
-        await service.declare_standing_conflict(session, principal, data)
+        await assignment_service.declare_standing_conflict(session, principal, data)
     )
 
 
@@ -324,7 +323,7 @@ async def declare_conflict(
 
 async def ballot_for_code(session: AsyncSession, code: str) -> tuple[JuryCode, ReviewRound, RoundSubject]:
     try:
-        return await service.jury_ballot(session, code)
+        return await jury_service.jury_ballot(session, code)
     except NotFound as exc:
         raise JuryCodeRefused(exc.message) from exc
 
@@ -341,8 +340,8 @@ async def jury_ballot(code: JuryCodePath, request: Request, session: SessionDep)
     return JuryBallot(
         round_name=review_round.name,
         subject_title=subject.title,
-        display=service.display_for(review_round, subject),
-        criteria=service.criteria_of(review_round.rubric_version),
+        display=round_service.display_for(review_round, subject),
+        criteria=rubric_service.criteria_of(review_round.rubric_version),
     )
 
 
@@ -358,7 +357,7 @@ async def jury_sheet(
         window_seconds=JURY_RATE_WINDOW_SECONDS,
     )
     await ballot_for_code(session, code)
-    sheet = await service.submit_jury_sheet(session, code, data)
+    sheet = await jury_service.submit_jury_sheet(session, code, data)
     assert sheet.submitted_at is not None
     return PublicSheetRead(total=sheet.total, submitted_at=sheet.submitted_at)
 

@@ -4,9 +4,9 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.repository import connection as connection_sql
 from core.settings import mask_secrets
 
 log = logging.getLogger("seedbed.health")
@@ -25,7 +25,7 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         async with engine.connect() as connection:
             connection = await connection.execution_options(read_only=True)
-            await connection.execute(text("SELECT 1"))
+            await connection_sql.ping(connection)
     except Exception as exc:  # the answer is the point: not ready, and why
         log.warning("database not ready: %s", mask_secrets(f"{type(exc).__name__}: {exc}"))
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit
 from core.db import utcnow
@@ -20,12 +19,23 @@ from core.errors import (
     ValidationFailed,
 )
 from core.i18n import DEFAULT_LOCALE, _, use_locale
+from core.identity import repository as queries
 from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
 from core.identity.principal import Principal
+from core.identity.repository import get_centre_by_slug as get_centre_by_slug
+from core.identity.repository import get_user as get_user
+from core.identity.repository import get_user_by_email as get_user_by_email
+from core.identity.repository import list_centres as list_centres
+from core.identity.repository import list_users as list_users
+from core.identity.repository import purge_expired as purge_expired
+from core.identity.repository import recent_failures, revoke_all_tokens
+from core.identity.repository import revoke_token as revoke_token
+from core.identity.repository import set_locale as set_locale
+from core.identity.repository import user_for_token as user_for_token
 from core.identity.schemas import CentreCreate, UserCreate, UserUpdate
 from core.notifications import remind
 from core.reminders import users_with_role
-from core.security import hash_password, needs_rehash, new_token, token_digest, verify_password
+from core.security import hash_password, needs_rehash, new_token, verify_password
 from core.settings import Settings
 
 
@@ -43,23 +53,7 @@ def principal_of(user: User) -> Principal:
     )
 
 
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    result = await session.execute(select(User).options(selectinload(User.roles)).where(User.id == user_id))
-    return result.scalar_one_or_none()
-
-
-async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    result = await session.execute(
-        select(User).options(selectinload(User.roles)).where(User.email == email.strip().lower())
-    )
-    return result.scalar_one_or_none()
-
-
 # --- centres -----------------------------------------------------------------------------
-
-
-async def get_centre_by_slug(session: AsyncSession, slug: str) -> Centre | None:
-    return (await session.execute(select(Centre).where(Centre.slug == slug))).scalar_one_or_none()
 
 
 async def get_centre(session: AsyncSession, centre_id: int) -> Centre:
@@ -67,10 +61,6 @@ async def get_centre(session: AsyncSession, centre_id: int) -> Centre:
     if centre is None:
         raise NotFound(_("Centre not found"))
     return centre
-
-
-async def list_centres(session: AsyncSession) -> Sequence[Centre]:
-    return (await session.execute(select(Centre).order_by(Centre.id))).scalars().all()
 
 
 async def create_centre(session: AsyncSession, data: CentreCreate, *, actor: Principal | None) -> Centre:
@@ -134,13 +124,7 @@ async def update_user(session: AsyncSession, user: User, data: UserUpdate, *, ac
         # The roles are read under the account's row lock: two administrators changing the
         # same account at once are checked one after the other, never both against the old roles.
         # (FOR NO KEY UPDATE: rows that merely reference the account are not held up.)
-        await session.execute(
-            select(User)
-            .options(selectinload(User.roles))
-            .where(User.id == user.id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
+        await queries.lock_with_roles(session, user.id)
     allowed, reason = may_change_access(actor, user, data)
     if not allowed:
         raise Forbidden(reason)
@@ -229,7 +213,7 @@ async def _record_finance_grant(
     watchers -= {user.id, actor.user_id if actor else None}
     if not watchers:
         return
-    rows = await session.execute(select(User.id, User.locale).where(User.id.in_(watchers)))
+    rows = await queries.locales_of(session, watchers)
     by_locale: dict[str, list[int]] = defaultdict(list)
     for user_id, locale in rows:
         by_locale[locale or DEFAULT_LOCALE].append(user_id)
@@ -248,27 +232,7 @@ async def _record_finance_grant(
             )
 
 
-async def list_users(session: AsyncSession, principal: Principal) -> Sequence[User]:
-    statement = select(User).options(selectinload(User.roles)).order_by(User.id)
-    if not principal.sees_all_centres:
-        statement = statement.where(User.centre_id == principal.centre_id)
-    return (await session.execute(statement)).scalars().all()
-
-
-async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
-    await session.execute(update(User).where(User.id == user_id).values(locale=locale))
-
-
 # --- login, throttling, tokens ------------------------------------------------------------
-
-
-async def _recent_failures(session: AsyncSession, key: str, since: dt.datetime) -> int:
-    statement = (
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.key == key, LoginFailure.at >= since)
-    )
-    return int((await session.execute(statement)).scalar_one())
 
 
 class LoginRefused(LoginRefusedBase):
@@ -295,9 +259,9 @@ async def authenticate(
     address_key = f"address:{client_address[:64]}"
     since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
     retry = settings.login_window_minutes * 60
-    if await _recent_failures(session, email_key, since) >= settings.login_max_failures_per_account:
+    if await recent_failures(session, email_key, since) >= settings.login_max_failures_per_account:
         raise LoginThrottled(_("Too many failed logins for this account; try again later"), retry_after=retry)
-    if await _recent_failures(session, address_key, since) >= settings.login_max_failures_per_address:
+    if await recent_failures(session, address_key, since) >= settings.login_max_failures_per_address:
         raise LoginThrottled(
             _("Too many failed logins from this address; try again later"), retry_after=retry
         )
@@ -308,7 +272,7 @@ async def authenticate(
         raise LoginRefused(_("Wrong email or password"))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    await session.execute(delete(LoginFailure).where(LoginFailure.key == email_key))
+    await queries.forget_failures(session, email_key)
     return user
 
 
@@ -326,50 +290,10 @@ async def issue_token(session: AsyncSession, user: User, kind: TokenKind, minute
     return raw
 
 
-async def user_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> User | None:
-    if not raw or len(raw) > 128:
-        return None
-    # One round trip per request: the user with roles and centre joined (was three statements).
-    statement = (
-        select(User)
-        .join(AuthToken, AuthToken.user_id == User.id)
-        .options(joinedload(User.roles), joinedload(User.centre))
-        .where(
-            AuthToken.token_hash == token_digest(raw),
-            AuthToken.kind == kind,
-            AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > utcnow(),
-            User.is_active.is_(True),
-        )
-    )
-    return (await session.execute(statement)).unique().scalar_one_or_none()
-
-
-async def revoke_token(session: AsyncSession, raw: str) -> bool:
-    result = await session.execute(
-        update(AuthToken)
-        .where(AuthToken.token_hash == token_digest(raw), AuthToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def revoke_all_tokens(session: AsyncSession, user_id: int) -> None:
-    await session.execute(
-        update(AuthToken)
-        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-
-
 async def rate_limit(session: AsyncSession, key: str, *, limit: int, window_seconds: int) -> None:
     """Count an anonymous action; refuse once ``limit`` were made within the window."""
     since = utcnow() - dt.timedelta(seconds=window_seconds)
-    count = (
-        await session.execute(
-            select(func.count()).select_from(RateEvent).where(RateEvent.key == key, RateEvent.at >= since)
-        )
-    ).scalar_one()
+    count = await queries.rate_events_since(session, key, since)
     if count >= limit:
         raise TooManyRequests(_("Too many requests; try again later"), retry_after=window_seconds)
     session.add(RateEvent(key=key))
@@ -397,10 +321,3 @@ __all__ = [
     "revoke_token",
     "user_for_token",
 ]
-
-
-async def purge_expired(session: AsyncSession, now: dt.datetime) -> None:
-    """Scheduled housekeeping: drop long-expired tokens and old throttling rows."""
-    await session.execute(delete(AuthToken).where(AuthToken.expires_at < now - dt.timedelta(days=30)))
-    await session.execute(delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(days=1)))
-    await session.execute(delete(RateEvent).where(RateEvent.at < now - dt.timedelta(days=1)))

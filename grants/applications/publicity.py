@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from core import audit
 from core.clock import today
@@ -15,14 +13,16 @@ from core.db import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
-from core.repository import Paged, PageParams
 from grants.access import require_staff
+from grants.applications import repository as queries
 from grants.applications.models import (
     Application,
     ApplicationState,
     Objection,
     ObjectionState,
 )
+from grants.applications.repository import list_objections as list_objections
+from grants.applications.repository import publicity_list as publicity_list
 from grants.applications.review import _release_budget
 from grants.applications.schemas import (
     ObjectionIn,
@@ -31,14 +31,13 @@ from grants.applications.schemas import (
 from grants.applications.service import _record_event, get_application
 from grants.awards.models import Award
 from grants.awards.service import create_award
+from grants.programmes import repository as programme_queries
 from grants.programmes.calendar import WorkingCalendar
 from grants.programmes.models import (
     Programme,
-    ProgrammeCategory,
     ProgrammeState,
 )
 from grants.programmes.service import _programme_transition, can_programme, get_programme
-from incubator.models import Organisation
 
 
 async def publicise(
@@ -67,13 +66,7 @@ async def publicise(
     start = starts_on or day
     calendar = await WorkingCalendar.load(session, {start.year, start.year + 1})
     first, last = calendar.working_days_from(start, programme.publicity_working_days)
-    approved = (
-        await session.execute(
-            select(Application)
-            .options(selectinload(Application.events))
-            .where(Application.programme_id == programme.id, Application.state == ApplicationState.approved)
-        )
-    ).scalars()
+    approved = await queries.approved_with_events(session, programme.id)
     for application in approved:
         application.publicity_starts_on, application.publicity_ends_on = first, last
         await _record_event(
@@ -92,26 +85,6 @@ async def publicise(
         _("Publicity from {start} to {end}").format(start=first, end=last),
     )
     return programme
-
-
-async def publicity_list(
-    session: AsyncSession, on: dt.date, centre_id: int | None = None
-) -> list[tuple[Application, Organisation, str | None]]:
-    """Approved applications whose publicity is open on ``on`` (no login needed)."""
-    statement = (
-        select(Application, Organisation, ProgrammeCategory.name)
-        .join(Organisation, Organisation.id == Application.organisation_id)
-        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
-        .where(
-            Application.state == ApplicationState.approved,
-            Application.publicity_starts_on <= on,
-            Application.publicity_ends_on >= on,
-        )
-        .order_by(Application.programme_id, Application.rank.is_(None), Application.rank, Application.id)
-    )
-    if centre_id is not None:
-        statement = statement.where(Application.centre_id == centre_id)
-    return [(a, o, c) for a, o, c in (await session.execute(statement)).all()]
 
 
 async def lodge_objection(session: AsyncSession, data: ObjectionIn, *, on: dt.date) -> Objection:
@@ -144,19 +117,6 @@ async def lodge_objection(session: AsyncSession, data: ObjectionIn, *, on: dt.da
         after={"objection_id": objection.id},
     )
     return objection
-
-
-async def list_objections(
-    session: AsyncSession, principal: Principal, page: PageParams, *, state: ObjectionState | None = None
-) -> Paged[Objection]:
-    statement = select(Objection).order_by(Objection.id.desc())
-    if not principal.sees_all_centres:
-        statement = statement.where(Objection.centre_id == principal.centre_id)
-    if state is not None:
-        statement = statement.where(Objection.state == state)
-    count = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
-    rows = (await session.execute(statement.limit(page.page_size).offset(page.offset))).scalars().all()
-    return Paged(items=rows, total=count, page=page.page, page_size=page.page_size)
 
 
 async def resolve_objection(
@@ -205,53 +165,18 @@ async def finalise_publicity(
 
     Runs as a scheduled job and on access; idempotent (an application is awarded once).
     """
-    statement = (
-        select(Application)
-        .options(selectinload(Application.events))
-        .where(Application.state == ApplicationState.approved, Application.publicity_ends_on < on)
-        .execution_options(populate_existing=True)
-    )
-    if programme_id is not None:
-        statement = statement.where(Application.programme_id == programme_id)
     created: list[Award] = []
-    for application in (await session.execute(statement)).scalars().all():
-        open_objections = (
-            await session.execute(
-                select(func.count())
-                .select_from(Objection)
-                .where(Objection.application_id == application.id, Objection.state == ObjectionState.open)
-            )
-        ).scalar_one()
+    for application in await queries.publicity_ended(session, on, programme_id):
+        open_objections = await queries.open_objection_count(session, application.id)
         if open_objections:
             continue
-        programme = (
-            await session.execute(
-                select(Programme)
-                .options(selectinload(Programme.tranche_plan))
-                .where(Programme.id == application.programme_id)
-            )
-        ).scalar_one()
+        programme = await programme_queries.with_tranche_plan(session, application.programme_id)
         award = await create_award(session, None, application, programme, on)
         if award is not None:
             created.append(award)
     # A publicised programme whose approved applications are all settled is running.
-    publicised = (
-        select(Programme)
-        .where(Programme.state == ProgrammeState.publicised)
-        .execution_options(populate_existing=True)
-    )
-    if programme_id is not None:
-        publicised = publicised.where(Programme.id == programme_id)
-    for programme in (await session.execute(publicised)).scalars().all():
-        waiting = (
-            await session.execute(
-                select(func.count())
-                .select_from(Application)
-                .where(
-                    Application.programme_id == programme.id, Application.state == ApplicationState.approved
-                )
-            )
-        ).scalar_one()
+    for programme in await programme_queries.publicised(session, programme_id):
+        waiting = await queries.approved_count(session, programme.id)
         if not waiting:
             programme.state = ProgrammeState.running
             await session.flush()

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
-from core.repository import CentreScopedRepository
-from grants.applications.models import Application
+from core.identity.principal import Principal
+from core.repository import CentreScopedRepository, Paged, PageParams
+from grants.applications.models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationState,
+    Indicator,
+    Objection,
+    ObjectionState,
+)
+from grants.programmes.models import (
+    ProgrammeCategory,
+)
+from incubator.models import Organisation
 
 
 class ApplicationRepository(CentreScopedRepository[Application]):
@@ -34,3 +52,203 @@ class ApplicationRepository(CentreScopedRepository[Application]):
             selectinload(Application.checks),
             selectinload(Application.events),
         )
+
+
+async def publicity_list(
+    session: AsyncSession, on: dt.date, centre_id: int | None = None
+) -> list[tuple[Application, Organisation, str | None]]:
+    """Approved applications whose publicity is open on ``on`` (no login needed)."""
+    statement = (
+        select(Application, Organisation, ProgrammeCategory.name)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
+        .where(
+            Application.state == ApplicationState.approved,
+            Application.publicity_starts_on <= on,
+            Application.publicity_ends_on >= on,
+        )
+        .order_by(Application.programme_id, Application.rank.is_(None), Application.rank, Application.id)
+    )
+    if centre_id is not None:
+        statement = statement.where(Application.centre_id == centre_id)
+    return [(a, o, c) for a, o, c in (await session.execute(statement)).all()]
+
+
+async def list_objections(
+    session: AsyncSession, principal: Principal, page: PageParams, *, state: ObjectionState | None = None
+) -> Paged[Objection]:
+    statement = select(Objection).order_by(Objection.id.desc())
+    if not principal.sees_all_centres:
+        statement = statement.where(Objection.centre_id == principal.centre_id)
+    if state is not None:
+        statement = statement.where(Objection.state == state)
+    count = (await session.execute(select(func.count()).select_from(statement.subquery()))).scalar_one()
+    rows = (await session.execute(statement.limit(page.page_size).offset(page.offset))).scalars().all()
+    return Paged(items=rows, total=count, page=page.page, page_size=page.page_size)
+
+
+async def approved_with_events(session: AsyncSession, programme_id: int) -> Sequence[Application]:
+    return (
+        (
+            await session.execute(
+                select(Application)
+                .options(selectinload(Application.events))
+                .where(
+                    Application.programme_id == programme_id, Application.state == ApplicationState.approved
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def publicity_ended(
+    session: AsyncSession, on: dt.date, programme_id: int | None
+) -> Sequence[Application]:
+    """Approved applications whose publicity ended before ``on`` (re-read: populate_existing)."""
+    statement = (
+        select(Application)
+        .options(selectinload(Application.events))
+        .where(Application.state == ApplicationState.approved, Application.publicity_ends_on < on)
+        .execution_options(populate_existing=True)
+    )
+    if programme_id is not None:
+        statement = statement.where(Application.programme_id == programme_id)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def open_objection_count(session: AsyncSession, application_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(Objection)
+            .where(Objection.application_id == application_id, Objection.state == ObjectionState.open)
+        )
+    ).scalar_one()
+
+
+async def approved_count(session: AsyncSession, programme_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.programme_id == programme_id, Application.state == ApplicationState.approved)
+        )
+    ).scalar_one()
+
+
+async def submitted_count(session: AsyncSession, programme_id: int) -> int:
+    pending = await session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.programme_id == programme_id, Application.state == ApplicationState.submitted)
+    )
+    return pending.scalar_one()
+
+
+async def eligible_with_organisations(session: AsyncSession, programme_id: int) -> Sequence[Any]:
+    """(application, organisation) of the eligible applications, budget lines and events loaded."""
+    return (
+        await session.execute(
+            select(Application, Organisation)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .options(selectinload(Application.budget_lines), selectinload(Application.events))
+            .where(Application.programme_id == programme_id, Application.state == ApplicationState.eligible)
+            .order_by(Application.id)
+        )
+    ).all()
+
+
+async def under_review_with_events(session: AsyncSession, programme_id: int) -> Sequence[Application]:
+    return (
+        (
+            await session.execute(
+                select(Application)
+                .options(selectinload(Application.events))
+                .where(
+                    Application.programme_id == programme_id,
+                    Application.state == ApplicationState.under_review,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def in_states_with_organisations(
+    session: AsyncSession, programme_id: int, states: Collection[ApplicationState]
+) -> Sequence[Any]:
+    """(application, organisation) of the programme's applications in ``states``, events loaded."""
+    return (
+        await session.execute(
+            select(Application, Organisation)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .options(selectinload(Application.events))
+            .where(Application.programme_id == programme_id, Application.state.in_(states))
+        )
+    ).all()
+
+
+async def indicator_ids(session: AsyncSession, application_id: int) -> list[int]:
+    return list(
+        (
+            await session.execute(select(Indicator.id).where(Indicator.application_id == application_id))
+        ).scalars()
+    )
+
+
+async def indicators_of(session: AsyncSession, application_id: int) -> Sequence[Indicator]:
+    return (
+        (
+            await session.execute(
+                select(Indicator).where(Indicator.application_id == application_id).order_by(Indicator.seq)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def attachments_with_files(
+    session: AsyncSession, application_id: int
+) -> list[tuple[ApplicationAttachment, StoredFile]]:
+    rows = await session.execute(
+        select(ApplicationAttachment, StoredFile)
+        .join(StoredFile, StoredFile.id == ApplicationAttachment.file_id)
+        .where(ApplicationAttachment.application_id == application_id)
+        .order_by(ApplicationAttachment.id)
+    )
+    return [(attachment, file) for attachment, file in rows]
+
+
+async def attachment_file(
+    session: AsyncSession, application_id: int, attachment_id: int
+) -> StoredFile | None:
+    """The stored file of an attachment of this application (None for another application's)."""
+    return (
+        await session.execute(
+            select(StoredFile)
+            .join(ApplicationAttachment, ApplicationAttachment.file_id == StoredFile.id)
+            .where(
+                ApplicationAttachment.id == attachment_id,
+                ApplicationAttachment.application_id == application_id,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def application_for_review(
+    session: AsyncSession, centre_id: int, application_id: int
+) -> Application | None:
+    """One application of a centre with its budget and indicators, for whoever reviews it.
+
+    No role filter: the caller has already established that the reader was assigned it.
+    """
+    statement = (
+        select(Application)
+        .where(Application.id == application_id, Application.centre_id == centre_id)
+        .options(selectinload(Application.budget_lines), selectinload(Application.indicators))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

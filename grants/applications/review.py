@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from core.errors import Conflict, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
 from core.money import CENT
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose
-from evaluations.schemas import RoundCreate, SubjectCreate
+from evaluations.results import service as result_service
+from evaluations.rounds import service as round_service
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics.models import RoundPurpose
 from grants.access import require_staff
+from grants.applications import repository as queries
 from grants.applications.models import (
     Application,
     ApplicationState,
@@ -25,9 +25,9 @@ from grants.applications.schemas import (
     DecideIn,
 )
 from grants.applications.service import _record_event, _track_cap
+from grants.programmes import repository as programme_queries
 from grants.programmes.models import (
     Programme,
-    ProgrammeCategory,
     ProgrammeState,
 )
 from grants.programmes.service import _programme_transition, can_programme, get_programme
@@ -62,16 +62,11 @@ async def start_review(session: AsyncSession, principal: Principal, programme_id
     allowed, reason = can_programme(programme, "start-review")
     if not allowed:
         raise Conflict(reason)
-    pending = await session.execute(
-        select(func.count())
-        .select_from(Application)
-        .where(Application.programme_id == programme.id, Application.state == ApplicationState.submitted)
-    )
-    if pending.scalar_one():
+    if await queries.submitted_count(session, programme.id):
         raise Conflict(_("Confirm the eligibility of every submitted application first"))
     if programme.rubric_version_id is None:
         raise Conflict(_("Choose the review rubric before opening the call"))
-    round_ = await evaluations.create_round(
+    round_ = await round_service.create_round(
         session,
         principal,
         RoundCreate(
@@ -85,17 +80,9 @@ async def start_review(session: AsyncSession, principal: Principal, programme_id
         ),
     )
     codes = {c.id: c.code for c in programme.categories}
-    applications = (
-        await session.execute(
-            select(Application, Organisation)
-            .join(Organisation, Organisation.id == Application.organisation_id)
-            .options(selectinload(Application.budget_lines), selectinload(Application.events))
-            .where(Application.programme_id == programme.id, Application.state == ApplicationState.eligible)
-            .order_by(Application.id)
-        )
-    ).all()
+    applications = await queries.eligible_with_organisations(session, programme.id)
     for application, org in applications:
-        await evaluations.add_subject(
+        await round_service.add_subject(
             session,
             principal,
             round_.id,
@@ -123,19 +110,11 @@ async def collect_review(session: AsyncSession, principal: Principal, programme_
     programme = await get_programme(session, principal, programme_id)
     if programme.state is not ProgrammeState.reviewing or programme.review_round_id is None:
         raise Conflict(_("The programme has no review in progress"))
-    recommendation = await evaluations.recommendation(session, principal, programme.review_round_id)
+    recommendation = await result_service.recommendation(session, principal, programme.review_round_id)
     by_application = {
         item.subject_ref: item for item in recommendation.items if item.subject_type == "application"
     }
-    applications = (
-        await session.execute(
-            select(Application)
-            .options(selectinload(Application.events))
-            .where(
-                Application.programme_id == programme.id, Application.state == ApplicationState.under_review
-            )
-        )
-    ).scalars()
+    applications = await queries.under_review_with_events(session, programme.id)
     for application in applications:
         item = by_application.get(application.id)
         if item is None:
@@ -165,42 +144,16 @@ async def _commit_budget(session: AsyncSession, application: Application, amount
     changes it, so concurrent decisions can never overspend; the CHECK constraints are the
     last line of defence.
     """
-    result = await session.execute(
-        update(Programme)
-        .where(
-            Programme.id == application.programme_id, Programme.committed + amount <= Programme.total_budget
-        )
-        .values(committed=Programme.committed + amount)
-        .returning(Programme.id)
-    )
-    if result.first() is None:
+    if not await programme_queries.reserve_programme_budget(session, application.programme_id, amount):
         raise Conflict(_("The programme budget does not allow this award"))
-    if application.category_id is not None:
-        result = await session.execute(
-            update(ProgrammeCategory)
-            .where(
-                ProgrammeCategory.id == application.category_id,
-                ProgrammeCategory.committed + amount <= ProgrammeCategory.budget,
-            )
-            .values(committed=ProgrammeCategory.committed + amount)
-            .returning(ProgrammeCategory.id)
-        )
-        if result.first() is None:
-            raise Conflict(_("The category budget does not allow this award"))
+    if application.category_id is not None and not await programme_queries.reserve_category_budget(
+        session, application.category_id, amount
+    ):
+        raise Conflict(_("The category budget does not allow this award"))
 
 
 async def _release_budget(session: AsyncSession, application: Application, amount: Decimal) -> None:
-    await session.execute(
-        update(Programme)
-        .where(Programme.id == application.programme_id)
-        .values(committed=Programme.committed - amount)
-    )
-    if application.category_id is not None:
-        await session.execute(
-            update(ProgrammeCategory)
-            .where(ProgrammeCategory.id == application.category_id)
-            .values(committed=ProgrammeCategory.committed - amount)
-        )
+    await programme_queries.release_budget(session, application.programme_id, application.category_id, amount)
 
 
 DECIDABLE = frozenset(
@@ -215,14 +168,7 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
     allowed, reason = can_programme(programme, "decide")
     if not allowed:
         raise Conflict(reason)
-    rows = (
-        await session.execute(
-            select(Application, Organisation)
-            .join(Organisation, Organisation.id == Application.organisation_id)
-            .options(selectinload(Application.events))
-            .where(Application.programme_id == programme.id, Application.state.in_(DECIDABLE))
-        )
-    ).all()
+    rows = await queries.in_states_with_organisations(session, programme.id, DECIDABLE)
     pending = {application.id: (application, org) for application, org in rows}
     if not pending:
         raise Conflict(_("No reviewed applications to decide; collect the review results first"))
@@ -248,6 +194,16 @@ async def decide(session: AsyncSession, principal: Principal, programme_id: int,
         application, org = pending[application_id]
         decision = decided[application_id]
         previous = application.state
+        reason_needed = not decision.approve or (
+            decision.amount is not None and decision.amount != application.requested_amount
+        )
+        if reason_needed and len(decision.reason.strip()) < 2:
+            raise ValidationFailed.field(
+                f"decisions.{application_id}.reason",
+                _("Give the reason: the decision differs from the request")
+                if decision.approve
+                else _("Give the reason for rejecting"),
+            )
         if decision.approve:
             amount = decision.amount if decision.amount is not None else application.requested_amount
             if amount <= 0 or amount > application.requested_amount:

@@ -181,7 +181,8 @@ class DecisionRow(RequestModel):
     application_id: Id
     approve: Flag
     amount: PositiveMoneyField | None = None
-    reason: Reason
+    reason: str = Field(default="", max_length=2000)
+    """Required when rejecting or when the approved amount differs from the request."""
 
 
 class DecideIn(RequestModel):

@@ -18,7 +18,7 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import CENT, MAX_AMOUNT
+from core.money import CENT, MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
 from grants import notices
 from grants.access import member_org_ids, require_staff
@@ -94,7 +94,7 @@ def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
             raise ValidationFailed.field(
                 f"budget_lines.{i}.quantity",
                 _("Line {n}: {price} × {quantity} comes to more than {largest} yuan").format(
-                    n=i + 1, price=f"{line.unit_price:,.2f}", quantity=line.quantity, largest=LARGEST
+                    n=i + 1, price=format_money(line.unit_price), quantity=line.quantity, largest=LARGEST
                 ),
             )
         lines.append(
@@ -113,7 +113,7 @@ def _budget_lines(data: ApplicationIn) -> list[BudgetLine]:
         raise ValidationFailed.field(
             "budget_lines",
             _("The budget lines add up to {total} yuan, more than {largest}").format(
-                total=f"{total:,.2f}", largest=LARGEST
+                total=format_money(total), largest=LARGEST
             ),
         )
     return lines
@@ -137,7 +137,7 @@ def _apply_content(application: Application, programme: Programme, data: Applica
             _(
                 "The stated request of {stated} yuan does not match the grant-funded budget lines, "
                 "which add up to {computed} yuan"
-            ).format(stated=f"{data.requested_amount:,.2f}", computed=f"{grant:,.2f}"),
+            ).format(stated=format_money(data.requested_amount), computed=format_money(grant)),
         )
     application.title = data.title
     application.topic_id = data.topic_id
@@ -311,7 +311,7 @@ def run_checks(
         CheckResult(
             "cofunding_ratio",
             enough,
-            _("Co-funding is {pct}% of the budget; at least {min}% is required").format(
+            _("Co-funding is {pct}%; the budget needs at least {min}%").format(
                 pct=cofunding, min=programme.min_cofunding_pct
             ),
         )
@@ -338,9 +338,7 @@ def run_checks(
             CheckResult(
                 code,
                 share <= cap_pct,
-                _("{label} is {pct}% of the grant; the cap is {cap}%").format(
-                    label=label, pct=share, cap=cap_pct
-                ),
+                _("{label} takes {pct}%; the cap is {cap}%").format(label=label, pct=share, cap=cap_pct),
             )
         )
     grant_lines = [line for line in application.budget_lines if line.funded_by is FundedBy.grant]

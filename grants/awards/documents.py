@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -12,10 +11,12 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
+from grants.awards import repository as queries
 from grants.awards.models import (
     AwardDocument,
     DocumentKind,
 )
+from grants.awards.repository import documents_of as documents_of
 from grants.awards.service import get_award, is_grantee
 
 
@@ -61,28 +62,12 @@ async def upload_document(
     return document
 
 
-async def documents_of(session: AsyncSession, award_id: int) -> list[tuple[AwardDocument, StoredFile]]:
-    rows = await session.execute(
-        select(AwardDocument, StoredFile)
-        .join(StoredFile, StoredFile.id == AwardDocument.file_id)
-        .where(AwardDocument.award_id == award_id)
-        .order_by(AwardDocument.id)
-    )
-    return [(d, f) for d, f in rows]
-
-
 async def get_document(
     session: AsyncSession, principal: Principal, award_id: int, document_id: int
 ) -> tuple[AwardDocument, StoredFile]:
     """Whoever may read the award may read its documents; nobody else learns they exist."""
     await get_award(session, principal, award_id)
-    row = (
-        await session.execute(
-            select(AwardDocument, StoredFile)
-            .join(StoredFile, StoredFile.id == AwardDocument.file_id)
-            .where(AwardDocument.id == document_id, AwardDocument.award_id == award_id)
-        )
-    ).first()
+    row = await queries.document_with_file(session, award_id, document_id)
     if row is None:
         raise NotFound(_("Document not found"))
-    return row[0], row[1]
+    return row

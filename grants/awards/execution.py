@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Principal
@@ -16,7 +15,7 @@ from grants.awards.schemas import (
     Execution,
     ExecutionRow,
 )
-from grants.programmes.models import Programme, ProgrammeCategory
+from grants.programmes import repository as programme_queries
 
 
 async def award_execution(session: AsyncSession, award: Award) -> Execution:
@@ -26,29 +25,13 @@ async def award_execution(session: AsyncSession, award: Award) -> Execution:
 
 async def execution_rows(session: AsyncSession, principal: Principal) -> list[ExecutionRow]:
     """Per programme, then per category within it: granted, due, paid, spent, returned."""
-    programmes = select(Programme)
-    if not principal.sees_all_centres:
-        programmes = programmes.where(Programme.centre_id == principal.centre_id)
-    programme_rows = (
-        await session.execute(programmes.order_by(Programme.year.desc(), Programme.id))
-    ).scalars()
-    programme_list = list(programme_rows)
+    programme_list = await programme_queries.programmes_newest_first(session, principal)
     ids = [p.id for p in programme_list]
     if not ids:
         return []
     by_programme = await execution_by(session, Award.programme_id, Award.programme_id.in_(ids))
     by_category = await execution_by(session, Award.category_id, Award.programme_id.in_(ids))
-    categories = (
-        (
-            await session.execute(
-                select(ProgrammeCategory)
-                .where(ProgrammeCategory.programme_id.in_(ids))
-                .order_by(ProgrammeCategory.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    categories = await programme_queries.categories_of(session, ids)
     rows: list[ExecutionRow] = []
     for programme in programme_list:
         rows.append(

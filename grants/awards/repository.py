@@ -6,23 +6,34 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy import Select, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.db import Money
+from core.db import Money, utcnow
+from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
+from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
 from grants.awards.models import (
     Award,
+    AwardDocument,
+    AwardEvaluation,
+    AwardEvent,
     Clawback,
     ExpenseClaim,
     ProgressReport,
+    Rectification,
+    RectificationState,
     ReviewState,
     Tranche,
     TrancheState,
 )
+from grants.programmes.models import (
+    Programme,
+)
+from incubator.models import Organisation
 
 
 class AwardRepository(CentreScopedRepository[Award]):
@@ -121,3 +132,169 @@ async def execution_by(session: AsyncSession, group: Any, award_filter: Any) -> 
     for key, amount in returned:
         row(key)["returned"] = amount
     return result
+
+
+async def passed_purposes(session: AsyncSession, award_id: int) -> list[Any]:
+    """The purposes of the award's evaluations that passed."""
+    rows = await session.execute(
+        select(AwardEvaluation.purpose).where(
+            AwardEvaluation.award_id == award_id, AwardEvaluation.passed.is_(True)
+        )
+    )
+    return list(rows.scalars())
+
+
+async def completed_projects(session: AsyncSession, organisation_id: int) -> int:
+    """How many awards of an organisation were completed (the incubator's graduation check)."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(Award)
+        .where(Award.organisation_id == organisation_id, Award.state == "completed")
+    )
+    return int(result.scalar_one())
+
+
+async def awarded_grants(
+    session: AsyncSession, principal: Principal
+) -> Sequence[tuple[Award, Organisation, Programme]]:
+    statement = (
+        select(Award, Organisation, Programme)
+        .join(Organisation, Organisation.id == Award.organisation_id)
+        .join(Programme, Programme.id == Award.programme_id)
+        .order_by(Award.id)
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Award.centre_id == principal.centre_id)
+    return [(a, o, p) for a, o, p in (await session.execute(statement)).all()]
+
+
+async def close_rectifications(session: AsyncSession, award_id: int, state: RectificationState) -> None:
+    await session.execute(
+        update(Rectification)
+        .where(Rectification.award_id == award_id, Rectification.state == RectificationState.open)
+        .values(state=state, closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def open_rectification(session: AsyncSession, award_id: int) -> Rectification | None:
+    return (
+        await session.execute(
+            select(Rectification)
+            .where(Rectification.award_id == award_id, Rectification.state == RectificationState.open)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def award_id_for_application(session: AsyncSession, application_id: int) -> int | None:
+    return (
+        await session.execute(select(Award.id).where(Award.application_id == application_id))
+    ).scalar_one_or_none()
+
+
+async def evaluations_of(session: AsyncSession, award_id: int) -> Sequence[AwardEvaluation]:
+    return (
+        (
+            await session.execute(
+                select(AwardEvaluation)
+                .where(AwardEvaluation.award_id == award_id)
+                .order_by(AwardEvaluation.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def rectifications_of(session: AsyncSession, award_id: int) -> Sequence[Rectification]:
+    return (
+        (
+            await session.execute(
+                select(Rectification).where(Rectification.award_id == award_id).order_by(Rectification.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def clawback_of(session: AsyncSession, award_id: int) -> Clawback | None:
+    return (await session.execute(select(Clawback).where(Clawback.award_id == award_id))).scalar_one_or_none()
+
+
+async def events_of(session: AsyncSession, award_id: int) -> Sequence[AwardEvent]:
+    return (
+        (
+            await session.execute(
+                select(AwardEvent).where(AwardEvent.award_id == award_id).order_by(AwardEvent.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def document_of(session: AsyncSession, award_id: int, document_id: int) -> AwardDocument | None:
+    return (
+        await session.execute(
+            select(AwardDocument).where(AwardDocument.id == document_id, AwardDocument.award_id == award_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def documents_of(session: AsyncSession, award_id: int) -> list[tuple[AwardDocument, StoredFile]]:
+    rows = await session.execute(
+        select(AwardDocument, StoredFile)
+        .join(StoredFile, StoredFile.id == AwardDocument.file_id)
+        .where(AwardDocument.award_id == award_id)
+        .order_by(AwardDocument.id)
+    )
+    return [(d, f) for d, f in rows]
+
+
+async def document_with_file(
+    session: AsyncSession, award_id: int, document_id: int
+) -> tuple[AwardDocument, StoredFile] | None:
+    row = (
+        await session.execute(
+            select(AwardDocument, StoredFile)
+            .join(StoredFile, StoredFile.id == AwardDocument.file_id)
+            .where(AwardDocument.id == document_id, AwardDocument.award_id == award_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def progress_report_of(session: AsyncSession, award_id: int, report_id: int) -> ProgressReport | None:
+    """The award's report with its actuals, re-read (populate_existing)."""
+    return (
+        await session.execute(
+            select(ProgressReport)
+            .where(ProgressReport.id == report_id, ProgressReport.award_id == award_id)
+            .options(selectinload(ProgressReport.actuals))
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def expense_claim_of(session: AsyncSession, award_id: int, claim_id: int) -> ExpenseClaim | None:
+    """The award's claim with its receipts, re-read (populate_existing)."""
+    return (
+        await session.execute(
+            select(ExpenseClaim)
+            .where(ExpenseClaim.id == claim_id, ExpenseClaim.award_id == award_id)
+            .options(selectinload(ExpenseClaim.receipts))
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def award_for_review(session: AsyncSession, centre_id: int, award_id: int) -> Award | None:
+    """One award of a centre with its tranches, for the evaluator assigned to it (no role filter)."""
+    statement = (
+        select(Award)
+        .where(Award.id == award_id, Award.centre_id == centre_id)
+        .options(selectinload(Award.tranches))
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

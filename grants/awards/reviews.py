@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
@@ -13,8 +12,10 @@ from core.db import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
+from core.money import format_money
 from grants.access import require_staff
-from grants.applications.models import Indicator
+from grants.applications import repository as application_queries
+from grants.awards import repository as queries
 from grants.awards.models import (
     Award,
     AwardState,
@@ -43,13 +44,7 @@ def _require_open(award: Award) -> None:
 
 
 async def _actuals(session: AsyncSession, award: Award, data: ProgressReportIn) -> list[IndicatorActual]:
-    known = set(
-        (
-            await session.execute(
-                select(Indicator.id).where(Indicator.application_id == award.application_id)
-            )
-        ).scalars()
-    )
+    known = set(await application_queries.indicator_ids(session, award.application_id))
     seen: set[int] = set()
     actuals = []
     for row in data.actuals:
@@ -70,16 +65,7 @@ async def list_progress_reports(
 
 
 async def _report(session: AsyncSession, award_id: int, report_id: int) -> ProgressReport:
-    from sqlalchemy.orm import selectinload
-
-    report = (
-        await session.execute(
-            select(ProgressReport)
-            .where(ProgressReport.id == report_id, ProgressReport.award_id == award_id)
-            .options(selectinload(ProgressReport.actuals))
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    report = await queries.progress_report_of(session, award_id, report_id)
     if report is None:
         raise NotFound(_("Progress report not found"))
     return report
@@ -163,16 +149,7 @@ async def list_expense_claims(
 
 
 async def _claim(session: AsyncSession, award_id: int, claim_id: int) -> ExpenseClaim:
-    from sqlalchemy.orm import selectinload
-
-    claim = (
-        await session.execute(
-            select(ExpenseClaim)
-            .where(ExpenseClaim.id == claim_id, ExpenseClaim.award_id == award_id)
-            .options(selectinload(ExpenseClaim.receipts))
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    claim = await queries.expense_claim_of(session, award_id, claim_id)
     if claim is None:
         raise NotFound(_("Expense claim not found"))
     return claim
@@ -211,7 +188,7 @@ async def submit_expense_claim(
         principal,
         award,
         "expense_claim",
-        f"{data.item} {data.amount:,.2f}",
+        f"{data.item} {format_money(data.amount)}",
         after={"claim_id": claim.id, "amount": data.amount},
     )
     return await _claim(session, award.id, claim.id)
@@ -257,7 +234,7 @@ async def review_expense_claim(
             raise Conflict(
                 _(
                     "Approved spending would exceed the award ({spent} of {amount} yuan already approved)"
-                ).format(spent=f"{spent:,.2f}", amount=f"{award.amount:,.2f}")
+                ).format(spent=format_money(spent), amount=format_money(award.amount))
             )
     claim.state = ReviewState.approved if data.approve else ReviewState.returned
     claim.reviewed_by = principal.user_id

@@ -176,7 +176,7 @@ class CloseIn(RequestModel):
     note: Comment = ""
 
 
-class ActualIn(RequestModel):
+class ProgressActualIn(RequestModel):
     indicator_id: Id
     actual: Quantity
     note: str = Field(default="", max_length=500)
@@ -185,7 +185,7 @@ class ActualIn(RequestModel):
 class ProgressReportIn(RequestModel):
     period: str = Field(min_length=1, max_length=100)
     narrative: str = Field(min_length=2, max_length=20000)
-    actuals: list[ActualIn] = Field(default_factory=list, max_length=50)
+    actuals: list[ProgressActualIn] = Field(default_factory=list, max_length=50)
 
 
 class ActualOut(BaseModel):

@@ -5,11 +5,9 @@ closing."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +19,9 @@ from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.repository import Paged, PageParams
-from evaluations import service as evaluations
+from evaluations.rubrics import service as rubric_service
 from grants import notices
 from grants.access import member_org_ids, notify_finance, require_staff
 from grants.applications.models import (
@@ -30,6 +29,7 @@ from grants.applications.models import (
     ApplicationState,
 )
 from grants.applications.service import _record_event
+from grants.awards import repository as queries
 from grants.awards.execution import award_execution
 from grants.awards.models import (
     Award,
@@ -49,6 +49,9 @@ from grants.awards.repository import (
     AwardRepository,
     spent_on_award,
 )
+from grants.awards.repository import awarded_grants as awarded_grants
+from grants.awards.repository import completed_projects as completed_projects
+from grants.awards.repository import open_rectification as open_rectification
 from grants.awards.schedule import tranches_for
 from grants.awards.schemas import (
     CloseIn,
@@ -57,14 +60,13 @@ from grants.awards.schemas import (
     SignIn,
     TerminateIn,
 )
-from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement
+from grants.disbursements.repository import open_disbursement
+from grants.programmes import repository as programme_queries
 from grants.programmes.models import (
     Programme,
-    ProgrammeCategory,
     TrancheTrigger,
 )
 from incubator import service as incubator
-from incubator.models import Organisation
 
 DEFAULT_RECTIFICATION_DAYS = 30
 
@@ -168,7 +170,7 @@ async def _make_due(
             award.centre_id,
             _("A tranche is due: {title}").format(title=award.title),
             _("{count} tranche(s), {amount} yuan in all, can now be disbursed.").format(
-                count=len(became), amount=f"{total:,.2f}"
+                count=len(became), amount=format_money(total)
             ),
             f"/awards/{award.id}",
         )
@@ -177,12 +179,7 @@ async def _make_due(
 
 
 async def _passed_triggers(session: AsyncSession, award_id: int) -> set[TrancheTrigger]:
-    rows = await session.execute(
-        select(AwardEvaluation.purpose).where(
-            AwardEvaluation.award_id == award_id, AwardEvaluation.passed.is_(True)
-        )
-    )
-    return {PURPOSE_TRIGGER[p] for p in rows.scalars()}
+    return {PURPOSE_TRIGGER[p] for p in await queries.passed_purposes(session, award_id)}
 
 
 async def create_award(
@@ -193,9 +190,7 @@ async def create_award(
     on: dt.date,
 ) -> Award | None:
     """Create the award with its tranche schedule, exactly once per application."""
-    existing = (
-        await session.execute(select(Award.id).where(Award.application_id == application.id))
-    ).scalar_one_or_none()
+    existing = await queries.award_id_for_application(session, application.id)
     if existing is not None or application.approved_amount is None:
         return None
     award = Award(
@@ -229,30 +224,6 @@ async def create_award(
         after={"amount": award.amount, "tranches": [str(t.amount) for t in award.tranches]},
     )
     return award
-
-
-async def completed_projects(session: AsyncSession, organisation_id: int) -> int:
-    """How many awards of an organisation were completed (the incubator's graduation check)."""
-    result = await session.execute(
-        select(func.count())
-        .select_from(Award)
-        .where(Award.organisation_id == organisation_id, Award.state == "completed")
-    )
-    return int(result.scalar_one())
-
-
-async def awarded_grants(
-    session: AsyncSession, principal: Principal
-) -> Sequence[tuple[Award, Organisation, Programme]]:
-    statement = (
-        select(Award, Organisation, Programme)
-        .join(Organisation, Organisation.id == Award.organisation_id)
-        .join(Programme, Programme.id == Award.programme_id)
-        .order_by(Award.id)
-    )
-    if not principal.sees_all_centres:
-        statement = statement.where(Award.centre_id == principal.centre_id)
-    return [(a, o, p) for a, o, p in (await session.execute(statement)).all()]
 
 
 def can_sign(award: Award) -> tuple[bool, str]:
@@ -329,7 +300,7 @@ async def record_evaluation_outcome(
     detail = {"purpose": kind, "grade": grade_code, "total": total, "passed": passed}
     if passed:
         if award.state is AwardState.rectification:
-            await _close_rectifications(session, award.id, RectificationState.passed)
+            await queries.close_rectifications(session, award.id, RectificationState.passed)
             award.state = AwardState.active
         await record_event(
             session,
@@ -373,7 +344,7 @@ async def record_outcome(
     """
     require_staff(principal)
     award = await get_award(session, principal, award_id)
-    grade = await evaluations.project_grade(session, award.centre_id, data.total)
+    grade = await rubric_service.project_grade(session, award.centre_id, data.total)
     if data.grade is not None and data.grade != grade.code.value:
         raise ValidationFailed.field(
             "grade",
@@ -383,15 +354,6 @@ async def record_outcome(
         )
     return await record_evaluation_outcome(
         session, principal, award.id, data.purpose, grade.code.value, data.total, deadline=data.deadline
-    )
-
-
-async def _close_rectifications(session: AsyncSession, award_id: int, state: RectificationState) -> None:
-    await session.execute(
-        update(Rectification)
-        .where(Rectification.award_id == award_id, Rectification.state == RectificationState.open)
-        .values(state=state, closed_at=utcnow())
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -450,27 +412,6 @@ async def rectify(session: AsyncSession, principal: Principal, award_id: int, da
     return award
 
 
-async def open_rectification(session: AsyncSession, award_id: int) -> Rectification | None:
-    return (
-        await session.execute(
-            select(Rectification)
-            .where(Rectification.award_id == award_id, Rectification.state == RectificationState.open)
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-
-
-async def _open_disbursement(
-    session: AsyncSession, *, award_id: int | None = None, contract_id: int | None = None
-) -> Disbursement | None:
-    statement = select(Disbursement).where(Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
-    if award_id is not None:
-        statement = statement.where(Disbursement.award_id == award_id)
-    if contract_id is not None:
-        statement = statement.where(Disbursement.contract_id == contract_id)
-    return (await session.execute(statement.limit(1))).scalar_one_or_none()
-
-
 def can_terminate(award: Award) -> tuple[bool, str]:
     if award.state not in (AwardState.active, AwardState.rectification):
         return False, _("The award is already closed")
@@ -485,7 +426,7 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
     allowed, reason = can_terminate(award)
     if not allowed:
         raise Conflict(reason)
-    pending = await _open_disbursement(session, award_id=award.id)
+    pending = await open_disbursement(session, award_id=award.id)
     if pending is not None:
         raise Conflict(
             _("Disbursement #{id} is still open; reject or pay it before terminating").format(id=pending.id)
@@ -497,7 +438,7 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
     for tranche in award.tranches:
         if tranche.state in (TrancheState.planned, TrancheState.due):
             tranche.state = TrancheState.cancelled
-    await _close_rectifications(session, award.id, RectificationState.terminated)
+    await queries.close_rectifications(session, award.id, RectificationState.terminated)
     session.add(
         Clawback(
             award_id=award.id,
@@ -514,19 +455,7 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
     # What was never paid goes back to the programme (and category) budget.
     released = award.amount - award.paid
     if released > 0:
-        await session.execute(
-            update(Programme)
-            .where(Programme.id == award.programme_id)
-            .values(committed=Programme.committed - released)
-            .execution_options(synchronize_session=False)
-        )
-        if award.category_id is not None:
-            await session.execute(
-                update(ProgrammeCategory)
-                .where(ProgrammeCategory.id == award.category_id)
-                .values(committed=ProgrammeCategory.committed - released)
-                .execution_options(synchronize_session=False)
-            )
+        await programme_queries.release_committed(session, award.programme_id, award.category_id, released)
     await session.flush()
     await record_event(
         session,
@@ -534,7 +463,7 @@ async def terminate(session: AsyncSession, principal: Principal, award_id: int, 
         award,
         "terminate",
         _("Terminated: {reason}. To be returned: {amount} yuan").format(
-            reason=data.reason, amount=f"{unspent:,.2f}"
+            reason=data.reason, amount=format_money(unspent)
         ),
         before=before,
         after={
@@ -582,38 +511,10 @@ async def close(session: AsyncSession, principal: Principal, award_id: int, data
 async def award_context(session: AsyncSession, award: Award) -> dict[str, Any]:
     """What an award page and the award API show beside the award itself."""
     agreement = await session.get(AwardAgreement, award.id)
-    evaluations = (
-        (
-            await session.execute(
-                select(AwardEvaluation)
-                .where(AwardEvaluation.award_id == award.id)
-                .order_by(AwardEvaluation.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    rectifications = (
-        (
-            await session.execute(
-                select(Rectification).where(Rectification.award_id == award.id).order_by(Rectification.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    clawback = (
-        await session.execute(select(Clawback).where(Clawback.award_id == award.id))
-    ).scalar_one_or_none()
-    events = (
-        (
-            await session.execute(
-                select(AwardEvent).where(AwardEvent.award_id == award.id).order_by(AwardEvent.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    evaluations = await queries.evaluations_of(session, award.id)
+    rectifications = await queries.rectifications_of(session, award.id)
+    clawback = await queries.clawback_of(session, award.id)
+    events = await queries.events_of(session, award.id)
     return {
         "agreement_document_id": agreement.document_id if agreement else None,
         "evaluations": list(evaluations),
@@ -625,11 +526,7 @@ async def award_context(session: AsyncSession, award: Award) -> dict[str, Any]:
 
 
 async def own_document(session: AsyncSession, award_id: int, document_id: int, field: str) -> AwardDocument:
-    document = (
-        await session.execute(
-            select(AwardDocument).where(AwardDocument.id == document_id, AwardDocument.award_id == award_id)
-        )
-    ).scalar_one_or_none()
+    document = await queries.document_of(session, award_id, document_id)
     if document is None:
         raise ValidationFailed.field(field, _("Upload the file to this award first"))
     return document

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import SHANGHAI
@@ -35,7 +34,9 @@ from grants.contracts.models import (
     ProcurementMethod,
 )
 from grants.contracts.service import all_contracts
-from grants.disbursements.models import Disbursement, DisbursementState
+from grants.disbursements import repository as disbursement_queries
+from grants.disbursements.models import Disbursement
+from incubator import repository as incubator_queries
 from incubator.models import Organisation
 
 OCID_PREFIX = "ocds-seedbd"
@@ -220,20 +221,11 @@ async def ocds_package(session: AsyncSession, principal: Principal, *, uri: str)
     ids = [c.id for c in contracts]
     providers = {
         o.id: o
-        for o in (
-            await session.execute(
-                select(Organisation).where(Organisation.id.in_({c.provider_id for c in contracts}))
-            )
-        ).scalars()
+        for o in await incubator_queries.organisations_by_id(session, {c.provider_id for c in contracts})
     }
     payments: dict[int, list[Disbursement]] = {}
     if ids:
-        rows = await session.execute(
-            select(Disbursement)
-            .where(Disbursement.contract_id.in_(ids), Disbursement.state == DisbursementState.paid)
-            .order_by(Disbursement.paid_on, Disbursement.id)
-        )
-        for payment in rows.scalars():
+        for payment in await disbursement_queries.paid_for_contracts(session, ids):
             assert payment.contract_id is not None
             payments.setdefault(payment.contract_id, []).append(payment)
     releases = [contract_release(c, providers[c.provider_id], payments.get(c.id, [])) for c in contracts]

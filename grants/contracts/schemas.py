@@ -141,7 +141,7 @@ class DateIn(RequestModel):
     on: Day
 
 
-class ActualIn(RequestModel):
+class ContractActualIn(RequestModel):
     indicator_id: Id
     actual: Quantity
 
@@ -152,7 +152,7 @@ class EvaluateIn(RequestModel):
 
     score: Score | None = None
     on: Day | None = None
-    actuals: list[ActualIn] = Field(default_factory=list, max_length=50)
+    actuals: list[ContractActualIn] = Field(default_factory=list, max_length=50)
 
 
 class CompleteIn(RequestModel):

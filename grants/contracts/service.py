@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -20,7 +19,7 @@ from core.db import utcnow
 from core.errors import Conflict, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
-from core.money import CENT, split_into_payments, to_money
+from core.money import CENT, format_money, split_into_payments, to_money
 from core.repository import Paged, PageParams
 from grants.access import notify_finance, require_staff
 from grants.contracts.models import (
@@ -34,7 +33,7 @@ from grants.contracts.models import (
 )
 from grants.contracts.repository import ContractRepository
 from grants.contracts.schemas import CompleteIn, ContractIn, ContractTerminateIn, DateIn, EvaluateIn
-from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement
+from grants.disbursements.repository import open_contract_disbursement
 from incubator import service as incubator
 from incubator.models import Organisation
 
@@ -223,7 +222,7 @@ async def _make_due(
             contract.centre_id,
             _("A contract payment is due: {title}").format(title=contract.title),
             _("{count} milestone(s), {amount} yuan in all, can now be disbursed.").format(
-                count=len(became), amount=f"{total:,.2f}"
+                count=len(became), amount=format_money(total)
             ),
             f"/contracts/{contract.id}",
         )
@@ -370,7 +369,7 @@ async def _evaluate(
             if withheld:
                 milestone.state = MilestoneState.withheld
     await session.flush()
-    note = _("Performance score {score}: {share}% of the final payment").format(
+    note = _("Performance score {score}: final payment at {share}%").format(
         score=data.score, share=f"{factor * 100:.2f}".rstrip("0").rstrip(".")
     )
     await _event(session, principal, contract, "evaluate", before, note, score=data.score, factor=factor)
@@ -388,16 +387,6 @@ async def _evaluate(
     else:
         await _make_due(session, contract, MilestoneCondition.on_evaluation, today())
     return await get_contract(session, principal, contract.id)
-
-
-async def _open_disbursement(session: AsyncSession, contract_id: int) -> Disbursement | None:
-    return (
-        await session.execute(
-            select(Disbursement)
-            .where(Disbursement.contract_id == contract_id, Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
-            .limit(1)
-        )
-    ).scalar_one_or_none()
 
 
 async def complete(
@@ -418,7 +407,7 @@ async def terminate(
     require_staff(principal)
     contract = await get_contract(session, principal, contract_id)
     _check(contract, "terminate")
-    pending = await _open_disbursement(session, contract.id)
+    pending = await open_contract_disbursement(session, contract.id)
     if pending is not None:
         raise Conflict(
             _("Disbursement #{id} is still open; reject or pay it before terminating").format(id=pending.id)

@@ -9,16 +9,13 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import _
 from core.identity.principal import Principal
-from grants.awards.models import Award, Tranche
-from grants.contracts.models import Contract
+from grants.disbursements import repository as queries
 from grants.disbursements.models import Disbursement
 from grants.disbursements.service import paid_disbursements
-from incubator.models import Organisation
 
 
 @dataclass(frozen=True)
@@ -34,22 +31,7 @@ async def payment_rows(session: AsyncSession, principal: Principal) -> list[Paym
     org_ids = {p.payee_organisation_id for p in payments}
     award_ids = {p.award_id for p in payments if p.award_id}
     contract_ids = {p.contract_id for p in payments if p.contract_id}
-    orgs = dict(
-        (
-            await session.execute(
-                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
-            )
-        ).all()
-    )
-    awards = dict((await session.execute(select(Award.id, Award.title).where(Award.id.in_(award_ids)))).all())
-    contracts = dict(
-        (
-            await session.execute(select(Contract.id, Contract.title).where(Contract.id.in_(contract_ids)))
-        ).all()
-    )
-    seqs = dict(
-        (await session.execute(select(Tranche.id, Tranche.seq).where(Tranche.award_id.in_(award_ids)))).all()
-    )
+    orgs, awards, contracts, seqs = await queries.payment_names(session, org_ids, award_ids, contract_ids)
     rows = []
     for p in payments:
         if p.award_id is not None:

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from core.db import utcnow
 from core.i18n import N_
 from core.identity.models import Role
+from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
-from grants.disbursements.models import Disbursement, DisbursementState
+from grants.awards.models import (
+    Award,
+    AwardAgreement,
+    Tranche,
+    TrancheState,
+)
+from grants.awards.repository import (
+    DUE_STATES,
+)
+from grants.contracts.models import Contract, ContractMilestone, MilestoneState
+from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement, DisbursementState
+from incubator.models import Organisation
 
 
 class DisbursementRepository(CentreScopedRepository[Disbursement]):
@@ -31,3 +51,275 @@ class DisbursementRepository(CentreScopedRepository[Disbursement]):
         if award_id is not None:
             statement = statement.where(Disbursement.award_id == award_id)
         return statement.order_by(Disbursement.requested_at.desc(), Disbursement.id.desc())
+
+
+async def open_disbursement(
+    session: AsyncSession, *, award_id: int | None = None, contract_id: int | None = None
+) -> Disbursement | None:
+    statement = select(Disbursement).where(Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
+    if award_id is not None:
+        statement = statement.where(Disbursement.award_id == award_id)
+    if contract_id is not None:
+        statement = statement.where(Disbursement.contract_id == contract_id)
+    return (await session.execute(statement.limit(1))).scalar_one_or_none()
+
+
+async def move_target(
+    session: AsyncSession, disbursement: Disbursement, source: str, target: str, **values: Any
+) -> bool:
+    if disbursement.tranche_id is not None:
+        statement = (
+            update(Tranche)
+            .where(Tranche.id == disbursement.tranche_id, Tranche.state == TrancheState(source))
+            .values(state=TrancheState(target), **values)
+        )
+    else:
+        statement = (
+            update(ContractMilestone)
+            .where(
+                ContractMilestone.id == disbursement.milestone_id,
+                ContractMilestone.state == MilestoneState(source),
+            )
+            .values(state=MilestoneState(target), **values)
+        )
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def due_tranches(session: AsyncSession, principal: Principal) -> list[tuple[Tranche, Award]]:
+    """Tranches waiting for a request or a decision, for the finance and staff queues."""
+    statement = (
+        select(Tranche, Award).join(Award, Award.id == Tranche.award_id).where(Tranche.state.in_(DUE_STATES))
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Award.centre_id == principal.centre_id)
+    rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(500))
+    return [(t, a) for t, a in rows]
+
+
+async def request_tranche(session: AsyncSession, tranche_id: int) -> bool:
+    """Compare-and-set the tranche from due to requested; false when someone was first."""
+    moved = await session.execute(
+        update(Tranche)
+        .where(Tranche.id == tranche_id, Tranche.state == TrancheState.due)
+        .values(state=TrancheState.requested)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def request_milestone(session: AsyncSession, milestone_id: int) -> bool:
+    """Compare-and-set the milestone from due to requested; false when someone was first."""
+    moved = await session.execute(
+        update(ContractMilestone)
+        .where(ContractMilestone.id == milestone_id, ContractMilestone.state == MilestoneState.due)
+        .values(state=MilestoneState.requested)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def approve(session: AsyncSession, disbursement_id: int, user_id: int, user_name: str) -> bool:
+    """Requested → approved, never by the one who requested it (maker-checker in the WHERE)."""
+    moved = await session.execute(
+        update(Disbursement)
+        .where(
+            Disbursement.id == disbursement_id,
+            Disbursement.state == DisbursementState.requested,
+            Disbursement.requested_by != user_id,
+        )
+        .values(
+            state=DisbursementState.approved,
+            approved_by=user_id,
+            decided_by_name=user_name,
+            decided_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def reject(
+    session: AsyncSession, disbursement_id: int, user_id: int, user_name: str, reason: str
+) -> bool:
+    """Requested → rejected, never by the one who requested it."""
+    moved = await session.execute(
+        update(Disbursement)
+        .where(
+            Disbursement.id == disbursement_id,
+            Disbursement.state == DisbursementState.requested,
+            Disbursement.requested_by != user_id,
+        )
+        .values(
+            state=DisbursementState.rejected,
+            rejected_by=user_id,
+            decided_by_name=user_name,
+            decided_at=utcnow(),
+            reject_reason=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def mark_paid(
+    session: AsyncSession,
+    disbursement_id: int,
+    *,
+    voucher_no: str,
+    paid_on: dt.date,
+    amount: Decimal,
+    paid_by: int,
+) -> bool:
+    """Approved → paid with its voucher; a voucher number already recorded raises IntegrityError."""
+    moved = await session.execute(
+        update(Disbursement)
+        .where(Disbursement.id == disbursement_id, Disbursement.state == DisbursementState.approved)
+        .values(
+            state=DisbursementState.paid,
+            voucher_no=voucher_no,
+            paid_on=paid_on,
+            paid_amount=amount,
+            paid_by=paid_by,
+            paid_recorded_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def add_paid_to_award(session: AsyncSession, award_id: int, amount: Decimal) -> bool:
+    """``paid += amount`` only while it stays within the award: false when it would exceed it."""
+    grown = await session.execute(
+        update(Award)
+        .where(Award.id == award_id, Award.paid + amount <= Award.amount)
+        .values(paid=Award.paid + amount)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(grown.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def add_paid_to_contract(session: AsyncSession, contract_id: int, amount: Decimal) -> bool:
+    """``paid += amount`` only while it stays within the contract: false when it would exceed it."""
+    grown = await session.execute(
+        update(Contract)
+        .where(Contract.id == contract_id, Contract.paid + amount <= Contract.amount)
+        .values(paid=Contract.paid + amount)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(grown.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def open_contract_disbursement(session: AsyncSession, contract_id: int) -> Disbursement | None:
+    return (
+        await session.execute(
+            select(Disbursement)
+            .where(Disbursement.contract_id == contract_id, Disbursement.state.in_(OPEN_DISBURSEMENT_STATES))
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def paid_for_contracts(session: AsyncSession, contract_ids: Sequence[int]) -> Sequence[Disbursement]:
+    """The paid disbursements of the given contracts, in order of payment."""
+    rows = await session.execute(
+        select(Disbursement)
+        .where(Disbursement.contract_id.in_(contract_ids), Disbursement.state == DisbursementState.paid)
+        .order_by(Disbursement.paid_on, Disbursement.id)
+    )
+    return rows.scalars().all()
+
+
+async def payment_names(
+    session: AsyncSession, org_ids: set[int], award_ids: set[int], contract_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str], dict[int, str], dict[int, int]]:
+    """Names of payees, titles of awards and contracts, and tranche seqs of the awards, by id."""
+    orgs = dict(
+        (
+            await session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+            )
+        ).all()
+    )
+    awards = dict((await session.execute(select(Award.id, Award.title).where(Award.id.in_(award_ids)))).all())
+    contracts = dict(
+        (
+            await session.execute(select(Contract.id, Contract.title).where(Contract.id.in_(contract_ids)))
+        ).all()
+    )
+    seqs = dict(
+        (await session.execute(select(Tranche.id, Tranche.seq).where(Tranche.award_id.in_(award_ids)))).all()
+    )
+    return orgs, awards, contracts, seqs
+
+
+async def paid_for_award(session: AsyncSession, award_id: int) -> Sequence[Disbursement]:
+    """The payments made on one award, oldest first."""
+    statement = (
+        select(Disbursement)
+        .where(Disbursement.award_id == award_id, Disbursement.state == DisbursementState.paid)
+        .order_by(Disbursement.paid_on, Disbursement.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def payment_context(
+    session: AsyncSession, disbursements: Sequence[Disbursement]
+) -> tuple[
+    dict[int, Organisation],
+    dict[int, Award],
+    dict[int, int],
+    dict[int, Contract],
+    dict[int, tuple[int, int]],
+    dict[int, int | None],
+]:
+    """What finance sees beside each disbursement, in one query per kind: payees, awards,
+    tranche counts per award, contracts, milestone (number, count), agreement documents."""
+    org_ids = {d.payee_organisation_id for d in disbursements}
+    award_ids = {d.award_id for d in disbursements if d.award_id is not None}
+    contract_ids = {d.contract_id for d in disbursements if d.contract_id is not None}
+    milestone_ids = {d.milestone_id for d in disbursements if d.milestone_id is not None}
+    organisations = {
+        o.id: o
+        for o in (await session.execute(select(Organisation).where(Organisation.id.in_(org_ids)))).scalars()
+    }
+    awards = {
+        a.id: a
+        for a in (
+            await session.execute(
+                select(Award).where(Award.id.in_(award_ids)).options(selectinload(Award.tranches))
+            )
+        ).scalars()
+    }
+    tranche_counts = {a.id: len(a.tranches) for a in awards.values()}
+    contracts = {
+        c.id: c
+        for c in (await session.execute(select(Contract).where(Contract.id.in_(contract_ids)))).scalars()
+    }
+    milestone_rows = (
+        await session.execute(
+            select(ContractMilestone.id, ContractMilestone.seq, ContractMilestone.contract_id).where(
+                ContractMilestone.id.in_(milestone_ids)
+            )
+        )
+    ).all()
+    counts = dict(
+        (
+            await session.execute(
+                select(ContractMilestone.contract_id, func.count())
+                .where(ContractMilestone.contract_id.in_(contract_ids))
+                .group_by(ContractMilestone.contract_id)
+            )
+        ).all()
+    )
+    milestones = {row.id: (row.seq, int(counts.get(row.contract_id, 0))) for row in milestone_rows}
+    agreements = dict(
+        (
+            await session.execute(
+                select(AwardAgreement.award_id, AwardAgreement.document_id).where(
+                    AwardAgreement.award_id.in_(award_ids)
+                )
+            )
+        ).all()
+    )
+    return organisations, awards, tranche_counts, contracts, milestones, agreements

@@ -4,9 +4,9 @@ moves with a conditional UPDATE, so concurrent requests can never overpay."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
+from core.money import format_money
 from core.notifications import mark_done
 from core.repository import Paged, PageParams
 from grants import notices
@@ -29,13 +30,11 @@ from grants.awards.models import (
     Tranche,
     TrancheState,
 )
-from grants.awards.repository import (
-    DUE_STATES,
-)
 from grants.awards.service import get_award
-from grants.contracts.models import Contract, ContractMilestone, ContractState, MilestoneState
+from grants.contracts.models import ContractMilestone, ContractState, MilestoneState
+from grants.disbursements import repository as queries
 from grants.disbursements.models import Disbursement, DisbursementState
-from grants.disbursements.repository import DisbursementRepository
+from grants.disbursements.repository import DisbursementRepository, payment_context
 from grants.disbursements.schemas import DisbursementCreate, PayIn
 from grants.programmes.models import TRIGGER_LABELS
 
@@ -125,7 +124,7 @@ async def request_disbursement(
         disbursement.centre_id,
         _("A disbursement awaits approval"),
         _("{amount} yuan requested by {who}.").format(
-            amount=f"{disbursement.amount:,.2f}", who=principal.full_name or principal.email
+            amount=format_money(disbursement.amount), who=principal.full_name or principal.email
         ),
         "/finance",
     )
@@ -151,13 +150,7 @@ async def _request_tranche(
     allowed, reason = can_request_tranche(award, tranche)
     if not allowed:
         raise Conflict(reason)
-    moved = await session.execute(
-        update(Tranche)
-        .where(Tranche.id == tranche.id, Tranche.state == TrancheState.due)
-        .values(state=TrancheState.requested)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not await queries.request_tranche(session, tranche.id):
         raise Conflict(_("This payment has already been requested"))
     return await _insert(
         session,
@@ -190,13 +183,7 @@ async def _request_milestone(
         raise Conflict(_("Only a due milestone can be requested"))
     if milestone.to_pay <= 0:
         raise Conflict(_("Nothing is payable for this milestone"))
-    moved = await session.execute(
-        update(ContractMilestone)
-        .where(ContractMilestone.id == milestone.id, ContractMilestone.state == MilestoneState.due)
-        .values(state=MilestoneState.requested)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not await queries.request_milestone(session, milestone.id):
         raise Conflict(_("This payment has already been requested"))
     return await _insert(
         session,
@@ -233,28 +220,6 @@ def can_pay(principal: Principal, disbursement: Disbursement) -> tuple[bool, str
     return True, ""
 
 
-async def _move_target(
-    session: AsyncSession, disbursement: Disbursement, source: str, target: str, **values: Any
-) -> bool:
-    if disbursement.tranche_id is not None:
-        statement = (
-            update(Tranche)
-            .where(Tranche.id == disbursement.tranche_id, Tranche.state == TrancheState(source))
-            .values(state=TrancheState(target), **values)
-        )
-    else:
-        statement = (
-            update(ContractMilestone)
-            .where(
-                ContractMilestone.id == disbursement.milestone_id,
-                ContractMilestone.state == MilestoneState(source),
-            )
-            .values(state=MilestoneState(target), **values)
-        )
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
 def _decider(principal: Principal) -> None:
     require_finance(principal)
 
@@ -269,24 +234,11 @@ async def approve(
         if disbursement.requested_by == principal.user_id:
             raise Forbidden(reason)
         raise Conflict(reason)
-    moved = await session.execute(
-        update(Disbursement)
-        .where(
-            Disbursement.id == disbursement.id,
-            Disbursement.state == DisbursementState.requested,
-            Disbursement.requested_by != principal.user_id,
-        )
-        .values(
-            state=DisbursementState.approved,
-            approved_by=principal.user_id,
-            decided_by_name=principal.full_name or principal.email,
-            decided_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not await queries.approve(
+        session, disbursement.id, principal.user_id, principal.full_name or principal.email
+    ):
         raise Conflict(_("Only a disbursement awaiting approval can be decided"))
-    if not await _move_target(session, disbursement, "requested", "approved"):
+    if not await queries.move_target(session, disbursement, "requested", "approved"):
         raise Conflict(_("The tranche is no longer awaiting this disbursement"))
     disbursement = await get_disbursement(session, principal, disbursement_id)
     await _audit_disbursement(session, principal, disbursement, "approve", note=note)
@@ -303,26 +255,12 @@ async def reject(
         if disbursement.requested_by == principal.user_id:
             raise Forbidden(reason)
         raise Conflict(reason)
-    moved = await session.execute(
-        update(Disbursement)
-        .where(
-            Disbursement.id == disbursement.id,
-            Disbursement.state == DisbursementState.requested,
-            Disbursement.requested_by != principal.user_id,
-        )
-        .values(
-            state=DisbursementState.rejected,
-            rejected_by=principal.user_id,
-            decided_by_name=principal.full_name or principal.email,
-            decided_at=utcnow(),
-            reject_reason=reason_text,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not await queries.reject(
+        session, disbursement.id, principal.user_id, principal.full_name or principal.email, reason_text
+    ):
         raise Conflict(_("Only a disbursement awaiting approval can be decided"))
     # the tranche is due again: staff may correct and request anew
-    await _move_target(session, disbursement, "requested", "due")
+    await queries.move_target(session, disbursement, "requested", "due")
     disbursement = await get_disbursement(session, principal, disbursement_id)
     await _audit_disbursement(session, principal, disbursement, "reject", reason=reason_text)
     return disbursement
@@ -346,41 +284,27 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
     if data.paid_on > today():
         raise ValidationFailed.field("paid_on", _("The payment date cannot be in the future"))
     try:
-        moved = await session.execute(
-            update(Disbursement)
-            .where(Disbursement.id == disbursement.id, Disbursement.state == DisbursementState.approved)
-            .values(
-                state=DisbursementState.paid,
-                voucher_no=data.voucher_no,
-                paid_on=data.paid_on,
-                paid_amount=data.amount,
-                paid_by=principal.user_id,
-                paid_recorded_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
+        moved = await queries.mark_paid(
+            session,
+            disbursement.id,
+            voucher_no=data.voucher_no,
+            paid_on=data.paid_on,
+            amount=data.amount,
+            paid_by=principal.user_id,
         )
     except IntegrityError as exc:
         raise ValidationFailed.field("voucher_no", _("This voucher number is already recorded")) from exc
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not moved:
         raise Conflict(_("Only an approved disbursement can be paid"))
-    if not await _move_target(session, disbursement, "approved", "paid", paid_on=data.paid_on):
+    if not await queries.move_target(session, disbursement, "approved", "paid", paid_on=data.paid_on):
         raise Conflict(_("This payment has already been made"))
     amount = disbursement.amount
     if disbursement.award_id is not None:
-        grown = await session.execute(
-            update(Award)
-            .where(Award.id == disbursement.award_id, Award.paid + amount <= Award.amount)
-            .values(paid=Award.paid + amount)
-            .execution_options(synchronize_session=False)
-        )
+        grown = await queries.add_paid_to_award(session, disbursement.award_id, amount)
     else:
-        grown = await session.execute(
-            update(Contract)
-            .where(Contract.id == disbursement.contract_id, Contract.paid + amount <= Contract.amount)
-            .values(paid=Contract.paid + amount)
-            .execution_options(synchronize_session=False)
-        )
-    if grown.rowcount != 1:  # type: ignore[attr-defined]
+        assert disbursement.contract_id is not None
+        grown = await queries.add_paid_to_contract(session, disbursement.contract_id, amount)
+    if not grown:
         raise Conflict(_("The payment would exceed the amount granted"))
     disbursement = await get_disbursement(session, principal, disbursement_id)
     await _audit_disbursement(
@@ -395,7 +319,7 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
                 at=utcnow(),
                 action="paid",
                 note=_("{amount} yuan paid, voucher {voucher}").format(
-                    amount=f"{amount:,.2f}", voucher=data.voucher_no
+                    amount=format_money(amount), voucher=data.voucher_no
                 ),
                 actor=principal.email,
             )
@@ -410,12 +334,54 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
     return disbursement
 
 
-async def due_tranches(session: AsyncSession, principal: Principal) -> list[tuple[Tranche, Award]]:
-    """Tranches waiting for a request or a decision, for the finance and staff queues."""
-    statement = (
-        select(Tranche, Award).join(Award, Award.id == Tranche.award_id).where(Tranche.state.in_(DUE_STATES))
+@dataclass
+class PaymentLine:
+    """A disbursement as finance reads it: whom, to which account, for what, which instalment."""
+
+    disbursement: Disbursement
+    payee: str
+    bank_name: str
+    bank_account_name: str
+    bank_account_no: str
+    subject_title: str
+    subject_href: str
+    instalment: tuple[int, int] | None
+    agreement_href: str | None
+
+
+async def payment_lines(session: AsyncSession, disbursements: Sequence[Disbursement]) -> list[PaymentLine]:
+    organisations, awards, tranche_counts, contracts, milestones, agreements = await payment_context(
+        session, disbursements
     )
-    if not principal.sees_all_centres:
-        statement = statement.where(Award.centre_id == principal.centre_id)
-    rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(500))
-    return [(t, a) for t, a in rows]
+    lines = []
+    for d in disbursements:
+        payee = organisations.get(d.payee_organisation_id)
+        instalment: tuple[int, int] | None = None
+        agreement_href = None
+        if d.award_id is not None:
+            award = awards.get(d.award_id)
+            title, href = (award.title if award else ""), f"/awards/{d.award_id}"
+            tranche = next((t for t in award.tranches if t.id == d.tranche_id), None) if award else None
+            if tranche is not None:
+                instalment = (tranche.seq, tranche_counts.get(d.award_id, 0))
+            document_id = agreements.get(d.award_id)
+            if document_id is not None:
+                agreement_href = f"/api/v1/awards/{d.award_id}/documents/{document_id}"
+        else:
+            contract = contracts.get(d.contract_id or 0)
+            title, href = (contract.title if contract else ""), f"/contracts/{d.contract_id}"
+            instalment = milestones.get(d.milestone_id or 0)
+        lines.append(
+            PaymentLine(
+                disbursement=d,
+                payee=payee.name if payee else "",
+                bank_name=payee.bank_name if payee else "",
+                bank_account_name=payee.bank_account_name if payee else "",
+                bank_account_no=payee.bank_account_no if payee else "",
+                subject_title=title,
+                subject_href=href,
+                instalment=instalment,
+                agreement_href=agreement_href,
+            )
+        )
+    return lines

@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Iterable
 
 import chinese_calendar
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict
 from core.i18n import _
+from grants.programmes import repository as queries
 from grants.programmes.models import CalendarDay
 
 PACKAGE_YEARS = frozenset(day.year for day in chinese_calendar.holidays) & frozenset(
@@ -36,11 +36,8 @@ class WorkingCalendar:
 
     @classmethod
     async def load(cls, session: AsyncSession, years: Iterable[int] | None = None) -> WorkingCalendar:
-        statement = select(CalendarDay)
-        if years is not None:
-            statement = statement.where(CalendarDay.year.in_(list(years)))
         entered: dict[int, dict[dt.date, bool]] = {}
-        for day in (await session.execute(statement)).scalars():
+        for day in await queries.calendar_days(session, years):
             entered.setdefault(day.year, {})[day.day] = day.is_workday
         return cls(entered)
 
@@ -77,7 +74,7 @@ async def enter_year(
     names: dict[dt.date, str],
 ) -> None:
     """Replace a year's entered schedule (holidays and adjusted working days)."""
-    await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
+    await queries.forget_calendar_year(session, year)
     for day in holidays:
         session.add(CalendarDay(day=day, year=year, is_workday=False, name=names.get(day, "")))
     for day in workdays:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
+from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
-from grants.programmes.models import CommunityNeed, Programme
+from grants.programmes.models import CalendarDay, CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
 
 
 class ProgrammeRepository(CentreScopedRepository[Programme]):
@@ -25,3 +30,117 @@ class ProgrammeRepository(CentreScopedRepository[Programme]):
 class NeedRepository(CentreScopedRepository[CommunityNeed]):
     model = CommunityNeed
     not_found_message = N_("Record not found")
+
+
+async def release_committed(
+    session: AsyncSession, programme_id: int, category_id: int | None, amount: Decimal
+) -> None:
+    """Give ``amount`` back to the programme's (and category's) budget: one conditional UPDATE each."""
+    await session.execute(
+        update(Programme)
+        .where(Programme.id == programme_id)
+        .values(committed=Programme.committed - amount)
+        .execution_options(synchronize_session=False)
+    )
+    if category_id is not None:
+        await session.execute(
+            update(ProgrammeCategory)
+            .where(ProgrammeCategory.id == category_id)
+            .values(committed=ProgrammeCategory.committed - amount)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def with_tranche_plan(session: AsyncSession, programme_id: int) -> Programme:
+    return (
+        await session.execute(
+            select(Programme)
+            .options(selectinload(Programme.tranche_plan))
+            .where(Programme.id == programme_id)
+        )
+    ).scalar_one()
+
+
+async def publicised(session: AsyncSession, programme_id: int | None) -> Sequence[Programme]:
+    """Programmes in publicity (re-read: populate_existing), or that one programme if it is."""
+    statement = (
+        select(Programme)
+        .where(Programme.state == ProgrammeState.publicised)
+        .execution_options(populate_existing=True)
+    )
+    if programme_id is not None:
+        statement = statement.where(Programme.id == programme_id)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def reserve_programme_budget(session: AsyncSession, programme_id: int, amount: Decimal) -> bool:
+    """``committed += amount`` only while within the total budget, checked in the same statement."""
+    result = await session.execute(
+        update(Programme)
+        .where(Programme.id == programme_id, Programme.committed + amount <= Programme.total_budget)
+        .values(committed=Programme.committed + amount)
+        .returning(Programme.id)
+    )
+    return result.first() is not None
+
+
+async def reserve_category_budget(session: AsyncSession, category_id: int, amount: Decimal) -> bool:
+    """``committed += amount`` only while within the category budget, checked in the same statement."""
+    result = await session.execute(
+        update(ProgrammeCategory)
+        .where(
+            ProgrammeCategory.id == category_id,
+            ProgrammeCategory.committed + amount <= ProgrammeCategory.budget,
+        )
+        .values(committed=ProgrammeCategory.committed + amount)
+        .returning(ProgrammeCategory.id)
+    )
+    return result.first() is not None
+
+
+async def release_budget(
+    session: AsyncSession, programme_id: int, category_id: int | None, amount: Decimal
+) -> None:
+    await session.execute(
+        update(Programme).where(Programme.id == programme_id).values(committed=Programme.committed - amount)
+    )
+    if category_id is not None:
+        await session.execute(
+            update(ProgrammeCategory)
+            .where(ProgrammeCategory.id == category_id)
+            .values(committed=ProgrammeCategory.committed - amount)
+        )
+
+
+async def calendar_days(session: AsyncSession, years: Iterable[int] | None = None) -> Sequence[CalendarDay]:
+    """The entered calendar days (holidays and adjusted working days), of the given years or all."""
+    statement = select(CalendarDay)
+    if years is not None:
+        statement = statement.where(CalendarDay.year.in_(list(years)))
+    return (await session.execute(statement)).scalars().all()
+
+
+async def forget_calendar_year(session: AsyncSession, year: int) -> None:
+    await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
+
+
+async def programmes_newest_first(session: AsyncSession, principal: Principal) -> list[Programme]:
+    """The programmes the principal's centre sees, newest year first."""
+    programmes = select(Programme)
+    if not principal.sees_all_centres:
+        programmes = programmes.where(Programme.centre_id == principal.centre_id)
+    return list((await session.execute(programmes.order_by(Programme.year.desc(), Programme.id))).scalars())
+
+
+async def categories_of(session: AsyncSession, programme_ids: Sequence[int]) -> Sequence[ProgrammeCategory]:
+    return (
+        (
+            await session.execute(
+                select(ProgrammeCategory)
+                .where(ProgrammeCategory.programme_id.in_(programme_ids))
+                .order_by(ProgrammeCategory.id)
+            )
+        )
+        .scalars()
+        .all()
+    )

@@ -12,9 +12,9 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.money import MAX_AMOUNT
+from core.money import MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
-from evaluations import service as evaluations
+from evaluations.rubrics import service as rubric_service
 from grants.access import centre_of, require_staff
 from grants.programmes.models import (
     PROGRAMME_STATE_LABELS,
@@ -29,7 +29,7 @@ from grants.programmes.repository import NeedRepository, ProgrammeRepository
 from grants.programmes.schemas import NeedIn, ProgrammeCreate, ProgrammeUpdate, TopicIn
 
 HUNDRED = Decimal(100)
-LARGEST = f"{MAX_AMOUNT:,.2f}"
+LARGEST = format_money(MAX_AMOUNT)
 
 
 # Which fields may change in which state (no budget change after decisions, no rule change
@@ -82,7 +82,7 @@ async def _check_rubric(session: AsyncSession, principal: Principal, version_id:
     if version_id is None:
         return
     try:
-        await evaluations.get_version(session, principal, version_id)
+        await rubric_service.get_version(session, principal, version_id)
     except NotFound as exc:
         raise ValidationFailed.field("rubric_version_id", _("No such rubric version")) from exc
 

@@ -90,6 +90,7 @@ def _evaluate(page: Any, screenshots: Path, email: str, share: float, comment: s
     page.goto("/evaluations")
     page.get_by_role("link", name=TITLE).first.click()
     page.wait_for_url(re.compile(r".*/evaluations/assignments/\d+$"))
+    page.locator("#no-conflict").check()  # no conflict is a choice, never pre-selected
     page.locator("#declaration button[type=submit]").click()
     page.wait_for_load_state()
     inputs = page.locator("#sheet-form .score-input")

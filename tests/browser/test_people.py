@@ -43,7 +43,7 @@ def shots() -> Path:
 
 def check(page: Any, shots: Path, name: str) -> None:
     """Screenshot, then axe-core: no serious or critical violation on this page."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     results = Axe().run(page)

@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Centre, Role
-from evaluations import service
-from evaluations.models import Assignment, ReviewRound, RoundPurpose, RoundSubject, Rubric
-from evaluations.schemas import (
-    AssignmentCreate,
-    DeclarationIn,
-    RoundCreate,
-    RubricCreate,
-    ScoreItemIn,
-    SheetIn,
-    SubjectCreate,
-)
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.models import Assignment
+from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+from evaluations.rounds import service as round_service
+from evaluations.rounds.models import ReviewRound, RoundSubject
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose, Rubric
+from evaluations.rubrics.schemas import RubricCreate
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from tests.factories import Actor, make_centre, make_user
 
 CRITERIA: list[dict[str, Any]] = [
@@ -33,7 +33,7 @@ async def no_members(_session: AsyncSession, _organisation_id: int) -> set[int]:
     return set()
 
 
-def members_of(mapping: dict[int, set[int]]) -> service.MembershipLookup:
+def members_of(mapping: dict[int, set[int]]) -> assignment_service.MembershipLookup:
     async def lookup(_session: AsyncSession, organisation_id: int) -> set[int]:
         return mapping.get(organisation_id, set())
 
@@ -70,7 +70,7 @@ async def make_rubric(session: AsyncSession, staff: Actor, **overrides: Any) -> 
         "criteria": CRITERIA,
     }
     data.update(overrides)
-    return await service.create_rubric(session, staff.principal, RubricCreate.model_validate(data))
+    return await rubric_service.create_rubric(session, staff.principal, RubricCreate.model_validate(data))
 
 
 async def make_scenario(
@@ -92,7 +92,9 @@ async def make_scenario(
         "min_sheets_per_subject": min_sheets,
     }
     fields.update(round_fields)
-    review_round = await service.create_round(session, staff.principal, RoundCreate.model_validate(fields))
+    review_round = await round_service.create_round(
+        session, staff.principal, RoundCreate.model_validate(fields)
+    )
     scenario = Scenario(centre, staff, panel, rubric, review_round)
     for n in range(subjects):
         scenario.subjects.append(await add_subject(session, scenario, n + 1, organisation_id=100 + n + 1))
@@ -109,7 +111,7 @@ async def add_subject(
     amount: str | None = "50000.00",
     display: dict[str, str] | None = None,
 ) -> RoundSubject:
-    return await service.add_subject(
+    return await round_service.add_subject(
         session,
         scenario.staff.principal,
         scenario.round.id,
@@ -128,7 +130,7 @@ async def add_subject(
 async def assign(
     session: AsyncSession, scenario: Scenario, subject: RoundSubject, evaluator: Actor
 ) -> Assignment:
-    return await service.assign(
+    return await assignment_service.assign(
         session,
         scenario.staff.principal,
         scenario.round.id,
@@ -142,5 +144,7 @@ async def score(
 ) -> None:
     """Assign, declare no conflict, and submit a sheet with this total."""
     assignment = await assign(session, scenario, subject, evaluator)
-    await service.declare(session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False))
-    await service.submit_sheet(session, evaluator.principal, assignment.id, sheet_for(total))
+    await assignment_service.declare(
+        session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
+    )
+    await sheet_service.submit_sheet(session, evaluator.principal, assignment.id, sheet_for(total))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluations import service
+from evaluations.jury import service as jury_service
+from evaluations.rubrics import service as rubric_service
 from tests.evaluations.factories import make_scenario
 from tests.test_pages import csrf_of
 
@@ -15,10 +16,10 @@ async def test_juror_scores_once_with_a_code(client: httpx.AsyncClient, session:
         session, evaluators=2, subjects=1, min_sheets=2, expert_weight=70, public_weight=30
     )
     subject = scenario.subjects[0]
-    (code,) = await service.issue_jury_codes(
+    (code,) = await jury_service.issue_jury_codes(
         session, scenario.staff.principal, scenario.round.id, subject.id, 1
     )
-    criteria = service.criteria_of(scenario.round.rubric_version)
+    criteria = rubric_service.criteria_of(scenario.round.rubric_version)
     entry = await client.get("/jury")
     assert 'action="/jury"' in entry.text
     typed = await client.get("/jury", params={"code": f" {code} "})

@@ -6,8 +6,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.repository import PageParams
-from evaluations import service
-from evaluations.schemas import DeclarationIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import DeclarationIn
+from evaluations.sheets import service as sheet_service
 from tests.evaluations.factories import Scenario, assign, make_scenario, sheet_for
 from tests.factories import Actor
 from tests.test_pages import csrf_of, page_login
@@ -24,8 +25,10 @@ async def scenario_with_sheet(session: AsyncSession) -> tuple[Scenario, int]:
     scenario = await make_scenario(session, evaluators=3, subjects=1, min_sheets=2)
     first = scenario.evaluators[0]
     assignment = await assign(session, scenario, scenario.subjects[0], first)
-    await service.declare(session, first.principal, assignment.id, DeclarationIn(has_conflict=False))
-    await service.submit_sheet(session, first.principal, assignment.id, sheet_for(87))
+    await assignment_service.declare(
+        session, first.principal, assignment.id, DeclarationIn(has_conflict=False)
+    )
+    await sheet_service.submit_sheet(session, first.principal, assignment.id, sheet_for(87))
     await session.commit()
     return scenario, assignment.id
 
@@ -130,9 +133,11 @@ async def test_staff_board_shows_progress_not_scores_until_close(
     )
     assert auto.status_code == 303
     second = scenario.evaluators[1]
-    page = await service.list_assignments(session, second.principal, PageParams())
-    await service.declare(session, second.principal, page.items[0].id, DeclarationIn(has_conflict=False))
-    await service.submit_sheet(session, second.principal, page.items[0].id, sheet_for(81))
+    page = await assignment_service.list_assignments(session, second.principal, PageParams())
+    await assignment_service.declare(
+        session, second.principal, page.items[0].id, DeclarationIn(has_conflict=False)
+    )
+    await sheet_service.submit_sheet(session, second.principal, page.items[0].id, sheet_for(81))
     await session.commit()
 
     closed = await client.post(f"/evaluations/rounds/{scenario.round.id}/close", data={"csrf_token": csrf})
@@ -197,3 +202,48 @@ async def test_applicant_cannot_open_evaluation_pages(
     assert (await client.get("/evaluations")).status_code == 403
     dashboard = await client.get("/dashboard")
     assert 'href="/evaluations"' not in dashboard.text
+
+
+async def test_no_conflict_is_a_choice_not_a_default(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    scenario = await make_scenario(session, subjects=1)
+    evaluator = scenario.evaluators[0]
+    assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
+    csrf = await login(client, session, evaluator)
+    page = await client.get(f"/evaluations/assignments/{assignment.id}")
+    assert "checked" not in page.text.split('id="declaration"')[1].split("</form>")[0]
+    unchosen = await client.post(
+        f"/evaluations/assignments/{assignment.id}/declaration", data={"csrf_token": csrf}
+    )
+    assert unchosen.status_code == 422
+    assert "请选择是否存在利益冲突" in unchosen.text
+    assert 'name="score_need"' not in unchosen.text  # still not declared
+
+
+async def test_score_sheet_pdf_has_scores_comments_and_signature_line(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    scenario, assignment_id = await scenario_with_sheet(session)
+    await login(client, session, scenario.evaluators[0])
+    page = await client.get(f"/evaluations/assignments/{assignment_id}")
+    assert f'href="/evaluations/assignments/{assignment_id}/sheet.pdf"' in page.text
+    assert 'id="running-total">87.00<' in page.text  # the real total, not a recomputed 0
+    response = await client.get(f"/evaluations/assignments/{assignment_id}/sheet.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = text.replace("\n", "").replace(" ", "")
+    assert "评分表" in text
+    assert "87.00" in text
+    assert "需求清楚" in text  # the criterion's comment
+    assert "专家签字" in text
+    assert "日期" in text
+    # Another evaluator of the round cannot download it while the round is open.
+    client.cookies.clear()
+    await login(client, session, scenario.evaluators[1])
+    assert (await client.get(f"/evaluations/assignments/{assignment_id}/sheet.pdf")).status_code == 404

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.notifications import Notification
-from evaluations import jobs, service
-from evaluations.schemas import DeclarationIn
+from evaluations import jobs
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import DeclarationIn
 from tests.evaluations.factories import assign, make_scenario, score
 
 DUE = dt.datetime(2026, 6, 30, 9, 0, tzinfo=dt.UTC)
@@ -22,7 +23,7 @@ async def test_review_due_reminds_evaluators_with_open_work_once(session: AsyncS
     await assign(session, scenario, scenario.subjects[1], busy)
     await score(session, scenario, scenario.subjects[0], done, 75)
     blocked = await assign(session, scenario, scenario.subjects[1], conflicted)
-    await service.declare(
+    await assignment_service.declare(
         session, conflicted.principal, blocked.id, DeclarationIn(has_conflict=True, reason="曾任该组织理事")
     )
 

@@ -13,9 +13,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Centre, Role
-from evaluations import service as evaluations
-from evaluations.models import Rubric
-from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+from evaluations.results import service as result_service
+from evaluations.rounds import service as round_service
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import Rubric
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from grants.applications import review
 from grants.applications import service as applications
 from grants.applications.models import Application, ApplicationState, Indicator, IndicatorKind
@@ -48,7 +53,7 @@ async def review_rubric_version(session: AsyncSession, centre_id: int) -> int:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    await evaluations.seed_default_rubrics(session, centre_id)
+    await rubric_service.seed_default_rubrics(session, centre_id)
     rubrics = (
         (
             await session.execute(
@@ -201,20 +206,22 @@ async def run_review(
     programme = await review.start_review(session, staff.principal, programme_id)
     assert programme.review_round_id is not None
     round_id = programme.review_round_id
-    subjects = {s.subject_id: s for s in await evaluations.list_subjects(session, staff.principal, round_id)}
-    review_round = await evaluations.get_round(session, staff.principal, round_id)
-    version = await evaluations.get_version(session, staff.principal, review_round.rubric_version_id)
-    criteria = [c for c in evaluations.criteria_of(version) if not c.bonus]
+    subjects = {
+        s.subject_id: s for s in await round_service.list_subjects(session, staff.principal, round_id)
+    }
+    review_round = await round_service.get_round(session, staff.principal, round_id)
+    version = await rubric_service.get_version(session, staff.principal, review_round.rubric_version_id)
+    criteria = [c for c in rubric_service.criteria_of(version) if not c.bonus]
     for application_id, scores in totals.items():
         for evaluator, total in zip(evaluators, scores, strict=True):
-            assignment = await evaluations.assign(
+            assignment = await assignment_service.assign(
                 session,
                 staff.principal,
                 round_id,
                 AssignmentCreate(subject_id=subjects[application_id].id, evaluator_id=evaluator.user.id),
                 incubator.member_user_ids,
             )
-            await evaluations.declare(
+            await assignment_service.declare(
                 session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
             )
             items = [
@@ -224,8 +231,10 @@ async def run_review(
                 )
                 for c in criteria
             ]
-            await evaluations.submit_sheet(session, evaluator.principal, assignment.id, SheetIn(items=items))
-    await evaluations.close_round(session, staff.principal, round_id)
+            await sheet_service.submit_sheet(
+                session, evaluator.principal, assignment.id, SheetIn(items=items)
+            )
+    await result_service.close_round(session, staff.principal, round_id)
     await review.collect_review(session, staff.principal, programme_id)
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose, Rubric, RubricVersion
+from evaluations.rubrics import service as rubric_service
+from evaluations.rubrics.models import RoundPurpose, Rubric, RubricVersion
 from tests.factories import Actor, make_centre, make_user
 from tests.incubator.helpers import make_org, post_ok
 from tests.incubator.test_pages import logged_in
@@ -17,7 +17,7 @@ KEYS = ["governance", "project_management", "financial", "people", "fundraising"
 
 
 async def _capacity_version(session: AsyncSession, centre_id: int) -> int:
-    await evaluations.seed_default_rubrics(session, centre_id)
+    await rubric_service.seed_default_rubrics(session, centre_id)
     version = (
         await session.execute(
             select(RubricVersion.id)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
 from core.money import MAX_AMOUNT, MoneyError, MoneyField, split_by_shares, split_into_payments
-from evaluations.models import ReviewRound, RoundSubject
+from evaluations.rounds.models import ReviewRound, RoundSubject
 from tests.factories import Actor, make_centre, make_user
 
 AMOUNTS = st.decimals(min_value=Decimal("0.00"), max_value=MAX_AMOUNT, places=2, allow_nan=False)

@@ -330,6 +330,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/notifications/read-all"): LOGGED_IN,
     ("GET", "/evaluations"): row(403, anon=401, evaluator=OK, staff=OK, admin=OK, other_staff=OK),
     ("GET", "/evaluations/assignments/{assignment_id}"): EVALUATOR_OR_READER,
+    # Staff and admins read a sheet only once the round is closed (open round here).
+    ("GET", "/evaluations/assignments/{assignment_id}/sheet.pdf"): {
+        **EVALUATOR_OR_READER,
+        "staff": 403,
+        "admin": 403,
+    },
     ("POST", "/evaluations/assignments/{assignment_id}/declaration"): EVALUATOR_ONLY,
     ("POST", "/evaluations/assignments/{assignment_id}/sheet"): EVALUATOR_ONLY,
     ("GET", "/evaluations/rounds/new"): STAFF_ONLY_LIST,

@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import notifications
 from core.identity.models import Centre, Role
-from evaluations import service as evaluations
-from evaluations.models import RoundPurpose
-from evaluations.schemas import AssignmentCreate, RoundCreate, SubjectCreate
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import AssignmentCreate
+from evaluations.rounds import service as round_service
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics.models import RoundPurpose
 from grants.applications import service as applications
 from grants.applications.models import Objection
 from grants.applications.schemas import ApplicationCreate
@@ -134,7 +136,7 @@ async def add_rubrics(session: AsyncSession, scene: Scene, n: int) -> None:
 async def _round(session: AsyncSession, scene: Scene) -> Any:
     if "round" not in scene.extra:
         rubric = await make_rubric(session, scene.staff)
-        scene.extra["round"] = await evaluations.create_round(
+        scene.extra["round"] = await round_service.create_round(
             session,
             scene.staff.principal,
             RoundCreate(
@@ -151,7 +153,7 @@ async def _round(session: AsyncSession, scene: Scene) -> Any:
 async def add_rounds(session: AsyncSession, scene: Scene, n: int) -> None:
     await _round(session, scene)
     for _ in range(n):
-        await evaluations.create_round(
+        await round_service.create_round(
             session,
             scene.staff.principal,
             RoundCreate(
@@ -166,13 +168,13 @@ async def add_assignments(session: AsyncSession, scene: Scene, n: int) -> None:
     review_round = await _round(session, scene)
     start = scene.extra.get("subjects", 0)
     for i in range(start, start + n):
-        subject = await evaluations.add_subject(
+        subject = await round_service.add_subject(
             session,
             scene.staff.principal,
             review_round.id,
             SubjectCreate(subject_type="application", subject_id=i + 1, title=f"项目{i}"),
         )
-        await evaluations.assign(
+        await assignment_service.assign(
             session,
             scene.staff.principal,
             review_round.id,

@@ -17,9 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import notifications
 from core.clock import today
 from core.identity.models import Centre, Role
-from evaluations import service as evaluations
-from evaluations.models import Assignment, ReviewRound, RoundPurpose, RoundSubject, Rubric
-from evaluations.schemas import AssignmentCreate, DeclarationIn, RoundCreate, SubjectCreate
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.models import Assignment
+from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+from evaluations.jury import service as jury_service
+from evaluations.rounds import service as round_service
+from evaluations.rounds.models import ReviewRound, RoundSubject
+from evaluations.rounds.schemas import RoundCreate, SubjectCreate
+from evaluations.rubrics.models import RoundPurpose, Rubric
 from grants.applications import publicity, review
 from grants.applications import service as applications
 from grants.applications.models import Application, Objection
@@ -146,7 +151,7 @@ async def build_world(session: AsyncSession) -> World:
     )
     rubric = await make_rubric(session, staff)
     version_id = rubric.versions[0].id
-    review_round = await evaluations.create_round(
+    review_round = await round_service.create_round(
         session,
         staff.principal,
         RoundCreate(
@@ -158,7 +163,7 @@ async def build_world(session: AsyncSession) -> World:
             public_weight=30,
         ),
     )
-    subject = await evaluations.add_subject(
+    subject = await round_service.add_subject(
         session,
         staff.principal,
         review_round.id,
@@ -172,15 +177,17 @@ async def build_world(session: AsyncSession) -> World:
         ),
     )
     evaluator = actors["evaluator"]
-    assignment = await evaluations.assign(
+    assignment = await assignment_service.assign(
         session,
         staff.principal,
         review_round.id,
         AssignmentCreate(subject_id=subject.id, evaluator_id=evaluator.user.id),
         no_members,
     )
-    await evaluations.declare(session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False))
-    codes = await evaluations.issue_jury_codes(session, staff.principal, review_round.id, subject.id, 3)
+    await assignment_service.declare(
+        session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
+    )
+    codes = await jury_service.issue_jury_codes(session, staff.principal, review_round.id, subject.id, 3)
     notes = await notifications.remind(
         session, [actors["applicant_a"].user.id], "test", "材料待补充", "请补充年度报告。"
     )

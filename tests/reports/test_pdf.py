@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import threading
+import time
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,12 +87,42 @@ def test_templates_are_autoescaped() -> None:
     assert re.search(r'content: "第 " counter\(page\) " 页 / 共 " counter\(pages\) " 页"', html)
 
 
-async def test_render_timeout_kills_the_pool() -> None:
+async def test_a_render_over_its_time_is_stopped_and_the_pool_goes_on() -> None:
     renderer = pdf.PdfRenderer(1, timeout_seconds=0.01)
     try:
         with pytest.raises(pdf.RenderTimeout):
             await renderer.render("<p>" + "长" * 200_000 + "</p>")
-        assert renderer._pool is None
+        renderer.timeout_seconds = 120
+        assert (await renderer.render(pdf.warm_up_html())).startswith(b"%PDF")
+    finally:
+        renderer.shutdown()
+
+
+async def test_the_time_limit_counts_from_the_start_of_a_run_not_from_submission() -> None:
+    """Three one-second runs queued on one worker all finish under a 2.5 s limit: the third
+    waits two seconds before it starts, which a limit counted from submission would cut."""
+    renderer = pdf.PdfRenderer(1)
+    try:
+        await renderer.run(os.getpid)  # the worker is up and warm
+        results = await asyncio.gather(*(renderer.run(time.sleep, 1.0, timeout=2.5) for _ in range(3)))
+        assert results == [None, None, None]
+    finally:
+        renderer.shutdown()
+
+
+async def test_an_overrunning_run_kills_only_its_own_worker() -> None:
+    renderer = pdf.PdfRenderer(2)
+    try:
+        renderer.start()
+        await asyncio.gather(renderer.run(os.getpid), renderer.run(os.getpid))
+        stuck, beside = await asyncio.gather(
+            renderer.run(time.sleep, 60, timeout=1.0),
+            renderer.run(time.sleep, 3.0, timeout=60),
+            return_exceptions=True,
+        )
+        assert isinstance(stuck, pdf.RenderTimeout)
+        assert beside is None  # the run beside it finished: the pool was not killed
+        assert (await renderer.render(pdf.warm_up_html())).startswith(b"%PDF")
     finally:
         renderer.shutdown()
 

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import AuditEvent
 from core.clock import today
 from core.identity.models import Role
-from evaluations import service as evaluations
-from evaluations.schemas import DeclarationIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import DeclarationIn
 from grants.applications import publicity, review
 from grants.applications import service as applications
 from grants.applications.models import Application
@@ -364,7 +364,7 @@ async def test_a_score_sheet_is_submitted_once_and_its_round_closed_once(deploym
         scenario = await make_scenario(session, evaluators=1, subjects=1, min_sheets=1)
         evaluator = scenario.evaluators[0]
         assignment = await assign(session, scenario, scenario.subjects[0], evaluator)
-        await evaluations.declare(
+        await assignment_service.declare(
             session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
         )
     body = sheet_for(80).model_dump(mode="json")

@@ -149,11 +149,3 @@ async def user_events(session: AsyncSession, user_id: int, limit: int = 20) -> l
         .limit(limit)
     )
     return list(result.scalars())
-
-
-async def recent_events(session: AsyncSession, principal: Principal, limit: int = 10) -> list[AuditEvent]:
-    """The newest audit events the principal may read (their centre's, or all)."""
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if not principal.sees_all_centres:
-        statement = statement.where(AuditEvent.centre_id == principal.centre_id)
-    return list((await session.execute(statement)).scalars())

@@ -19,6 +19,7 @@ from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from core.i18n import _, use_locale
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.accounts import repository
 from core.identity.accounts.repository import UserFilters, UserRepository
@@ -274,7 +275,7 @@ async def reset_password(session: AsyncSession, raw: str, password: str, confirm
         raise Conflict(_("This link has already been used; ask for a new one"))
     await repository.set_password_hash(session, user.id, hash_password(password))
     await repository.retire_links(session, user.id, LinkPurpose.password_reset, now)
-    await identity.revoke_all_tokens(session, user.id)
+    await identity_queries.revoke_all_tokens(session, user.id)
     await repository.clear_failures(session, user.email)
     await audit.record(
         session,
@@ -316,8 +317,3 @@ async def create_account(
     )
     link, raw = await issue_reset_link(session, principal, user.id)
     return user, link, raw
-
-
-async def recent_events(session: AsyncSession, principal: Principal) -> list[AuditEvent]:
-    """The dashboard's audit feed (staff and administrators)."""
-    return await repository.recent_events(session, principal)

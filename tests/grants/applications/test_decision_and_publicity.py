@@ -335,3 +335,44 @@ async def test_360giving_export_validates(client: httpx.AsyncClient, session: As
     ids = {g["recipientOrganization"][0]["id"] for g in package["grants"]}
     assert "CN-USCI-52440106MJL0K3T50W" in ids
     assert all(g["id"].startswith("360G-") for g in package["grants"])
+
+
+async def test_reason_needed_only_when_the_decision_differs_from_the_request(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff, programme, applications, _centre = await _reviewed_programme(session)
+    a, b, c = (x.id for x in applications)
+
+    async def decide(rows: list[dict[str, Any]]) -> httpx.Response:
+        return await client.post(
+            f"/api/v1/programmes/{programme.id}/decide", json={"decisions": rows}, headers=staff.headers
+        )
+
+    cut_without_reason = await decide(
+        [
+            {"application_id": a, "approve": True, "amount": "18000.00"},
+            {"application_id": b, "approve": True},
+            {"application_id": c, "approve": False, "reason": "评审未达合格线"},
+        ]
+    )
+    assert cut_without_reason.status_code == 422
+    assert cut_without_reason.json()["error"]["details"][0]["field"] == f"decisions.{a}.reason"
+    reject_without_reason = await decide(
+        [
+            {"application_id": a, "approve": True},
+            {"application_id": b, "approve": True},
+            {"application_id": c, "approve": False},
+        ]
+    )
+    assert reject_without_reason.status_code == 422
+    assert reject_without_reason.json()["error"]["details"][0]["field"] == f"decisions.{c}.reason"
+    # The full request approved needs no reason; the same amount written out is no difference.
+    decided = await decide(
+        [
+            {"application_id": a, "approve": True},
+            {"application_id": b, "approve": True, "amount": "20000.00"},
+            {"application_id": c, "approve": False, "reason": "评审未达合格线"},
+        ]
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["state"] == "decided"

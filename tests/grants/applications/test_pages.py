@@ -136,6 +136,12 @@ async def test_decision_screen_and_public_page(client: httpx.AsyncClient, sessio
     screen = await client.get(f"/programmes/{programme_id}/decide")
     assert "邻里守望" in screen.text
     assert "<td>推荐</td>" in screen.text
+    budgets = screen.text.split('id="category-budgets"')[1].split("</section>")[0]
+    assert "剩余预算（元）" in budgets
+    assert "为老服务" in budgets  # each category with what is left of its budget
+    row = screen.text.split(f'data-application="{application_id}"')[1].split("</tr>")[0]
+    assert "为老服务" in row
+    assert "required" not in row  # a reason only when the amount differs or on rejection
     decided = await client.post(
         f"/programmes/{programme_id}/decide",
         data={

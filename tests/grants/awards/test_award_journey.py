@@ -12,8 +12,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
-from evaluations import service as evaluations
-from evaluations.schemas import AssignmentCreate, DeclarationIn, ScoreItemIn, SheetIn
+from evaluations.assignments import service as assignment_service
+from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
+from evaluations.rounds import service as round_service
+from evaluations.rubrics import service as rubric_service
+from evaluations.sheets import service as sheet_service
+from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from grants.applications import publicity, review
 from grants.applications import service as applications
 from grants.applications.schemas import ConfirmEligibility, DecideIn, DecisionRow
@@ -49,19 +53,19 @@ async def _award(session: AsyncSession) -> tuple[Actor, Actor, list[Actor], Awar
 async def _score_round(
     session: AsyncSession, staff: Actor, evaluators: list[Actor], round_id: int, mark: int
 ) -> None:
-    subject = (await evaluations.list_subjects(session, staff.principal, round_id))[0]
-    review_round = await evaluations.get_round(session, staff.principal, round_id)
-    version = await evaluations.get_version(session, staff.principal, review_round.rubric_version_id)
-    criteria = [c for c in evaluations.criteria_of(version) if not c.bonus]
+    subject = (await round_service.list_subjects(session, staff.principal, round_id))[0]
+    review_round = await round_service.get_round(session, staff.principal, round_id)
+    version = await rubric_service.get_version(session, staff.principal, review_round.rubric_version_id)
+    criteria = [c for c in rubric_service.criteria_of(version) if not c.bonus]
     for evaluator in evaluators:
-        assignment = await evaluations.assign(
+        assignment = await assignment_service.assign(
             session,
             staff.principal,
             round_id,
             AssignmentCreate(subject_id=subject.id, evaluator_id=evaluator.user.id),
             incubator.member_user_ids,
         )
-        await evaluations.declare(
+        await assignment_service.declare(
             session, evaluator.principal, assignment.id, DeclarationIn(has_conflict=False)
         )
         items = [
@@ -72,7 +76,7 @@ async def _score_round(
             )
             for c in criteria
         ]
-        await evaluations.submit_sheet(
+        await sheet_service.submit_sheet(
             session, evaluator.principal, assignment.id, SheetIn(items=items, comment="执行规范，建议通过")
         )
 

@@ -22,9 +22,9 @@ from grants.awards import service as awards
 from grants.awards.models import AwardDocument, AwardState, Clawback, DocumentKind, ReviewState, TrancheState
 from grants.awards.schedule import tranches_for
 from grants.awards.schemas import (
-    ActualIn,
     CloseIn,
     ExpenseClaimIn,
+    ProgressActualIn,
     ProgressReportIn,
     RectifyIn,
     ReviewIn,
@@ -308,7 +308,7 @@ async def test_progress_report_return_and_resubmit(session: AsyncSession) -> Non
     data = ProgressReportIn(
         period="2026年第二季度",
         narrative="已开展助餐服务 600 人次。",
-        actuals=[ActualIn(indicator_id=indicators[0].id, actual=Decimal("600"))],
+        actuals=[ProgressActualIn(indicator_id=indicators[0].id, actual=Decimal("600"))],
     )
     with pytest.raises(Forbidden):
         await reviews.submit_progress_report(session, cast.staff.principal, award_id, data)
@@ -334,7 +334,7 @@ async def test_progress_report_return_and_resubmit(session: AsyncSession) -> Non
             period="2026年第二季度",
             narrative="已开展助餐服务 600 人次，满意度 93%。",
             actuals=[
-                ActualIn(indicator_id=i.id, actual=v)
+                ProgressActualIn(indicator_id=i.id, actual=v)
                 for i, v in zip(indicators, [Decimal(600), Decimal(93)], strict=True)
             ],
         ),
@@ -358,7 +358,9 @@ async def test_progress_report_return_and_resubmit(session: AsyncSession) -> Non
             cast.grantee.principal,
             award_id,
             ProgressReportIn(
-                period="Q3", narrative="说明", actuals=[ActualIn(indicator_id=foreign.id, actual=Decimal(1))]
+                period="Q3",
+                narrative="说明",
+                actuals=[ProgressActualIn(indicator_id=foreign.id, actual=Decimal(1))],
             ),
         )
 

@@ -105,7 +105,7 @@ async def test_only_staff_start_an_award_evaluation_round(
 ) -> None:
     from sqlalchemy import func, select
 
-    from evaluations.models import ReviewRound
+    from evaluations.rounds.models import ReviewRound
 
     cast = await make_cast(session)
     award = await make_award(session, cast)

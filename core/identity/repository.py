@@ -1,0 +1,153 @@
+"""Queries of accounts, centres, login failures, rate events and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from core.db import utcnow
+from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
+from core.identity.principal import Principal
+from core.security import token_digest
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    result = await session.execute(select(User).options(selectinload(User.roles)).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.execute(
+        select(User).options(selectinload(User.roles)).where(User.email == email.strip().lower())
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_centre_by_slug(session: AsyncSession, slug: str) -> Centre | None:
+    return (await session.execute(select(Centre).where(Centre.slug == slug))).scalar_one_or_none()
+
+
+async def list_centres(session: AsyncSession) -> Sequence[Centre]:
+    return (await session.execute(select(Centre).order_by(Centre.id))).scalars().all()
+
+
+async def list_users(session: AsyncSession, principal: Principal) -> Sequence[User]:
+    statement = select(User).options(selectinload(User.roles)).order_by(User.id)
+    if not principal.sees_all_centres:
+        statement = statement.where(User.centre_id == principal.centre_id)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(locale=locale))
+
+
+async def recent_failures(session: AsyncSession, key: str, since: dt.datetime) -> int:
+    statement = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == key, LoginFailure.at >= since)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def user_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> User | None:
+    if not raw or len(raw) > 128:
+        return None
+    # One round trip per request: the user with roles and centre joined (was three statements).
+    statement = (
+        select(User)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .options(joinedload(User.roles), joinedload(User.centre))
+        .where(
+            AuthToken.token_hash == token_digest(raw),
+            AuthToken.kind == kind,
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > utcnow(),
+            User.is_active.is_(True),
+        )
+    )
+    return (await session.execute(statement)).unique().scalar_one_or_none()
+
+
+async def revoke_token(session: AsyncSession, raw: str) -> bool:
+    result = await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == token_digest(raw), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def revoke_all_tokens(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def purge_expired(session: AsyncSession, now: dt.datetime) -> None:
+    """Scheduled housekeeping: drop long-expired tokens and old throttling rows."""
+    await session.execute(delete(AuthToken).where(AuthToken.expires_at < now - dt.timedelta(days=30)))
+    await session.execute(delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(days=1)))
+    await session.execute(delete(RateEvent).where(RateEvent.at < now - dt.timedelta(days=1)))
+
+
+async def lock_with_roles(session: AsyncSession, user_id: int) -> None:
+    """Re-read the account and its roles under its row lock (FOR NO KEY UPDATE)."""
+    await session.execute(
+        select(User)
+        .options(selectinload(User.roles))
+        .where(User.id == user_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def locales_of(session: AsyncSession, user_ids: Iterable[int]) -> list[tuple[int, str | None]]:
+    rows = await session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))
+    return [(user_id, locale) for user_id, locale in rows]
+
+
+async def forget_failures(session: AsyncSession, key: str) -> None:
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+
+
+async def rate_events_since(session: AsyncSession, key: str, since: dt.datetime) -> int:
+    return (
+        await session.execute(
+            select(func.count()).select_from(RateEvent).where(RateEvent.key == key, RateEvent.at >= since)
+        )
+    ).scalar_one()
+
+
+async def admin_counts(
+    session: AsyncSession, principal: Principal
+) -> tuple[dict[Role, int], int, list[tuple[int, str, int]]]:
+    """Active users per role, active users, and (centre id, name, active users) per centre."""
+    scope: list[ColumnElement[bool]] = [User.is_active.is_(True)]
+    if not principal.sees_all_centres:
+        scope.append(User.centre_id == principal.centre_id)
+    per_role = dict(
+        (
+            await session.execute(
+                select(UserRole.role, func.count(User.id))
+                .join(User, User.id == UserRole.user_id)
+                .where(*scope)
+                .group_by(UserRole.role)
+            )
+        ).all()
+    )
+    active = int((await session.execute(select(func.count(User.id)).where(*scope))).scalar_one())
+    centres = select(Centre.id, Centre.name, func.count(User.id)).outerjoin(
+        User, (User.centre_id == Centre.id) & User.is_active.is_(True)
+    )
+    if not principal.sees_all_centres:
+        centres = centres.where(Centre.id == principal.centre_id)
+    rows = await session.execute(centres.group_by(Centre.id, Centre.name).order_by(Centre.id))
+    return per_role, active, [(i, n, int(c)) for i, n, c in rows.all()]

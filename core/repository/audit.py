@@ -1,0 +1,72 @@
+"""Queries of the audit chain: its head, sealed events in order, events never sealed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import AuditEvent
+from core.identity.principal import Principal
+from core.repository import CentreScopedRepository
+
+
+class AuditRepository(CentreScopedRepository[AuditEvent]):
+    """The audit log as staff (their centre) and admins (every centre) read it."""
+
+    model = AuditEvent
+
+    def newest_first(
+        self, subject_type: str | None = None, subject_id: str | None = None
+    ) -> Select[AuditEvent]:
+        statement = self.select().order_by(AuditEvent.id.desc())
+        if subject_type:
+            statement = statement.where(AuditEvent.subject_type == subject_type)
+        if subject_id:
+            statement = statement.where(AuditEvent.subject_id == subject_id)
+        return statement
+
+    async def by_id(self, event_id: int) -> AuditEvent | None:
+        return await self.get_one_or_none(self.select().where(AuditEvent.id == event_id))
+
+
+async def chain_head(session: AsyncSession) -> tuple[int | None, str | None] | None:
+    """(seq, hash) of the newest sealed event, or None on an empty chain."""
+    head = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash)
+            .where(AuditEvent.seq.is_not(None))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return (head[0], head[1]) if head else None
+
+
+async def sealed_from(session: AsyncSession, seq: int, batch: int) -> Sequence[AuditEvent]:
+    return (
+        (
+            await session.execute(
+                select(AuditEvent).where(AuditEvent.seq >= seq).order_by(AuditEvent.seq).limit(batch)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def unsealed_ids(session: AsyncSession) -> Sequence[int]:
+    return (
+        (await session.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id)))
+        .scalars()
+        .all()
+    )
+
+
+async def recent_events(session: AsyncSession, principal: Principal, *, limit: int) -> Sequence[AuditEvent]:
+    """The newest events of the principal's centre (all centres for those who see them)."""
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if not principal.sees_all_centres:
+        statement = statement.where(AuditEvent.centre_id == principal.centre_id)
+    return (await session.execute(statement)).scalars().all()

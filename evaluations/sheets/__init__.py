@@ -1,0 +1,1 @@
+"""Score sheets: an evaluator's scores per criterion, saved as drafts and submitted once."""
