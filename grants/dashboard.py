@@ -143,9 +143,7 @@ async def waiting_for_staff(session: AsyncSession, principal: Principal, *, limi
         for app_id, title, at in await queries.submitted_application_rows(session, principal, limit)
     ]
     items += [
-        Waiting(
-            "review_progress_report", title, f"/awards/{award_id}#report-{report_id}", since=at, detail=period
-        )
+        Waiting("review_progress_report", title, f"/awards/{award_id}#reports", since=at, detail=period)
         for report_id, period, at, award_id, title in await queries.submitted_report_rows(
             session, principal, limit
         )
@@ -154,7 +152,7 @@ async def waiting_for_staff(session: AsyncSession, principal: Principal, *, limi
         Waiting(
             "review_expense_claim",
             title,
-            f"/awards/{award_id}#claim-{claim_id}",
+            f"/awards/{award_id}#claims",
             since=at,
             detail=f"{item} {amount:,.2f}",
         )
@@ -164,7 +162,7 @@ async def waiting_for_staff(session: AsyncSession, principal: Principal, *, limi
     ]
     items += await _due_tranches(session, principal, limit)
     items += [
-        Waiting("resolve_objection", title, f"/objections#objection-{objection_id}", since=at, due=ends_on)
+        Waiting("resolve_objection", title, "/objections", since=at, due=ends_on)
         for objection_id, at, title, ends_on in await queries.open_objection_rows(session, principal, limit)
     ]
     return items

@@ -26,7 +26,7 @@ async def waiting_for_staff(
         for org_id, name, created in await queries.unverified_organisations(session, principal, limit)
     ]
     items += [
-        Waiting("incubation_overdue", name, f"/organisations/{org_id}#stay-{stay_id}", due=planned_end)
+        Waiting("incubation_overdue", name, f"/organisations/{org_id}#stay", due=planned_end)
         for stay_id, org_id, name, planned_end in await queries.overdue_stays(
             session, principal, today, limit
         )
