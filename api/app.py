@@ -29,6 +29,7 @@ from api.pages import jury as jury_pages
 from api.pages import programmes as programme_pages
 from api.pages import reports as reports_pages
 from api.pages import shell
+from api.pages import users as user_pages
 from api.routers import (
     admin,
     applications,
@@ -141,6 +142,7 @@ def create_app(
         applications.router,
         applications.public_router,
         shell.router,
+        user_pages.router,
         incubator_pages.router,
         programme_pages.router,
         application_pages.router,

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import CSRF_COOKIE, PRESESSION_COOKIE, csrf_binding, session_binding
+from api.pages.activity import audit_link, audit_words, link_label
 from core.i18n import current_locale, gettext, ngettext
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
@@ -43,6 +44,9 @@ def build_environment() -> Environment:
     env.filters["local_time"] = local_time
     env.filters["money"] = format_money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])
+    env.globals["audit_words"] = audit_words
+    env.globals["audit_link"] = audit_link
+    env.globals["link_label"] = link_label
     return env
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import smtplib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from email.message import EmailMessage
@@ -34,6 +35,8 @@ from core.i18n import _
 from core.identity.principal import Principal
 from core.repository import Paged, PageParams
 from core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 BATCH = 50
@@ -62,6 +65,8 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(500))
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set when what the notification asked for has been dealt with (or superseded by a newer one).
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -160,6 +165,35 @@ async def mark_read(session: AsyncSession, principal: Principal, notification_id
 
 async def mark_all_read(session: AsyncSession, principal: Principal) -> None:
     await queries.mark_all_read(session, principal.user_id, utcnow())
+
+
+async def mark_done(
+    session: AsyncSession, link: str, *, kinds: Collection[str] = (), user_ids: Collection[int] | None = None
+) -> None:
+    """What the notifications with this link asked for has been dealt with (or a newer one says
+    more): they are marked done, so the list shows what still waits."""
+    await queries.mark_done(session, link, utcnow(), kinds=kinds, user_ids=user_ids)
+
+
+async def send_now(settings: Settings, to: str, subject: str, body: str) -> None:
+    """One email sent directly, for a message that must not be stored (it holds a one-time link)."""
+    if not settings.smtp_host:
+        raise RuntimeError("SMTP is not configured (SEEDBED_SMTP_HOST)")
+    message = EmailMessage()
+    message["From"] = settings.smtp_sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    await asyncio.to_thread(_smtp_send, settings, message)
+
+
+async def send_quietly(settings: Settings, to: str, subject: str, body: str) -> None:
+    """``send_now`` after the response (a background task): a failure is logged, not raised;
+    the person may ask again and the page has already said what it says in every case."""
+    try:
+        await send_now(settings, to, subject, body)
+    except Exception:
+        logger.warning("an email to one person could not be sent", exc_info=True)
 
 
 # --- delivery -------------------------------------------------------------------------

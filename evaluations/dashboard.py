@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import SHANGHAI
 from core.identity.principal import Principal
+from core.todo import Waiting
 from evaluations.assignments.models import AssignmentState
 from evaluations.assignments.repository import open_of_evaluator
 from evaluations.rounds.repository import RoundRepository
@@ -66,3 +68,17 @@ async def my_open_assignments(
     """The evaluator's assignments in open rounds still to declare or to score, soonest due first."""
     rows = await open_of_evaluator(session, principal.user_id, limit)
     return [OpenAssignment(*row) for row in rows]
+
+
+async def waiting_for_evaluator(session: AsyncSession, principal: Principal) -> list[Waiting]:
+    """Score sheets to fill in, due by the round's deadline."""
+    return [
+        Waiting(
+            "score_sheet",
+            a.subject_title,
+            f"/evaluations/assignments/{a.id}",
+            due=a.due_at.astimezone(SHANGHAI).date() if a.due_at else None,
+            detail=a.round_name,
+        )
+        for a in await my_open_assignments(session, principal)
+    ]

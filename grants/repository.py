@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -13,7 +14,15 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from core.identity.models import Role, User, UserRole
 from core.identity.principal import Principal
 from grants.applications.models import Application, ApplicationState, Objection, ObjectionState
-from grants.awards.models import Award, AwardState, ProgressReport, Tranche, TrancheState
+from grants.awards.models import (
+    Award,
+    AwardState,
+    ExpenseClaim,
+    ProgressReport,
+    ReviewState,
+    Tranche,
+    TrancheState,
+)
 from grants.disbursements.models import Disbursement, DisbursementState
 from grants.programmes.models import Programme, ProgrammeState
 from incubator.models import OrganisationMember
@@ -205,3 +214,176 @@ async def tranches_due_before(session: AsyncSession, cutoff: dt.date) -> Sequenc
             .order_by(Award.centre_id, Tranche.due_on, Tranche.id)
         )
     ).all()
+
+
+# --- the to-do list and the district view ---------------------------------------------------
+
+
+async def due_tranche_rows(session: AsyncSession, principal: Principal, limit: int) -> Sequence[Any]:
+    """(seq, amount, due on, award, title) of due tranches nobody has asked finance to pay."""
+    statement = _scoped(
+        select(Tranche.seq, Tranche.amount, Tranche.due_on, Award.id, Award.title)
+        .join(Award, Award.id == Tranche.award_id)
+        .where(Tranche.state == TrancheState.due)
+        .order_by(Tranche.due_on)
+        .limit(limit),
+        Award.centre_id,
+        principal,
+    )
+    return (await session.execute(statement)).all()
+
+
+async def submitted_application_rows(
+    session: AsyncSession, principal: Principal, limit: int
+) -> Sequence[Any]:
+    """(id, title, submitted at) of applications awaiting the eligibility confirmation."""
+    statement = _scoped(
+        select(Application.id, Application.title, Application.submitted_at)
+        .where(Application.state == ApplicationState.submitted)
+        .order_by(Application.submitted_at)
+        .limit(limit),
+        Application.centre_id,
+        principal,
+    )
+    return (await session.execute(statement)).all()
+
+
+async def submitted_report_rows(session: AsyncSession, principal: Principal, limit: int) -> Sequence[Any]:
+    """(report, period, submitted at, award, title) of progress reports awaiting review."""
+    statement = _scoped(
+        select(ProgressReport.id, ProgressReport.period, ProgressReport.submitted_at, Award.id, Award.title)
+        .join(Award, Award.id == ProgressReport.award_id)
+        .where(ProgressReport.state == ReviewState.submitted)
+        .order_by(ProgressReport.submitted_at)
+        .limit(limit),
+        Award.centre_id,
+        principal,
+    )
+    return (await session.execute(statement)).all()
+
+
+async def submitted_claim_rows(session: AsyncSession, principal: Principal, limit: int) -> Sequence[Any]:
+    """(claim, item, amount, submitted at, award, title) of expense claims awaiting review."""
+    statement = _scoped(
+        select(
+            ExpenseClaim.id,
+            ExpenseClaim.item,
+            ExpenseClaim.amount,
+            ExpenseClaim.submitted_at,
+            Award.id,
+            Award.title,
+        )
+        .join(Award, Award.id == ExpenseClaim.award_id)
+        .where(ExpenseClaim.state == ReviewState.submitted)
+        .order_by(ExpenseClaim.submitted_at)
+        .limit(limit),
+        Award.centre_id,
+        principal,
+    )
+    return (await session.execute(statement)).all()
+
+
+async def open_objection_rows(session: AsyncSession, principal: Principal, limit: int) -> Sequence[Any]:
+    """(objection, lodged at, application title, publicity ends on) of open objections."""
+    statement = _scoped(
+        select(Objection.id, Objection.lodged_at, Application.title, Application.publicity_ends_on)
+        .join(Application, Application.id == Objection.application_id)
+        .where(Objection.state == ObjectionState.open)
+        .order_by(Objection.lodged_at)
+        .limit(limit),
+        Objection.centre_id,
+        principal,
+    )
+    return (await session.execute(statement)).all()
+
+
+async def open_disbursement_rows(session: AsyncSession, principal: Principal, limit: int) -> Sequence[Any]:
+    """(state, amount, requested at, decided at, requested by, award title) of disbursements
+    requested or approved, oldest request first."""
+    statement = _scoped(
+        select(
+            Disbursement.state,
+            Disbursement.amount,
+            Disbursement.requested_at,
+            Disbursement.decided_at,
+            Disbursement.requested_by,
+            Award.title,
+        )
+        .outerjoin(Award, Award.id == Disbursement.award_id)
+        .where(Disbursement.state.in_((DisbursementState.requested, DisbursementState.approved)))
+        .order_by(Disbursement.requested_at)
+        .limit(limit),
+        Disbursement.centre_id,
+        principal,
+    )
+    return (await session.execute(statement)).all()
+
+
+async def returned_application_rows(
+    session: AsyncSession, organisation_ids: Sequence[int], limit: int
+) -> Sequence[Any]:
+    """(id, title, returned at) of the organisations' applications returned for correction."""
+    statement = (
+        select(Application.id, Application.title, Application.updated_at)
+        .where(
+            Application.organisation_id.in_(organisation_ids), Application.state == ApplicationState.returned
+        )
+        .limit(limit)
+    )
+    return (await session.execute(statement)).all()
+
+
+async def returned_review_rows(
+    session: AsyncSession, organisation_ids: Sequence[int], limit: int
+) -> list[tuple[str, int, str, Any]]:
+    """(kind, award, title, returned at) of the organisations' progress reports and expense
+    claims returned by staff."""
+    found: list[tuple[str, int, str, Any]] = []
+    for model, kind in (
+        (ProgressReport, "resubmit_progress_report"),
+        (ExpenseClaim, "resubmit_expense_claim"),
+    ):
+        rows = await session.execute(
+            select(Award.id, Award.title, model.reviewed_at)
+            .join(Award, Award.id == model.award_id)
+            .where(Award.organisation_id.in_(organisation_ids), model.state == ReviewState.returned)
+            .limit(limit)
+        )
+        found += [(kind, award_id, title, at) for award_id, title, at in rows]
+    return found
+
+
+OPEN_APPLICATION_STATES = (
+    ApplicationState.submitted,
+    ApplicationState.eligible,
+    ApplicationState.under_review,
+    ApplicationState.reviewed,
+    ApplicationState.recommended,
+    ApplicationState.approved,
+)
+
+
+async def open_applications_per_centre(session: AsyncSession) -> dict[int, int]:
+    rows = await session.execute(
+        select(Application.centre_id, func.count(Application.id))
+        .where(Application.state.in_(OPEN_APPLICATION_STATES))
+        .group_by(Application.centre_id)
+    )
+    return {centre_id: int(count) for centre_id, count in rows}
+
+
+async def awards_per_centre(session: AsyncSession) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """Centre -> (active projects, granted, paid)."""
+    rows = await session.execute(
+        select(
+            Award.centre_id,
+            func.count(Award.id).filter(Award.state.in_((AwardState.active, AwardState.rectification))),
+            func.sum(Award.amount),
+            func.sum(Award.paid),
+        ).group_by(Award.centre_id)
+    )
+    zero = Decimal("0.00")
+    return {
+        centre_id: (int(active or 0), Decimal(granted or zero), Decimal(paid or zero))
+        for centre_id, active, granted, paid in rows
+    }

@@ -274,6 +274,10 @@ class MemberInvitation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # ``owner``: centre staff invite an organisation's first owner (accepting makes them it).
+    role: Mapped[MemberRole] = mapped_column(
+        Enum(MemberRole, native_enum=False, length=16), default=MemberRole.member, server_default="member"
+    )
 
 
 class IncubationStay(TimestampMixin, Base):

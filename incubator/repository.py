@@ -130,6 +130,45 @@ class MemberRepository(Repository[OrganisationMember]):
         )
         return set(rows.scalars())
 
+    async def owners(self, organisation_id: int) -> list[tuple[int, str | None]]:
+        """The organisation's active owners with their language: who hears of its applications and awards."""
+        rows = await self.session.execute(
+            select(User.id, User.locale)
+            .join(OrganisationMember, OrganisationMember.user_id == User.id)
+            .where(
+                OrganisationMember.organisation_id == organisation_id,
+                OrganisationMember.role == MemberRole.owner,
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
+        )
+        return [(user_id, locale) for user_id, locale in rows]
+
+    async def has_owner(self, organisation_id: int) -> bool:
+        rows = await self.session.execute(
+            select(OrganisationMember.user_id)
+            .where(
+                OrganisationMember.organisation_id == organisation_id,
+                OrganisationMember.role == MemberRole.owner,
+            )
+            .limit(1)
+        )
+        return rows.first() is not None
+
+    async def accept_invitation(self, invitation_id: int, now: dt.datetime) -> bool:
+        """Compare-and-set: an invitation is accepted once, and only before it expires."""
+        result = await self.session.execute(
+            update(MemberInvitation)
+            .where(
+                MemberInvitation.id == invitation_id,
+                MemberInvitation.accepted_at.is_(None),
+                MemberInvitation.expires_at > now,
+            )
+            .values(accepted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
     async def organisation_ids(self, user_id: int) -> list[int]:
         rows = await self.session.execute(
             select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == user_id)
@@ -375,3 +414,56 @@ async def organisations_of_centre(session: AsyncSession, centre_id: int) -> Sequ
     """For choosing a report's subject: the centre's organisations by name."""
     statement = select(Organisation).where(Organisation.centre_id == centre_id).order_by(Organisation.name)
     return (await session.execute(statement)).scalars().all()
+
+
+async def unverified_organisations(
+    session: AsyncSession, principal: Principal, limit: int
+) -> list[tuple[int, str, dt.datetime]]:
+    """(id, name, registered at) of organisations awaiting verification, oldest first."""
+    statement = select(Organisation.id, Organisation.name, Organisation.created_at).where(
+        Organisation.verified_at.is_(None)
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Organisation.centre_id == principal.centre_id)
+    rows = await session.execute(statement.order_by(Organisation.created_at).limit(limit))
+    return [(org_id, name, created) for org_id, name, created in rows]
+
+
+async def overdue_stays(
+    session: AsyncSession, principal: Principal, today: dt.date, limit: int
+) -> list[tuple[int, int, str, dt.date | None]]:
+    """(stay, organisation, name, planned end) of active stays past their planned end."""
+    statement = (
+        select(IncubationStay.id, Organisation.id, Organisation.name, IncubationStay.planned_end)
+        .join(Organisation, Organisation.id == IncubationStay.organisation_id)
+        .where(
+            IncubationStay.is_active.is_(True),
+            IncubationStay.planned_end.is_not(None),
+            IncubationStay.planned_end < today,
+        )
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(IncubationStay.centre_id == principal.centre_id)
+    rows = await session.execute(statement.order_by(IncubationStay.planned_end).limit(limit))
+    return [(stay_id, org_id, name, end) for stay_id, org_id, name, end in rows]
+
+
+async def organisations_per_centre(session: AsyncSession) -> dict[int, tuple[int, int]]:
+    """Centre -> (organisations, of them unverified), for the district's view."""
+    rows = await session.execute(
+        select(
+            Organisation.centre_id,
+            func.count(Organisation.id),
+            func.count(Organisation.id).filter(Organisation.verified_at.is_(None)),
+        ).group_by(Organisation.centre_id)
+    )
+    return {centre_id: (int(total), int(unverified)) for centre_id, total, unverified in rows}
+
+
+async def incubating_per_centre(session: AsyncSession) -> dict[int, int]:
+    rows = await session.execute(
+        select(IncubationStay.centre_id, func.count(IncubationStay.id))
+        .where(IncubationStay.state == StayState.incubating)
+        .group_by(IncubationStay.centre_id)
+    )
+    return {centre_id: int(count) for centre_id, count in rows}

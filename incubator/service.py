@@ -545,6 +545,60 @@ async def invite_member(
     return invitation, raw
 
 
+async def has_owner(session: AsyncSession, organisation_id: int) -> bool:
+    return await MemberRepository(session).has_owner(organisation_id)
+
+
+def can_invite_owner(principal: Principal, org: Organisation, owned: bool) -> tuple[bool, str]:
+    if not principal.has(Role.staff) or principal.read_only:
+        return False, _("Only centre staff may do this")
+    if owned:
+        return False, _("This organisation has an owner; the owner invites further members")
+    return True, ""
+
+
+async def invite_owner(
+    session: AsyncSession, principal: Principal, organisation_id: int, email: str, *, days: int = 14
+) -> tuple[MemberInvitation, str]:
+    """Staff register an organisation and invite its first owner: accepting the one-time link
+    sets the person's password and makes them the owner. Sign-up's per-address limit does not
+    apply: the invitation is the centre's own act, made while signed in."""
+    _require_staff(principal)
+    org = await get_organisation(session, principal, organisation_id)
+    allowed, reason = can_invite_owner(principal, org, await has_owner(session, org.id))
+    if not allowed:
+        raise Conflict(reason)
+    email = email.strip().lower()
+    existing = await identity.get_user_by_email(session, email)
+    if existing is not None and (
+        existing.centre_id != org.centre_id or Role.applicant not in existing.role_set
+    ):
+        raise ValidationFailed.field(
+            "email", _("This email belongs to an account that cannot act for an organisation of this centre")
+        )
+    raw, digest = new_token()
+    invitation = MemberInvitation(
+        organisation_id=org.id,
+        email=email,
+        token_hash=digest,
+        invited_by=principal.user_id,
+        expires_at=utcnow() + dt.timedelta(days=days),
+        role=MemberRole.owner,
+    )
+    session.add(invitation)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.invite_owner",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        after={"email": email, "expires_at": invitation.expires_at.isoformat()},
+    )
+    return invitation, raw
+
+
 async def invitation_for(session: AsyncSession, raw: str) -> tuple[MemberInvitation, Organisation]:
     row = await queries.invitation_with_organisation(session, token_digest(raw[:128]))
     if row is None:
@@ -577,8 +631,11 @@ async def accept_invitation(session: AsyncSession, raw: str, data: AcceptInvitat
         )
     elif user.centre_id != org.centre_id:
         raise Conflict(_("This account belongs to another centre"))
-    session.add(OrganisationMember(organisation_id=org.id, user_id=user.id, role=MemberRole.member))
-    invitation.accepted_at = utcnow()
+    if invitation.role is MemberRole.owner and await has_owner(session, org.id):
+        raise Conflict(_("This organisation has an owner; the owner invites further members"))
+    if not await MemberRepository(session).accept_invitation(invitation.id, utcnow()):
+        raise Conflict(_("This invitation has already been used"))
+    session.add(OrganisationMember(organisation_id=org.id, user_id=user.id, role=invitation.role))
     await session.flush()
     await audit.record(
         session,
@@ -587,7 +644,7 @@ async def accept_invitation(session: AsyncSession, raw: str, data: AcceptInvitat
         subject_type="organisation",
         subject_id=org.id,
         centre_id=org.centre_id,
-        after={"member": user.email},
+        after={"member": user.email, "role": invitation.role},
     )
     return user
 

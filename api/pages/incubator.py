@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +17,10 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     check_csrf,
+    client_address,
 )
 from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.shell import start_session
 from api.web import register_nav, render
 from communities import service as communities
 from composition import facts
@@ -29,6 +31,7 @@ from core.i18n import N_, _
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
+from core.notifications import send_quietly
 from core.repository import PageParams
 from evaluations.rubrics import service as rubric_service
 from evaluations.rubrics.models import RoundPurpose, RubricVersion
@@ -47,6 +50,7 @@ from incubator.models import (
     ActivityKind,
     IncubationStay,
     LegalStatus,
+    MemberRole,
     OrganisationCategory,
     OrganisationKind,
     ServiceField,
@@ -397,6 +401,9 @@ async def _profile_context(
         "is_staff": principal.has(Role.staff) and not principal.read_only,
         "may_log_support": principal.has(Role.staff, Role.station) and not principal.read_only,
         "is_owner": my_role == "owner",
+        "owner_invite": service.can_invite_owner(
+            principal, org, any(m.role is MemberRole.owner for m, _user in members)
+        ),
         "is_member": my_role is not None,
         "today": today(),
         "errors": errors or {},
@@ -491,6 +498,47 @@ async def invite(
     return RedirectResponse(
         f"/organisations/{organisation_id}?{urlencode({'invite': link})}", status_code=303
     )
+
+
+@router.post("/organisations/{organisation_id:int}/owner-invitation")
+async def invite_owner(
+    request: Request,
+    organisation_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    background: BackgroundTasks,
+) -> Response:
+    """Staff invite the organisation's first owner: the link is shown once in this answer, or,
+    with SMTP configured, emailed to the person (after the commit) and not shown at all."""
+    await check_csrf(request, settings)
+    values = form_values(await read_form(request))
+    try:
+        invitation, raw = await service.invite_owner(
+            session, principal, organisation_id, str(values.get("owner_email", ""))
+        )
+    except DomainError as exc:
+        if exc.status_code != 422:
+            raise
+        errors = {"owner_email": next(iter(domain_errors(exc).values()), exc.message)}
+        return await _profile_with_errors(request, session, principal, organisation_id, errors, "owner")
+    link = f"{settings.base_url.rstrip('/')}/invitations/{raw}"
+    context = await _profile_context(session, principal, organisation_id)
+    if settings.smtp_host:
+        org = context["org"]
+        subject = _("Invitation to act for {name} on Seedbed").format(name=org.name)
+        body = "\n\n".join(
+            (
+                _("The incubation centre invites you to act for {name} as its owner. Open this link "
+                  "within {days} days to set your password; it works once:").format(name=org.name, days=14),
+                link,
+            )
+        )  # fmt: skip
+        background.add_task(send_quietly, settings, invitation.email, subject, body)
+        extra: dict[str, Any] = {"owner_sent_to": invitation.email}
+    else:
+        extra = {"owner_link": link, "owner_email": invitation.email}
+    return render(request, "web/incubator/profile.html", {**context, **extra})
 
 
 @router.post("/organisations/{organisation_id:int}/members/{user_id:int}/remove")
@@ -620,30 +668,38 @@ async def signup_page(request: Request, principal: OptionalPrincipal) -> Respons
 
 
 @router.post("/signup")
-async def signup_submit(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def signup_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: OptionalPrincipal
+) -> Response:
+    """Self-service sign-up, limited to 10 an hour per address. Centre staff signed in on the
+    same browser are not counted: a centre registering organisations from its office network
+    is doing its work (staff may also register the organisation and invite its owner)."""
     await check_csrf(request, settings)
     values = form_values(await read_form(request), lists=ORG_LISTS)
     account_keys = ("centre", "full_name", "email", "password")
     payload = {k: values.get(k) for k in account_keys if values.get(k) is not None}
     payload["organisation"] = {k: v for k, v in values.items() if k not in account_keys}
     data, errors = parse(SignupRequest, payload)
+    status = 422
     if data is not None:
         try:
-            await identity.rate_limit(session, f"signup:{request.client.host if request.client else ''}",
-                                      limit=10, window_seconds=3600)  # fmt: skip
+            if principal is None or not principal.has(Role.staff) or principal.read_only:
+                await identity.rate_limit(session, f"signup:{client_address(request)}",
+                                          limit=10, window_seconds=3600)  # fmt: skip
             await service.signup(session, data)
             return RedirectResponse("/login?msg=signup", status_code=303)
         except DomainError as exc:
             if exc.status_code not in (422, 429):
                 raise
             errors = domain_errors(exc)
+            status = exc.status_code
     errors = {k.removeprefix("organisation."): v for k, v in errors.items()}
     values.pop("password", None)
     return render(
         request,
         "web/incubator/signup.html",
         {"values": values, "errors": errors, **_labels()},
-        status_code=422,
+        status_code=status,
     )
 
 
@@ -671,7 +727,9 @@ async def invitation_accept(
     if existing is None:
         data, errors = parse(AcceptInvitation, values)
     if not errors:
-        await service.accept_invitation(session, token[:128], data)
+        user = await service.accept_invitation(session, token[:128], data)
+        if existing is None:  # the password was chosen just now: they are in
+            return await start_session(request, session, settings, user, "/dashboard")
         return RedirectResponse("/login?msg=joined", status_code=303)
     return render(
         request,

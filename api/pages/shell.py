@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,19 +19,25 @@ from api.deps import (
     check_csrf,
     client_address,
 )
+from api.pages.forms import domain_errors
+from api.pages.todo import district_panel, todo_panel
 from api.web import render, rotate_csrf_for_session, safe_next
-from core.errors import LoginRefusedBase
+from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
-from core.identity.models import Role, TokenKind
+from core.identity.accounts import service as accounts
+from core.identity.models import Role, TokenKind, User
 from core.identity.principal import Principal
+from core.notifications import send_quietly
 from core.repository import audit as audit_queries
+from core.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
 LOGIN_MESSAGES = {
     "signup": N_("Your organisation is registered; centre staff will verify it. You can log in now."),
     "joined": N_("You have joined the organisation; log in to continue."),
+    "password": N_("Your new password is set. Log in with it."),
 }
 
 DashboardPanel = Callable[[AsyncSession, Principal], Awaitable[dict[str, Any] | None]]
@@ -83,8 +89,15 @@ async def login_submit(
             {"next": _safe_next(next), "email": email, "error": exc.message},
             status_code=exc.status_code,
         )
+    return await start_session(request, session, settings, user, _safe_next(next))
+
+
+async def start_session(
+    request: Request, session: AsyncSession, settings: Settings, user: User, target: str
+) -> Response:
+    """Log the user in on this browser and send them to ``target`` (a path of this site)."""
     token = await identity.issue_token(session, user, TokenKind.session, settings.session_minutes)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -100,6 +113,77 @@ async def login_submit(
             LANG_COOKIE, user.locale, samesite="lax", secure=settings.secure_cookies, path="/"
         )
     return response
+
+
+# --- 忘记密码: a one-time link, from an administrator or (with email configured) by email ---------
+
+
+@router.get("/password-reset")
+async def forgot_password(request: Request, settings: SettingsDep) -> Response:
+    return render(
+        request,
+        "web/password/forgot.html",
+        {"email_configured": bool(settings.smtp_host), "sent": False, "email": ""},
+    )
+
+
+@router.post("/password-reset")
+async def forgot_password_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """The same answer whether or not the account exists; the email leaves after the commit."""
+    await check_csrf(request, settings)
+    try:
+        mail = await accounts.request_reset_by_email(session, settings, email, client_address(request))
+    except TooManyRequests as exc:
+        return render(
+            request,
+            "web/password/forgot.html",
+            {
+                "email_configured": bool(settings.smtp_host),
+                "sent": False,
+                "email": email,
+                "error": exc.message,
+            },
+            status_code=429,
+        )
+    if mail is not None:
+        background.add_task(send_quietly, settings, mail.to, mail.subject, mail.body)
+    return render(
+        request,
+        "web/password/forgot.html",
+        {"email_configured": bool(settings.smtp_host), "sent": True, "email": ""},
+    )
+
+
+@router.get("/password-reset/{token}")
+async def reset_page(request: Request, token: str, session: SessionDep) -> Response:
+    _link, user = await accounts.link_for(session, token[:128])
+    return render(request, "web/password/reset.html", {"user": user, "errors": {}})
+
+
+@router.post("/password-reset/{token}")
+async def reset_submit(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    password: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    await check_csrf(request, settings)
+    _link, user = await accounts.link_for(session, token[:128])
+    try:
+        await accounts.reset_password(session, token[:128], password, confirm)
+    except ValidationFailed as exc:
+        return render(
+            request, "web/password/reset.html", {"user": user, "errors": domain_errors(exc)}, status_code=422
+        )
+    return RedirectResponse("/login?msg=password", status_code=303)
 
 
 @router.post("/logout")
@@ -140,14 +224,13 @@ async def _recent_activity(session: AsyncSession, principal: Principal) -> dict[
     return {"template": "web/panels/activity.html", "events": events}
 
 
-register_dashboard_panel(_recent_activity)
-
-
 @router.get("/dashboard")
 async def dashboard(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """The to-do list first (or, for a district reader, the centres side by side), then each
+    role's panel, then the audit feed."""
     centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
     panels = []
-    for panel in DASHBOARD_PANELS:
+    for panel in (todo_panel, district_panel, *DASHBOARD_PANELS, _recent_activity):
         result = await panel(session, principal)
         if result is not None:
             panels.append(result)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
 
-from api.deps import AdminUser, CurrentPrincipal, IdPath, SessionDep
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import AdminUser, CurrentPrincipal, IdPath, SessionDep, SettingsDep
 from api.schemas import ListResponse
 from communities import service as communities
 from core.errors import NotFound
 from core.i18n import _
 from core.identity import service as identity
+from core.identity.accounts import service as accounts
 from core.identity.models import User
 from core.identity.schemas import CentreCreate, CentreRead, UserCreate, UserRead, UserUpdate
 
@@ -75,3 +79,48 @@ async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, ad
     if "community_id" in data.model_fields_set:
         await communities.check_of_centre(session, data.community_id, user.centre_id)
     return user_read(await identity.update_user(session, user, data, actor=admin))
+
+
+class LockoutRead(BaseModel):
+    user: UserRead
+    failures: int
+    last_failure: dt.datetime
+    locked_until: dt.datetime
+
+
+class ResetLinkRead(BaseModel):
+    url: str = Field(description="Shown once: only its SHA-256 is stored")
+    expires_at: dt.datetime
+
+
+@router.get("/users/locked", response_model=ListResponse[LockoutRead])
+async def locked_users(
+    session: SessionDep, settings: SettingsDep, admin: AdminUser
+) -> ListResponse[LockoutRead]:
+    """Accounts the per-account login throttle refuses right now."""
+    items = [
+        LockoutRead(
+            user=user_read(lock.user),
+            failures=lock.failures,
+            last_failure=lock.last_failure,
+            locked_until=lock.until,
+        )
+        for lock in await accounts.lockouts(session, settings, admin)
+    ]
+    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+
+
+@router.post("/users/{user_id:int}/unlock", response_model=UserRead)
+async def unlock_user(user_id: IdPath, session: SessionDep, admin: AdminUser) -> UserRead:
+    return user_read(await accounts.unlock(session, admin, user_id))
+
+
+@router.post("/users/{user_id:int}/reset-link", response_model=ResetLinkRead, status_code=201)
+async def reset_link(
+    user_id: IdPath, session: SessionDep, settings: SettingsDep, admin: AdminUser
+) -> ResetLinkRead:
+    """A one-time link with which the account's owner sets a new password (earlier links stop working)."""
+    link, raw = await accounts.issue_reset_link(session, admin, user_id)
+    return ResetLinkRead(
+        url=f"{settings.base_url.rstrip('/')}/password-reset/{raw}", expires_at=link.expires_at
+    )

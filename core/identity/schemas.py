@@ -64,3 +64,13 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class AccountCreate(RequestModel):
+    """An account an administrator opens; its owner chooses the password through a one-time link."""
+
+    email: EmailStr = Field(max_length=254)
+    full_name: str = Field(default="", max_length=100)
+    roles: list[Role] = Field(min_length=1, max_length=5)
+    centre_id: Annotated[int, Field(ge=1, le=2**31 - 1), NOT_BOOL] | None = None
+    is_district: Flag = False

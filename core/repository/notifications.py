@@ -95,3 +95,19 @@ async def deliveries_of(session: AsyncSession, notification_ids: Sequence[int]) 
         .order_by(NotificationDelivery.id)
     )
     return list(rows.scalars())
+
+
+async def mark_done(
+    session: AsyncSession,
+    link: str,
+    now: dt.datetime,
+    *,
+    kinds: Collection[str] = (),
+    user_ids: Collection[int] | None = None,
+) -> None:
+    statement = update(Notification).where(Notification.link == link, Notification.done_at.is_(None))
+    if kinds:
+        statement = statement.where(Notification.kind.in_(list(kinds)))
+    if user_ids is not None:
+        statement = statement.where(Notification.user_id.in_(list(user_ids)))
+    await session.execute(statement.values(done_at=now).execution_options(synchronize_session=False))

@@ -22,6 +22,7 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import CENT, MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
+from grants import notices
 from grants.access import member_org_ids, require_staff
 from grants.applications import repository
 from grants.applications.models import (
@@ -212,6 +213,7 @@ async def _record_event(
         before={"state": previous} if previous else None,
         after={"state": application.state, "reason": reason, **(extra or {})},
     )
+    await notices.application_changed(session, application, action, reason)
 
 
 async def require_member(session: AsyncSession, principal: Principal, organisation_id: int) -> Organisation:

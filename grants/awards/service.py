@@ -22,6 +22,7 @@ from core.identity.principal import Principal
 from core.money import format_money
 from core.repository import Paged, PageParams
 from evaluations.rubrics import service as rubric_service
+from grants import notices
 from grants.access import member_org_ids, notify_finance, require_staff
 from grants.applications.models import (
     Application,
@@ -146,6 +147,7 @@ async def record_event(
         before=before,
         after=after if after is not None else {"state": award.state, "note": note},
     )
+    await notices.award_changed(session, award, action, note)
 
 
 async def _make_due(
@@ -172,6 +174,7 @@ async def _make_due(
             ),
             f"/awards/{award.id}",
         )
+        await notices.tranches_due(session, award, became)
     return became
 
 

@@ -18,7 +18,9 @@ from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import format_money
+from core.notifications import mark_done
 from core.repository import Paged, PageParams
+from grants import notices
 from grants.access import notify_finance, require_finance, require_staff
 from grants.awards.models import (
     TRANCHE_STATE_LABELS,
@@ -115,6 +117,8 @@ async def request_disbursement(
         assert data.milestone_id is not None
         disbursement = await _request_milestone(session, principal, data.milestone_id, data.note)
     await _audit_disbursement(session, principal, disbursement, "request")
+    if disbursement.award_id is not None:  # finance's "a tranche is due" is dealt with
+        await mark_done(session, f"/awards/{disbursement.award_id}", kinds=("tranche_due",))
     await notify_finance(
         session,
         disbursement.centre_id,
@@ -321,6 +325,12 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
             )
         )
         await session.flush()
+        await notices.award_changed(
+            session,
+            award,
+            "paid",
+            _("{amount} yuan paid on {day}").format(amount=f"{amount:,.2f}", day=data.paid_on.isoformat()),
+        )
     return disbursement
 
 

@@ -150,6 +150,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/users"): ADMIN_ONLY,
     ("GET", "/api/v1/users/{user_id}"): ADMIN_ONLY,
     ("PATCH", "/api/v1/users/{user_id}"): ADMIN_ONLY,
+    ("GET", "/api/v1/users/locked"): ADMIN_ONLY,
+    ("POST", "/api/v1/users/{user_id}/unlock"): ADMIN_ONLY,  # not locked: 409 for the admin
+    ("POST", "/api/v1/users/{user_id}/reset-link"): ADMIN_ONLY,
     ("GET", "/api/v1/jobs"): ADMIN_ONLY,
     # Run-now commits in transactions of its own, as a scheduled run does, which this
     # rolled-back world cannot hold: the matrix asks for a job that does not exist (so the
@@ -339,6 +342,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/signup"): PUBLIC,
     ("GET", "/invitations/{token}"): PUBLIC,
     ("POST", "/invitations/{token}"): PUBLIC,
+    # 忘记密码 and one-time password links (an invitation's token is no password link: 404)
+    ("GET", "/password-reset"): PUBLIC,
+    ("POST", "/password-reset"): PUBLIC,
+    ("GET", "/password-reset/{token}"): row(404),
+    ("POST", "/password-reset/{token}"): row(404),
+    # users pages: administrators only
+    ("GET", "/users"): ADMIN_ONLY,
+    ("GET", "/users/new"): ADMIN_ONLY,
+    ("POST", "/users/new"): ADMIN_ONLY,
+    ("GET", "/users/{user_id}"): ADMIN_ONLY,
+    ("POST", "/users/{user_id}/roles"): ADMIN_ONLY,
+    ("POST", "/users/{user_id}/{action}"): row(403, anon=401, admin=404),  # "assess" is no account action
+    ("POST", "/organisations/{organisation_id}/owner-invitation"): STAFF_ONLY,
     ("GET", "/organisations"): LOGGED_IN,  # applicants and evaluators are sent to /my/organisations
     ("GET", "/my/organisations"): LOGGED_IN,
     ("GET", "/organisations/new"): STAFF_ONLY_LIST,
@@ -911,6 +927,17 @@ BODIES: dict[tuple[str, str], Body] = {
         **ORG_FORM,
     },
     ("POST", "/invitations/{token}"): lambda w: {"full_name": "新成员", "password": "long-enough-1"},
+    ("POST", "/password-reset"): lambda w: {"email": w.actors["finance"].user.email},
+    ("POST", "/password-reset/{token}"): lambda w: {"password": "long-enough-1", "confirm": "long-enough-1"},
+    ("POST", "/users/new"): lambda w: {
+        "email": "opened@example.org",
+        "roles": "evaluator",
+        "centre_id": w.centre.id,
+    },
+    ("POST", "/users/{user_id}/roles"): lambda w: {"roles": "applicant"},
+    ("POST", "/organisations/{organisation_id}/owner-invitation"): lambda w: {
+        "owner_email": "boss@example.org"
+    },
     ("POST", "/organisations/new"): lambda w: ORG_FORM,
     ("POST", "/organisations/{organisation_id}/edit"): lambda w: {**ORG_FORM, "name": "甲社区互助会"},
     ("POST", "/organisations/{organisation_id}/bar"): lambda w: {"until": "2027-01-01", "reason": "材料造假"},

@@ -1,0 +1,1 @@
+"""Account administration: finding accounts, lockouts, one-time password links."""
