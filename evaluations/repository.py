@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Select, func, select
@@ -209,3 +210,18 @@ async def latest_project_version(session: AsyncSession, centre_id: int) -> Rubri
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def expert_sheet_totals(session: AsyncSession, round_id: int) -> Sequence[tuple[int, int, Decimal]]:
+    """(subject, evaluator, total) of every submitted expert sheet of a round."""
+    statement = (
+        select(ScoreSheet.subject_id, ScoreSheet.evaluator_id, ScoreSheet.total)
+        .where(
+            ScoreSheet.round_id == round_id,
+            ScoreSheet.state == SheetState.submitted,
+            ScoreSheet.kind == SheetKind.expert,
+            ScoreSheet.evaluator_id.is_not(None),
+        )
+        .order_by(ScoreSheet.subject_id, ScoreSheet.id)
+    )
+    return [(s, e, t) for s, e, t in (await session.execute(statement)).all() if e is not None]
