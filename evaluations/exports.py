@@ -50,7 +50,7 @@ def review_summary_xlsx(summary: ReviewSummary) -> bytes:
         _("Category"),
         _("Rank in category"),
         _("No."),
-        _("Subject"),
+        _("Project title"),
         *[_("{name} (total)").format(name=name) for name in names],
         _("Sheets"),
         _("Mean"),

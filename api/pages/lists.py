@@ -69,16 +69,16 @@ def _sees_centre_lists(principal: Principal) -> bool:
 def _application_columns() -> dict[str, str]:
     return {
         "number": _("No."),
-        "title": _("Title"),
-        "organisation": _("Organisation"),
+        "title": _("Project title"),
+        "organisation": _("Applicant organisation"),
         "programme": _("Programme"),
         "category": _("Category"),
         "community": _("Community"),
         "state": _("Status"),
-        "requested": _("Requested"),
+        "requested": _("Requested amount"),
         "score": _("Review score"),
         "rank": _("Rank"),
-        "submitted": _("Submitted"),
+        "submitted": _("Submitted on"),
     }
 
 
@@ -165,10 +165,10 @@ def _award_columns() -> dict[str, str]:
         "programme": _("Programme"),
         "category": _("Category"),
         "state": _("Status"),
-        "signed": _("Signed"),
-        "awarded": _("Awarded"),
+        "signed": _("Signed on"),
+        "awarded": _("Awarded on"),
         "amount": _("Amount (yuan)"),
-        "paid": _("Paid"),
+        "paid": _("Paid (yuan)"),
     }
 
 
@@ -242,7 +242,7 @@ async def award_export(request: Request, session: SessionDep, principal: Current
 def _disbursement_columns() -> dict[str, str]:
     return {
         "number": _("No."),
-        "requested": _("Requested"),
+        "requested": _("Requested on"),
         "payee": _("Payee"),
         "subject": _("Paid for"),
         "amount": _("Amount (yuan)"),
@@ -338,7 +338,7 @@ def _contract_columns() -> dict[str, str]:
         "ends": _("Ends"),
         "state": _("Status"),
         "amount": _("Amount (yuan)"),
-        "paid": _("Paid"),
+        "paid": _("Paid (yuan)"),
     }
 
 

@@ -103,7 +103,7 @@ def disbursements_xlsx(rows: Sequence[tuple[Any, ...]]) -> bytes:
         _("Disbursements"),
         [
             _("No."),
-            _("Requested"),
+            _("Requested on"),
             _("Payee"),
             _("Paid for"),
             _("Kind"),
