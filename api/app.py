@@ -19,6 +19,7 @@ from api.input import refuse_unstorable_text
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
 from api.pages import applications as application_pages
 from api.pages import awards as award_pages
+from api.pages import bulk as bulk_pages
 from api.pages import contracts as contract_pages
 from api.pages import cultivation as cultivation_pages
 from api.pages import disbursements as disbursement_pages
@@ -26,8 +27,10 @@ from api.pages import evaluations as evaluation_pages
 from api.pages import funds as fund_pages
 from api.pages import incubator as incubator_pages
 from api.pages import jury as jury_pages
+from api.pages import lists as list_pages
 from api.pages import programmes as programme_pages
 from api.pages import reports as reports_pages
+from api.pages import search as search_pages
 from api.pages import shell
 from api.pages import users as user_pages
 from api.routers import (
@@ -143,6 +146,9 @@ def create_app(
         applications.public_router,
         shell.router,
         user_pages.router,
+        list_pages.router,
+        search_pages.router,
+        bulk_pages.router,
         incubator_pages.router,
         programme_pages.router,
         application_pages.router,

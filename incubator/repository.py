@@ -16,6 +16,7 @@ from core.i18n import N_
 from core.identity.models import Role, User
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Repository
+from core.repository.listing import SortOrder, contains, number_of, sorted_by
 from incubator.models import (
     CapacityAssessment,
     CommunityMove,
@@ -42,6 +43,20 @@ class OrganisationFilters:
     category: OrganisationCategory | None = None
     incubation_state: StayState | None = None
     verified: bool | None = None
+    founded_from: dt.date | None = None
+    founded_to: dt.date | None = None
+
+
+ORGANISATION_SORTS = {
+    "number": Organisation.id,
+    "name": Organisation.name,
+    "kind": Organisation.kind,
+    "legal_status": Organisation.legal_status,
+    "community": Organisation.community,
+    "incubation": Organisation.incubation_state,
+    "founded": Organisation.founded_on,
+    "verified": Organisation.verified_at,
+}
 
 
 class OrganisationRepository(CentreScopedRepository[Organisation]):
@@ -66,13 +81,16 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
         """Unscoped, for rules that look across the centre (the parent chain)."""
         return await session.get(Organisation, organisation_id)
 
-    def filtered(self, filters: OrganisationFilters) -> Select[Organisation]:
+    def filtered(self, filters: OrganisationFilters, order: SortOrder | None = None) -> Select[Organisation]:
+        """Filtered by what staff look for (text anywhere in name or code, or the number);
+        sorted by a whitelisted key (default: by name)."""
         statement = self.select()
         if filters.q:
-            pattern = f"%{filters.q.strip()}%"
-            statement = statement.where(
-                or_(Organisation.name.ilike(pattern), Organisation.uscc.ilike(pattern))
-            )
+            matches = [contains(Organisation.name, filters.q), contains(Organisation.uscc, filters.q)]
+            number = number_of(filters.q)
+            if number is not None:
+                matches.append(Organisation.id == number)
+            statement = statement.where(or_(*matches))
         if filters.legal_status:
             statement = statement.where(Organisation.legal_status == filters.legal_status)
         if filters.service_field:
@@ -81,11 +99,15 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
                 cast(Organisation.service_fields, String).like(f'%"{filters.service_field.value}"%')
             )
         if filters.community:
-            statement = statement.where(Organisation.community == filters.community)
+            statement = statement.where(contains(Organisation.community, filters.community))
         if filters.community_id:
             statement = statement.where(Organisation.community_id == filters.community_id)
         if filters.category:
             statement = statement.where(Organisation.category == filters.category)
+        if filters.founded_from is not None:
+            statement = statement.where(Organisation.founded_on >= filters.founded_from)
+        if filters.founded_to is not None:
+            statement = statement.where(Organisation.founded_on <= filters.founded_to)
         if filters.incubation_state:
             statement = statement.where(Organisation.incubation_state == filters.incubation_state)
         if filters.verified is not None:
@@ -94,6 +116,8 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
                 if filters.verified
                 else Organisation.verified_at.is_(None)
             )
+        if order is not None:
+            return sorted_by(statement, ORGANISATION_SORTS, order, Organisation.id)
         return statement.order_by(Organisation.name, Organisation.id)
 
     def barred(self, on: dt.date) -> Select[Organisation]:

@@ -24,6 +24,7 @@ from core.identity.models import Role, User
 from core.identity.principal import Principal
 from core.identity.schemas import UserCreate
 from core.repository import Paged, PageParams
+from core.repository.listing import SortOrder
 from core.security import new_token, token_digest
 from evaluations.rubrics import service as rubric_service
 from incubator import repository as queries
@@ -265,17 +266,26 @@ async def get_organisation(session: AsyncSession, principal: Principal, organisa
 
 
 async def list_organisations(
-    session: AsyncSession, principal: Principal, filters: OrganisationFilters, page: PageParams
+    session: AsyncSession,
+    principal: Principal,
+    filters: OrganisationFilters,
+    page: PageParams,
+    order: SortOrder | None = None,
 ) -> Paged[Organisation]:
     repository = OrganisationRepository(session, principal)
-    return await repository.paginate(repository.filtered(filters), page)
+    return await repository.paginate(repository.filtered(filters, order), page)
 
 
 async def all_organisations(
-    session: AsyncSession, principal: Principal, filters: OrganisationFilters, *, limit: int = 10_000
+    session: AsyncSession,
+    principal: Principal,
+    filters: OrganisationFilters,
+    *,
+    limit: int = 10_000,
+    order: SortOrder | None = None,
 ) -> list[Organisation]:
     repository = OrganisationRepository(session, principal)
-    return list(await repository.get_all(repository.filtered(filters).limit(limit)))
+    return list(await repository.get_all(repository.filtered(filters, order).limit(limit)))
 
 
 VERIFIED_FIELDS = ("legal_status", "uscc")

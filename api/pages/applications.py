@@ -18,7 +18,6 @@ from api.deps import (
     CurrentPrincipal,
     IdPath,
     OptionalPrincipal,
-    Pagination,
     SessionDep,
     SettingsDep,
     check_csrf,
@@ -39,7 +38,6 @@ from grants.applications import publicity
 from grants.applications import service as application_service
 from grants.applications.models import (
     Application,
-    ApplicationState,
     ObjectionState,
 )
 from grants.applications.schemas import (
@@ -140,41 +138,6 @@ def _objection_states() -> dict[str, str]:
         ObjectionState.upheld.value: _("Upheld: the application is rejected"),
         ObjectionState.dismissed.value: _("Dismissed"),
     }
-
-
-@router.get("/applications")
-async def application_list(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
-) -> Response:
-    params = request.query_params
-    programme_id = int(params["programme_id"]) if params.get("programme_id", "").isdigit() else None
-    state = params.get("state") if params.get("state") in {s.value for s in ApplicationState} else None
-    page = await application_service.list_applications(
-        session,
-        principal,
-        pagination,
-        programme_id=programme_id,
-        state=ApplicationState(state) if state else None,
-    )
-    orgs = {o.id: o for o in await incubator.all_organisations(session, principal, _no_filters())}
-    return render(
-        request,
-        "web/applications/list.html",
-        {
-            "page": page,
-            "orgs": orgs,
-            "values": {"programme_id": programme_id or "", "state": state or ""},
-            "query": urlencode({k: v for k, v in (("programme_id", programme_id), ("state", state)) if v}),
-            "is_staff": principal.has(Role.staff),
-            **grant_labels(),
-        },
-    )
-
-
-def _no_filters() -> Any:
-    from incubator.repository import OrganisationFilters
-
-    return OrganisationFilters()
 
 
 def _form_context(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep
+from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
 from api.pages.forms import domain_errors, form_values, parse, read_form
 from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
@@ -25,8 +25,6 @@ from grants.applications import repository as application_queries
 from grants.awards import documents, reviews
 from grants.awards import service as awards
 from grants.awards.models import (
-    AWARD_STATE_LABELS,
-    AwardState,
     DocumentKind,
 )
 from grants.awards.schemas import (
@@ -73,26 +71,6 @@ async def _upload(
         max_bytes=settings.upload_max_bytes,
     )
     return document.id
-
-
-@router.get("/awards")
-async def award_list(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
-) -> Response:
-    state_param = request.query_params.get("state", "")
-    state = AwardState(state_param) if state_param in AwardState.__members__ else None
-    page = await awards.list_awards(session, principal, pagination, state=state)
-    return render(
-        request,
-        "web/awards/list.html",
-        {
-            "page": page,
-            "state": state_param,
-            "states": [(s.value, _(AWARD_STATE_LABELS[s])) for s in AwardState],
-            "query": f"state={state_param}" if state else "",
-            **grant_labels(),
-        },
-    )
 
 
 async def _award_context(

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep
+from api.deps import CurrentPrincipal, IdPath, SessionDep
 from api.pages.forms import domain_errors, form_values, parse, read_form
-from api.pages.grant_pages import back, flash, grant_labels, require_money_reader
+from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
 from core.errors import DomainError, Forbidden
 from core.i18n import N_, _
@@ -35,15 +35,6 @@ MILESTONE_ROWS = 4
 
 
 INDICATOR_ROWS = 3
-
-
-@router.get("/contracts")
-async def contract_list(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
-) -> Response:
-    require_money_reader(principal)
-    page = await contracts.list_contracts(session, principal, pagination)
-    return render(request, "web/contracts/list.html", {"page": page, "query": "", **grant_labels()})
 
 
 async def _contract_form_context(session: SessionDep, principal: Principal) -> dict[str, Any]:

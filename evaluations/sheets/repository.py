@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,3 +51,18 @@ async def submitted_expert_counts(session: AsyncSession, round_ids: Sequence[int
         .group_by(ScoreSheet.round_id)
     )
     return {round_id: int(n) for round_id, n in (await session.execute(statement)).all()}
+
+
+async def expert_sheet_totals(session: AsyncSession, round_id: int) -> Sequence[tuple[int, int, Decimal]]:
+    """(subject, evaluator, total) of every submitted expert sheet of a round."""
+    statement = (
+        select(ScoreSheet.subject_id, ScoreSheet.evaluator_id, ScoreSheet.total)
+        .where(
+            ScoreSheet.round_id == round_id,
+            ScoreSheet.state == SheetState.submitted,
+            ScoreSheet.kind == SheetKind.expert,
+            ScoreSheet.evaluator_id.is_not(None),
+        )
+        .order_by(ScoreSheet.subject_id, ScoreSheet.id)
+    )
+    return [(s, e, t) for s, e, t in (await session.execute(statement)).all() if e is not None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select
@@ -15,6 +16,7 @@ from core.i18n import N_
 from core.identity.models import Centre, Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
 from evaluations.assignments.models import Assignment, AssignmentState
 from evaluations.rounds.models import ReviewRound, RoundSubject
 from grants.applications.models import (
@@ -365,3 +367,104 @@ async def applications_with_organisations(
         .order_by(Application.rank.is_(None), Application.rank, Application.id)
     )
     return [(a, o) for a, o in (await session.execute(statement)).all()]
+
+
+# --- the applications list: filters, whitelisted sort keys, rows with their names -------
+
+
+@dataclass(frozen=True)
+class ApplicationListFilters:
+    """What staff look for in the applications list; text filters match anywhere in the text."""
+
+    q: str | None = None
+    programme_id: int | None = None
+    state: ApplicationState | None = None
+    organisation_id: int | None = None
+    organisation: str | None = None
+    category: str | None = None
+    community: str | None = None
+    submitted_from: dt.datetime | None = None
+    submitted_before: dt.datetime | None = None
+
+
+APPLICATION_SORTS: dict[str, Any] = {
+    "number": Application.id,
+    "title": Application.title,
+    "organisation": Organisation.name,
+    "programme": Programme.name,
+    "category": ProgrammeCategory.name,
+    "community": Application.target_community,
+    "state": Application.state,
+    "requested": Application.requested_amount,
+    "score": Application.review_score,
+    "rank": Application.rank,
+    "submitted": Application.submitted_at,
+}
+
+
+def application_rows(repository: ApplicationRepository, filters: ApplicationListFilters) -> Select[Any]:
+    """(application, organisation name, programme name, category name), scoped and filtered."""
+    statement = (
+        repository.select()
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .join(Programme, Programme.id == Application.programme_id)
+        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
+        .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name)
+    )
+    if filters.q:
+        number = number_of(filters.q)
+        matches = [contains(Application.title, filters.q), contains(Organisation.name, filters.q)]
+        if number is not None:
+            matches.append(Application.id == number)
+        statement = statement.where(or_(*matches))
+    if filters.programme_id is not None:
+        statement = statement.where(Application.programme_id == filters.programme_id)
+    if filters.state is not None:
+        statement = statement.where(Application.state == filters.state)
+    if filters.organisation_id is not None:
+        statement = statement.where(Application.organisation_id == filters.organisation_id)
+    if filters.organisation:
+        statement = statement.where(contains(Organisation.name, filters.organisation))
+    if filters.category:
+        statement = statement.where(
+            or_(
+                contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
+            )
+        )
+    if filters.community:
+        statement = statement.where(contains(Application.target_community, filters.community))
+    if filters.submitted_from is not None:
+        statement = statement.where(Application.submitted_at >= filters.submitted_from)
+    if filters.submitted_before is not None:
+        statement = statement.where(Application.submitted_at < filters.submitted_before)
+    return statement
+
+
+async def list_application_rows(
+    repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, page: PageParams
+) -> Paged[Any]:
+    statement = sorted_by(application_rows(repository, filters), APPLICATION_SORTS, order, Application.id)
+    return await paginate_rows(repository.session, statement, page)
+
+
+async def export_application_rows(
+    repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, limit: int
+) -> Sequence[tuple[Any, ...]]:
+    statement = sorted_by(application_rows(repository, filters), APPLICATION_SORTS, order, Application.id)
+    return await all_rows(repository.session, statement, limit)
+
+
+async def programme_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:
+    """(id, name) of the programmes of the caller's centre, newest first, for list filters."""
+    statement = select(Programme.id, Programme.name, Programme.year).order_by(
+        Programme.year.desc(), Programme.id.desc()
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Programme.centre_id == principal.centre_id)
+    return [(i, name) for i, name, _year in (await session.execute(statement.limit(500))).all()]
+
+
+async def submitted_of(repository: ApplicationRepository, ids: Collection[int]) -> Sequence[Application]:
+    """The chosen applications the caller may see, in the order of their numbers (bulk actions)."""
+    statement = repository.select().where(Application.id.in_(list(ids))).order_by(Application.id)
+    return await repository.get_all(statement)

@@ -761,3 +761,23 @@ async def application_readiness(
     programme = await get_programme(session, principal, application.programme_id)
     org = await incubator.get_organisation(session, principal, application.organisation_id)
     return readiness(programme, org, application, today())
+
+
+async def confirm_as_checked(session: AsyncSession, principal: Principal, application_id: int) -> Application:
+    """Confirm eligibility as the automatic checks found it, for staff working through a batch.
+
+    Only an application whose every automatic check passed is confirmed this way; one with a
+    failing check is refused, since overriding or upholding it needs a decision and a reason
+    on the application itself.
+    """
+    require_staff(principal)
+    application = await get_application(session, principal, application_id)
+    _require(application, "confirm-eligibility")
+    failing = [c.reason for c in application.checks if not c.passed]
+    if failing:
+        raise Conflict(
+            _("An automatic check failed ({reasons}); decide it on the application, with a reason").format(
+                reasons="；".join(failing)
+            )
+        )
+    return await confirm_eligibility(session, principal, application_id, ConfirmEligibility())

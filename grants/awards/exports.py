@@ -1,4 +1,4 @@
-"""Awarded grants as a 360Giving 1.4.3 package."""
+"""Awarded grants as a 360Giving 1.4.3 package; the projects list to Excel."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from grants.awards.models import Award
+from core.i18n import _
+from core.workbook import ListSheet
+from grants.awards.models import AWARD_STATE_LABELS, Award
 from grants.programmes.models import Programme
 from incubator.models import LegalStatus, Organisation
 
@@ -53,3 +55,44 @@ def grants_package(
         }
         grants.append(grant)
     return {"grants": grants}
+
+
+def awards_xlsx(rows: Sequence[tuple[Any, ...]]) -> bytes:
+    """The projects list to Excel; rows are (award, organisation, programme, category, community)."""
+    sheet = ListSheet(
+        _("Projects"),
+        [
+            _("No."),
+            _("Project"),
+            _("Organisation"),
+            _("Programme"),
+            _("Category"),
+            _("Community"),
+            _("Status"),
+            _("Awarded on"),
+            _("Signed on"),
+            _("Amount (yuan)"),
+            _("Paid (yuan)"),
+            _("Unpaid (yuan)"),
+        ],
+        money=(9, 10, 11),
+        widths=(8, 36, 28, 28, 14, 16, 12, 12, 12, 14, 14, 14),
+    )
+    for award, organisation, programme, category, community in rows:
+        sheet.append(
+            [
+                award.id,
+                award.title,
+                organisation,
+                programme,
+                category or "",
+                community or "",
+                _(AWARD_STATE_LABELS[award.state]),
+                award.awarded_on,
+                award.signed_on,
+                award.amount,
+                award.paid,
+                award.amount - award.paid,
+            ]
+        )
+    return sheet.bytes()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, type_coerce, update
+from sqlalchemy import Select, func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -15,12 +17,14 @@ from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository
+from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
 from grants.awards.models import (
     Award,
     AwardDocument,
     AwardEvaluation,
     AwardEvent,
+    AwardState,
     Clawback,
     ExpenseClaim,
     ProgressReport,
@@ -32,6 +36,7 @@ from grants.awards.models import (
 )
 from grants.programmes.models import (
     Programme,
+    ProgrammeCategory,
 )
 from incubator.models import Organisation
 
@@ -365,3 +370,114 @@ async def awards_of_centre(session: AsyncSession, centre_id: int) -> Sequence[tu
         .order_by(Award.id.desc())
     )
     return [(a, o) for a, o in (await session.execute(statement)).all()]
+
+
+# --- the projects list: filters, whitelisted sort keys, rows with their names -----------
+
+
+@dataclass(frozen=True)
+class AwardListFilters:
+    q: str | None = None
+    programme_id: int | None = None
+    state: AwardState | None = None
+    organisation: str | None = None
+    category: str | None = None
+    community: str | None = None
+    signed_from: dt.date | None = None
+    signed_to: dt.date | None = None
+
+
+AWARD_SORTS: dict[str, Any] = {
+    "number": Award.id,
+    "title": Award.title,
+    "organisation": Organisation.name,
+    "programme": Programme.name,
+    "category": ProgrammeCategory.name,
+    "state": Award.state,
+    "signed": Award.signed_on,
+    "awarded": Award.awarded_on,
+    "amount": Award.amount,
+    "paid": Award.paid,
+}
+
+
+def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select[Any]:
+    """(award, organisation name, programme name, category name, community), scoped and filtered."""
+    from grants.applications.models import Application
+
+    statement = (
+        repository.select()
+        .join(Organisation, Organisation.id == Award.organisation_id)
+        .join(Programme, Programme.id == Award.programme_id)
+        .join(Application, Application.id == Award.application_id)
+        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
+        .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
+    )
+    if filters.q:
+        number = number_of(filters.q)
+        matches = [contains(Award.title, filters.q), contains(Organisation.name, filters.q)]
+        if number is not None:
+            matches.append(Award.id == number)
+        statement = statement.where(or_(*matches))
+    if filters.programme_id is not None:
+        statement = statement.where(Award.programme_id == filters.programme_id)
+    if filters.state is not None:
+        statement = statement.where(Award.state == filters.state)
+    if filters.organisation:
+        statement = statement.where(contains(Organisation.name, filters.organisation))
+    if filters.category:
+        statement = statement.where(
+            or_(
+                contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
+            )
+        )
+    if filters.community:
+        statement = statement.where(contains(Application.target_community, filters.community))
+    if filters.signed_from is not None:
+        statement = statement.where(Award.signed_on >= filters.signed_from)
+    if filters.signed_to is not None:
+        statement = statement.where(Award.signed_on <= filters.signed_to)
+    return statement
+
+
+async def list_award_rows(
+    repository: AwardRepository, filters: AwardListFilters, order: SortOrder, page: PageParams
+) -> Paged[Any]:
+    statement = sorted_by(award_rows(repository, filters), AWARD_SORTS, order, Award.id)
+    return await paginate_rows(repository.session, statement, page)
+
+
+async def export_award_rows(
+    repository: AwardRepository, filters: AwardListFilters, order: SortOrder, limit: int
+) -> Sequence[tuple[Any, ...]]:
+    statement = sorted_by(award_rows(repository, filters), AWARD_SORTS, order, Award.id)
+    return await all_rows(repository.session, statement, limit)
+
+
+async def due_tranche_rows(session: AsyncSession, principal: Principal, limit: int = 500) -> Sequence[Any]:
+    """(tranche, award, organisation name) of the tranches due and not yet requested."""
+    statement = (
+        select(Tranche, Award, Organisation.name)
+        .join(Award, Award.id == Tranche.award_id)
+        .join(Organisation, Organisation.id == Award.organisation_id)
+        .where(Tranche.state == TrancheState.due)
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Award.centre_id == principal.centre_id)
+    rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(limit))
+    return [tuple(row) for row in rows]
+
+
+async def tranches_with_awards(
+    session: AsyncSession, principal: Principal, tranche_ids: Sequence[int]
+) -> Sequence[Any]:
+    """(tranche, award title) of the chosen tranches in the caller's centre (bulk requests)."""
+    statement = (
+        select(Tranche, Award.title)
+        .join(Award, Award.id == Tranche.award_id)
+        .where(Tranche.id.in_(list(tranche_ids)))
+        .order_by(Tranche.id)
+    )
+    if not principal.sees_all_centres:
+        statement = statement.where(Award.centre_id == principal.centre_id)
+    return [tuple(row) for row in await session.execute(statement)]

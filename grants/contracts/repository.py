@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.identity.models import Role
-from core.repository import CentreScopedRepository
-from grants.contracts.models import Contract, ContractState
+from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository.listing import SortOrder, contains, number_of, paginate_rows, sorted_by
+from grants.contracts.models import Contract, ContractState, ProcurementMethod
+from incubator.models import Organisation
 
 
 class ContractRepository(CentreScopedRepository[Contract]):
@@ -62,3 +67,69 @@ async def contracts_of_centre(session: AsyncSession, centre_id: int) -> Sequence
     """For choosing a report's subject: the centre's contracts, newest first."""
     statement = select(Contract).where(Contract.centre_id == centre_id).order_by(Contract.id.desc())
     return (await session.execute(statement)).scalars().all()
+
+
+# --- the contracts list: filters, whitelisted sort keys, rows with the provider's name ----
+
+
+@dataclass(frozen=True)
+class ContractListFilters:
+    q: str | None = None
+    state: ContractState | None = None
+    provider: str | None = None
+    purchaser: str | None = None
+    category: str | None = None
+    procurement_method: ProcurementMethod | None = None
+    in_service_from: dt.date | None = None
+    in_service_to: dt.date | None = None
+
+
+CONTRACT_SORTS: dict[str, Any] = {
+    "number": Contract.id,
+    "title": Contract.title,
+    "purchaser": Contract.purchaser,
+    "provider": Organisation.name,
+    "method": Contract.procurement_method,
+    "starts": Contract.starts_on,
+    "ends": Contract.ends_on,
+    "state": Contract.state,
+    "amount": Contract.amount,
+    "paid": Contract.paid,
+}
+
+
+def contract_rows(repository: ContractRepository, filters: ContractListFilters) -> Select[Any]:
+    statement = (
+        repository.select()
+        .join(Organisation, Organisation.id == Contract.provider_id)
+        .add_columns(Organisation.name)
+    )
+    if filters.q:
+        number = number_of(filters.q)
+        matches = [contains(Contract.title, filters.q), contains(Organisation.name, filters.q)]
+        if number is not None:
+            matches.append(Contract.id == number)
+        statement = statement.where(or_(*matches))
+    if filters.state is not None:
+        statement = statement.where(Contract.state == filters.state)
+    if filters.provider:
+        statement = statement.where(contains(Organisation.name, filters.provider))
+    if filters.purchaser:
+        statement = statement.where(contains(Contract.purchaser, filters.purchaser))
+    if filters.category:
+        statement = statement.where(contains(Contract.service_category, filters.category))
+    if filters.procurement_method is not None:
+        statement = statement.where(Contract.procurement_method == filters.procurement_method)
+    # In service at some time in [from, to]: the term overlaps the period.
+    if filters.in_service_from is not None:
+        statement = statement.where(Contract.ends_on >= filters.in_service_from)
+    if filters.in_service_to is not None:
+        statement = statement.where(Contract.starts_on <= filters.in_service_to)
+    return statement
+
+
+async def list_contract_rows(
+    repository: ContractRepository, filters: ContractListFilters, order: SortOrder, page: PageParams
+) -> Paged[Any]:
+    statement = sorted_by(contract_rows(repository, filters), CONTRACT_SORTS, order, Contract.id)
+    return await paginate_rows(repository.session, statement, page)

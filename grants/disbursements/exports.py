@@ -1,4 +1,4 @@
-"""Payments to Excel for finance."""
+"""Payments and the disbursements list to Excel for finance."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -13,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import _
 from core.identity.principal import Principal
+from core.workbook import ListSheet
 from grants.disbursements import repository as queries
-from grants.disbursements.models import Disbursement
+from grants.disbursements.models import DISBURSEMENT_STATE_LABELS, Disbursement
 from grants.disbursements.service import paid_disbursements
 
 
@@ -93,3 +95,50 @@ def payments_xlsx(rows: Sequence[PaymentRow]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def disbursements_xlsx(rows: Sequence[tuple[Any, ...]]) -> bytes:
+    """The disbursements list to Excel; rows are (disbursement, payee, project or contract, tranche)."""
+    sheet = ListSheet(
+        _("Disbursements"),
+        [
+            _("No."),
+            _("Requested on"),
+            _("Payee"),
+            _("Paid for"),
+            _("Kind"),
+            _("Status"),
+            _("Amount (yuan)"),
+            _("Paid (yuan)"),
+            _("Payment date"),
+            _("Voucher number"),
+            _("Requested by"),
+            _("Decided by"),
+        ],
+        money=(6, 7),
+        widths=(8, 18, 28, 40, 12, 10, 14, 14, 12, 16, 14, 14),
+    )
+    for disbursement, payee, subject, seq in rows:
+        d: Disbursement = disbursement
+        if d.award_id is not None:
+            paid_for = f"{subject or ''} · " + _("Tranche {seq}").format(seq=seq or "")
+            kind = _("Venture grant")
+        else:
+            paid_for, kind = subject or "", _("Purchased service")
+        sheet.append(
+            [
+                d.id,
+                d.requested_at,
+                payee,
+                paid_for,
+                kind,
+                _(DISBURSEMENT_STATE_LABELS[d.state]),
+                d.amount,
+                d.paid_amount,
+                d.paid_on,
+                d.voucher_no or "",
+                d.requested_by_name,
+                d.decided_by_name or "",
+            ]
+        )
+    return sheet.bytes()

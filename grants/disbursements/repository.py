@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +16,8 @@ from core.db import utcnow
 from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository
+from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
 from grants.awards.models import (
     Award,
     AwardAgreement,
@@ -323,3 +325,87 @@ async def payment_context(
         ).all()
     )
     return organisations, awards, tranche_counts, contracts, milestones, agreements
+
+
+# --- the disbursements list: filters, whitelisted sort keys, rows with their names ------
+
+
+@dataclass(frozen=True)
+class DisbursementListFilters:
+    q: str | None = None
+    state: DisbursementState | None = None
+    kind: str | None = None  # "award" or "contract"
+    payee: str | None = None
+    programme_id: int | None = None
+    requested_from: dt.datetime | None = None
+    requested_before: dt.datetime | None = None
+    paid_from: dt.date | None = None
+    paid_to: dt.date | None = None
+
+
+DISBURSEMENT_SORTS: dict[str, Any] = {
+    "number": Disbursement.id,
+    "requested": Disbursement.requested_at,
+    "payee": Organisation.name,
+    "subject": func.coalesce(Award.title, Contract.title),
+    "amount": Disbursement.amount,
+    "state": Disbursement.state,
+    "paid_on": Disbursement.paid_on,
+    "voucher": Disbursement.voucher_no,
+}
+
+
+def disbursement_rows(repository: DisbursementRepository, filters: DisbursementListFilters) -> Select[Any]:
+    """(disbursement, payee name, project or contract title, tranche number), scoped and filtered."""
+    statement = (
+        repository.select()
+        .join(Organisation, Organisation.id == Disbursement.payee_organisation_id)
+        .outerjoin(Award, Award.id == Disbursement.award_id)
+        .outerjoin(Contract, Contract.id == Disbursement.contract_id)
+        .outerjoin(Tranche, Tranche.id == Disbursement.tranche_id)
+        .add_columns(Organisation.name, func.coalesce(Award.title, Contract.title), Tranche.seq)
+    )
+    if filters.q:
+        number = number_of(filters.q)
+        matches = [
+            contains(Organisation.name, filters.q),
+            contains(Award.title, filters.q),
+            contains(Contract.title, filters.q),
+            contains(Disbursement.voucher_no, filters.q),
+        ]
+        if number is not None:
+            matches.append(Disbursement.id == number)
+        statement = statement.where(or_(*matches))
+    if filters.state is not None:
+        statement = statement.where(Disbursement.state == filters.state)
+    if filters.kind == "award":
+        statement = statement.where(Disbursement.award_id.is_not(None))
+    elif filters.kind == "contract":
+        statement = statement.where(Disbursement.contract_id.is_not(None))
+    if filters.payee:
+        statement = statement.where(contains(Organisation.name, filters.payee))
+    if filters.programme_id is not None:
+        statement = statement.where(Award.programme_id == filters.programme_id)
+    if filters.requested_from is not None:
+        statement = statement.where(Disbursement.requested_at >= filters.requested_from)
+    if filters.requested_before is not None:
+        statement = statement.where(Disbursement.requested_at < filters.requested_before)
+    if filters.paid_from is not None:
+        statement = statement.where(Disbursement.paid_on >= filters.paid_from)
+    if filters.paid_to is not None:
+        statement = statement.where(Disbursement.paid_on <= filters.paid_to)
+    return statement
+
+
+async def list_disbursement_rows(
+    repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, page: PageParams
+) -> Paged[Any]:
+    statement = sorted_by(disbursement_rows(repository, filters), DISBURSEMENT_SORTS, order, Disbursement.id)
+    return await paginate_rows(repository.session, statement, page)
+
+
+async def export_disbursement_rows(
+    repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, limit: int
+) -> Sequence[tuple[Any, ...]]:
+    statement = sorted_by(disbursement_rows(repository, filters), DISBURSEMENT_SORTS, order, Disbursement.id)
+    return await all_rows(repository.session, statement, limit)

@@ -404,6 +404,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     # grants pages
     ("GET", "/public/publicity"): PUBLIC,
     ("GET", "/public/objections"): PUBLIC,
+    # lists, search, exports and bulk actions (a centre's own lists for its staff, finance, admins)
+    ("GET", "/applications/export.xlsx"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/awards/export.xlsx"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/disbursements"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/disbursements/export.xlsx"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/evaluations/rounds/{round_id}/summary.xlsx"): STAFF_OR_ADMIN,
+    ("GET", "/organisations/export.xlsx"): STAFF_ONLY_LIST,
+    ("GET", "/search"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/tranches/due"): STAFF_FINANCE_ADMIN_LIST,
+    ("POST", "/applications/bulk/confirm-eligibility"): STAFF_ONLY_LIST,
+    ("POST", "/evaluations/rounds/{round_id}/bulk-assign"): STAFF_ONLY,
+    ("POST", "/tranches/due/request"): STAFF_ONLY_LIST,
     ("GET", "/applications/{application_id}/proposal.pdf"): ORG_A_READ,
     ("GET", "/applications/{application_id}/attachments/{attachment_id}"): ORG_A_READ,
     ("POST", "/applications/{application_id}/attachments"): ORG_A_OWNER,

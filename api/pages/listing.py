@@ -1,0 +1,195 @@
+"""The state of a list page — sort, filters, page — read from and written back to the URL.
+
+A list page declares its sortable columns (key → label; the keys are its repository's
+whitelist) and its filters; ``read_listing`` parses the query string into typed values,
+refusing a bad one with a 422 that names the field in the user's language, and the
+template macros in ``templates/web/_listing.html`` render the filter form, the sortable
+column headers (links with ``aria-sort``), the active filters and the pager from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+
+from core.clock import today
+from core.errors import ValidationFailed
+from core.i18n import _
+from core.repository import MAX_PAGE_SIZE, PageParams
+from core.repository.listing import SortOrder
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+E = TypeVar("E", bound=Enum)
+
+FilterKind = Literal["text", "date", "choice", "id"]
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One filter of a list: ``label`` is already translated; ``options`` are (value, label)."""
+
+    name: str
+    label: str
+    kind: FilterKind = "text"
+    options: Sequence[tuple[str, str]] = ()
+    max_length: int = 100
+
+
+@dataclass
+class Listing:
+    path: str
+    columns: Mapping[str, str]
+    order: SortOrder
+    default_sort: str
+    fields: Sequence[FilterField]
+    raw: dict[str, str]
+    typed: dict[str, Any] = field(default_factory=dict)
+    page: PageParams = field(default_factory=PageParams)
+
+    def _query(self, **changes: Any) -> dict[str, str]:
+        query = {k: v for k, v in self.raw.items() if v}
+        if self.order.param != self.default_sort:
+            query["sort"] = self.order.param
+        if self.page.page_size != PageParams().page_size:
+            query["page_size"] = str(self.page.page_size)
+        for key, value in changes.items():
+            if value is None or value == "":
+                query.pop(key, None)
+            else:
+                query[key] = str(value)
+        return query
+
+    def url(self, **changes: Any) -> str:
+        query = self._query(**changes)
+        return f"{self.path}?{urlencode(query)}" if query else self.path
+
+    @property
+    def query(self) -> str:
+        """The filters and sort as a query string (for exports and bulk forms)."""
+        return urlencode(self._query())
+
+    def sort_url(self, key: str) -> str:
+        """Sort by ``key``; clicking the current column again reverses it. Back to page 1."""
+        descending = not self.order.descending if self.order.key == key else False
+        return self.url(sort=f"-{key}" if descending else key, page=None)
+
+    def aria_sort(self, key: str) -> str:
+        if self.order.key != key:
+            return "none"
+        return "descending" if self.order.descending else "ascending"
+
+    def mark(self, key: str) -> str:
+        if self.order.key != key:
+            return "↕"
+        return "↓" if self.order.descending else "↑"
+
+    def page_url(self, number: int) -> str:
+        return self.url(page=number if number > 1 else None)
+
+    @property
+    def sort_description(self) -> str:
+        direction = _("descending") if self.order.descending else _("ascending")
+        return _("Sorted by {column}, {direction}").format(
+            column=self.columns[self.order.key], direction=direction
+        )
+
+    @property
+    def active_filters(self) -> list[tuple[str, str]]:
+        shown = []
+        for f in self.fields:
+            value = self.raw.get(f.name, "")
+            if value:
+                shown.append((f.label, dict(f.options).get(value, value)))
+        return shown
+
+    @property
+    def filtered(self) -> bool:
+        return any(self.raw.get(f.name) for f in self.fields)
+
+
+def _refuse(name: str, label: str, message: str) -> ValidationFailed:
+    return ValidationFailed.field(name, f"{label}: {message}")
+
+
+def _typed(f: FilterField, value: str) -> Any:
+    if not value:
+        return None
+    if f.kind == "text":
+        return value[: f.max_length]
+    if f.kind == "date":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _refuse(f.name, f.label, _("Must be a date such as 2026-03-01")) from None
+    if f.kind == "id":
+        if not value.isdigit() or len(value) > 12:
+            raise _refuse(f.name, f.label, _("Not one of the allowed values"))
+        return int(value)
+    if value not in {v for v, _label in f.options}:
+        raise _refuse(f.name, f.label, _("Not one of the allowed values"))
+    return value
+
+
+def read_listing(
+    request: Request,
+    columns: Mapping[str, str],
+    default_sort: str,
+    fields: Sequence[FilterField],
+    *,
+    sortable: Mapping[str, Any],
+) -> Listing:
+    """The list's state from the query string; ``sortable`` is the repository's whitelist."""
+    params = request.query_params
+    raw = {f.name: (params.get(f.name) or "").strip()[: max(f.max_length, 20)] for f in fields}
+    order = SortOrder.parse(params.get("sort"), sortable, default_sort)
+    if order.key not in columns:
+        raise ValidationFailed.field("sort", _("Sort: this column cannot be sorted"))
+    typed = {f.name: _typed(f, raw[f.name]) for f in fields}
+    page = _page(params.get("page"), params.get("page_size"))
+    return Listing(request.url.path, columns, order, default_sort, fields, raw, typed, page)
+
+
+def _page(page: str | None, size: str | None) -> PageParams:
+    number = int(page) if page and page.isdigit() and 0 < int(page) <= 100_000 else 1
+    per_page = int(size) if size and size.isdigit() and 0 < int(size) <= MAX_PAGE_SIZE else 50
+    return PageParams(page=number, page_size=per_page)
+
+
+def enum_or_none(enum: type[E], value: str | None) -> E | None:
+    return enum(value) if value else None
+
+
+def day_start(day: dt.date | None) -> dt.datetime | None:
+    """The first instant of a Shanghai day, for filtering timestamps stored in UTC."""
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time(0), SHANGHAI).astimezone(dt.UTC)
+
+
+def day_after(day: dt.date | None) -> dt.datetime | None:
+    return day_start(day + dt.timedelta(days=1)) if day is not None else None
+
+
+def selected_ids(values: Sequence[Any], limit: int = 200) -> list[int]:
+    """The record numbers ticked in a bulk form: digits only, each once, at most ``limit``."""
+    ids: list[int] = []
+    for value in values:
+        text = str(value)
+        if text.isdigit() and len(text) <= 12 and int(text) not in ids:
+            ids.append(int(text))
+    return ids[:limit]
+
+
+def xlsx_response_headers(stem: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{stem}-{today().isoformat()}.xlsx"'}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_LIMIT = 10_000
