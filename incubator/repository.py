@@ -491,3 +491,11 @@ async def incubating_per_centre(session: AsyncSession) -> dict[int, int]:
         .group_by(IncubationStay.centre_id)
     )
     return {centre_id: int(count) for centre_id, count in rows}
+
+
+async def organisation_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Organisations' names by id (for feeds and timelines)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

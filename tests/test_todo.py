@@ -73,9 +73,11 @@ async def test_staff_list_is_sorted_by_urgency_and_comes_first(
     ]
     assert f'/organisations/{verified_org.id}"' not in html.split('data-panel="staff"')[0]
     assert "已逾期" in html
-    # the audit feed says what happened, in words, with links
+    # the audit feed says what happened, in words, with links: names, not ids or e-mail addresses
     activity = html.split('data-panel="activity"')[1]
-    assert f'href="/applications/{application.id}">提交了申报书 #{application.id}</a>' in activity
+    assert f'href="/applications/{application.id}">提交了申报书“社区花园营造”</a>' in activity
+    assert cast.grantee.user.full_name in activity
+    assert cast.grantee.user.email not in activity
     assert 'href="/users/' not in activity  # accounts are the administrator's pages
 
 

@@ -6,6 +6,8 @@ recorded, never hidden.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from core.audit import AuditEvent
 from core.i18n import N_, gettext
 from core.identity.principal import Principal
@@ -105,11 +107,19 @@ VERBS: dict[str, str] = {
 }
 
 
-def audit_words(event: AuditEvent) -> str:
-    """'recorded the decision on application #12', in the reader's language."""
+class Names(Protocol):
+    def subject(self, event: AuditEvent) -> str | None: ...
+
+
+def audit_words(event: AuditEvent, names: Names | None = None) -> str:
+    """'recorded the decision on application “银龄互助”' in the reader's language; the id
+    (application #12) only where the record has no name to show."""
     _kind, _dot, verb = event.action.partition(".")
     subject = gettext(SUBJECTS[event.subject_type]) if event.subject_type in SUBJECTS else event.subject_type
     said = gettext(VERBS[verb]) if verb in VERBS else f"{event.action}:"
+    name = names.subject(event) if names is not None else None
+    if name:
+        return gettext("{verb} {subject} “{name}”").format(verb=said, subject=subject, name=name)
     return gettext("{verb} {subject} #{id}").format(verb=said, subject=subject, id=event.subject_id)
 
 

@@ -22,6 +22,7 @@ from api.deps import (
 from api.pages.forms import domain_errors
 from api.pages.todo import district_panel, todo_panel
 from api.web import render, rotate_csrf_for_session, safe_next
+from composition.names import audit_names
 from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
 from core.i18n import N_, SUPPORTED, _, set_locale
 from core.identity import service as identity
@@ -221,7 +222,11 @@ async def _recent_activity(session: AsyncSession, principal: Principal) -> dict[
     if not principal.has(Role.staff, Role.admin):
         return None
     events = await audit_queries.recent_events(session, principal, limit=10)
-    return {"template": "web/panels/activity.html", "events": events}
+    return {
+        "template": "web/panels/activity.html",
+        "events": events,
+        "names": await audit_names(session, events),
+    }
 
 
 @router.get("/dashboard")

@@ -43,7 +43,7 @@ async def list_centres(session: SessionDep, principal: CurrentPrincipal) -> List
         if principal.sees_all_centres or c.id == principal.centre_id
     ]
     items = [CentreRead.model_validate(c) for c in centres]
-    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+    return ListResponse.whole(items)
 
 
 @router.post("/centres", response_model=CentreRead, status_code=201)
@@ -54,7 +54,7 @@ async def create_centre(data: CentreCreate, session: SessionDep, admin: AdminUse
 @router.get("/users", response_model=ListResponse[UserRead])
 async def list_users(session: SessionDep, admin: AdminUser) -> ListResponse[UserRead]:
     users = [user_read(u) for u in await identity.list_users(session, admin)]
-    return ListResponse(items=users, total=len(users), page=1, page_size=max(len(users), 1))
+    return ListResponse.whole(users)
 
 
 @router.post("/users", response_model=UserRead, status_code=201)
@@ -107,7 +107,7 @@ async def locked_users(
         )
         for lock in await accounts.lockouts(session, settings, admin)
     ]
-    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+    return ListResponse.whole(items)
 
 
 @router.post("/users/{user_id:int}/unlock", response_model=UserRead)

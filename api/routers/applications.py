@@ -70,12 +70,7 @@ async def list_applications(
         state=state,
         organisation_id=organisation_id,
     )
-    return ListResponse(
-        items=[ApplicationBrief.model_validate(a) for a in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [ApplicationBrief.model_validate(a) for a in page.items])
 
 
 @router.post("/applications", response_model=ApplicationOut, status_code=201)
@@ -257,12 +252,7 @@ async def list_objections(
     session: SessionDep, principal: StaffOrAdmin, pagination: Pagination, state: ObjectionState | None = None
 ) -> ListResponse[ObjectionOut]:
     page = await publicity.list_objections(session, principal, pagination, state=state)
-    return ListResponse(
-        items=[ObjectionOut.model_validate(o) for o in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [ObjectionOut.model_validate(o) for o in page.items])
 
 
 @router.post("/objections/{objection_id:int}/resolve", response_model=ObjectionOut)

@@ -46,9 +46,7 @@ async def list_events(
 ) -> ListResponse[AuditEventRead]:
     repository = AuditRepository(session, principal)
     page = await repository.paginate(repository.newest_first(subject_type, subject_id), pagination)
-    return ListResponse(
-        items=[_read(e) for e in page.items], total=page.total, page=page.page, page_size=page.page_size
-    )
+    return ListResponse.of_page(page, [_read(e) for e in page.items])
 
 
 @router.get("/audit-events/{event_id:int}", response_model=AuditEventRead)

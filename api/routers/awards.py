@@ -106,12 +106,7 @@ async def list_awards(
     state: AwardState | None = None,
 ) -> ListResponse[AwardBrief]:
     page = await awards.list_awards(session, principal, pagination, programme_id=programme_id, state=state)
-    return ListResponse(
-        items=[AwardBrief.model_validate(a) for a in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [AwardBrief.model_validate(a) for a in page.items])
 
 
 @router.get("/awards/{award_id:int}", response_model=AwardDetail)

@@ -59,12 +59,7 @@ async def list_contracts(
     state: ContractState | None = None,
 ) -> ListResponse[ContractBrief]:
     page = await service.list_contracts(session, principal, pagination, state=state)
-    return ListResponse(
-        items=[ContractBrief.model_validate(c) for c in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [ContractBrief.model_validate(c) for c in page.items])
 
 
 @router.post("/contracts", response_model=ContractOut, status_code=201)

@@ -52,7 +52,7 @@ T = TypeVar("T")
 
 
 def _list(items: list[T]) -> ListResponse[T]:
-    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+    return ListResponse.whole(items)
 
 
 @router.get("/communities", response_model=ListResponse[CommunityOut])

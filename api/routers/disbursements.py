@@ -45,9 +45,7 @@ async def list_disbursements(
     page = await disbursements.list_disbursements(
         session, principal, pagination, state=state, award_id=award_id
     )
-    return ListResponse(
-        items=[_out(d) for d in page.items], total=page.total, page=page.page, page_size=page.page_size
-    )
+    return ListResponse.of_page(page, [_out(d) for d in page.items])
 
 
 @router.post("/disbursements", response_model=DisbursementOut, status_code=201)

@@ -75,7 +75,7 @@ class JuryCodeRefused(NotFound):
 
 
 def _list(items: list[T]) -> ListResponse[T]:
-    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+    return ListResponse.whole(items)
 
 
 # --- rubrics ---------------------------------------------------------------------------------
@@ -131,12 +131,7 @@ async def list_rounds(
     session: SessionDep, principal: StaffOrAdmin, pagination: Pagination, state: RoundState | None = None
 ) -> ListResponse[RoundRead]:
     page, counts = await round_service.list_rounds(session, principal, pagination, state)
-    return ListResponse(
-        items=[round_service.round_read(r, counts.get(r.id, 0)) for r in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [round_service.round_read(r, counts.get(r.id, 0)) for r in page.items])
 
 
 @router.post("/review-rounds", response_model=RoundRead, status_code=201)
@@ -174,12 +169,7 @@ async def list_round_assignments(
     page = await assignment_service.list_assignments(
         session, principal, pagination, round_id=round_id, mine=False
     )
-    return ListResponse(
-        items=await assignment_service.assignment_reads(session, page.items),
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, await assignment_service.assignment_reads(session, page.items))
 
 
 @router.post("/review-rounds/{round_id:int}/assignments", response_model=AssignmentRead, status_code=201)
@@ -250,12 +240,7 @@ async def list_assignments(
 ) -> ListResponse[AssignmentRead]:
     """Evaluators: their own assignments. Staff: their own too (use the round's list for all)."""
     page = await assignment_service.list_assignments(session, principal, pagination)
-    return ListResponse(
-        items=await assignment_service.assignment_reads(session, page.items),
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, await assignment_service.assignment_reads(session, page.items))
 
 
 @router.get("/assignments/{assignment_id:int}", response_model=AssignmentDetail)

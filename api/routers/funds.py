@@ -59,12 +59,7 @@ async def list_funds(
     session: SessionDep, principal: CurrentPrincipal, pagination: Pagination
 ) -> ListResponse[FundOut]:
     page = await funds.list_funds(session, principal, pagination)
-    return ListResponse(
-        items=[FundOut.model_validate(f) for f in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [FundOut.model_validate(f) for f in page.items])
 
 
 @router.post("/funds", response_model=FundOut, status_code=201)
@@ -104,12 +99,7 @@ async def list_receipts(
     source: ReceiptSource | None = None,
 ) -> ListResponse[ReceiptOut]:
     page = await funds.list_receipts(session, principal, fund_id, pagination, source)
-    return ListResponse(
-        items=[ReceiptOut.model_validate(r) for r in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [ReceiptOut.model_validate(r) for r in page.items])
 
 
 @router.post("/funds/{fund_id:int}/receipts", response_model=ReceiptOut, status_code=201)
@@ -178,12 +168,7 @@ async def list_allocations(
     state: AllocationState | None = None,
 ) -> ListResponse[AllocationOut]:
     page = await funds.list_allocations(session, principal, fund_id, pagination, state)
-    return ListResponse(
-        items=[AllocationOut.model_validate(a) for a in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [AllocationOut.model_validate(a) for a in page.items])
 
 
 @router.post("/funds/{fund_id:int}/allocations", response_model=AllocationOut, status_code=201)

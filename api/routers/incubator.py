@@ -149,9 +149,7 @@ async def list_organisations(
 ) -> ListResponse[OrganisationRead]:
     filters = _filters(q, legal_status, service_field, community, incubation_state, verified)
     page = await service.list_organisations(session, principal, filters, pagination)
-    return ListResponse(
-        items=[org_read(o) for o in page.items], total=page.total, page=page.page, page_size=page.page_size
-    )
+    return ListResponse.of_page(page, [org_read(o) for o in page.items])
 
 
 @router.get("/organisations/export.xlsx", response_class=Response)
@@ -230,9 +228,7 @@ async def list_bars(
     """Organisations barred today from applying and from purchased-service contracts, with the
     reason and the last day of each bar."""
     page = await service.list_bars(session, principal, pagination, on=today())
-    return ListResponse(
-        items=[bar_read(o) for o in page.items], total=page.total, page=page.page, page_size=page.page_size
-    )
+    return ListResponse.of_page(page, [bar_read(o) for o in page.items])
 
 
 class LiftBar(RequestModel):
@@ -334,9 +330,7 @@ async def list_stays(
     page = await service.list_stays(
         session, principal, pagination, organisation_id=organisation_id, state=state
     )
-    return ListResponse(
-        items=[stay_read(s) for s in page.items], total=page.total, page=page.page, page_size=page.page_size
-    )
+    return ListResponse.of_page(page, [stay_read(s) for s in page.items])
 
 
 @router.post("/incubation-stays", response_model=StayRead, status_code=201)
@@ -402,12 +396,7 @@ async def list_activities(
     organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> ListResponse[ActivityRead]:
     page = await service.list_activities(session, principal, organisation_id, pagination)
-    return ListResponse(
-        items=[ActivityRead.model_validate(a) for a in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [ActivityRead.model_validate(a) for a in page.items])
 
 
 @router.post("/support-activities", response_model=ActivityRead, status_code=201)

@@ -27,7 +27,7 @@ async def list_jobs(session: SessionDep, admin: AdminUser, settings: SettingsDep
     shows whether a scheduler is leading)."""
     register_all(settings)
     items = await job_overview(session, settings)
-    return ListResponse(items=items, total=len(items), page=1, page_size=max(len(items), 1))
+    return ListResponse.whole(items)
 
 
 @router.post("/jobs/{job_id}/run", response_model=JobRunRead, status_code=201)

@@ -94,12 +94,7 @@ async def list_programmes(
     state: ProgrammeState | None = None,
 ) -> ListResponse[ProgrammeOut]:
     page = await programmes.list_programmes(session, principal, pagination, state=state)
-    return ListResponse(
-        items=[programme_out(p) for p in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [programme_out(p) for p in page.items])
 
 
 @router.post("/programmes", response_model=ProgrammeOut, status_code=201)
@@ -187,12 +182,7 @@ async def list_needs(
     session: SessionDep, principal: StaffAdminOrStation, pagination: Pagination
 ) -> ListResponse[NeedOut]:
     page = await programmes.list_needs(session, principal, pagination)
-    return ListResponse(
-        items=[NeedOut.model_validate(n) for n in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [NeedOut.model_validate(n) for n in page.items])
 
 
 @router.post("/needs", response_model=NeedOut, status_code=201)

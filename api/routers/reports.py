@@ -97,9 +97,7 @@ async def list_reports(
     page = await service.list_reports(
         session, principal, pagination, kind=kind, scope_type=scope_type, scope_id=scope_id, period=period
     )
-    return ListResponse(
-        items=[report_read(r) for r in page.items], total=page.total, page=page.page, page_size=page.page_size
-    )
+    return ListResponse.of_page(page, [report_read(r) for r in page.items])
 
 
 @router.post("/reports", response_model=ReportRead, status_code=201)
@@ -139,12 +137,7 @@ async def list_schedules(
     session: SessionDep, principal: StaffOrAdmin, pagination: Pagination
 ) -> ListResponse[ScheduleRead]:
     page = await service.list_schedules(session, principal, pagination)
-    return ListResponse(
-        items=[schedule_read(s) for s in page.items],
-        total=page.total,
-        page=page.page,
-        page_size=page.page_size,
-    )
+    return ListResponse.of_page(page, [schedule_read(s) for s in page.items])
 
 
 @router.post("/report-schedules", response_model=ScheduleRead, status_code=201)

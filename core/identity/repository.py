@@ -4,7 +4,7 @@ centres and users that other domains' reports and checks need)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -188,3 +188,11 @@ async def new_user_count(session: AsyncSession, centre_id: int, start: dt.dateti
         User.centre_id == centre_id, User.created_at >= start, User.created_at < end
     )
     return int((await session.execute(statement)).scalar_one())
+
+
+async def display_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Users by id as people read them (their name; the caller falls back to the email)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

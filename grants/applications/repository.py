@@ -468,3 +468,11 @@ async def submitted_of(repository: ApplicationRepository, ids: Collection[int]) 
     """The chosen applications the caller may see, in the order of their numbers (bulk actions)."""
     statement = repository.select().where(Application.id.in_(list(ids))).order_by(Application.id)
     return await repository.get_all(statement)
+
+
+async def application_titles(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Applications' titles by id (for feeds and timelines)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Application.id, Application.title).where(Application.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

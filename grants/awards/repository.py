@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -481,3 +481,11 @@ async def tranches_with_awards(
     if not principal.sees_all_centres:
         statement = statement.where(Award.centre_id == principal.centre_id)
     return [tuple(row) for row in await session.execute(statement)]
+
+
+async def award_titles(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Projects' titles by id (for feeds and timelines)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Award.id, Award.title).where(Award.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

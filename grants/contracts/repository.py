@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,3 +133,11 @@ async def list_contract_rows(
 ) -> Paged[Any]:
     statement = sorted_by(contract_rows(repository, filters), CONTRACT_SORTS, order, Contract.id)
     return await paginate_rows(repository.session, statement, page)
+
+
+async def contract_titles(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Contracts' titles by id (for feeds and timelines)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Contract.id, Contract.title).where(Contract.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 
 from sqlalchemy import Select, delete, select, update
@@ -180,3 +180,11 @@ async def programmes_of_centre(session: AsyncSession, centre_id: int) -> list[Pr
         .order_by(Programme.year.desc(), Programme.id.desc())
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def programme_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Programmes' names by id (for feeds and timelines)."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}
