@@ -37,6 +37,7 @@ def _with_engine(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     from core.db import create_engine
 
     async def runner() -> T:
+        import api.models  # noqa: F401  (every table, so that foreign keys across domains resolve)
         from core.security import configure_hashing
 
         settings = get_settings()

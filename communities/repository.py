@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from communities.models import Community
+from communities.models import Community, CommunityKind
 from core.i18n import N_
 from core.identity.models import Role, User, UserRole
 from core.repository import CentreScopedRepository
@@ -70,3 +72,20 @@ async def station_officers(session: AsyncSession, community_ids: Sequence[int]) 
         if community_id is not None:
             found.setdefault(community_id, []).append(user_id)
     return found
+
+
+async def insert_unless_named(
+    session: AsyncSession, centre_id: int, name: str, kind: CommunityKind
+) -> int | None:
+    """``INSERT … ON CONFLICT DO NOTHING`` on the (centre, name) unique key: the new id, or None
+    when the centre has that community already (two requests naming a new community at once
+    make one record; the other finds it)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Community)
+        .values(centre_id=centre_id, name=name, kind=kind)
+        .on_conflict_do_nothing(index_elements=["centre_id", "name"])
+        .returning(Community.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -118,13 +118,13 @@ async def resolve_name(
     found = await repository.named(session, centre_id, name)
     if found is not None:
         return found
-    community = Community(
-        centre_id=centre_id,
-        name=name,
-        kind=CommunityKind.village if name.endswith(VILLAGE_SUFFIX) else CommunityKind.community,
-    )
-    session.add(community)
-    await session.flush()
+    kind = CommunityKind.village if name.endswith(VILLAGE_SUFFIX) else CommunityKind.community
+    created_id = await repository.insert_unless_named(session, centre_id, name, kind)
+    community = await repository.named(session, centre_id, name)
+    if community is None:  # recorded here or by a concurrent request, so always found
+        raise Conflict(_("The change conflicts with what is already recorded; reload and check"))
+    if created_id is None:
+        return community
     await audit.record(
         session,
         actor=principal,

@@ -56,3 +56,18 @@ document.addEventListener("DOMContentLoaded", function () {
     select.dispatchEvent(new Event("change", { bubbles: true }));
   });
 });
+// A table wider than the screen scrolls inside its box: make that box reachable by keyboard
+// and name it, so that people who do not use a mouse can scroll it too.
+function markScrollableTables() {
+  document.querySelectorAll(".table-wrap").forEach(function (box) {
+    var scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var caption = box.querySelector("caption, th");
+      box.setAttribute("aria-label", (box.getAttribute("data-label") || (caption && caption.textContent) || "").trim() || document.title);
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", markScrollableTables);
+window.addEventListener("resize", markScrollableTables);
