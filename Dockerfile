@@ -16,6 +16,7 @@ COPY api api
 COPY core core
 COPY communities communities
 COPY cultivation cultivation
+COPY funds funds
 COPY incubator incubator
 COPY grants grants
 COPY evaluations evaluations
