@@ -6,14 +6,24 @@ violation."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.steps import login, logout, shot
+from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo street of its own: the other journeys commit programme money (a decision), and a
+    programme that has committed more than its fundings would total refuses a new funding."""
+    with live_server(tmp_path_factory.mktemp("funds-browser"), demo=True) as running:
+        yield running.base
 
 
 def assert_accessible(page: Any) -> None:
