@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,21 @@ from openpyxl import load_workbook
 
 from core.settings import PROJECT_ROOT
 from tests.browser.steps import login
+from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser
 
 SHOTS = PROJECT_ROOT / "test-artifacts" / "browser" / "lists"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo street of its own: the bulk confirmation here decides the demo's submitted
+    applications, which the grant journey decides one by one on the shared street."""
+    with live_server(tmp_path_factory.mktemp("lists-browser"), demo=True) as running:
+        yield running.base
 
 
 @pytest.fixture(scope="module")
