@@ -143,6 +143,7 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
 
     # Download the review summary of the closed 2025 round.
     page.click("nav.mainnav a[href='/evaluations']")
+    page.wait_for_url(re.compile(r".*/evaluations$"))  # the links are read from the new page, not the old
     rounds = [
         href
         for href in page.locator("a[href^='/evaluations/rounds/']").evaluate_all(

@@ -96,7 +96,8 @@ def test_staff_enter_a_cultivation_plan_and_its_targets(page: Any, screenshots: 
     target.locator("#f-metric").select_option("new_service")
     target.locator("#f-minimum").fill("3")
     target.locator("#f-maximum").fill("1")
-    target.locator("button[type=submit]").click()
+    with page.expect_navigation():  # the form is on the page before and after: wait for the answer
+        target.locator("button[type=submit]").click()
     assert "最大值不能小于最小值" in page.locator("#target-form").inner_text()
     accessible(page, "plan with an error")
 

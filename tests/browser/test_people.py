@@ -101,7 +101,8 @@ def test_admin_manages_a_user(page: Any, browser: Any, server: str, shots: Path)
 
     # a refused combination, with the reason the API gives
     page.check("input[name=roles][value=admin]")
-    page.locator("#roles-form button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("#roles-form button[type=submit]").click()
     error = page.locator("[data-field=roles]")
     assert "系统管理员不能同时是财务人员或孵化中心工作人员" in error.inner_text()
     check(page, shots, "04-roles-refused-with-reason")
@@ -113,7 +114,8 @@ def test_admin_manages_a_user(page: Any, browser: Any, server: str, shots: Path)
     assert "财务人员" in page.locator("#user-roles").inner_text()
 
     # reset: a new one-time link; the first no longer works
-    page.get_by_role("button", name="生成重置密码链接").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="生成重置密码链接").click()
     reset_link = path_of(page.locator("#reset-link").input_value())
     assert reset_link != first_link
     check(page, shots, "05-reset-link")
@@ -220,7 +222,8 @@ def test_forgot_password_by_email(browser: Any, mail_server: tuple[str, Inbox], 
     unknown = tab.locator("#reset-sent").inner_text()
     tab.goto("/password-reset")
     tab.fill("#email", "evaluator3@yulin.demo")
-    tab.click("#send-reset")
+    with tab.expect_navigation():
+        tab.click("#send-reset")
     assert tab.locator("#reset-sent").inner_text() == unknown  # nothing says whether it exists
     check(tab, shots, "15-forgot-password-sent")
     for _wait in range(50):
