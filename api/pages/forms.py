@@ -48,7 +48,7 @@ def parse(model: type[M], values: dict[str, Any]) -> Parsed[M]:
     try:
         return model.model_validate(values), {}
     except ValidationError as exc:
-        details = validation_details([dict(e) for e in exc.errors()])
+        details = validation_details([dict(e) for e in exc.errors()], model=model)
         return None, {d.field.split(".")[0]: d.message for d in details}
 
 
