@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,11 +184,28 @@ def settings(database: TestDatabase, tmp_path: Path) -> Settings:
     return test_settings(database.url, tmp_path)
 
 
+_APPS: dict[str, FastAPI] = {}
+
+
+def _shared_app(database: TestDatabase, settings: Settings) -> FastAPI:
+    """One app per test database for the whole run. FastAPI works out each route's
+    dependencies and models on an app's first requests; on a new app per test that was
+    most of an in-process test's time. Each test gets the app with its own settings and
+    session override, and a test that adds routes leaves a new app behind it."""
+    application = _APPS.get(database.url)
+    if application is None:
+        application = create_app(settings, engine=database.engine, run_scheduler=False)
+        _APPS[database.url] = application
+    return application
+
+
 @pytest.fixture
 def app(
     database: TestDatabase, settings: Settings, session: AsyncSession, connection: AsyncConnection
-) -> FastAPI:
-    application = create_app(settings, engine=database.engine, run_scheduler=False)
+) -> Iterator[FastAPI]:
+    application = _shared_app(database, settings)
+    application.state.settings = settings
+    routes = list(application.router.routes)
 
     async def test_session() -> AsyncIterator[AsyncSession]:
         """Each request gets its own session on the test's connection, inside a savepoint:
@@ -201,8 +218,14 @@ def app(
         finally:
             await request_session.close()
 
+    application.dependency_overrides.clear()
     application.dependency_overrides[get_session] = test_session
-    return application
+    try:
+        yield application
+    finally:
+        application.dependency_overrides.clear()
+        if list(application.router.routes) != routes:
+            _APPS.pop(database.url, None)
 
 
 @pytest_asyncio.fixture
