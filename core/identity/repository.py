@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core.db import utcnow
 from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
 from core.identity.principal import Principal
+from core.repository.listing import CHOICES, chosen_first
 from core.security import token_digest
 
 
@@ -41,6 +42,32 @@ async def list_users(session: AsyncSession, principal: Principal) -> Sequence[Us
     if not principal.sees_all_centres:
         statement = statement.where(User.centre_id == principal.centre_id)
     return (await session.execute(statement)).scalars().all()
+
+
+async def user_choices(
+    session: AsyncSession,
+    principal: Principal,
+    q: str = "",
+    chosen: Collection[int] = (),
+    limit: int = CHOICES,
+) -> list[tuple[int, str]]:
+    """(id, "name (email)") of the caller's centre's active users matching ``q`` (name, email
+    or number), the chosen ones first, at most ``limit`` more: what a chooser offers."""
+    statement = select(User.id, User.full_name, User.email).where(User.is_active.is_(True))
+    if not principal.sees_all_centres:
+        statement = statement.where(User.centre_id == principal.centre_id)
+    rows = await session.execute(
+        chosen_first(statement, User.id, [User.full_name, User.email], q, chosen, limit)
+    )
+    return [(user_id, f"{name or email} ({email})") for user_id, name, email in rows]
+
+
+async def user_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Names (or emails) of the given users, by id: those a page shows."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.full_name, User.email).where(User.id.in_(list(ids))))
+    return {user_id: name or email for user_id, name, email in rows}
 
 
 async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:

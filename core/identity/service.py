@@ -31,7 +31,9 @@ from core.identity.repository import purge_expired as purge_expired
 from core.identity.repository import recent_failures, revoke_all_tokens
 from core.identity.repository import revoke_token as revoke_token
 from core.identity.repository import set_locale as set_locale
+from core.identity.repository import user_choices as user_choices
 from core.identity.repository import user_for_token as user_for_token
+from core.identity.repository import user_names as user_names
 from core.identity.schemas import CentreCreate, UserCreate, UserUpdate
 from core.notifications import remind
 from core.reminders import users_with_role
