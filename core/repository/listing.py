@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,13 +81,13 @@ CHOICES = 50
 
 
 def chosen_first(
-    statement: Select[Unpack[Columns]],
+    statement: Select[*Columns],
     id_column: Any,
     labels: Sequence[Any],
     q: str,
     chosen: Collection[int],
     limit: int = CHOICES,
-) -> Select[Unpack[Columns]]:
+) -> Select[*Columns]:
     """A chooser's rows: the records already chosen, then the first ``limit`` whose label
     contains ``q`` (or whose number ``q`` is), in label order — one statement, whatever the
     size of the table."""
