@@ -289,6 +289,14 @@ async def organisations_of(session: AsyncSession, user_id: int) -> list[Organisa
     return list(rows.scalars())
 
 
+async def member_organisation_ids(session: AsyncSession, user_id: int) -> list[int]:
+    """Ids of the organisations the user is a member of (one column, no ORM objects)."""
+    rows = await session.execute(
+        select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == user_id)
+    )
+    return list(rows.scalars())
+
+
 async def latest_capacity_score(session: AsyncSession, organisation_id: int) -> Decimal | None:
     row = await session.execute(
         select(CapacityAssessment.total)

@@ -345,7 +345,7 @@ async def _attachment_context(
 ) -> dict[str, Any]:
     can_edit, edit_reason = application_service.can_edit_content(application)
     return {
-        "attachments": await application_service.list_attachments(session, principal, application.id),
+        "attachments": await application_service.attachment_views(session, application),
         "can_attach": can_edit,
         "attach_reason": edit_reason,
     }
@@ -521,7 +521,7 @@ async def _detail_context(
     org = (
         None if hidden else await incubator.get_organisation(session, principal, application.organisation_id)
     )
-    members = {m.id for m in await incubator.organisations_of(session, principal.user_id)}
+    members = set(await incubator.member_organisation_ids(session, principal.user_id))
     actions = {
         a: application_service.can_application(application, a)
         for a in application_service.APPLICATION_ACTIONS
@@ -549,7 +549,7 @@ async def _detail_context(
         "grant_total": application.requested_amount,
         "category_name": categories.get(application.category_id or 0, ""),
         "topic_title": topics.get(application.topic_id or 0, ""),
-        "attachments": await application_service.list_attachments(session, principal, application.id),
+        "attachments": await application_service.attachment_views(session, application),
         "timeline": _timeline(application, hidden),
         "errors": {},
         **grant_labels(),

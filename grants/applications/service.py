@@ -604,6 +604,12 @@ async def list_attachments(
     return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
 
 
+async def attachment_views(session: AsyncSession, application: Application) -> list[AttachmentView]:
+    """The attachments of an application the caller has already read (through
+    ``get_application``, which checked their access): no second read of the application."""
+    return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
+
+
 async def add_attachment(
     session: AsyncSession,
     principal: Principal,
