@@ -37,6 +37,7 @@ from grants.applications.models import (
     FundedBy,
     Indicator,
 )
+from grants.applications.repository import LISTED as LISTED_APPLICATION_COLUMNS
 from grants.applications.repository import ApplicationRepository
 from grants.applications.schemas import (
     ApplicationCreate,
@@ -93,9 +94,12 @@ async def list_applications(
     programme_id: int | None = None,
     state: ApplicationState | None = None,
     organisation_id: int | None = None,
+    brief: bool = False,
 ) -> Paged[Application]:
+    """``brief``: only the columns of a list (``ApplicationBrief``); touching another column of
+    the applications returned is then an error, not a query."""
     repository = await application_repository(session, principal)
-    statement = repository.select()
+    statement = repository.select().options(LISTED_APPLICATION_COLUMNS) if brief else repository.select()
     if programme_id is not None:
         statement = statement.where(Application.programme_id == programme_id)
     if state is not None:
