@@ -516,7 +516,9 @@ def _timeline(application: Application, hidden: bool) -> list[dict[str, Any]]:
 async def _detail_context(
     session: SessionDep, principal: Principal, application: Application
 ) -> dict[str, Any]:
-    programme = await application_service.programme_of(session, principal, application)
+    programme, category_name, topic_title = await application_service.programme_and_names(
+        session, principal, application
+    )
     hidden = await application_service.identity_hidden(session, principal, application)
     org = (
         None if hidden else await incubator.get_organisation(session, principal, application.organisation_id)
@@ -534,8 +536,6 @@ async def _detail_context(
         check = await application_service.application_readiness(session, principal, application)
         if not check.ready:
             actions["submit"] = (False, _("Open the form: some fields still need to be filled or fixed"))
-    categories = {c.id: c.name for c in programme.categories}
-    topics = {t.id: t.title for t in programme.topics}
     return {
         "application": application,
         "programme": programme,
@@ -547,8 +547,8 @@ async def _detail_context(
         "actions": actions,
         "is_staff": principal.has(Role.staff) and not principal.read_only,
         "grant_total": application.requested_amount,
-        "category_name": categories.get(application.category_id or 0, ""),
-        "topic_title": topics.get(application.topic_id or 0, ""),
+        "category_name": category_name,
+        "topic_title": topic_title,
         "attachments": await application_service.attachment_views(session, application),
         "timeline": _timeline(application, hidden),
         "errors": {},

@@ -71,6 +71,16 @@ async def programme_of(session: AsyncSession, principal: Principal, application:
     return await programmes.get(application.programme_id, programmes.full())
 
 
+async def programme_and_names(
+    session: AsyncSession, principal: Principal, application: Application
+) -> tuple[Programme, str, str]:
+    """The programme of an application the caller already reads (its own columns), with the
+    names of the application's category and topic: one statement, for the application's page."""
+    return await ProgrammeRepository(session, principal).with_names(
+        application.programme_id, application.category_id, application.topic_id
+    )
+
+
 async def identity_hidden(session: AsyncSession, principal: Principal, application: Application) -> bool:
     """Whether the applicant's identity is hidden from this reader: an evaluator who is not a
     member of the organisation (nor staff) and scores the application in a blind round."""
