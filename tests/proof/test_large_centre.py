@@ -148,3 +148,26 @@ async def test_the_last_organisation_of_a_large_centre_can_be_chosen_as_provider
     page = await client.get("/contracts/new", params={"provider_id_q": last})
     assert page.status_code == 200
     assert f">{last}</option>" in page.text
+
+
+async def test_a_chooser_finds_only_what_the_caller_sees(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Another centre's staff, and an applicant, search the same name and find none of them."""
+    centre, other = await make_centre(session), await make_centre(session)
+    await _add_organisations(session, centre.id, 30, 0)
+    owner = await make_user(session, centre, Role.applicant)
+    staff = await make_user(session, centre, Role.staff)
+    mine = await make_org(session, staff, owner=owner, name="申请人自己的组织")
+    await session.flush()
+    searches = {}
+    for actor in (await make_user(session, other, Role.staff), owner, staff):
+        client.cookies.set("seedbed_session", await _cookie(session, actor))
+        response = await client.get("/choosers/organisations", params={"q": "组织"})
+        client.cookies.clear()
+        assert response.status_code == 200, response.text
+        searches[actor.user.id] = [item["id"] for item in response.json()["items"]]
+    others_staff, applicant, own_staff = searches.values()
+    assert others_staff == []
+    assert applicant == [mine.id]
+    assert len(own_staff) == 31
