@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -62,12 +62,29 @@ async def user_choices(
     return [(user_id, f"{name or email} ({email})") for user_id, name, email in rows]
 
 
-async def user_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
-    """Names (or emails) of the given users, by id: those a page shows."""
+async def user_names(
+    session: AsyncSession, ids: Collection[int], centre_id: int | None = None
+) -> dict[int, str]:
+    """Names (or emails) of the given users, by id: those a page shows (of one centre when
+    ``centre_id`` is given)."""
     if not ids:
         return {}
-    rows = await session.execute(select(User.id, User.full_name, User.email).where(User.id.in_(list(ids))))
-    return {user_id: name or email for user_id, name, email in rows}
+    statement = select(User.id, User.full_name, User.email).where(User.id.in_(list(ids)))
+    if centre_id is not None:
+        statement = statement.where(User.centre_id == centre_id)
+    return {user_id: name or email for user_id, name, email in await session.execute(statement)}
+
+
+async def people_with_role(session: AsyncSession, centre_id: int, role: Role) -> Sequence[Row[int, str, str]]:
+    """(id, full_name, email) of a centre's active users who hold ``role``: a chooser of
+    evaluators, without loading the centre's other users (in the order of their numbers)."""
+    statement = (
+        select(User.id, User.full_name, User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.centre_id == centre_id, User.is_active.is_(True), UserRole.role == role)
+        .order_by(User.id)
+    )
+    return (await session.execute(statement)).all()
 
 
 async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:

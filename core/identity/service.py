@@ -27,6 +27,7 @@ from core.identity.repository import get_user as get_user
 from core.identity.repository import get_user_by_email as get_user_by_email
 from core.identity.repository import list_centres as list_centres
 from core.identity.repository import list_users as list_users
+from core.identity.repository import people_with_role as people_with_role
 from core.identity.repository import principal_for_token as principal_for_token
 from core.identity.repository import purge_expired as purge_expired
 from core.identity.repository import recent_failures, revoke_all_tokens
