@@ -20,6 +20,7 @@ from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeader
 from api.pages import applications as application_pages
 from api.pages import awards as award_pages
 from api.pages import bulk as bulk_pages
+from api.pages import choosers as chooser_pages
 from api.pages import contracts as contract_pages
 from api.pages import cultivation as cultivation_pages
 from api.pages import disbursements as disbursement_pages
@@ -148,6 +149,7 @@ def create_app(
         user_pages.router,
         list_pages.router,
         search_pages.router,
+        chooser_pages.router,
         bulk_pages.router,
         incubator_pages.router,
         programme_pages.router,

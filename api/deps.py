@@ -129,20 +129,19 @@ async def optional_principal(
     if cached is not None:
         return cached
     authorization = request.headers.get("authorization", "")
-    user = None
+    principal = None
     if authorization.lower().startswith("bearer "):
-        user = await identity.user_for_token(session, authorization[7:].strip(), TokenKind.api)
-        if user is None:
+        principal = await identity.principal_for_token(session, authorization[7:].strip(), TokenKind.api)
+        if principal is None:
             raise NotAuthenticated(_("The access token is invalid, expired or revoked"))
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            user = await identity.user_for_token(session, cookie, TokenKind.session)
-            if user is not None and request.method in UNSAFE_METHODS:
+            principal = await identity.principal_for_token(session, cookie, TokenKind.session)
+            if principal is not None and request.method in UNSAFE_METHODS:
                 await check_csrf(request, settings)
-    if user is None:
+    if principal is None:
         return None
-    principal = identity.principal_of(user)
     request.state.principal = principal
     set_locale(
         negotiate(

@@ -134,6 +134,7 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
         )
         world.centre_id, world.staff_id = centre.id, staff.id
         world.token = await identity.issue_token(session, staff, TokenKind.api, 60 * 24)
+        world.session_token = await identity.issue_token(session, staff, TokenKind.session, 60 * 24)
         finance = await identity.create_user(
             session,
             UserCreate(
@@ -346,6 +347,35 @@ ENDPOINTS = [
 ]
 
 
+@dataclass(frozen=True)
+class Page:
+    """An HTML page measured against its JSON counterpart (an ``Endpoint``) for the same rows."""
+
+    name: str
+    label: str
+    json: str
+    paths: Callable[[World], list[str]]
+
+
+PAGES = [
+    Page(
+        "application_list_page",
+        "application list page, 50 rows, filtered by programme and state",
+        "applications_filtered",
+        lambda w: [
+            f"/applications?programme_id={i}&state=awarded&page_size=50"
+            for i in _replayable(w, w.programme_ids)
+        ],
+    ),
+    Page(
+        "application_detail_page",
+        "application page (the same application as the JSON detail)",
+        "application_detail",
+        lambda w: [f"/applications/{i}" for i in _sample(_replayable(w, w.application_ids), 500)],
+    ),
+]
+
+
 def _replayable(world: World, ids: list[int]) -> list[int]:
     """Ids the baseline can substitute safely: none equal to another parameter of the captured SQL
     (the centre, the bench user, a page size or limit)."""
@@ -388,6 +418,71 @@ async def capture_sql(dsn: str, world: World, data_dir: Path) -> dict[str, dict[
             result[endpoint.name] = {"id": record_id, "statements": list(captured)}
     await engine.dispose()
     return result
+
+
+async def capture_approval(dsn: str, world: World, data_dir: Path) -> dict[str, Any]:
+    """Approve one requested disbursement in-process and record the statements of that one
+    transaction, for the raw asyncpg baseline to replay on other disbursements. The one used
+    here is taken out of the world's list."""
+    from api.app import create_app
+
+    app = create_app(settings_for(dsn, data_dir), run_scheduler=False)
+    engine = app.state.engine
+    captured: list[dict[str, Any]] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append({"sql": statement, "params": _encode(list(parameters or ()))})
+
+    headers = {"Authorization": f"Bearer {world.finance_token}"}
+    conn = await asyncpg.connect(dsn)
+    try:
+        # The baseline maps the captured disbursement, tranche and award ids to another
+        # disbursement's by value: pick one whose ids are unlike any other parameter of the
+        # transaction (user ids, the centre, status codes).
+        chosen = None
+        for disbursement_id in world.disbursement_ids[1:2000]:
+            row = await conn.fetchrow(
+                "SELECT tranche_id, award_id FROM disbursements WHERE id = $1", disbursement_id
+            )
+            tranche_id, award_id = (row["tranche_id"], row["award_id"]) if row else (0, 0)
+            if min(disbursement_id, tranche_id, award_id) > 50 and not {
+                disbursement_id,
+                tranche_id,
+                award_id,
+            } & {200, 201}:
+                chosen = (disbursement_id, tranche_id, award_id)
+                break
+    finally:
+        await conn.close()
+    if chosen is None:
+        raise RuntimeError("no disbursement to capture an approval on")
+    warm_up = world.disbursement_ids[0]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        for disbursement_id in (warm_up, chosen[0]):
+            world.disbursement_ids.remove(disbursement_id)
+            record = disbursement_id == chosen[0]
+            if record:
+                event.listen(engine.sync_engine, "before_cursor_execute", listen)
+            response = await client.post(
+                f"/api/v1/disbursements/{disbursement_id}/approve",
+                json={},
+                headers={**headers, "Idempotency-Key": f"bench-capture-{uuid.uuid4()}"},
+            )
+            if record:
+                event.remove(engine.sync_engine, "before_cursor_execute", listen)
+            assert response.status_code == 200, response.text
+    await engine.dispose()
+    key = next(
+        p for st in captured if "idempotency_records" in st["sql"] for p in st["params"]
+        if isinstance(p, str) and p.startswith("bench-capture-")
+    )  # fmt: skip
+    return {
+        "id": chosen[0],
+        "tranche_id": chosen[1],
+        "award_id": chosen[2],
+        "key": key,
+        "statements": captured,
+    }
 
 
 async def explain(dsn: str, captured: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -496,8 +591,13 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
             "SEEDBED_SCHEDULER_IN_PROCESS": "false",
         }
         base_env = {"BENCH_DSN": dsn, "BENCH_CAPTURE": str(capture_file)}
+        approval = await capture_approval(dsn, world, data_dir)
+        captured["approve"] = approval
+        capture_file.write_text(json.dumps(captured, ensure_ascii=False))
         headers = {"Authorization": f"Bearer {world.token}"}
+        cookie = {"Cookie": f"seedbed_session={world.session_token}"}
         figures: dict[str, EndpointFigures] = {}
+        pages: dict[str, LoadResult] = {}
         app_log, base_log = work / f"app-{size.name}.log", work / f"baseline-{size.name}.log"
         with (
             uvicorn_server(["api.app:create_app", "--factory"], app_env, app_log) as app_port,
@@ -521,11 +621,28 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
                     f" ({app_result.errors} errors) | baseline {base_result.rps:7.0f} req/s"
                     f" p99 {base_result.percentile(99):6.1f} ms | seq scans: {', '.join(figures[endpoint.name].seq_scans) or 'none'}"
                 )
+            for page in PAGES:
+                pages[page.name] = await run_load(
+                        "127.0.0.1", app_port, page.paths(world), headers=cookie,
+                        connections=args.connections, duration=args.duration,
+                    )  # fmt: skip
+                json_rps = figures[page.json].app.rps
+                print(
+                    f"   {page.name:<24} app {pages[page.name].rps:7.0f} req/s p99 {pages[page.name].percentile(99):6.1f} ms"
+                    f" ({pages[page.name].errors} errors) | JSON {json_rps:7.0f} req/s"
+                )
             print("   disbursement approvals ...")
-            approvals = await run_approvals(app_port, world, args)
+            # Half the requested disbursements for Seedbed, half for the raw replay of the same transaction.
+            ids = list(world.disbursement_ids)
+            random.Random(11).shuffle(ids)
+            approvals = await run_approvals(app_port, ids[0::2], world, args)
+            approvals["baseline"] = (
+                await run_approvals(base_port, ids[1::2], world, args, path="/approve?id={id}")
+            )["result"]
             print(
                 f"   approvals: {approvals['result'].rps:.0f} req/s p99 {approvals['result'].percentile(99):.1f} ms,"
                 f" {approvals['result'].requests} approved, {approvals['result'].errors} errors"
+                f" | baseline {approvals['baseline'].rps:.0f} req/s, {approvals['baseline'].errors} errors"
             )
         approvals["invariants"] = await money_invariants(dsn)
         print(f"   money invariants: {approvals['invariants']}")
@@ -534,6 +651,7 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
             "seeding": seeding,
             "timings": timings,
             "figures": figures,
+            "pages": pages,
             "approvals": approvals,
             "world": world,
             "dsn": dsn,
@@ -546,15 +664,19 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
 # --- disbursement approval under load --------------------------------------------------------
 
 
-async def run_approvals(port: int, world: World, args: argparse.Namespace) -> dict[str, Any]:
+async def run_approvals(
+    port: int,
+    ids: list[int],
+    world: World,
+    args: argparse.Namespace,
+    path: str = "/api/v1/disbursements/{id}/approve",
+) -> dict[str, Any]:
     """A finance officer (not the requester) approves distinct requested disbursements, each once,
     over ``args.connections`` connections with an Idempotency-Key per request."""
-    ids = list(world.disbursement_ids)
-    random.Random(11).shuffle(ids)
     body = b"{}"
     requests = [
         (
-            f"POST /api/v1/disbursements/{i}/approve HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"POST {path.format(id=i)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Authorization: Bearer {world.finance_token}\r\nIdempotency-Key: bench-{uuid.uuid4()}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
         ).encode()
@@ -826,6 +948,10 @@ def write_results(
         f"- command: `{' '.join(['python -m bench', *sys.argv[1:]])}` ({args.connections} connections, "
         f"{args.duration:.0f} s per measurement after 1 s warm-up; load generator on the same machine)",
         f"- total run time: {total / 60:.1f} min",
+        "- load average (1, 5, 15 min) before the run: "
+        + ", ".join(f"{x:.2f}" for x in args.load_before)
+        + "; after: "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "- servers: uvicorn, 2 workers, uvloop, httptools; baseline = Starlette + raw asyncpg replaying the SQL Seedbed ran",
         "",
     ]
@@ -849,6 +975,24 @@ def write_results(
                 f"{f.app.percentile(99):.1f} | {f.app.errors} | {f.baseline.rps:.0f} | {f.baseline.percentile(99):.1f} | "
                 f"{ratio:.2f} {verdict(ratio >= 0.5)} | {verdict(f.app.percentile(99) <= 60)} | {', '.join(f.seq_scans) or 'none'} |"
             )
+        lines += [
+            "",
+            "HTML pages against their JSON counterparts for the same rows, same run (target: the page"
+            " costs at most 1.5× the JSON, i.e. JSON req/s ÷ page req/s ≤ 1.5):",
+            "",
+            "| page | req/s | p50 ms | p99 ms | errors | JSON req/s | JSON p50 ms | cost ÷ JSON (≤ 1.5) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for page in PAGES:
+            html: LoadResult | None = result["pages"].get(page.name)
+            if html is None:
+                continue
+            counterpart = result["figures"][page.json].app
+            cost = counterpart.rps / html.rps if html.rps else float("nan")
+            lines.append(
+                f"| {page.label} | {html.rps:.0f} | {html.p50:.1f} | {html.percentile(99):.1f} | {html.errors} |"
+                f" {counterpart.rps:.0f} | {counterpart.p50:.1f} | {cost:.2f} {verdict(cost <= 1.5)} |"
+            )
         lines.append("")
     if len(results) == 2:
         small, large = results
@@ -870,19 +1014,25 @@ def write_results(
         "",
         f"Distinct requested disbursements (first tranches), each approved once by a finance officer who did"
         f" not request them (`POST /api/v1/disbursements/{{id}}/approve`, an `Idempotency-Key` each),"
-        f" {args.connections} connections, at most {args.duration:.0f} s. Then the money invariants are"
-        " counted in SQL; every count must be 0.",
+        f" {args.connections} connections, at most {args.duration:.0f} s. The baseline replays the same"
+        " transaction Seedbed ran for one approval (captured in-process: principal, idempotency record,"
+        " disbursement and tranche compare-and-set, audit event sealed at COMMIT) with raw asyncpg on"
+        " the other half of the requested disbursements; a compare-and-set that changes no row is an"
+        " error there too. Then the money invariants are counted in SQL over both; every count must be 0.",
         "",
-        "| size | requests available | approved | errors | req/s | p50 ms | p99 ms | overshoot (all invariants) |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| size | requests available | approved | errors | req/s | p50 ms | p99 ms | baseline req/s | baseline errors | ratio (≥ 0.5) | overshoot (all invariants) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for result in results:
         a = result["approvals"]
         r: LoadResult = a["result"]
         bad = {k: v for k, v in a["invariants"].items() if v}
+        base: LoadResult = a["baseline"]
+        ratio = r.rps / base.rps if base.rps else float("nan")
         lines.append(
             f"| {result['size'].name} | {a['available']:,} | {r.requests:,} | {r.errors} | {r.rps:.0f} | {r.p50:.1f} |"
-            f" {r.percentile(99):.1f} | {'0 ✅' if not bad else '❌ ' + ', '.join(f'{k}: {v}' for k, v in bad.items())} |"
+            f" {r.percentile(99):.1f} | {base.rps:.0f} | {base.errors} | {ratio:.2f} {verdict(ratio >= 0.5)} |"
+            f" {'0 ✅' if not bad else '❌ ' + ', '.join(f'{k}: {v}' for k, v in bad.items())} |"
         )
     if results:
         lines += ["", "Invariants checked: " + "; ".join(results[0]["approvals"]["invariants"]) + ".", ""]
@@ -935,6 +1085,7 @@ def write_results(
 
 async def main(args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    args.load_before = os.getloadavg()
     sizes = [SIZES[name] for name in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
     pdf = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -57,4 +58,53 @@ async def endpoint(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-app = Starlette(routes=[Route("/{name}", endpoint)], lifespan=lifespan)
+async def approve(request: Request) -> Response:
+    """The approval transaction Seedbed ran (``capture_approval``), replayed on disbursement
+    ``id``: its tranche and award are read from the replayed SELECT of the disbursement, the
+    Idempotency-Key is fresh, the idempotency record is the one the INSERT returns."""
+    captured = CAPTURE["approve"]
+    disbursement_id = int(request.query_params["id"])
+    mapping: dict[Any, Any] = {
+        captured["id"]: disbursement_id,
+        captured["key"]: f"bench-baseline-{uuid.uuid4()}",
+    }
+    try:
+        await _replay_approval(captured, mapping)
+    except NothingToApprove:
+        return Response(b'{"approved": false}', status_code=409, media_type="application/json")
+    return Response(b'{"approved": true}', media_type="application/json")
+
+
+class NothingToApprove(Exception):
+    """The compare-and-set changed no row: the transaction is rolled back."""
+
+
+async def _replay_approval(captured: dict[str, Any], mapping: dict[Any, Any]) -> None:
+    record_id = None
+    async with POOL["db"].acquire() as conn, conn.transaction():
+        for statement in captured["statements"]:
+            sql: str = statement["sql"]
+            params = [
+                mapping.get(p, p) if isinstance(p, (int, str)) else _decode(p) for p in statement["params"]
+            ]
+            if sql.startswith("UPDATE idempotency_records") and record_id is not None:
+                params[-1] = record_id
+            if sql.startswith("SELECT") or "RETURNING" in sql:
+                rows = await conn.fetch(sql, *params)
+            else:
+                status = await conn.execute(sql, *params)
+                if status.startswith("UPDATE") and status.endswith(" 0"):
+                    raise NothingToApprove(sql[:60])
+                rows = []
+            if sql.startswith("SELECT disbursements.") and rows:
+                # an id equal to one already mapped keeps its mapping: were the two to differ
+                # for this disbursement, the compare-and-set would change nothing (an error)
+                mapping.setdefault(captured["tranche_id"], rows[0]["tranche_id"])
+                mapping.setdefault(captured["award_id"], rows[0]["award_id"])
+            if sql.startswith("INSERT INTO idempotency_records") and rows:
+                record_id = rows[0][0]
+
+
+app = Starlette(
+    routes=[Route("/approve", approve, methods=["POST"]), Route("/{name}", endpoint)], lifespan=lifespan
+)

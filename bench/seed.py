@@ -58,6 +58,8 @@ class World:
     centre_id: int = 0
     staff_id: int = 0
     token: str = ""
+    session_token: str = ""
+    """The bench user's web session (the HTML pages), beside the API token."""
     organisation_ids: list[int] = field(default_factory=list)
     round_ids: list[int] = field(default_factory=list)
     evaluator_ids: list[int] = field(default_factory=list)

@@ -34,7 +34,7 @@ def require_finance(principal: Principal) -> None:
 
 
 async def member_org_ids(session: AsyncSession, principal: Principal) -> list[int]:
-    return [o.id for o in await incubator.organisations_of(session, principal.user_id)]
+    return await incubator.member_organisation_ids(session, principal.user_id)
 
 
 async def notify_finance(session: AsyncSession, centre_id: int, title: str, body: str, link: str) -> None:

@@ -16,7 +16,7 @@ from core.i18n import N_
 from core.identity.models import Role, User
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Repository
-from core.repository.listing import SortOrder, contains, number_of, sorted_by
+from core.repository.listing import CHOICES, SortOrder, chosen_first, contains, number_of, sorted_by
 from incubator.models import (
     CapacityAssessment,
     CommunityMove,
@@ -289,6 +289,14 @@ async def organisations_of(session: AsyncSession, user_id: int) -> list[Organisa
     return list(rows.scalars())
 
 
+async def member_organisation_ids(session: AsyncSession, user_id: int) -> list[int]:
+    """Ids of the organisations the user is a member of (one column, no ORM objects)."""
+    rows = await session.execute(
+        select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == user_id)
+    )
+    return list(rows.scalars())
+
+
 async def latest_capacity_score(session: AsyncSession, organisation_id: int) -> Decimal | None:
     row = await session.execute(
         select(CapacityAssessment.total)
@@ -434,10 +442,28 @@ async def unverified_count(session: AsyncSession, principal: Principal) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
-async def organisations_of_centre(session: AsyncSession, centre_id: int) -> Sequence[Organisation]:
-    """For choosing a report's subject: the centre's organisations by name."""
-    statement = select(Organisation).where(Organisation.centre_id == centre_id).order_by(Organisation.name)
-    return (await session.execute(statement)).scalars().all()
+async def organisations_of_centre(
+    session: AsyncSession, centre_id: int, q: str = "", chosen: Collection[int] = (), limit: int = CHOICES
+) -> list[tuple[int, str]]:
+    """For choosing a report's subject: (id, name) of the centre's organisations matching
+    ``q``, the chosen ones first — a page of them, never the whole centre."""
+    statement = select(Organisation.id, Organisation.name).where(Organisation.centre_id == centre_id)
+    rows = await session.execute(
+        chosen_first(statement, Organisation.id, [Organisation.name], q, chosen, limit)
+    )
+    return [(org_id, name) for org_id, name in rows]
+
+
+async def organisation_choices(
+    repository: OrganisationRepository, q: str = "", chosen: Collection[int] = (), limit: int = CHOICES
+) -> list[tuple[int, str]]:
+    """(id, name) of the organisations the caller sees matching ``q`` (name or number), the
+    chosen ones first, at most ``limit`` more: what a chooser offers."""
+    statement = repository.select().with_only_columns(Organisation.id, Organisation.name)
+    rows = await repository.session.execute(
+        chosen_first(statement, Organisation.id, [Organisation.name], q, chosen, limit)
+    )
+    return [(org_id, name) for org_id, name in rows]
 
 
 async def unverified_organisations(

@@ -56,6 +56,7 @@ from incubator.repository import (
     activity_totals,
 )
 from incubator.repository import latest_capacity_score as latest_capacity_score
+from incubator.repository import member_organisation_ids as member_organisation_ids
 from incubator.repository import organisations_of as organisations_of
 from incubator.schemas import (
     AcceptInvitation,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.identity.models import AuthToken, Role
+from core.identity.models import AuthToken, Role, User, UserRole
 from tests.factories import PASSWORD, make_centre, make_user
 
 
@@ -74,6 +74,20 @@ class TestToken:
         response = await client.get("/api/v1/me", headers=staff.headers)
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
+
+    async def test_a_removed_role_or_a_deactivated_account_stops_at_the_next_request(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        """The principal is read afresh on every request: nothing cached outlives a change."""
+        centre = await make_centre(session)
+        staff = await make_user(session, centre, Role.staff, Role.finance)
+        assert (await client.get("/api/v1/me", headers=staff.headers)).json()["roles"] == ["finance", "staff"]
+        await session.execute(
+            delete(UserRole).where(UserRole.user_id == staff.user.id, UserRole.role == Role.finance)
+        )
+        assert (await client.get("/api/v1/me", headers=staff.headers)).json()["roles"] == ["staff"]
+        await session.execute(update(User).where(User.id == staff.user.id).values(is_active=False))
+        assert (await client.get("/api/v1/me", headers=staff.headers)).status_code == 401
 
     async def test_expired_token_is_refused(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
         staff = await make_user(session, await make_centre(session), Role.staff)

@@ -344,7 +344,7 @@ async def _attachment_context(
 ) -> dict[str, Any]:
     can_edit, edit_reason = application_service.can_edit_content(application)
     return {
-        "attachments": await application_service.list_attachments(session, principal, application.id),
+        "attachments": await application_service.attachment_views(session, application),
         "can_attach": can_edit,
         "attach_reason": edit_reason,
     }
@@ -515,12 +515,14 @@ def _timeline(application: Application, hidden: bool) -> list[dict[str, Any]]:
 async def _detail_context(
     session: SessionDep, principal: Principal, application: Application
 ) -> dict[str, Any]:
-    programme = await application_service.programme_of(session, principal, application)
+    programme, category_name, topic_title = await application_service.programme_and_names(
+        session, principal, application
+    )
     hidden = await application_service.identity_hidden(session, principal, application)
     org = (
         None if hidden else await incubator.get_organisation(session, principal, application.organisation_id)
     )
-    members = {m.id for m in await incubator.organisations_of(session, principal.user_id)}
+    members = set(await incubator.member_organisation_ids(session, principal.user_id))
     actions = {
         a: application_service.can_application(application, a)
         for a in application_service.APPLICATION_ACTIONS
@@ -533,8 +535,6 @@ async def _detail_context(
         check = await application_service.application_readiness(session, principal, application)
         if not check.ready:
             actions["submit"] = (False, _("Open the form: some fields still need to be filled or fixed"))
-    categories = {c.id: c.name for c in programme.categories}
-    topics = {t.id: t.title for t in programme.topics}
     return {
         "application": application,
         "programme": programme,
@@ -546,9 +546,9 @@ async def _detail_context(
         "actions": actions,
         "is_staff": principal.has(Role.staff) and not principal.read_only,
         "grant_total": application.requested_amount,
-        "category_name": categories.get(application.category_id or 0, ""),
-        "topic_title": topics.get(application.topic_id or 0, ""),
-        "attachments": await application_service.list_attachments(session, principal, application.id),
+        "category_name": category_name,
+        "topic_title": topic_title,
+        "attachments": await application_service.attachment_views(session, application),
         "timeline": _timeline(application, hidden),
         "errors": {},
         **grant_labels(),

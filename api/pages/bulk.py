@@ -169,11 +169,9 @@ async def bulk_assign(round_id: IdPath, request: Request, session: SessionDep, s
     if not evaluator_ids:
         raise _nothing_chosen("evaluator_ids")
     subjects = {s.subject_id: s.title for s in progress.subjects}
-    evaluators = {
-        u.id: u.full_name or u.email
-        for u in await identity.list_users(session, staff)
-        if u.id in evaluator_ids
-    }
+    evaluators = await identity.user_names(
+        session, evaluator_ids, None if staff.sees_all_centres else staff.centre_id
+    )
     back = f"/evaluations/rounds/{round_id}"
     title = _("Assign evaluators")
     pairs = [(s, e) for s in subject_ids for e in evaluator_ids]

@@ -25,6 +25,7 @@ from grants.contracts.schemas import CompleteIn, ContractIn, ContractTerminateIn
 from grants.disbursements import service as disbursement_service
 from grants.disbursements.schemas import DisbursementCreate
 from incubator import service as incubator
+from incubator.repository import OrganisationRepository, organisation_choices
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,12 +38,23 @@ MILESTONE_ROWS = 4
 INDICATOR_ROWS = 3
 
 
-async def _contract_form_context(session: SessionDep, principal: Principal) -> dict[str, Any]:
-    from incubator.repository import OrganisationFilters
+def _chosen_id(values: dict[str, Any], name: str) -> list[int]:
+    raw = str(values.get(name) or "")
+    return [int(raw)] if raw.isdigit() and len(raw) <= 10 else []
 
-    organisations = await incubator.all_organisations(session, principal, OrganisationFilters(), limit=1000)
+
+async def _contract_form_context(
+    session: SessionDep, principal: Principal, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The provider chooser offers the chosen organisation and the first matches of its search
+    box (``provider_id_q``), searched on the server: any organisation of the centre can be found."""
+    providers = await organisation_choices(
+        OrganisationRepository(session, principal),
+        str(values.get("provider_id_q") or "")[:100],
+        _chosen_id(values, "provider_id"),
+    )
     return {
-        "providers": [(str(o.id), o.name) for o in organisations],
+        "providers": [(str(i), name) for i, name in providers],
         "milestone_rows": range(1, MILESTONE_ROWS + 1),
         "indicator_rows": range(1, INDICATOR_ROWS + 1),
         **grant_labels(),
@@ -63,10 +75,13 @@ async def new_contract(request: Request, session: SessionDep, principal: Current
         "m_share_3": "30",
         "m_condition_3": "on_evaluation",
     }
+    search = request.query_params.get("provider_id_q", "")[:100]
+    if search:
+        defaults["provider_id_q"] = search
     return render(
         request,
         "web/contracts/form.html",
-        {"values": defaults, "errors": {}, **await _contract_form_context(session, principal)},
+        {"values": defaults, "errors": {}, **await _contract_form_context(session, principal, defaults)},
     )
 
 
@@ -102,7 +117,7 @@ async def create_contract(request: Request, session: SessionDep, principal: Curr
         return render(
             request,
             "web/contracts/form.html",
-            {"values": values, "errors": errors, **await _contract_form_context(session, principal)},
+            {"values": values, "errors": errors, **await _contract_form_context(session, principal, values)},
             status_code=status_code,
         )
 

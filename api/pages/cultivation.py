@@ -29,9 +29,8 @@ from cultivation.progress import Standing
 from cultivation.schemas import PlanIn, SiteIn, TargetIn
 from grants.programmes import service as programmes
 from grants.programmes.schemas import NeedIn
-from incubator import service as incubator
 from incubator.models import CATEGORY_LABELS, LEGAL_LABELS
-from incubator.repository import OrganisationFilters
+from incubator.repository import OrganisationRepository, organisation_choices
 from reports import cultivation as cultivation_report
 from reports.pdf import render_html
 from reports.registry import report_output
@@ -209,7 +208,19 @@ async def _site_form(
     status_code: int = 200,
 ) -> Response:
     sites = await cultivation.list_sites(session, principal)
-    orgs = await incubator.all_organisations(session, principal, OrganisationFilters(), limit=2000)
+    # The operator and supervisor choosers search on the server ("Find", or seedbed.js as one
+    # types): the chosen organisation and the first matches, never the whole district.
+    organisations = OrganisationRepository(session, principal)
+    choices: dict[str, list[tuple[str, str]]] = {}
+    for name in ("operator_id", "supervisor_id"):
+        search = request.query_params.get(f"{name}_q", "")[:100]
+        if search:
+            values = {**values, f"{name}_q": search}
+        chosen = str(values.get(name) or "")
+        rows = await organisation_choices(
+            organisations, search, [int(chosen)] if chosen.isdigit() and len(chosen) <= 10 else []
+        )
+        choices[name] = [(str(i), label) for i, label in rows]
     return render(
         request,
         "web/cultivation/site_form.html",
@@ -224,7 +235,8 @@ async def _site_form(
             "communities": [
                 (str(c.id), c.name) for c in await communities.list_communities(session, principal)
             ],
-            "organisations": [(str(o.id), o.name) for o in orgs],
+            "operators": choices["operator_id"],
+            "supervisors": choices["supervisor_id"],
         },
         status_code=status_code,
     )

@@ -376,11 +376,7 @@ async def _round_page(
     recommendation = await result_service.recommendation(session, principal, round_id) if closed else None
     evaluators = []
     if principal.has(Role.staff) and not closed:
-        evaluators = [
-            u
-            for u in await identity.list_users(session, principal)
-            if Role.evaluator in u.role_set and u.is_active and u.centre_id == review_round.centre_id
-        ]
+        evaluators = list(await identity.people_with_role(session, review_round.centre_id, Role.evaluator))
     return render(
         request,
         "web/evaluations/round.html",

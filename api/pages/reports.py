@@ -79,22 +79,57 @@ def _kind_label(code: str) -> str:
     return _(kind.label) if kind else code
 
 
-async def _subjects(session: SessionDep, principal: Principal) -> dict[str, list[tuple[int, str]]]:
-    """What each kind of report can be about, in the caller's centre, for the choosers."""
+CHOOSER_SOURCES = {
+    "scope_organisation": "/choosers/organisations",
+    "scope_award": "/choosers/awards",
+    "scope_contract": "/choosers/contracts",
+}
+
+
+def _searches(request: Request) -> dict[str, str]:
+    """What was typed in the choosers' search boxes ("Find" reloads the page with it)."""
+    return {
+        f"{field}_q": request.query_params.get(f"{field}_q", "")[:100]
+        for field in (*CHOOSER_SOURCES, "recipients")
+    }
+
+
+async def _subjects(
+    session: SessionDep,
+    principal: Principal,
+    searches: dict[str, str] | None = None,
+    chosen: dict[str, Any] | None = None,
+) -> dict[str, list[tuple[int, str]]]:
+    """What each kind of report can be about, in the caller's centre, for the choosers: the
+    chosen subject and the first matches of each chooser's search, never the whole centre."""
     from grants.awards.repository import awards_of_centre
     from grants.contracts.repository import contracts_of_centre
     from grants.programmes.repository import programmes_of_centre
     from incubator.repository import organisations_of_centre
 
+    searches = searches or {}
+    chosen = chosen or {}
+
+    def picked(field: str) -> list[int]:
+        value = chosen.get(field)
+        return [value] if isinstance(value, int) else []
+
+    def typed(field: str) -> str:
+        return searches.get(f"{field}_q", "")
+
     centre_id = principal.centre_id
     if centre_id is None:
         return {field: [] for field in SCOPE_FIELDS.values()}
+    field = "scope_organisation"
+    organisations = await organisations_of_centre(session, centre_id, typed(field), picked(field))
+    field = "scope_award"
+    awards = await awards_of_centre(session, centre_id, typed(field), picked(field))
+    field = "scope_contract"
+    contracts = await contracts_of_centre(session, centre_id, typed(field), picked(field))
     return {
-        "scope_organisation": [(o.id, o.name) for o in await organisations_of_centre(session, centre_id)],
-        "scope_award": [
-            (a.id, f"{a.title} · {o.name}") for a, o in await awards_of_centre(session, centre_id)
-        ],
-        "scope_contract": [(c.id, c.title) for c in await contracts_of_centre(session, centre_id)],
+        "scope_organisation": organisations,
+        "scope_award": awards,
+        "scope_contract": contracts,
         "scope_programme": [(p.id, p.name) for p in await programmes_of_centre(session, centre_id)],
     }
 
@@ -144,7 +179,9 @@ async def archive_page(
         "web/reports/archive.html",
         {
             **_common(),
-            "subjects": await _subjects(session, principal),
+            "subjects": await _subjects(session, principal, _searches(request)),
+            "searches": _searches(request),
+            "chooser_sources": CHOOSER_SOURCES,
             "page": page,
             "kind": kind or "",
             "period": period or "",
@@ -205,14 +242,18 @@ async def _schedules_page(
     preview: list[Any] | None = None,
 ) -> Response:
     page = await service.list_schedules(session, principal, pagination)
-    users = [u for u in await identity.list_users(session, principal) if u.is_active]
+    form = form or {**DEFAULT_SCHEDULE_FORM, **_searches(request)}
+    recipients = [r for r in form.get("recipients", []) if isinstance(r, int)]
+    users = await identity.user_choices(session, principal, form.get("recipients_q", ""), recipients)
+    shown = {uid for s in page.items for uid in (s.recipients or [])}
     now = utcnow()
     return render(
         request,
         "web/reports/schedules.html",
         {
             **_common(),
-            "subjects": await _subjects(session, principal),
+            "subjects": await _subjects(session, principal, form, form),
+            "chooser_sources": CHOOSER_SOURCES,
             "frequencies": [(code, _(label)) for code, label in FREQUENCY_LABELS.items()],
             "weekdays": [_(label) for label in WEEKDAY_LABELS],
             "next_runs": {
@@ -223,9 +264,9 @@ async def _schedules_page(
             "schedules": [schedule_read(s) for s in page.items],
             "page": page,
             "users": users,
-            "user_names": {u.id: u.full_name or u.email for u in users},
+            "user_names": await identity.user_names(session, shown),
             "errors": errors or {},
-            "form": form or DEFAULT_SCHEDULE_FORM,
+            "form": form,
             "flash": flash,
             "can_write": not principal.read_only,
         },

@@ -70,6 +70,7 @@ async def list_applications(
         programme_id=programme_id,
         state=state,
         organisation_id=organisation_id,
+        brief=True,
     )
     return ListResponse.of_page(page, [ApplicationBrief.model_validate(a) for a in page.items])
 

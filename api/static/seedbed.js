@@ -71,3 +71,36 @@ function markScrollableTables() {
 }
 document.addEventListener("DOMContentLoaded", markScrollableTables);
 window.addEventListener("resize", markScrollableTables);
+// Choosers search on the server: as one types in a chooser's search box, its list is refilled
+// with the first matches (options already chosen stay). Without script, "Find" reloads the page.
+(function () {
+  var timers = {};
+  function refill(select, items) {
+    var keep = {};
+    Array.prototype.slice.call(select.options).forEach(function (option) {
+      if (option.value === "" || option.selected) { keep[option.value] = true; }
+      else { option.remove(); }
+    });
+    items.forEach(function (item) {
+      if (keep[String(item.id)]) { return; }
+      var option = document.createElement("option");
+      option.value = String(item.id);
+      option.textContent = item.label;
+      select.appendChild(option);
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-chooser]")) { return; }
+    var select = document.getElementById(box.getAttribute("data-chooser-for"));
+    if (!select || !window.fetch) { return; }
+    clearTimeout(timers[box.id]);
+    timers[box.id] = setTimeout(function () {
+      var url = box.getAttribute("data-chooser") + "?q=" + encodeURIComponent(box.value);
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data && data.items) { refill(select, data.items); } })
+        .catch(function () {});
+    }, 250);
+  });
+})();

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import utcnow
 from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
 from core.identity.principal import Principal
+from core.repository.listing import CHOICES, chosen_first
 from core.security import token_digest
 
 
@@ -41,6 +42,49 @@ async def list_users(session: AsyncSession, principal: Principal) -> Sequence[Us
     if not principal.sees_all_centres:
         statement = statement.where(User.centre_id == principal.centre_id)
     return (await session.execute(statement)).scalars().all()
+
+
+async def user_choices(
+    session: AsyncSession,
+    principal: Principal,
+    q: str = "",
+    chosen: Collection[int] = (),
+    limit: int = CHOICES,
+) -> list[tuple[int, str]]:
+    """(id, "name (email)") of the caller's centre's active users matching ``q`` (name, email
+    or number), the chosen ones first, at most ``limit`` more: what a chooser offers."""
+    statement = select(User.id, User.full_name, User.email).where(User.is_active.is_(True))
+    if not principal.sees_all_centres:
+        statement = statement.where(User.centre_id == principal.centre_id)
+    rows = await session.execute(
+        chosen_first(statement, User.id, [User.full_name, User.email], q, chosen, limit)
+    )
+    return [(user_id, f"{name or email} ({email})") for user_id, name, email in rows]
+
+
+async def user_names(
+    session: AsyncSession, ids: Collection[int], centre_id: int | None = None
+) -> dict[int, str]:
+    """Names (or emails) of the given users, by id: those a page shows (of one centre when
+    ``centre_id`` is given)."""
+    if not ids:
+        return {}
+    statement = select(User.id, User.full_name, User.email).where(User.id.in_(list(ids)))
+    if centre_id is not None:
+        statement = statement.where(User.centre_id == centre_id)
+    return {user_id: name or email for user_id, name, email in await session.execute(statement)}
+
+
+async def people_with_role(session: AsyncSession, centre_id: int, role: Role) -> Sequence[Row[int, str, str]]:
+    """(id, full_name, email) of a centre's active users who hold ``role``: a chooser of
+    evaluators, without loading the centre's other users (in the order of their numbers)."""
+    statement = (
+        select(User.id, User.full_name, User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.centre_id == centre_id, User.is_active.is_(True), UserRole.role == role)
+        .order_by(User.id)
+    )
+    return (await session.execute(statement)).all()
 
 
 async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
@@ -73,6 +117,60 @@ async def user_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> Us
         )
     )
     return (await session.execute(statement)).unique().scalar_one_or_none()
+
+
+_PRINCIPAL_BY_TOKEN = (
+    select(
+        User.id,
+        User.email,
+        User.full_name,
+        User.centre_id,
+        User.is_district,
+        User.locale,
+        User.community_id,
+        Centre.name,
+        UserRole.role,
+    )
+    .join(AuthToken, AuthToken.user_id == User.id)
+    .outerjoin(Centre, Centre.id == User.centre_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(
+        AuthToken.token_hash == bindparam("token_hash"),
+        AuthToken.kind == bindparam("kind"),
+        AuthToken.revoked_at.is_(None),
+        AuthToken.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
+"""Built once: the statement every authenticated request runs (its compiled form is cached)."""
+
+
+async def principal_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> Principal | None:
+    """Who a live token acts as, in one statement of columns (one row per role) and no ORM
+    object. Nothing is cached between requests: a revoked token, a deactivated user or a
+    removed role stops working at the next request, in every worker."""
+    if not raw or len(raw) > 128:
+        return None
+    connection = await session.connection()
+    rows = (
+        await connection.execute(
+            _PRINCIPAL_BY_TOKEN, {"token_hash": token_digest(raw), "kind": kind, "now": utcnow()}
+        )
+    ).all()
+    if not rows:
+        return None
+    user_id, email, full_name, centre_id, is_district, locale, community_id, centre_name, _role = rows[0]
+    return Principal(
+        user_id=user_id,
+        email=email,
+        full_name=full_name,
+        centre_id=centre_id,
+        is_district=is_district,
+        roles=frozenset(Role(row[-1]) for row in rows if row[-1] is not None),
+        locale=locale,
+        centre_name=centre_name,
+        community_id=community_id,
+    )
 
 
 async def revoke_token(session: AsyncSession, raw: str) -> bool:

@@ -27,11 +27,15 @@ from core.identity.repository import get_user as get_user
 from core.identity.repository import get_user_by_email as get_user_by_email
 from core.identity.repository import list_centres as list_centres
 from core.identity.repository import list_users as list_users
+from core.identity.repository import people_with_role as people_with_role
+from core.identity.repository import principal_for_token as principal_for_token
 from core.identity.repository import purge_expired as purge_expired
 from core.identity.repository import recent_failures, revoke_all_tokens
 from core.identity.repository import revoke_token as revoke_token
 from core.identity.repository import set_locale as set_locale
+from core.identity.repository import user_choices as user_choices
 from core.identity.repository import user_for_token as user_for_token
+from core.identity.repository import user_names as user_names
 from core.identity.schemas import CentreCreate, UserCreate, UserUpdate
 from core.notifications import remind
 from core.reminders import users_with_role
@@ -335,6 +339,7 @@ __all__ = [
     "create_centre",
     "create_user",
     "issue_token",
+    "principal_for_token",
     "principal_of",
     "revoke_token",
     "user_for_token",

@@ -49,7 +49,9 @@ from evaluations.sheets.repository import SheetRepository
 async def progress(session: AsyncSession, principal: Principal, round_id: int) -> ProgressRead:
     """Who has submitted what; never a score before the round closes."""
     review_round = await get_round_alone(session, principal, round_id)
-    subjects = await SubjectRepository(session, principal).of_round(review_round.id)
+    subjects = await SubjectRepository(session, principal).rows_of_round(
+        review_round.id, RoundSubject.id, RoundSubject.title, RoundSubject.category
+    )
     by_subject: dict[int, list[ProgressEvaluator]] = {}
     counting: dict[int, int] = {}
     for assignment_id, subject_id, evaluator_id, state, submitted, name in await AssignmentRepository(
@@ -203,7 +205,19 @@ async def results(session: AsyncSession, principal: Principal, round_id: int) ->
     review_round = await get_round_alone(session, principal, round_id)
     if review_round.state is not RoundState.closed:
         raise Conflict(_("Results are shown once the round is closed"))
-    subjects = await SubjectRepository(session, principal).of_round(review_round.id)
+    subjects = await SubjectRepository(session, principal).rows_of_round(
+        review_round.id,
+        RoundSubject.id,
+        RoundSubject.subject_type,
+        RoundSubject.subject_id,
+        RoundSubject.title,
+        RoundSubject.category,
+        RoundSubject.stats,
+        RoundSubject.final_score,
+        RoundSubject.grade,
+        RoundSubject.rank_in_category,
+        RoundSubject.flagged,
+    )
     agreement = review_round.agreement or {}
     rows = [
         SubjectResult(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
@@ -56,6 +57,17 @@ class SubjectRepository(CentreScopedRepository[RoundSubject]):
         return await self.get_all(
             self.select().where(RoundSubject.round_id == round_id).order_by(RoundSubject.id)
         )
+
+    async def rows_of_round(self, round_id: int, *columns: Any) -> Sequence[Row[Any]]:
+        """Only the named columns of a round's subjects, in order: for readers that show them
+        (progress, results) without building an ORM object per subject."""
+        statement = (
+            self.select()
+            .with_only_columns(*columns)
+            .where(RoundSubject.round_id == round_id)
+            .order_by(RoundSubject.id)
+        )
+        return (await self.session.execute(statement)).all()
 
     async def in_round(self, round_id: int, subject_id: int) -> RoundSubject | None:
         return await self.get_one_or_none(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from core.files import StoredFile
 from core.i18n import N_
@@ -440,11 +440,30 @@ def application_rows(repository: ApplicationRepository, filters: ApplicationList
     return statement
 
 
+LISTED = load_only(
+    Application.id,
+    Application.centre_id,
+    Application.programme_id,
+    Application.organisation_id,
+    Application.category_id,
+    Application.state,
+    Application.title,
+    Application.target_community,
+    Application.requested_amount,
+    Application.approved_amount,
+    Application.review_score,
+    Application.rank,
+    Application.submitted_at,
+)
+"""The columns a list of applications shows (pages and the API's brief): not the proposal's
+long texts and JSON, which a list never prints. Built once."""
+
+
 async def list_application_rows(
     repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
     statement = sorted_by(application_rows(repository, filters), APPLICATION_SORTS, order, Application.id)
-    return await paginate_rows(repository.session, statement, page)
+    return await paginate_rows(repository.session, statement.options(LISTED), page)
 
 
 async def export_application_rows(

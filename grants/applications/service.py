@@ -37,6 +37,7 @@ from grants.applications.models import (
     FundedBy,
     Indicator,
 )
+from grants.applications.repository import LISTED as LISTED_APPLICATION_COLUMNS
 from grants.applications.repository import ApplicationRepository
 from grants.applications.schemas import (
     ApplicationCreate,
@@ -70,6 +71,16 @@ async def programme_of(session: AsyncSession, principal: Principal, application:
     return await programmes.get(application.programme_id, programmes.full())
 
 
+async def programme_and_names(
+    session: AsyncSession, principal: Principal, application: Application
+) -> tuple[Programme, str, str]:
+    """The programme of an application the caller already reads (its own columns), with the
+    names of the application's category and topic: one statement, for the application's page."""
+    return await ProgrammeRepository(session, principal).with_names(
+        application.programme_id, application.category_id, application.topic_id
+    )
+
+
 async def identity_hidden(session: AsyncSession, principal: Principal, application: Application) -> bool:
     """Whether the applicant's identity is hidden from this reader: an evaluator who is not a
     member of the organisation (nor staff) and scores the application in a blind round."""
@@ -93,9 +104,12 @@ async def list_applications(
     programme_id: int | None = None,
     state: ApplicationState | None = None,
     organisation_id: int | None = None,
+    brief: bool = False,
 ) -> Paged[Application]:
+    """``brief``: only the columns of a list (``ApplicationBrief``); touching another column of
+    the applications returned is then an error, not a query."""
     repository = await application_repository(session, principal)
-    statement = repository.select()
+    statement = repository.select().options(LISTED_APPLICATION_COLUMNS) if brief else repository.select()
     if programme_id is not None:
         statement = statement.where(Application.programme_id == programme_id)
     if state is not None:
@@ -601,6 +615,12 @@ async def list_attachments(
 ) -> list[AttachmentView]:
     """Whoever may read the application (its members, centre staff, its assigned evaluators)."""
     application = await get_application(session, principal, application_id)
+    return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
+
+
+async def attachment_views(session: AsyncSession, application: Application) -> list[AttachmentView]:
+    """The attachments of an application the caller has already read (through
+    ``get_application``, which checked their access): no second read of the application."""
     return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
 
 

@@ -18,7 +18,16 @@ from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
+from core.repository.listing import (
+    CHOICES,
+    SortOrder,
+    all_rows,
+    chosen_first,
+    contains,
+    number_of,
+    paginate_rows,
+    sorted_by,
+)
 from grants.awards.models import (
     Award,
     AwardDocument,
@@ -361,15 +370,20 @@ async def awards_with_programmes(
     return [(a, p) for a, p in (await session.execute(statement)).all()]
 
 
-async def awards_of_centre(session: AsyncSession, centre_id: int) -> Sequence[tuple[Award, Organisation]]:
-    """For choosing a report's subject: the centre's awards with their organisations."""
+async def awards_of_centre(
+    session: AsyncSession, centre_id: int, q: str = "", chosen: Collection[int] = (), limit: int = CHOICES
+) -> list[tuple[int, str]]:
+    """For choosing a report's subject: (id, "title · organisation") of the centre's awards
+    matching ``q`` (title, organisation or number), the chosen ones first, at most ``limit`` more."""
     statement = (
-        select(Award, Organisation)
+        select(Award.id, Award.title, Organisation.name)
         .join(Organisation, Organisation.id == Award.organisation_id)
         .where(Award.centre_id == centre_id)
-        .order_by(Award.id.desc())
     )
-    return [(a, o) for a, o in (await session.execute(statement)).all()]
+    rows = await session.execute(
+        chosen_first(statement, Award.id, [Award.title, Organisation.name], q, chosen, limit)
+    )
+    return [(award_id, f"{title} · {name}") for award_id, title, name in rows]
 
 
 # --- the projects list: filters, whitelisted sort keys, rows with their names -----------

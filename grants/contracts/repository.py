@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,15 @@ from sqlalchemy.orm import selectinload
 from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, contains, number_of, paginate_rows, sorted_by
+from core.repository.listing import (
+    CHOICES,
+    SortOrder,
+    chosen_first,
+    contains,
+    number_of,
+    paginate_rows,
+    sorted_by,
+)
 from grants.contracts.models import Contract, ContractState, ProcurementMethod
 from incubator.models import Organisation
 
@@ -63,10 +71,14 @@ async def contract_centre(session: AsyncSession, contract_id: int) -> int | None
     return contract.centre_id if contract is not None else None
 
 
-async def contracts_of_centre(session: AsyncSession, centre_id: int) -> Sequence[Contract]:
-    """For choosing a report's subject: the centre's contracts, newest first."""
-    statement = select(Contract).where(Contract.centre_id == centre_id).order_by(Contract.id.desc())
-    return (await session.execute(statement)).scalars().all()
+async def contracts_of_centre(
+    session: AsyncSession, centre_id: int, q: str = "", chosen: Collection[int] = (), limit: int = CHOICES
+) -> list[tuple[int, str]]:
+    """For choosing a report's subject: (id, title) of the centre's contracts matching ``q``
+    (title or number), the chosen ones first, at most ``limit`` more."""
+    statement = select(Contract.id, Contract.title).where(Contract.centre_id == centre_id)
+    rows = await session.execute(chosen_first(statement, Contract.id, [Contract.title], q, chosen, limit))
+    return [(contract_id, title) for contract_id, title in rows]
 
 
 # --- the contracts list: filters, whitelisted sort keys, rows with the provider's name ----

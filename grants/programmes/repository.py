@@ -9,10 +9,18 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.i18n import N_
+from core.errors import NotFound
+from core.i18n import N_, _
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
-from grants.programmes.models import CalendarDay, CommunityNeed, Programme, ProgrammeCategory, ProgrammeState
+from grants.programmes.models import (
+    CalendarDay,
+    CommunityNeed,
+    Programme,
+    ProgrammeCategory,
+    ProgrammeState,
+    ProgrammeTopic,
+)
 
 
 class ProgrammeRepository(CentreScopedRepository[Programme]):
@@ -25,6 +33,30 @@ class ProgrammeRepository(CentreScopedRepository[Programme]):
             selectinload(Programme.tranche_plan),
             selectinload(Programme.topics),
         )
+
+    async def with_names(
+        self, programme_id: int, category_id: int | None, topic_id: int | None
+    ) -> tuple[Programme, str, str]:
+        """The programme's own columns with the name of one of its categories and the title of
+        one of its topics, in one statement: what a page about one application shows."""
+        statement = (
+            self.select()
+            .outerjoin(
+                ProgrammeCategory,
+                (ProgrammeCategory.id == category_id) & (ProgrammeCategory.programme_id == Programme.id),
+            )
+            .outerjoin(
+                ProgrammeTopic,
+                (ProgrammeTopic.id == topic_id) & (ProgrammeTopic.programme_id == Programme.id),
+            )
+            .add_columns(ProgrammeCategory.name, ProgrammeTopic.title)
+            .where(Programme.id == programme_id)
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        if row is None:
+            raise NotFound(_(self.not_found_message))
+        programme, category, topic = row
+        return programme, category or "", topic or ""
 
 
 class NeedRepository(CentreScopedRepository[CommunityNeed]):

@@ -460,6 +460,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/awards/{award_id}/expense-claims/{claim_id}/review"): STAFF_ONLY,
     ("GET", "/contracts"): STAFF_FINANCE_ADMIN_LIST,
     ("GET", "/contracts/new"): STAFF_ONLY_LIST,
+    # choosers search on the server: a caller finds only what they already see
+    ("GET", "/choosers/organisations"): LOGGED_IN,
+    ("GET", "/choosers/awards"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/choosers/contracts"): STAFF_FINANCE_ADMIN_LIST,
+    ("GET", "/choosers/users"): STAFF_FINANCE_ADMIN_LIST,
     ("POST", "/contracts/new"): STAFF_ONLY_LIST,  # another centre's provider: the form says so (422)
     ("GET", "/contracts/{contract_id}"): CENTRE_RECORD,
     ("POST", "/contracts/{contract_id}/milestones/{milestone_id}/request"): STAFF_ONLY,
