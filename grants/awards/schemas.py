@@ -21,7 +21,7 @@ from grants.awards.models import (
     ReviewState,
     TrancheState,
 )
-from grants.fields import Comment, Fixed2, PositiveMoney, Quantity, Reason, Score
+from grants.fields import Comment, Fixed2, Narrative, PositiveMoney, Quantity, Reason, Score
 from grants.programmes.models import TrancheTrigger
 
 
@@ -184,7 +184,7 @@ class ProgressActualIn(RequestModel):
 
 class ProgressReportIn(RequestModel):
     period: str = Field(min_length=1, max_length=100)
-    narrative: str = Field(min_length=2, max_length=20000)
+    narrative: Narrative
     actuals: list[ProgressActualIn] = Field(default_factory=list, max_length=50)
 
 

@@ -84,6 +84,16 @@ async def test_grantee_reports_and_claims_over_http(client: httpx.AsyncClient, s
         headers=cast.grantee.headers,
     )
     assert report.status_code == 201, report.text
+    blank = await client.post(
+        f"/api/v1/awards/{award_id}/progress-reports",
+        json={"period": "2026年第四季度", "narrative": "    ", "actuals": []},
+        headers=cast.grantee.headers,
+    )
+    assert blank.status_code == 422, blank.text  # blanks are no narrative, as on the form
+    assert blank.json()["error"]["details"][0]["field"] == "narrative"
+    assert blank.json()["error"]["details"][0]["message"] == "进展说明: 过短（至少 2 个字符）"
+    listed = await client.get(f"/api/v1/awards/{award_id}/progress-reports", headers=cast.grantee.headers)
+    assert [r["period"] for r in listed.json()] == ["2026年第三季度"]
     returned = await client.post(
         f"/api/v1/awards/{award_id}/progress-reports/{report.json()['id']}/review",
         json={"approve": False, "comment": ""},
