@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,16 @@ from api.deps import (
     client_address,
 )
 from api.pages.forms import domain_errors, form_values, parse, read_form
-from api.pages.listing import XLSX, FilterField, Listing, enum_or_none, read_listing, xlsx_response_headers
+from api.pages.listing import (
+    XLSX,
+    FilterField,
+    Listing,
+    centre_filter,
+    centre_names,
+    enum_or_none,
+    read_listing,
+    xlsx_response_headers,
+)
 from api.pages.shell import start_session
 from api.web import register_nav, render
 from communities import service as communities
@@ -152,10 +162,11 @@ def _organisation_columns() -> dict[str, str]:
     }
 
 
-def _organisation_listing(request: Request) -> Listing:
+def _organisation_listing(request: Request, centres: Mapping[int, str]) -> Listing:
     labels = _labels()
     fields = [
         FilterField("q", _("Name, code or number")),
+        *centre_filter(centres),
         FilterField("legal_status", _("Legal status"), "choice", labels["legal"]),
         FilterField("service_field", _("Service field"), "choice", labels["fields"]),
         FilterField("community", _("Community")),
@@ -172,6 +183,7 @@ def _organisation_filters(listing: Listing) -> OrganisationFilters:
     t = listing.typed
     return OrganisationFilters(
         q=t["q"],
+        centre_id=t.get("centre_id"),
         legal_status=enum_or_none(LegalStatus, t["legal_status"]),
         service_field=enum_or_none(ServiceField, t["service_field"]),
         community=t["community"],
@@ -185,7 +197,8 @@ def _organisation_filters(listing: Listing) -> OrganisationFilters:
 async def organisation_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     if not (principal.has(Role.staff, Role.admin, Role.finance, Role.station) or principal.sees_all_centres):
         return RedirectResponse("/my/organisations", status_code=303)
-    listing = _organisation_listing(request)
+    centres = await centre_names(session, principal)
+    listing = _organisation_listing(request, centres)
     page = await service.list_organisations(
         session, principal, _organisation_filters(listing), listing.page, listing.order
     )
@@ -200,6 +213,7 @@ async def organisation_list(request: Request, session: SessionDep, principal: Cu
             "bars": bars,
             "today": today(),
             "listing": listing,
+            "centres": centres,
             "flash": _flash(request),
             "is_staff": principal.has(Role.staff, Role.station) and not principal.read_only,
             **_labels(),
@@ -213,7 +227,8 @@ async def organisation_export(request: Request, session: SessionDep, principal: 
     """The filtered, sorted list as the API's export gives it (no phone numbers)."""
     if not principal.has(Role.staff):
         raise Forbidden(_("Only centre staff may do this"))
-    listing = _organisation_listing(request)
+    centres = await centre_names(session, principal)
+    listing = _organisation_listing(request, centres)
     organisations = await service.all_organisations(
         session, principal, _organisation_filters(listing), order=listing.order
     )

@@ -378,6 +378,7 @@ async def awards_of_centre(session: AsyncSession, centre_id: int) -> Sequence[tu
 @dataclass(frozen=True)
 class AwardListFilters:
     q: str | None = None
+    centre_id: int | None = None
     programme_id: int | None = None
     state: AwardState | None = None
     organisation: str | None = None
@@ -413,6 +414,8 @@ def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select
         .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
         .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
     )
+    if filters.centre_id is not None:
+        statement = statement.where(Award.centre_id == filters.centre_id)
     if filters.q:
         number = number_of(filters.q)
         matches = [contains(Award.title, filters.q), contains(Organisation.name, filters.q)]
