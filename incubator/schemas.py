@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from core.fields import NOT_BOOL, Day, ExactDecimal, Flag, Id, RequestModel, WholeNumber
 from incubator.models import (
@@ -26,6 +26,13 @@ Note = Annotated[str, Field(max_length=2000)]
 Reason = Annotated[str, Field(min_length=2, max_length=2000)]
 Hours = Annotated[Decimal, ExactDecimal(100, 1, positive=True)]
 CapacityScore = Annotated[Decimal, ExactDecimal(100, 2)]
+# The account grants are paid to: digits, spaces allowed between groups ("6217 0038 ..."); blank clears it.
+BankText = Annotated[str, StringConstraints(strip_whitespace=True)]
+BankAccountNo = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    Field(max_length=40, pattern=r"^(|[0-9][0-9 ]{6,38}[0-9])$"),
+]
 
 
 class OrganisationBase(RequestModel):
@@ -105,6 +112,9 @@ class OrganisationUpdate(RequestModel):
     staff_count: Annotated[int, Field(ge=0, le=100_000), NOT_BOOL] | None = None
     volunteer_count: Annotated[int, Field(ge=0, le=1_000_000), NOT_BOOL] | None = None
     description: str | None = Field(default=None, max_length=5000)
+    bank_name: Annotated[BankText, Field(max_length=100)] | None = None
+    bank_account_name: Annotated[BankText, Field(max_length=200)] | None = None
+    bank_account_no: BankAccountNo | None = None
 
 
 class OrganisationRead(BaseModel):

@@ -104,6 +104,7 @@ VERBS: dict[str, str] = {
     "review": N_("recorded the review result of"),
     "run": N_("ran"),
     "add_topic": N_("added a topic to"),
+    "bank_account": N_("changed the bank account of"),
 }
 
 

@@ -261,7 +261,7 @@ def _org_form_values(org: Any) -> dict[str, Any]:
             "name", "kind", "legal_status", "uscc", "community_id", "street", "address", "contact_name",
             "contact_phone", "contact_email", "founded_on", "staff_count", "volunteer_count", "description",
             "courtyard", "parent_id", "flagship_on", "filed_on", "registered_on", "exited_on",
-            "party_members",
+            "party_members", "bank_name", "bank_account_name", "bank_account_no",
         )
     }  # fmt: skip
     values["kind"] = org.kind.value
@@ -343,6 +343,7 @@ async def edit_organisation(
             "action": f"/organisations/{org.id}/edit",
             "org": org,
             "status_locked": _status_locked(principal, org),
+            "bank_editable": await service.bank_account_editable(session, principal, org),
             **_labels(),
             **await _choices(session, principal, exclude=org.id),
         },
@@ -353,11 +354,17 @@ async def edit_organisation(
 async def update_organisation(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    values = form_values(await read_form(request), lists=ORG_LISTS)
+    form = await read_form(request)
+    values = form_values(form, lists=ORG_LISTS)
+    # The payee account is on the form only for those who may change it; blank clears it.
+    bank = {name: values.pop(name, "") for name in service.BANK_FIELDS if name in form}
     data, errors = parse(OrganisationCreate, values)
+    values.update(bank)
+    update = None
     if data is not None:
+        update, errors = parse(OrganisationUpdate, {**data.model_dump(), **bank})
+    if update is not None:
         try:
-            update = OrganisationUpdate.model_validate(data.model_dump())
             await service.update_organisation(session, principal, organisation_id, update)
             return _back(f"/organisations/{organisation_id}", "created")
         except DomainError as exc:
@@ -374,6 +381,7 @@ async def update_organisation(
             "action": f"/organisations/{org.id}/edit",
             "org": org,
             "status_locked": _status_locked(principal, org),
+            "bank_editable": await service.bank_account_editable(session, principal, org),
             **_labels(),
             **await _choices(session, principal, exclude=org.id),
         },
