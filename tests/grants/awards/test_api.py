@@ -141,11 +141,15 @@ async def test_exports(client: httpx.AsyncClient, session: AsyncSession) -> None
             "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
         )
     ).json()
-    await client.post(f"/api/v1/disbursements/{d['id']}/approve", json={}, headers=cast.finance.headers)
+    await client.post(
+        f"/api/v1/disbursements/{d['id']}/approve",
+        json={},
+        headers={**cast.finance.headers, "Idempotency-Key": "ap-7"},
+    )
     await client.post(
         f"/api/v1/disbursements/{d['id']}/pay",
         json={"voucher_no": "记-7", "paid_on": today().isoformat(), "amount": d["amount"]},
-        headers=cast.finance.headers,
+        headers={**cast.finance.headers, "Idempotency-Key": "pay-7"},
     )
     xlsx = await client.get("/api/v1/disbursements/export.xlsx", headers=cast.finance.headers)
     assert xlsx.status_code == 200
