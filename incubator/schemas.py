@@ -23,7 +23,8 @@ from incubator.models import (
 Name = Annotated[str, Field(min_length=2, max_length=200)]
 Short = Annotated[str, Field(max_length=100)]
 Note = Annotated[str, Field(max_length=2000)]
-Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+# Blanks are no reason, on the JSON face as on the forms (which strip).
+Reason = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=2000)]
 Hours = Annotated[Decimal, ExactDecimal(100, 1, positive=True)]
 CapacityScore = Annotated[Decimal, ExactDecimal(100, 2)]
 # The account grants are paid to: digits, spaces allowed between groups ("6217 0038 ..."); blank clears it.

@@ -47,6 +47,7 @@ from incubator.schemas import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationUpdate,
+    Reason,
     SignupRequest,
     StayAdmit,
     StayAssess,
@@ -235,7 +236,7 @@ async def list_bars(
 
 
 class LiftBar(RequestModel):
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Reason
 
 
 @router.post("/organisations/{organisation_id:int}/lift-bar", response_model=OrganisationRead)
