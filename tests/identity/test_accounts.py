@@ -240,6 +240,8 @@ class TestRolesAndAccess:
         assert f"“{person.user.full_name}”" in history
         assert admin.user.email not in history
         assert f"#{person.user.id}" not in history
+        assert "system" not in history  # the account was opened by no person: said in words
+        assert "系统自动" in history
 
     async def test_own_roles_and_flag_are_not_ones_to_change(
         self, client: httpx.AsyncClient, session: AsyncSession
