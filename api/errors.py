@@ -2,37 +2,115 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web import login_url, render
 from core.dberrors import meaning_of
 from core.errors import DomainError, FieldError
+from core.fields import RequestModel
 from core.i18n import _, gettext
 
 log = logging.getLogger("seedbed.errors")
 
-# Field names as users see them. Domains' fields are labelled here too, in the language
-# of the request; an unknown field falls back to its API name.
-FIELD_LABELS: dict[str, str] = {}
+
+def _request_models() -> list[type[RequestModel]]:
+    found: list[type[RequestModel]] = []
+    pending: list[type[RequestModel]] = [RequestModel]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            if sub not in found:
+                found.append(sub)
+                pending.append(sub)
+    return found
 
 
-def register_field_labels(labels: dict[str, str]) -> None:
-    FIELD_LABELS.update(labels)
+@functools.cache
+def _schema_titles() -> dict[str, str]:
+    """Field names → titles, from every request schema's fields (gathered once, when first
+    needed, by which time every schema is imported): the label of a field named where no
+    schema is at hand — a query parameter, a form field, a dictionary key."""
+    titles: dict[str, str] = {}
+    for model in _request_models():
+        for name, field in model.model_fields.items():
+            if field.title:
+                titles.setdefault(name, field.title)
+    return titles
 
 
-def field_label(name: str) -> str:
-    label = FIELD_LABELS.get(name)
-    return gettext(label) if label else name
+def _route_titles(app: Starlette) -> dict[str, str]:
+    """Titles of the parameters an app's routes declare outside a schema (a header, a file)."""
+    titles: dict[str, str] | None = getattr(app.state, "parameter_titles", None)
+    if titles is None:
+        titles = {}
+        routes = [context.original_route for context in iter_route_contexts(app.routes)]
+        pending = [route.dependant for route in routes if isinstance(route, APIRoute)]
+        while pending:
+            dependant = pending.pop()
+            pending.extend(dependant.dependencies)
+            for param in (
+                *dependant.path_params,
+                *dependant.query_params,
+                *dependant.header_params,
+                *dependant.body_params,
+            ):
+                if param.field_info.title:
+                    titles.setdefault(param.alias, param.field_info.title)
+        app.state.parameter_titles = titles
+    return titles
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The schema a field holds: ``M``, ``M | None``, ``list[M]``, ``Annotated[M, …]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        model = _model_in(argument)
+        if model is not None:
+            return model
+    return None
+
+
+def _schema_title(model: type[BaseModel], location: list[str]) -> str | None:
+    """The title of the field at ``location`` in ``model``, through nested schemas and lists."""
+    current: type[BaseModel] | None = model
+    title: str | None = None
+    for part in location:
+        if part.isdigit():
+            continue
+        field = current.model_fields.get(part) if current is not None else None
+        if field is None:
+            return None
+        title, current = field.title, _model_in(field.annotation)
+    return title
+
+
+def field_label(
+    name: str,
+    *,
+    model: type[BaseModel] | None = None,
+    location: list[str] | None = None,
+    app: Starlette | None = None,
+) -> str:
+    """A field as users see it, in the request's language: the title of the schema's field that
+    failed, else the title any request schema (or one of the app's parameters) gives that
+    name; an untitled field is named as the API names it."""
+    title = _schema_title(model, location or [name]) if model is not None else None
+    if title is None:
+        title = _schema_titles().get(name) or (_route_titles(app).get(name) if app is not None else None)
+    return gettext(title) if title else name
 
 
 def _validation_message(error: dict[str, Any]) -> str:
@@ -76,9 +154,13 @@ def _validation_message(error: dict[str, Any]) -> str:
     return _("The value is not valid")
 
 
-def validation_details(errors: list[dict[str, Any]]) -> list[FieldError]:
+def validation_details(
+    errors: list[dict[str, Any]], *, model: type[BaseModel] | None = None, app: Starlette | None = None
+) -> list[FieldError]:
+    """Field errors of a validation; ``model`` is the schema the location starts in."""
     details: list[FieldError] = []
     for error in errors[:50]:
+        in_body = error.get("loc", ("body",))[:1] not in (("query",), ("path",), ("header",), ("cookie",))
         location = [
             str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")
         ]
@@ -88,9 +170,20 @@ def validation_details(errors: list[dict[str, Any]]) -> list[FieldError]:
         message = _validation_message(error)
         if field != "body":
             leaf = next((p for p in reversed(location) if not p.isdigit()), field)
-            message = f"{field_label(leaf)}: {message}"
+            schema = model if in_body else None
+            message = f"{field_label(leaf, model=schema, location=location, app=app)}: {message}"
         details.append(FieldError(field, message))
     return details
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The schema of the matched route's body, where a body error's location starts."""
+    route = request.scope.get("route")
+    body = route.body_field if isinstance(route, APIRoute) else None
+    annotation = body.field_info.annotation if body is not None else None
+    if isinstance(annotation, type) and issubclass(annotation, RequestModel):
+        return annotation
+    return None
 
 
 def wants_html(request: Request) -> bool:
@@ -165,7 +258,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        details = validation_details(list(exc.errors()))
+        details = validation_details(list(exc.errors()), model=_body_model(request), app=request.app)
         message = details[0].message if len(details) == 1 else _("Some fields are not valid")
         return error_response(request, 422, "validation_error", message, details)
 
@@ -192,6 +285,3 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 500, "internal_error", _("Something went wrong on our side"))
 
     app.add_exception_handler(Exception, _unexpected)
-
-
-register_field_labels({"email": "Email", "password": "Password"})

@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import idempotency
 from core.dberrors import meaning_of
 from core.errors import DomainError, FieldError, InProgress
-from core.i18n import _
+from core.i18n import N_, _
 from core.identity.principal import Principal
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        title=N_("Idempotency key"),
         max_length=idempotency.MAX_KEY_LENGTH,
         description="Any unique string per intended operation; a retry with the same key and body "
         "answers the first result and changes nothing.",

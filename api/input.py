@@ -36,5 +36,5 @@ async def refuse_unstorable_text(request: Request) -> None:
     """422 naming the first query parameter, path segment or form field that cannot be stored."""
     for name, value in await _texts(request):
         if unstorable(name) or unstorable(value):
-            message = f"{field_label(name)}: {gettext(UNSTORABLE_MESSAGE)}"
+            message = f"{field_label(name, app=request.app)}: {gettext(UNSTORABLE_MESSAGE)}"
             raise ValidationFailed.field(name, message)

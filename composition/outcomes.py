@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict
 from core.fields import RequestModel
-from core.i18n import _
+from core.i18n import N_, _
 from core.identity.principal import Principal
 from core.settings import Settings
 from evaluations.rounds import service as round_service
@@ -57,7 +57,7 @@ async def after_round_closed(
 
 
 class EvaluationRoundIn(RequestModel):
-    purpose: RoundPurpose = Field(description="midterm or final")
+    purpose: RoundPurpose = Field(description="midterm or final", title=N_("Evaluation"))
 
 
 async def _project_rubric(session: AsyncSession, centre_id: int) -> RubricVersion:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from core.fields import NOT_BOOL, Day, ExactDecimal, Id, RequestModel
+from core.i18n import N_
 from core.money import MoneyField, NonNegativeMoneyField
 from cultivation.models import Metric, Premises, SiteKind, SiteLevel
 from cultivation.progress import Standing
@@ -18,19 +19,19 @@ AreaOut = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=s
 
 
 class SiteIn(RequestModel):
-    name: str = Field(min_length=2, max_length=200)
-    level: SiteLevel
-    kind: SiteKind
-    parent_id: Id | None = None
-    community_id: Id | None = None
+    name: str = Field(min_length=2, max_length=200, title=N_("Name"))
+    level: SiteLevel = Field(title=N_("Level"))
+    kind: SiteKind = Field(title=N_("Kind"))
+    parent_id: Id | None = Field(None, title=N_("Belongs under"))
+    community_id: Id | None = Field(None, title=N_("Community"))
     address: str = Field(default="", max_length=300)
-    premises: Premises | None = None
-    area_sqm: Area | None = None
-    investment: NonNegativeMoneyField | None = None
-    opened_on: Day | None = None
-    operator_id: Id | None = None
-    operator_contract_id: Id | None = None
-    supervisor_id: Id | None = None
+    premises: Premises | None = Field(None, title=N_("Premises"))
+    area_sqm: Area | None = Field(None, title=N_("Area (㎡)"))
+    investment: NonNegativeMoneyField | None = Field(None, title=N_("Investment"))
+    opened_on: Day | None = Field(None, title=N_("Opened on"))
+    operator_id: Id | None = Field(None, title=N_("Operated by"))
+    operator_contract_id: Id | None = Field(None, title=N_("Purchased-service contract"))
+    supervisor_id: Id | None = Field(None, title=N_("Supervised by"))
 
 
 class SiteOut(BaseModel):
@@ -54,13 +55,16 @@ class SiteOut(BaseModel):
 
 
 class PlanIn(RequestModel):
-    title: str = Field(min_length=2, max_length=200)
+    title: str = Field(min_length=2, max_length=200, title=N_("Title"))
     document: str = Field(
-        default="", max_length=200, description="the issuing document, e.g. 街办发〔2026〕3号"
+        default="",
+        max_length=200,
+        description="the issuing document, e.g. 街办发〔2026〕3号",
+        title=N_("Issuing document"),
     )
-    issued_on: Day | None = None
-    first_year: Year
-    last_year: Year
+    issued_on: Day | None = Field(None, title=N_("Issued on"))
+    first_year: Year = Field(title=N_("First year"))
+    last_year: Year = Field(title=N_("Last year"))
     notes: str = Field(default="", max_length=5000)
 
 
@@ -78,11 +82,13 @@ class PlanOut(BaseModel):
 
 
 class TargetIn(RequestModel):
-    year: Year
-    community_id: Id | None = Field(default=None, description="empty: the same target for each community")
-    metric: Metric
-    minimum: Count
-    maximum: Count | None = None
+    year: Year = Field(title=N_("Year"))
+    community_id: Id | None = Field(
+        default=None, description="empty: the same target for each community", title=N_("Community")
+    )
+    metric: Metric = Field(title=N_("Metric"))
+    minimum: Count = Field(title=N_("Minimum"))
+    maximum: Count | None = Field(None, title=N_("Maximum"))
 
 
 class TargetOut(BaseModel):

@@ -23,12 +23,12 @@ from funds.models import (
 
 
 class FundCreate(RequestModel):
-    name: str = Field(min_length=2, max_length=200)
+    name: str = Field(min_length=2, max_length=200, title=N_("Name"))
     scope: FundScope
-    community_id: Id | None = None
+    community_id: Id | None = Field(None, title=N_("Community"))
     custodian: str = Field(min_length=2, max_length=200)
     committee: str = Field(default="", max_length=2000)
-    description: str = Field(default="", max_length=10000)
+    description: str = Field(default="", max_length=10000, title=N_("Description"))
     approval_threshold: PositiveMoneyField | None = None
     approval_steps: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=10
@@ -49,18 +49,18 @@ class FundCreate(RequestModel):
 
 class ReceiptCreate(RequestModel):
     received_on: Day
-    source: ReceiptSource
+    source: ReceiptSource = Field(title=N_("Source"))
     donor_name: str = Field(min_length=1, max_length=200)
     publish_donor: Flag = False
-    amount: PositiveMoneyField
+    amount: PositiveMoneyField = Field(title=N_("Amount"))
     receipt_no: str | None = Field(default=None, min_length=1, max_length=60)
     restriction: Restriction = Restriction.none
-    purpose: FundPurpose | None = None
-    community_id: Id | None = None
+    purpose: FundPurpose | None = Field(None, title=N_("Evaluation"))
+    community_id: Id | None = Field(None, title=N_("Community"))
     programme_id: Id | None = None
     in_kind_items: str = Field(default="", max_length=2000)
     valuation_basis: str = Field(default="", max_length=2000)
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=2000, title=N_("Note"))
 
     @model_validator(mode="after")
     def _consistent(self) -> ReceiptCreate:
@@ -86,15 +86,15 @@ class ReceiptCreate(RequestModel):
 
 class AllocationCreate(RequestModel):
     pool_id: Id
-    target: AllocationTarget
+    target: AllocationTarget = Field(title=N_("Target"))
     programme_id: Id | None = None
     award_id: Id | None = None
     contract_id: Id | None = None
-    purpose: FundPurpose
-    community_id: Id | None = None
-    title: str = Field(min_length=2, max_length=200)
-    amount: PositiveMoneyField
-    note: str = Field(default="", max_length=2000)
+    purpose: FundPurpose = Field(title=N_("Evaluation"))
+    community_id: Id | None = Field(None, title=N_("Community"))
+    title: str = Field(min_length=2, max_length=200, title=N_("Title"))
+    amount: PositiveMoneyField = Field(title=N_("Amount"))
+    note: str = Field(default="", max_length=2000, title=N_("Note"))
 
     @model_validator(mode="after")
     def _one_target(self) -> AllocationCreate:
@@ -110,7 +110,7 @@ class AllocationCreate(RequestModel):
 
 class DecisionIn(RequestModel):
     decision: StepDecision
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=2000, title=N_("Note"))
 
     @model_validator(mode="after")
     def _reason(self) -> DecisionIn:
@@ -120,14 +120,14 @@ class DecisionIn(RequestModel):
 
 
 class AllocationPayIn(RequestModel):
-    voucher_no: str = Field(min_length=1, max_length=60)
-    paid_on: Day
+    voucher_no: str = Field(min_length=1, max_length=60, title=N_("Voucher number"))
+    paid_on: Day = Field(title=N_("Payment date"))
 
 
 class ReturnIn(RequestModel):
     award_id: Id
     returned_on: Day
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=2000, title=N_("Note"))
 
 
 class StepOut(BaseModel):

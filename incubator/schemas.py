@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from core.fields import NOT_BOOL, Day, ExactDecimal, Flag, Id, RequestModel, WholeNumber
+from core.i18n import N_
 from incubator.models import (
     ActivityKind,
     AssessmentStage,
@@ -37,33 +38,37 @@ BankAccountNo = Annotated[
 
 
 class OrganisationBase(RequestModel):
-    kind: OrganisationKind
-    legal_status: LegalStatus
-    uscc: str | None = Field(default=None, max_length=32)
-    service_fields: list[ServiceField] = Field(default_factory=list, max_length=10)
-    community_id: Id | None = None
+    kind: OrganisationKind = Field(title=N_("Kind"))
+    legal_status: LegalStatus = Field(title=N_("Legal status"))
+    uscc: str | None = Field(default=None, max_length=32, title=N_("Unified social credit code"))
+    service_fields: list[ServiceField] = Field(
+        default_factory=list, max_length=10, title=N_("Service fields")
+    )
+    community_id: Id | None = Field(None, title=N_("Community"))
     community: Short = Field(
-        default="", description="the community's name, for clients that do not send community_id"
+        default="",
+        description="the community's name, for clients that do not send community_id",
+        title=N_("Community"),
     )
     courtyard: Short = ""
-    category: OrganisationCategory = OrganisationCategory.other
+    category: OrganisationCategory = Field(OrganisationCategory.other, title=N_("Category"))
     origin: Origin | None = None
-    parent_id: Id | None = None
+    parent_id: Id | None = Field(None, title=N_("Belongs under"))
     flagship_on: Day | None = None
     filed_on: Day | None = None
     registered_on: Day | None = None
     exited_on: Day | None = None
     party_organisation: PartyOrganisation = PartyOrganisation.none
     party_members: WholeNumber = Field(default=0, ge=0, le=100_000)
-    street: Short = ""
+    street: Short = Field("", title=N_("Street"))
     address: str = Field(default="", max_length=300)
     contact_name: Short = ""
-    contact_phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\- ]*$")
-    contact_email: EmailStr | None = Field(default=None, max_length=254)
-    founded_on: Day | None = None
-    staff_count: WholeNumber = Field(default=0, ge=0, le=100_000)
-    volunteer_count: WholeNumber = Field(default=0, ge=0, le=1_000_000)
-    description: str = Field(default="", max_length=5000)
+    contact_phone: str = Field(default="", max_length=32, pattern=r"^[0-9+\- ]*$", title=N_("Contact phone"))
+    contact_email: EmailStr | None = Field(default=None, max_length=254, title=N_("Contact email"))
+    founded_on: Day | None = Field(None, title=N_("Founded"))
+    staff_count: WholeNumber = Field(default=0, ge=0, le=100_000, title=N_("Staff"))
+    volunteer_count: WholeNumber = Field(default=0, ge=0, le=1_000_000, title=N_("Volunteers"))
+    description: str = Field(default="", max_length=5000, title=N_("Description"))
 
     @field_validator("uscc", mode="before")
     @classmethod
@@ -80,42 +85,46 @@ class OrganisationBase(RequestModel):
 
 
 class OrganisationCreate(OrganisationBase):
-    name: Name
+    name: Name = Field(title=N_("Name"))
 
 
 class OrganisationUpdate(RequestModel):
-    name: Name | None = None
-    kind: OrganisationKind | None = None
-    legal_status: LegalStatus | None = None
-    uscc: str | None = Field(default=None, max_length=32)
-    service_fields: list[ServiceField] | None = Field(default=None, max_length=10)
-    community_id: Id | None = None
-    community: Short | None = None
+    name: Name | None = Field(None, title=N_("Name"))
+    kind: OrganisationKind | None = Field(None, title=N_("Kind"))
+    legal_status: LegalStatus | None = Field(None, title=N_("Legal status"))
+    uscc: str | None = Field(default=None, max_length=32, title=N_("Unified social credit code"))
+    service_fields: list[ServiceField] | None = Field(default=None, max_length=10, title=N_("Service fields"))
+    community_id: Id | None = Field(None, title=N_("Community"))
+    community: Short | None = Field(None, title=N_("Community"))
     moved_on: Day | None = Field(
         default=None, description="when the organisation moved to its new community (default: today)"
     )
     courtyard: Short | None = None
-    category: OrganisationCategory | None = None
+    category: OrganisationCategory | None = Field(None, title=N_("Category"))
     origin: Origin | None = None
-    parent_id: Id | None = None
+    parent_id: Id | None = Field(None, title=N_("Belongs under"))
     flagship_on: Day | None = None
     filed_on: Day | None = None
     registered_on: Day | None = None
     exited_on: Day | None = None
     party_organisation: PartyOrganisation | None = None
     party_members: Annotated[int, Field(ge=0, le=100_000), NOT_BOOL] | None = None
-    street: Short | None = None
+    street: Short | None = Field(None, title=N_("Street"))
     address: str | None = Field(default=None, max_length=300)
     contact_name: Short | None = None
-    contact_phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]*$")
-    contact_email: EmailStr | None = Field(default=None, max_length=254)
-    founded_on: Day | None = None
-    staff_count: Annotated[int, Field(ge=0, le=100_000), NOT_BOOL] | None = None
-    volunteer_count: Annotated[int, Field(ge=0, le=1_000_000), NOT_BOOL] | None = None
-    description: str | None = Field(default=None, max_length=5000)
-    bank_name: Annotated[BankText, Field(max_length=100)] | None = None
-    bank_account_name: Annotated[BankText, Field(max_length=200)] | None = None
-    bank_account_no: BankAccountNo | None = None
+    contact_phone: str | None = Field(
+        default=None, max_length=32, pattern=r"^[0-9+\- ]*$", title=N_("Contact phone")
+    )
+    contact_email: EmailStr | None = Field(default=None, max_length=254, title=N_("Contact email"))
+    founded_on: Day | None = Field(None, title=N_("Founded"))
+    staff_count: Annotated[int, Field(ge=0, le=100_000), NOT_BOOL] | None = Field(None, title=N_("Staff"))
+    volunteer_count: Annotated[int, Field(ge=0, le=1_000_000), NOT_BOOL] | None = Field(
+        None, title=N_("Volunteers")
+    )
+    description: str | None = Field(default=None, max_length=5000, title=N_("Description"))
+    bank_name: Annotated[BankText, Field(max_length=100, title=N_("Bank of the account"))] | None = None
+    bank_account_name: Annotated[BankText, Field(max_length=200, title=N_("Account name"))] | None = None
+    bank_account_no: Annotated[BankAccountNo, Field(title=N_("Account number"))] | None = None
 
 
 class OrganisationRead(BaseModel):
@@ -157,16 +166,18 @@ class OrganisationRead(BaseModel):
 
 
 class SignupRequest(RequestModel):
-    centre: str = Field(min_length=2, max_length=64, description="the centre's short name")
-    full_name: str = Field(min_length=2, max_length=100)
-    email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=8, max_length=128)
+    centre: str = Field(
+        min_length=2, max_length=64, description="the centre's short name", title=N_("Centre")
+    )
+    full_name: str = Field(min_length=2, max_length=100, title=N_("Full name"))
+    email: EmailStr = Field(max_length=254, title=N_("Email"))
+    password: str = Field(min_length=8, max_length=128, title=N_("Password"))
     organisation: OrganisationCreate
 
 
 class BarRequest(RequestModel):
-    until: Day
-    reason: Reason
+    until: Day = Field(title=N_("Barred until"))
+    reason: Reason = Field(title=N_("Reason"))
 
 
 class BarRead(BaseModel):
@@ -187,7 +198,7 @@ class MemberRead(BaseModel):
 
 
 class InviteRequest(RequestModel):
-    email: EmailStr = Field(max_length=254)
+    email: EmailStr = Field(max_length=254, title=N_("Email"))
 
 
 class InvitationRead(BaseModel):
@@ -197,8 +208,8 @@ class InvitationRead(BaseModel):
 
 
 class AcceptInvitation(RequestModel):
-    full_name: str = Field(min_length=2, max_length=100)
-    password: str = Field(min_length=8, max_length=128)
+    full_name: str = Field(min_length=2, max_length=100, title=N_("Full name"))
+    password: str = Field(min_length=8, max_length=128, title=N_("Password"))
 
 
 class StayCreate(RequestModel):
@@ -208,36 +219,36 @@ class StayCreate(RequestModel):
 
 
 class StayAssess(RequestModel):
-    on: Day
-    note: Reason
+    on: Day = Field(title=N_("Date"))
+    note: Reason = Field(title=N_("Note"))
 
 
 class StayAdmit(RequestModel):
-    start_date: Day
-    planned_months: WholeNumber = Field(ge=1, le=60)
-    mentor: str = Field(min_length=1, max_length=100)
-    workspace: str = Field(min_length=1, max_length=100)
-    note: Note = ""
+    start_date: Day = Field(title=N_("Start date"))
+    planned_months: WholeNumber = Field(ge=1, le=60, title=N_("Planned term (months)"))
+    mentor: str = Field(min_length=1, max_length=100, title=N_("Mentor"))
+    workspace: str = Field(min_length=1, max_length=100, title=N_("Workspace"))
+    note: Note = Field("", title=N_("Note"))
 
 
 class StayStart(RequestModel):
-    on: Day
-    note: Note = ""
+    on: Day = Field(title=N_("Date"))
+    note: Note = Field("", title=N_("Note"))
 
 
 class StayExtend(RequestModel):
-    months: WholeNumber = Field(ge=1, le=24)
-    reason: Reason
+    months: WholeNumber = Field(ge=1, le=24, title=N_("Months"))
+    reason: Reason = Field(title=N_("Reason"))
 
 
 class StayGraduate(RequestModel):
-    on: Day
-    note: Note = ""
+    on: Day = Field(title=N_("Date"))
+    note: Note = Field("", title=N_("Note"))
 
 
 class StayExit(RequestModel):
-    on: Day
-    reason: Reason
+    on: Day = Field(title=N_("Date"))
+    reason: Reason = Field(title=N_("Reason"))
 
 
 class StayEventRead(BaseModel):
@@ -276,12 +287,12 @@ class StayRead(BaseModel):
 
 class ActivityCreate(RequestModel):
     organisation_id: Id
-    kind: ActivityKind
-    held_on: Day
-    hours: Hours
-    topic: str = Field(min_length=2, max_length=200)
-    given_by: str = Field(min_length=1, max_length=100)
-    participants: WholeNumber = Field(default=0, ge=0, le=100_000)
+    kind: ActivityKind = Field(title=N_("Kind"))
+    held_on: Day = Field(title=N_("Date"))
+    hours: Hours = Field(title=N_("Hours"))
+    topic: str = Field(min_length=2, max_length=200, title=N_("Topic"))
+    given_by: str = Field(min_length=1, max_length=100, title=N_("Given by"))
+    participants: WholeNumber = Field(default=0, ge=0, le=100_000, title=N_("Participants"))
     notes: str = Field(default="", max_length=2000)
 
 
@@ -331,7 +342,7 @@ class CapacityAssessmentCreate(RequestModel):
     organisation_id: Id
     stage: AssessmentStage
     assessed_on: Day
-    rubric_version_id: Id
+    rubric_version_id: Id = Field(title=N_("Review rubric"))
     scores: dict[Annotated[str, Field(max_length=40)], Annotated[Decimal, ExactDecimal(1000, 2)]] = Field(
         max_length=40
     )

@@ -23,7 +23,7 @@ from api.deps import (
     check_csrf,
 )
 from api.errors import validation_details
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import flash, grant_labels, table_rows
 from api.web import register_nav, render
 from core.clock import today
@@ -85,24 +85,23 @@ async def publicity_page(request: Request, session: SessionDep, principal: Optio
 async def publicity_objection(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     await check_csrf(request, settings)
     values = form_values(await read_form(request))
-    data, errors = parse(ObjectionIn, values)
-    if data is not None:
-        try:
-            address = request.client.host if request.client else "unknown"
-            await identity.rate_limit(session, f"objection:{address}", limit=5, window_seconds=3600)
-            objection = await publicity.lodge_objection(session, data, on=today())
-            query = urlencode({"reference": objection.reference or "", "msg": "objection"})
-            return RedirectResponse(f"/public/objections?{query}", status_code=303)
-        except DomainError as exc:
-            if exc.status_code not in (404, 422, 429):
-                raise
-            errors = domain_errors(exc)
-    return render(
-        request,
-        "web/applications/publicity.html",
-        {**await _publicity_context(session), "errors": errors, "values": values},
-        status_code=422,
-    )
+
+    async def lodged(data: ObjectionIn) -> Response:
+        address = request.client.host if request.client else "unknown"
+        await identity.rate_limit(session, f"objection:{address}", limit=5, window_seconds=3600)
+        objection = await publicity.lodge_objection(session, data, on=today())
+        query = urlencode({"reference": objection.reference or "", "msg": "objection"})
+        return RedirectResponse(f"/public/objections?{query}", status_code=303)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return render(
+            request,
+            "web/applications/publicity.html",
+            {**await _publicity_context(session), "errors": errors, "values": values},
+            status_code=status_code,
+        )
+
+    return await submit_form(parse(ObjectionIn, values), lodged, again, shown=(404, 422, 429))
 
 
 @router.get("/public/objections")

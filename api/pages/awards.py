@@ -3,6 +3,7 @@ rectification, progress reports and expense claims."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,11 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import M, Parsed, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
 from composition import outcomes
-from core.errors import DomainError
 from core.files import FileStore
 from core.i18n import N_, _
 from core.identity.models import Role
@@ -118,38 +118,29 @@ async def award_page(
     return render(request, "web/awards/award.html", {**context, "flash": flash(request)})
 
 
-async def _award_errors(
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    award_id: int,
-    errors: dict[str, str],
-    form: str,
-) -> Response:
-    context = await _award_context(session, principal, award_id, errors)
-    return render(request, "web/awards/award.html", {**context, "open_form": form}, status_code=422)
-
-
 async def _act(
     request: Request,
     session: SessionDep,
     principal: Principal,
     award_id: int,
     form: str,
-    errors: dict[str, str],
-    work: Any,
+    parsed: Parsed[M],
+    work: Callable[[M], Awaitable[object]],
     msg: str,
 ) -> Response:
     """Run ``work`` when the form parsed; a field error (422) re-renders the page beside the form."""
-    if not errors:
-        try:
-            await work()
-            return back(f"/awards/{award_id}", msg)
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _award_errors(request, session, principal, award_id, errors, form)
+
+    async def done(data: M) -> Response:
+        await work(data)
+        return back(f"/awards/{award_id}", msg)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        context = await _award_context(session, principal, award_id, errors)
+        return render(
+            request, "web/awards/award.html", {**context, "open_form": form}, status_code=status_code
+        )
+
+    return await submit_form(parsed, done, again)
 
 
 @router.post("/awards/{award_id:int}/sign")
@@ -161,10 +152,9 @@ async def sign(
     principal: CurrentPrincipal,
 ) -> Response:
     form = await read_form(request)
-    data, errors = parse(SignIn, form_values(form, skip=("csrf_token", "signed_copy")))
+    parsed = parse(SignIn, form_values(form, skip=("csrf_token", "signed_copy")))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: SignIn) -> None:
         document_id = await _upload(
             form, "signed_copy", session, principal, settings, award_id, DocumentKind.agreement
         )
@@ -172,33 +162,31 @@ async def sign(
             session, principal, award_id, SignIn(signed_on=data.signed_on, document_id=document_id)
         )
 
-    return await _act(request, session, principal, award_id, "sign", errors, work, "signed")
+    return await _act(request, session, principal, award_id, "sign", parsed, work, "signed")
 
 
 @router.post("/awards/{award_id:int}/disbursements")
 async def request_disbursement(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = parse(DisbursementCreate, form_values(await read_form(request)))
+    parsed = parse(DisbursementCreate, form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: DisbursementCreate) -> None:
         await disbursement_service.request_disbursement(session, principal, data)
 
-    return await _act(request, session, principal, award_id, "request", errors, work, "requested")
+    return await _act(request, session, principal, award_id, "request", parsed, work, "requested")
 
 
 @router.post("/awards/{award_id:int}/evaluations")
 async def record_evaluation(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = parse(EvaluationOutcomeIn, form_values(await read_form(request)))
+    parsed = parse(EvaluationOutcomeIn, form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: EvaluationOutcomeIn) -> None:
         await awards.record_outcome(session, principal, award_id, data)
 
-    return await _act(request, session, principal, award_id, "evaluation", errors, work, "state")
+    return await _act(request, session, principal, award_id, "evaluation", parsed, work, "state")
 
 
 @router.post("/awards/{award_id:int}/evaluation-rounds")
@@ -215,39 +203,36 @@ async def start_evaluation(
 async def rectify(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = parse(RectifyIn, form_values(await read_form(request)))
+    parsed = parse(RectifyIn, form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: RectifyIn) -> None:
         await awards.rectify(session, principal, award_id, data)
 
-    return await _act(request, session, principal, award_id, "rectify", errors, work, "state")
+    return await _act(request, session, principal, award_id, "rectify", parsed, work, "state")
 
 
 @router.post("/awards/{award_id:int}/terminate")
 async def terminate(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = parse(TerminateIn, form_values(await read_form(request)))
+    parsed = parse(TerminateIn, form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: TerminateIn) -> None:
         await awards.terminate(session, principal, award_id, data)
 
-    return await _act(request, session, principal, award_id, "terminate", errors, work, "state")
+    return await _act(request, session, principal, award_id, "terminate", parsed, work, "state")
 
 
 @router.post("/awards/{award_id:int}/close")
 async def close(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = parse(CloseIn, form_values(await read_form(request)))
+    parsed = parse(CloseIn, form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: CloseIn) -> None:
         await awards.close(session, principal, award_id, data)
 
-    return await _act(request, session, principal, award_id, "close", errors, work, "state")
+    return await _act(request, session, principal, award_id, "close", parsed, work, "state")
 
 
 @router.post("/awards/{award_id:int}/progress-reports")
@@ -259,34 +244,32 @@ async def submit_report(
     for key in list(values):
         if key.startswith("actual_"):
             actuals.append({"indicator_id": key.removeprefix("actual_"), "actual": values.pop(key)})
-    data, errors = parse(ProgressReportIn, {**values, "actuals": actuals})
+    parsed = parse(ProgressReportIn, {**values, "actuals": actuals})
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: ProgressReportIn) -> None:
         await reviews.submit_progress_report(session, principal, award_id, data)
 
-    return await _act(request, session, principal, award_id, "report", errors, work, "report")
+    return await _act(request, session, principal, award_id, "report", parsed, work, "report")
 
 
-def _review(values: dict[str, Any]) -> tuple[ReviewIn | None, dict[str, str]]:
-    return parse(
+def _review(values: dict[str, Any]) -> Parsed[ReviewIn]:
+    """A review's form; any message on it is shown beside the comment."""
+    data, errors = parse(
         ReviewIn, {"approve": values.get("decision") == "approve", "comment": values.get("comment", "")}
     )
+    return data, {"comment": next(iter(errors.values()))} if errors else {}
 
 
 @router.post("/awards/{award_id:int}/progress-reports/{report_id:int}/review")
 async def review_report(
     request: Request, award_id: IdPath, report_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = _review(form_values(await read_form(request)))
-    if errors:
-        errors = {"comment": next(iter(errors.values()))}
+    parsed = _review(form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: ReviewIn) -> None:
         await reviews.review_progress_report(session, principal, award_id, report_id, data)
 
-    return await _act(request, session, principal, award_id, f"report-{report_id}", errors, work, "reviewed")
+    return await _act(request, session, principal, award_id, f"report-{report_id}", parsed, work, "reviewed")
 
 
 @router.post("/awards/{award_id:int}/expense-claims")
@@ -304,8 +287,7 @@ async def submit_claim(
     if not receipts:
         errors["receipt"] = _("Attach at least one receipt")
 
-    async def work() -> None:
-        assert probe is not None
+    async def work(claim: ExpenseClaimIn) -> None:
         ids = []
         for upload in receipts:
             content = await upload.read(settings.upload_max_bytes + 1)
@@ -322,22 +304,19 @@ async def submit_claim(
             )
             ids.append(document.id)
         await reviews.submit_expense_claim(
-            session, principal, award_id, probe.model_copy(update={"receipt_ids": ids})
+            session, principal, award_id, claim.model_copy(update={"receipt_ids": ids})
         )
 
-    return await _act(request, session, principal, award_id, "claim", errors, work, "claim")
+    return await _act(request, session, principal, award_id, "claim", (probe, errors), work, "claim")
 
 
 @router.post("/awards/{award_id:int}/expense-claims/{claim_id:int}/review")
 async def review_claim(
     request: Request, award_id: IdPath, claim_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = _review(form_values(await read_form(request)))
-    if errors:
-        errors = {"comment": next(iter(errors.values()))}
+    parsed = _review(form_values(await read_form(request)))
 
-    async def work() -> None:
-        assert data is not None
+    async def work(data: ReviewIn) -> None:
         await reviews.review_expense_claim(session, principal, award_id, claim_id, data)
 
-    return await _act(request, session, principal, award_id, f"claim-{claim_id}", errors, work, "reviewed")
+    return await _act(request, session, principal, award_id, f"claim-{claim_id}", parsed, work, "reviewed")

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
-from core.errors import DomainError, Forbidden
+from core.errors import Forbidden
 from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -93,21 +93,21 @@ async def create_contract(request: Request, session: SessionDep, principal: Curr
     if not principal.has(Role.staff):
         raise Forbidden(_("Only centre staff may do this"))
     values = form_values(await read_form(request))
-    data, errors = parse(ContractIn, _contract_values(dict(values)))
-    if data is not None:
-        try:
-            contract = await contracts.create_contract(session, principal, data)
-            return back(f"/contracts/{contract.id}", "saved")
-        except DomainError as exc:
-            if exc.status_code not in (404, 422):
-                raise
-            errors = domain_errors(exc)
-    return render(
-        request,
-        "web/contracts/form.html",
-        {"values": values, "errors": errors, **await _contract_form_context(session, principal)},
-        status_code=422,
-    )
+
+    async def created(data: ContractIn) -> Response:
+        contract = await contracts.create_contract(session, principal, data)
+        return back(f"/contracts/{contract.id}", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return render(
+            request,
+            "web/contracts/form.html",
+            {"values": values, "errors": errors, **await _contract_form_context(session, principal)},
+            status_code=status_code,
+        )
+
+    parsed = parse(ContractIn, _contract_values(dict(values)))
+    return await submit_form(parsed, created, again, shown=(404, 422))
 
 
 async def _contract_context(
@@ -178,14 +178,15 @@ async def contract_action(
 
         raise NotFound(_("Not found"))
     schema, run = CONTRACT_ACTIONS[action]
-    data, errors = parse(schema, form_values(await read_form(request)))
-    if data is not None:
-        try:
-            await run(session, principal, contract_id, data)
-            return back(f"/contracts/{contract_id}", "contract")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    context = await _contract_context(session, principal, contract_id, errors)
-    return render(request, "web/contracts/contract.html", {**context, "open_form": action}, status_code=422)
+
+    async def done(data: Any) -> Response:
+        await run(session, principal, contract_id, data)
+        return back(f"/contracts/{contract_id}", "contract")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        context = await _contract_context(session, principal, contract_id, errors)
+        return render(
+            request, "web/contracts/contract.html", {**context, "open_form": action}, status_code=status_code
+        )
+
+    return await submit_form(parse(schema, form_values(await read_form(request))), done, again)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash
 from api.pages.shell import register_dashboard_panel
 from api.web import register_nav, render
@@ -18,7 +18,7 @@ from communities import service as communities
 from communities.models import COMMUNITY_KIND_LABELS
 from communities.schemas import CommunityIn
 from core.clock import today
-from core.errors import DomainError, Forbidden
+from core.errors import Forbidden
 from core.i18n import N_, _, current_locale
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -168,16 +168,15 @@ async def communities_page(request: Request, session: SessionDep, principal: Cur
 async def add_community(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     _staff(principal)
     values = form_values(await read_form(request))
-    data, errors = parse(CommunityIn, values)
-    if data is not None:
-        try:
-            await communities.create_community(session, principal, data)
-            return back("/communities", "saved")
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _communities_page(request, session, principal, values, errors, status_code=422)
+
+    async def saved(data: CommunityIn) -> Response:
+        await communities.create_community(session, principal, data)
+        return back("/communities", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _communities_page(request, session, principal, values, errors, status_code=status_code)
+
+    return await submit_form(parse(CommunityIn, values), saved, again, shown=(409, 422))
 
 
 @router.post("/communities/{community_id:int}/edit")
@@ -186,16 +185,15 @@ async def edit_community(
 ) -> Response:
     _staff(principal)
     values = form_values(await read_form(request))
-    data, errors = parse(CommunityIn, values)
-    if data is not None:
-        try:
-            await communities.update_community(session, principal, community_id, data)
-            return back("/communities", "saved")
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _communities_page(request, session, principal, values, errors, status_code=422)
+
+    async def saved(data: CommunityIn) -> Response:
+        await communities.update_community(session, principal, community_id, data)
+        return back("/communities", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _communities_page(request, session, principal, values, errors, status_code=status_code)
+
+    return await submit_form(parse(CommunityIn, values), saved, again, shown=(409, 422))
 
 
 # --- sites -----------------------------------------------------------------------------------
@@ -243,19 +241,18 @@ async def _save_site(
 ) -> Response:
     action = "/sites/new" if site_id is None else f"/sites/{site_id}/edit"
     values = form_values(await read_form(request))
-    data, errors = parse(SiteIn, values)
-    if data is not None:
-        try:
-            if site_id is None:
-                await cultivation.create_site(session, principal, data)
-            else:
-                await cultivation.update_site(session, principal, site_id, data)
-            return back("/network", "saved")
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _site_form(request, session, principal, values, errors, action, status_code=422)
+
+    async def saved(data: SiteIn) -> Response:
+        if site_id is None:
+            await cultivation.create_site(session, principal, data)
+        else:
+            await cultivation.update_site(session, principal, site_id, data)
+        return back("/network", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _site_form(request, session, principal, values, errors, action, status_code=status_code)
+
+    return await submit_form(parse(SiteIn, values), saved, again, shown=(409, 422))
 
 
 @router.post("/sites/new")
@@ -308,22 +305,21 @@ async def plans_page(request: Request, session: SessionDep, principal: CurrentPr
 async def create_plan(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     _staff(principal)
     values = form_values(await read_form(request))
-    data, errors = parse(PlanIn, values)
-    if data is not None:
-        try:
-            plan = await cultivation.create_plan(session, principal, data)
-            return back(f"/cultivation/plans/{plan.id}", "saved")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    plans = await cultivation.list_plans(session, principal)
-    return render(
-        request,
-        "web/cultivation/plans.html",
-        {"plans": plans, "values": values, "errors": errors, "is_staff": True},
-        status_code=422,
-    )
+
+    async def created(data: PlanIn) -> Response:
+        plan = await cultivation.create_plan(session, principal, data)
+        return back(f"/cultivation/plans/{plan.id}", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        plans = await cultivation.list_plans(session, principal)
+        return render(
+            request,
+            "web/cultivation/plans.html",
+            {"plans": plans, "values": values, "errors": errors, "is_staff": True},
+            status_code=status_code,
+        )
+
+    return await submit_form(parse(PlanIn, values), created, again)
 
 
 async def _plan_page(
@@ -384,26 +380,25 @@ async def add_target(
 ) -> Response:
     _staff(principal)
     values = form_values(await read_form(request))
-    data, errors = parse(TargetIn, values)
-    if data is not None:
-        try:
-            await cultivation.set_target(session, principal, plan_id, data)
-            return back(f"/cultivation/plans/{plan_id}", "saved")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    year = values.get("year")
-    return await _plan_page(
-        request,
-        session,
-        principal,
-        plan_id,
-        int(year) if isinstance(year, str) and year.isdigit() else None,
-        values,
-        errors,
-        status_code=422,
-    )
+
+    async def saved(data: TargetIn) -> Response:
+        await cultivation.set_target(session, principal, plan_id, data)
+        return back(f"/cultivation/plans/{plan_id}", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        year = values.get("year")
+        return await _plan_page(
+            request,
+            session,
+            principal,
+            plan_id,
+            int(year) if isinstance(year, str) and year.isdigit() else None,
+            values,
+            errors,
+            status_code=status_code,
+        )
+
+    return await submit_form(parse(TargetIn, values), saved, again)
 
 
 @router.post("/cultivation/plans/{plan_id:int}/targets/{target_id:int}/delete")
@@ -458,16 +453,15 @@ async def record_need(request: Request, session: SessionDep, principal: CurrentP
     if not principal.has(Role.staff, Role.station):
         raise Forbidden(_("Your role does not allow this"))
     values = form_values(await read_form(request))
-    data, errors = parse(NeedIn, values)
-    if data is not None:
-        try:
-            await programmes.record_need(session, principal, data)
-            return back("/needs", "saved")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _needs_page(request, session, principal, values, errors, status_code=422)
+
+    async def recorded(data: NeedIn) -> Response:
+        await programmes.record_need(session, principal, data)
+        return back("/needs", "saved")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _needs_page(request, session, principal, values, errors, status_code=status_code)
+
+    return await submit_form(parse(NeedIn, values), recorded, again)
 
 
 # --- dashboard -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,10 +11,10 @@ from fastapi.responses import Response
 
 from api.deps import FinanceOfficer, IdPath, MoneyReader, SessionDep
 from api.idempotency import run_once
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash, grant_labels
 from api.web import register_nav, render
-from core.errors import DomainError, ValidationFailed
+from core.errors import ValidationFailed
 from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -69,16 +70,21 @@ async def finance_queue(request: Request, session: SessionDep, principal: MoneyR
     )
 
 
-async def _finance_errors(
-    request: Request, session: SessionDep, principal: Principal, disbursement_id: int, errors: dict[str, str]
-) -> Response:
-    context = await _finance_context(session, principal)
-    return render(
-        request,
-        "web/disbursements/finance.html",
-        {**context, "errors": errors, "error_for": disbursement_id},
-        status_code=422,
-    )
+def _finance_again(
+    request: Request, session: SessionDep, principal: Principal, disbursement_id: int
+) -> Callable[[dict[str, str], int], Awaitable[Response]]:
+    """The finance queue again with the errors beside one disbursement's form."""
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        context = await _finance_context(session, principal)
+        return render(
+            request,
+            "web/disbursements/finance.html",
+            {**context, "errors": errors, "error_for": disbursement_id},
+            status_code=status_code,
+        )
+
+    return again
 
 
 @router.post("/finance/disbursements/{disbursement_id:int}/approve")
@@ -98,11 +104,14 @@ async def approve(
 async def reject(
     request: Request, disbursement_id: IdPath, session: SessionDep, principal: FinanceOfficer
 ) -> Response:
-    data, errors = parse(RejectIn, form_values(await read_form(request)))
-    if data is not None:
+    parsed = parse(RejectIn, form_values(await read_form(request)))
+
+    async def rejected(data: RejectIn) -> Response:
         await disbursement_service.reject(session, principal, disbursement_id, data.reason)
         return back("/finance", "rejected")
-    return await _finance_errors(request, session, principal, disbursement_id, errors)
+
+    again = _finance_again(request, session, principal, disbursement_id)
+    return await submit_form(parsed, rejected, again, shown=())
 
 
 @router.post("/finance/disbursements/{disbursement_id:int}/pay")
@@ -112,21 +121,16 @@ async def pay(
     form = form_values(await read_form(request))
     key = _form_key(form)
     values = {k: v for k, v in form.items() if k not in ("csrf_token", "idempotency_key")}
-    data, errors = parse(PayIn, values)
-    if data is not None:
-        paid_in = data
 
+    async def paid(data: PayIn) -> Response:
         async def action() -> object:
-            return await disbursement_service.pay(session, principal, disbursement_id, paid_in)
+            return await disbursement_service.pay(session, principal, disbursement_id, data)
 
-        try:
-            ran = await run_once(request, session, principal, key, data.model_dump(mode="json"), action)
-            return back("/finance", "paid" if ran else "already")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _finance_errors(request, session, principal, disbursement_id, errors)
+        ran = await run_once(request, session, principal, key, data.model_dump(mode="json"), action)
+        return back("/finance", "paid" if ran else "already")
+
+    again = _finance_again(request, session, principal, disbursement_id)
+    return await submit_form(parse(PayIn, values), paid, again)
 
 
 @router.get("/budget")

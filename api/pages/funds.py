@@ -3,16 +3,16 @@ and the approval steps, and the public page of a fund (no login)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import CurrentPrincipal, IdPath, OptionalPrincipal, SessionDep
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import form_values, parse, read_form, submit_form
 from api.web import register_nav, render
 from communities import service as communities
-from core.errors import DomainError
 from core.i18n import N_, _
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -116,16 +116,15 @@ async def create_fund(request: Request, session: SessionDep, principal: CurrentP
     form = await read_form(request)
     values = form_values(form)
     steps = [s.strip() for s in values.get("approval_steps", "").splitlines() if s.strip()]
-    data, errors = parse(FundCreate, {**values, "approval_steps": steps})
-    if data is not None:
-        try:
-            fund = await funds.create_fund(session, principal, data)
-            return RedirectResponse(f"/funds/{fund.id}?msg=fund", status_code=303)
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _render_list(request, session, principal, values, errors, status_code=422)
+
+    async def created(data: FundCreate) -> Response:
+        fund = await funds.create_fund(session, principal, data)
+        return RedirectResponse(f"/funds/{fund.id}?msg=fund", status_code=303)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _render_list(request, session, principal, values, errors, status_code=status_code)
+
+    return await submit_form(parse(FundCreate, {**values, "approval_steps": steps}), created, again)
 
 
 async def _fund_context(session: SessionDep, principal: Principal, fund_id: int) -> dict[str, Any]:
@@ -208,6 +207,33 @@ async def _render_fund(
     )
 
 
+def _fund_again(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    fund_id: int,
+    values: dict[str, Any],
+    form: str,
+    error_for: int | None = None,
+) -> Callable[[dict[str, str], int], Awaitable[Response]]:
+    """The fund's page again with one form's values and errors."""
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _render_fund(
+            request,
+            session,
+            principal,
+            fund_id,
+            errors=errors,
+            values=values,
+            form=form,
+            error_for=error_for,
+            status_code=status_code,
+        )
+
+    return again
+
+
 @router.get("/funds/{fund_id:int}")
 async def fund_page(
     request: Request, fund_id: IdPath, session: SessionDep, principal: CurrentPrincipal
@@ -221,17 +247,15 @@ async def record_receipt(
 ) -> Response:
     values = form_values(await read_form(request))
     values["publish_donor"] = "publish_donor" in values
-    data, errors = parse(ReceiptCreate, values)
-    if data is not None:
-        try:
-            await funds.record_receipt(session, principal, fund_id, data)
-            return RedirectResponse(f"/funds/{fund_id}?msg=receipt#receipts", status_code=303)
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _render_fund(
-        request, session, principal, fund_id, errors=errors, values=values, form="receipt", status_code=422
+
+    async def recorded(data: ReceiptCreate) -> Response:
+        await funds.record_receipt(session, principal, fund_id, data)
+        return RedirectResponse(f"/funds/{fund_id}?msg=receipt#receipts", status_code=303)
+
+    return await submit_form(
+        parse(ReceiptCreate, values),
+        recorded,
+        _fund_again(request, session, principal, fund_id, values, "receipt"),
     )
 
 
@@ -245,18 +269,13 @@ async def request_allocation(
     payload = {k: v for k, v in values.items() if not k.endswith("_id") or k in ("pool_id", "community_id")}
     if target in ("programme", "award", "contract") and values.get(f"{target}_id"):
         payload[f"{target}_id"] = values[f"{target}_id"]
-    data, errors = parse(AllocationCreate, payload)
-    if data is not None:
-        try:
-            await funds.request_allocation(session, principal, fund_id, data)
-            return RedirectResponse(f"/funds/{fund_id}?msg=allocation#allocations", status_code=303)
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _render_fund(
-        request, session, principal, fund_id, errors=errors, values=values, form="allocation", status_code=422
-    )
+
+    async def requested(data: AllocationCreate) -> Response:
+        await funds.request_allocation(session, principal, fund_id, data)
+        return RedirectResponse(f"/funds/{fund_id}?msg=allocation#allocations", status_code=303)
+
+    again = _fund_again(request, session, principal, fund_id, values, "allocation")
+    return await submit_form(parse(AllocationCreate, payload), requested, again, shown=(409, 422))
 
 
 @router.post("/funds/{fund_id:int}/returns")
@@ -266,18 +285,13 @@ async def record_return(
     """追回: money recovered from a terminated project, credited back to the funds it came from."""
     await funds.get_fund(session, principal, fund_id)
     values = form_values(await read_form(request))
-    data, errors = parse(ReturnIn, values)
-    if data is not None:
-        try:
-            await funds.return_clawback(session, principal, data)
-            return RedirectResponse(f"/funds/{fund_id}?msg=returned#returns", status_code=303)
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _render_fund(
-        request, session, principal, fund_id, errors=errors, values=values, form="return", status_code=422
-    )
+
+    async def returned(data: ReturnIn) -> Response:
+        await funds.return_clawback(session, principal, data)
+        return RedirectResponse(f"/funds/{fund_id}?msg=returned#returns", status_code=303)
+
+    again = _fund_again(request, session, principal, fund_id, values, "return")
+    return await submit_form(parse(ReturnIn, values), returned, again, shown=(409, 422))
 
 
 @router.post("/fund-allocations/{allocation_id:int}/decide")
@@ -286,26 +300,13 @@ async def decide(
 ) -> Response:
     allocation = await funds.get_allocation(session, principal, allocation_id)
     values = form_values(await read_form(request))
-    data, errors = parse(DecisionIn, values)
-    if data is not None:
-        try:
-            await funds.decide(session, principal, allocation_id, data)
-            return RedirectResponse(f"/funds/{allocation.fund_id}?msg=decided#allocations", status_code=303)
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _render_fund(
-        request,
-        session,
-        principal,
-        allocation.fund_id,
-        errors=errors,
-        values=values,
-        form="decide",
-        error_for=allocation_id,
-        status_code=422,
-    )
+
+    async def decided(data: DecisionIn) -> Response:
+        await funds.decide(session, principal, allocation_id, data)
+        return RedirectResponse(f"/funds/{allocation.fund_id}?msg=decided#allocations", status_code=303)
+
+    again = _fund_again(request, session, principal, allocation.fund_id, values, "decide", allocation_id)
+    return await submit_form(parse(DecisionIn, values), decided, again)
 
 
 @router.post("/fund-allocations/{allocation_id:int}/pay")
@@ -314,21 +315,13 @@ async def pay(
 ) -> Response:
     allocation = await funds.get_allocation(session, principal, allocation_id)
     values = form_values(await read_form(request))
-    data, errors = parse(AllocationPayIn, values)
-    if data is not None:
+
+    async def paid(data: AllocationPayIn) -> Response:
         await funds.pay_allocation(session, principal, allocation_id, data)
         return RedirectResponse(f"/funds/{allocation.fund_id}?msg=paid#allocations", status_code=303)
-    return await _render_fund(
-        request,
-        session,
-        principal,
-        allocation.fund_id,
-        errors=errors,
-        values=values,
-        form="pay",
-        error_for=allocation_id,
-        status_code=422,
-    )
+
+    again = _fund_again(request, session, principal, allocation.fund_id, values, "pay", allocation_id)
+    return await submit_form(parse(AllocationPayIn, values), paid, again, shown=())
 
 
 @router.get("/public/funds")

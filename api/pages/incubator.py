@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +19,7 @@ from api.deps import (
     check_csrf,
     client_address,
 )
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
 from api.pages.listing import (
     XLSX,
     FilterField,
@@ -300,27 +300,26 @@ async def create_organisation(request: Request, session: SessionDep, principal: 
     if not principal.has(Role.staff, Role.station):
         raise Forbidden(_("Only centre staff may do this"))
     values = form_values(await read_form(request), lists=ORG_LISTS)
-    data, errors = parse(OrganisationCreate, values)
-    if data is not None:
-        try:
-            org = await service.create_organisation(session, principal, data)
-            return _back(f"/organisations/{org.id}", "created")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return render(
-        request,
-        "web/incubator/form.html",
-        {
-            "values": values,
-            "errors": errors,
-            "action": "/organisations/new",
-            **_labels(),
-            **await _choices(session, principal),
-        },
-        status_code=422,
-    )
+
+    async def created(data: OrganisationCreate) -> Response:
+        org = await service.create_organisation(session, principal, data)
+        return _back(f"/organisations/{org.id}", "created")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return render(
+            request,
+            "web/incubator/form.html",
+            {
+                "values": values,
+                "errors": errors,
+                "action": "/organisations/new",
+                **_labels(),
+                **await _choices(session, principal),
+            },
+            status_code=status_code,
+        )
+
+    return await submit_form(parse(OrganisationCreate, values), created, again)
 
 
 def _status_locked(principal: Principal, org: Any) -> bool:
@@ -359,34 +358,33 @@ async def update_organisation(
     # The payee account is on the form only for those who may change it; blank clears it.
     bank = {name: values.pop(name, "") for name in service.BANK_FIELDS if name in form}
     data, errors = parse(OrganisationCreate, values)
+    _bank, bank_errors = parse(OrganisationUpdate, bank)
     values.update(bank)
-    update = None
-    if data is not None:
-        update, errors = parse(OrganisationUpdate, {**data.model_dump(), **bank})
-    if update is not None:
-        try:
-            await service.update_organisation(session, principal, organisation_id, update)
-            return _back(f"/organisations/{organisation_id}", "created")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    org = await service.get_organisation(session, principal, organisation_id)
-    return render(
-        request,
-        "web/incubator/form.html",
-        {
-            "values": values,
-            "errors": errors,
-            "action": f"/organisations/{org.id}/edit",
-            "org": org,
-            "status_locked": _status_locked(principal, org),
-            "bank_editable": await service.bank_account_editable(session, principal, org),
-            **_labels(),
-            **await _choices(session, principal, exclude=org.id),
-        },
-        status_code=422,
-    )
+
+    async def updated(data: OrganisationCreate) -> Response:
+        update = OrganisationUpdate.model_validate({**data.model_dump(), **bank})
+        await service.update_organisation(session, principal, organisation_id, update)
+        return _back(f"/organisations/{organisation_id}", "created")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        org = await service.get_organisation(session, principal, organisation_id)
+        return render(
+            request,
+            "web/incubator/form.html",
+            {
+                "values": values,
+                "errors": errors,
+                "action": f"/organisations/{org.id}/edit",
+                "org": org,
+                "status_locked": _status_locked(principal, org),
+                "bank_editable": await service.bank_account_editable(session, principal, org),
+                **_labels(),
+                **await _choices(session, principal, exclude=org.id),
+            },
+            status_code=status_code,
+        )
+
+    return await submit_form((data, {**errors, **bank_errors}), updated, again)
 
 
 # --- profile ----------------------------------------------------------------------------
@@ -489,6 +487,17 @@ async def _profile_with_errors(
     )
 
 
+def _profile_again(
+    request: Request, session: SessionDep, principal: Principal, organisation_id: int, form: str
+) -> Callable[[dict[str, str], int], Awaitable[Response]]:
+    """The profile again with one form open and its errors beside the fields."""
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return await _profile_with_errors(request, session, principal, organisation_id, errors, form)
+
+    return again
+
+
 @router.post("/organisations/{organisation_id:int}/verify")
 async def verify(organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> Response:
     await service.verify_organisation(session, principal, organisation_id)
@@ -499,16 +508,15 @@ async def verify(organisation_id: IdPath, session: SessionDep, principal: Curren
 async def bar(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    data, errors = parse(BarRequest, form_values(await read_form(request)))
-    if data is not None:
-        try:
-            await service.bar_organisation(session, principal, organisation_id, data, today=today())
-            return _back(f"/organisations/{organisation_id}", "barred")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    return await _profile_with_errors(request, session, principal, organisation_id, errors, "bar")
+    parsed = parse(BarRequest, form_values(await read_form(request)))
+
+    async def barred(data: BarRequest) -> Response:
+        await service.bar_organisation(session, principal, organisation_id, data, today=today())
+        return _back(f"/organisations/{organisation_id}", "barred")
+
+    return await submit_form(
+        parsed, barred, _profile_again(request, session, principal, organisation_id, "bar")
+    )
 
 
 @router.post("/organisations/{organisation_id:int}/lift-bar")
@@ -605,16 +613,13 @@ async def apply_for_stay(
 ) -> Response:
     values = form_values(await read_form(request))
     values["organisation_id"] = organisation_id
-    data, errors = parse(StayCreate, values)
-    if data is not None:
-        try:
-            await service.create_stay(session, principal, data)
-            return _back(f"/organisations/{organisation_id}", "stay")
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _profile_with_errors(request, session, principal, organisation_id, errors, "apply")
+
+    async def applied(data: StayCreate) -> Response:
+        await service.create_stay(session, principal, data)
+        return _back(f"/organisations/{organisation_id}", "stay")
+
+    again = _profile_again(request, session, principal, organisation_id, "apply")
+    return await submit_form(parse(StayCreate, values), applied, again, shown=(409, 422))
 
 
 STAY_FORMS: dict[str, type[Any]] = {
@@ -635,29 +640,27 @@ async def stay_action(
         raise NotFound(_("Not found"))
     stay = await service.get_stay(session, principal, stay_id)
     organisation_id = stay.organisation_id
-    data, errors = parse(STAY_FORMS[action], form_values(await read_form(request)))
-    if data is not None:
-        try:
-            if action == "assess":
-                await service.assess_stay(session, principal, stay_id, data)
-            elif action == "admit":
-                await service.admit_stay(session, principal, stay_id, data)
-            elif action == "start":
-                await service.start_stay(session, principal, stay_id, data)
-            elif action == "extend":
-                await service.extend_stay(session, principal, stay_id, data, today=today())
-            elif action == "graduate":
-                await service.graduate_stay(
-                    session, principal, stay_id, data, completed_projects=facts.completed_projects
-                )
-            else:
-                await service.exit_stay(session, principal, stay_id, data)
-            return _back(f"/organisations/{organisation_id}", "stay")
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    return await _profile_with_errors(request, session, principal, organisation_id, errors, action)
+    parsed = parse(STAY_FORMS[action], form_values(await read_form(request)))
+
+    async def moved(data: Any) -> Response:
+        if action == "assess":
+            await service.assess_stay(session, principal, stay_id, data)
+        elif action == "admit":
+            await service.admit_stay(session, principal, stay_id, data)
+        elif action == "start":
+            await service.start_stay(session, principal, stay_id, data)
+        elif action == "extend":
+            await service.extend_stay(session, principal, stay_id, data, today=today())
+        elif action == "graduate":
+            await service.graduate_stay(
+                session, principal, stay_id, data, completed_projects=facts.completed_projects
+            )
+        else:
+            await service.exit_stay(session, principal, stay_id, data)
+        return _back(f"/organisations/{organisation_id}", "stay")
+
+    again = _profile_again(request, session, principal, organisation_id, action)
+    return await submit_form(parsed, moved, again, shown=(409, 422))
 
 
 @router.post("/organisations/{organisation_id:int}/activities")
@@ -666,11 +669,13 @@ async def add_activity(
 ) -> Response:
     values = form_values(await read_form(request))
     values["organisation_id"] = organisation_id
-    data, errors = parse(ActivityCreate, values)
-    if data is not None:
+
+    async def added(data: ActivityCreate) -> Response:
         await service.add_activity(session, principal, data)
         return _back(f"/organisations/{organisation_id}", "activity")
-    return await _profile_with_errors(request, session, principal, organisation_id, errors, "activity")
+
+    again = _profile_again(request, session, principal, organisation_id, "activity")
+    return await submit_form(parse(ActivityCreate, values), added, again, shown=())
 
 
 async def _capacity_rubric(session: SessionDep, centre_id: int) -> RubricVersion | None:
@@ -688,17 +693,16 @@ async def assess_capacity(
     payload = {k: v for k, v in values.items() if not k.startswith("score-")}
     payload["organisation_id"] = organisation_id
     payload["scores"] = scores
-    data, errors = parse(CapacityAssessmentCreate, payload)
-    if data is not None:
-        try:
-            await service.assess_capacity(session, principal, data)
-            return _back(f"/organisations/{organisation_id}", "capacity")
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-    errors = {k.removeprefix("scores."): v for k, v in errors.items()}
-    return await _profile_with_errors(request, session, principal, organisation_id, errors, "capacity")
+
+    async def assessed(data: CapacityAssessmentCreate) -> Response:
+        await service.assess_capacity(session, principal, data)
+        return _back(f"/organisations/{organisation_id}", "capacity")
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        errors = {k.removeprefix("scores."): v for k, v in errors.items()}
+        return await _profile_with_errors(request, session, principal, organisation_id, errors, "capacity")
+
+    return await submit_form(parse(CapacityAssessmentCreate, payload), assessed, again)
 
 
 # --- public: signup, invitations --------------------------------------------------------
@@ -729,28 +733,26 @@ async def signup_submit(
     account_keys = ("centre", "full_name", "email", "password")
     payload = {k: values.get(k) for k in account_keys if values.get(k) is not None}
     payload["organisation"] = {k: v for k, v in values.items() if k not in account_keys}
-    data, errors = parse(SignupRequest, payload)
-    status = 422
-    if data is not None:
-        try:
-            if principal is None or not principal.has(Role.staff) or principal.read_only:
-                await identity.rate_limit(session, f"signup:{client_address(request)}",
-                                          limit=10, window_seconds=3600)  # fmt: skip
-            await service.signup(session, data)
-            return RedirectResponse("/login?msg=signup", status_code=303)
-        except DomainError as exc:
-            if exc.status_code not in (422, 429):
-                raise
-            errors = domain_errors(exc)
-            status = exc.status_code
-    errors = {k.removeprefix("organisation."): v for k, v in errors.items()}
-    values.pop("password", None)
-    return render(
-        request,
-        "web/incubator/signup.html",
-        {"values": values, "errors": errors, **_labels()},
-        status_code=status,
-    )
+
+    async def signed_up(data: SignupRequest) -> Response:
+        if principal is None or not principal.has(Role.staff) or principal.read_only:
+            await identity.rate_limit(session, f"signup:{client_address(request)}",
+                                      limit=10, window_seconds=3600)  # fmt: skip
+        await service.signup(session, data)
+        return RedirectResponse("/login?msg=signup", status_code=303)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        errors = {k.removeprefix("organisation."): v for k, v in errors.items()}
+        values.pop("password", None)
+        return render(
+            request,
+            "web/incubator/signup.html",
+            {"values": values, "errors": errors, **_labels()},
+            status_code=status_code,
+        )
+
+    parsed = parse(SignupRequest, payload)
+    return await submit_form(parsed, signed_up, again, shown=(422, 429), own_status=(429,))
 
 
 @router.get("/invitations/{token}")

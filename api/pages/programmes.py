@@ -15,7 +15,7 @@ from api.deps import (
     IdPath,
     SessionDep,
 )
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import EVERY_STATUS, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import flash, grant_labels, table_rows
 from api.web import register_nav, render
 from core.clock import SHANGHAI, today
@@ -105,26 +105,27 @@ async def create_programme(request: Request, session: SessionDep, principal: Cur
             with contextlib.suppress(ValueError):
                 payload[key] = dt.datetime.fromisoformat(payload[key]).replace(tzinfo=SHANGHAI).isoformat()
     payload["categories"], payload["tranche_plan"] = categories, tranches
-    data, errors = parse(ProgrammeCreate, payload)
-    if data is not None:
-        try:
-            programme = await programmes.create_programme(session, principal, data)
-            return RedirectResponse(f"/programmes/{programme.id}?msg=saved", status_code=303)
-        except DomainError as exc:
-            errors = domain_errors(exc)
-    return render(
-        request,
-        "web/programmes/form.html",
-        {
-            "values": values,
-            "errors": errors,
-            "categories": categories,
-            "tranches": tranches,
-            "rubrics": await _rubric_versions(session, principal),
-            **grant_labels(),
-        },
-        status_code=422,
-    )
+
+    async def created(data: ProgrammeCreate) -> Response:
+        programme = await programmes.create_programme(session, principal, data)
+        return RedirectResponse(f"/programmes/{programme.id}?msg=saved", status_code=303)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        return render(
+            request,
+            "web/programmes/form.html",
+            {
+                "values": values,
+                "errors": errors,
+                "categories": categories,
+                "tranches": tranches,
+                "rubrics": await _rubric_versions(session, principal),
+                **grant_labels(),
+            },
+            status_code=status_code,
+        )
+
+    return await submit_form(parse(ProgrammeCreate, payload), created, again, shown=EVERY_STATUS)
 
 
 @router.get("/programmes/{programme_id:int}")
@@ -222,23 +223,22 @@ async def decide_submit(
                     "reason": form.get(key) or "",
                 }
             )
-    data, errors = parse(DecideIn, {"decisions": decisions})
-    if data is not None:
-        try:
-            await review.decide(session, principal, programme_id, data)
-            return RedirectResponse(f"/programmes/{programme_id}?msg=done", status_code=303)
-        except DomainError as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            errors = domain_errors(exc)
-    programme = await programmes.get_programme(session, principal, programme_id)
-    applications = await application_service.list_applications(
-        session, principal, PageParams(page=1, page_size=200), programme_id=programme.id
-    )
-    rows = [a for a in applications.items if a.state in review.DECIDABLE]
-    return render(
-        request,
-        "web/programmes/decide.html",
-        {"programme": programme, "rows": rows, "errors": errors, "submitted": form, **grant_labels()},
-        status_code=422,
-    )
+
+    async def decided(data: DecideIn) -> Response:
+        await review.decide(session, principal, programme_id, data)
+        return RedirectResponse(f"/programmes/{programme_id}?msg=done", status_code=303)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        programme = await programmes.get_programme(session, principal, programme_id)
+        applications = await application_service.list_applications(
+            session, principal, PageParams(page=1, page_size=200), programme_id=programme.id
+        )
+        rows = [a for a in applications.items if a.state in review.DECIDABLE]
+        return render(
+            request,
+            "web/programmes/decide.html",
+            {"programme": programme, "rows": rows, "errors": errors, "submitted": form, **grant_labels()},
+            status_code=status_code,
+        )
+
+    return await submit_form(parse(DecideIn, {"decisions": decisions}), decided, again, shown=(409, 422))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import AdminUser, IdPath, Pagination, SessionDep, SettingsDep, check_csrf
-from api.pages.forms import domain_errors, form_values, parse, read_form
+from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
 from api.web import register_nav, render
 from composition.names import audit_names
 from core.errors import DomainError, NotFound
@@ -111,20 +111,18 @@ async def create_user(
 ) -> Response:
     await check_csrf(request, settings)
     values = form_values(await read_form(request), lists=("roles",))
-    data, errors = parse(AccountCreate, values)
-    if data is not None:
-        try:
-            user, link, raw = await accounts.create_account(session, admin, data)
-        except DomainError as exc:
-            if exc.status_code != 422:
-                raise
-            errors = domain_errors(exc)
-        else:
-            return await _user_page(
-                request, session, settings, admin, user.id, created=True, link=link, raw=raw
-            )
-    centres = await _centre_options(session, admin)
-    return render(request, "web/users/new.html", _new_context(values, errors, centres), status_code=422)
+
+    async def created(data: AccountCreate) -> Response:
+        user, link, raw = await accounts.create_account(session, admin, data)
+        return await _user_page(request, session, settings, admin, user.id, created=True, link=link, raw=raw)
+
+    async def again(errors: dict[str, str], status_code: int) -> Response:
+        centres = await _centre_options(session, admin)
+        return render(
+            request, "web/users/new.html", _new_context(values, errors, centres), status_code=status_code
+        )
+
+    return await submit_form(parse(AccountCreate, values), created, again)
 
 
 async def _user_page(

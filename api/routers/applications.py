@@ -23,6 +23,7 @@ from api.deps import (
 from api.schemas import ListResponse
 from core.clock import today
 from core.files import FileStore
+from core.i18n import N_
 from core.identity import service as identity
 from grants.applications import publicity
 from grants.applications import service as applications
@@ -175,7 +176,7 @@ async def upload_attachment(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
-    file: Annotated[UploadFile, File(json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
+    file: Annotated[UploadFile, File(title=N_("File"), json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> AttachmentOut:
     """PDF, images or Office files; the type is checked by content and the SHA-256 stored."""

@@ -17,7 +17,6 @@ from api.deps import (
     SettingsDep,
     StaffUser,
 )
-from api.errors import register_field_labels
 from api.routers.applications import UPLOAD_DOC_MAX
 from api.schemas import ListResponse
 from composition import outcomes
@@ -51,35 +50,6 @@ from grants.awards.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
-
-register_field_labels(
-    {
-        "signed_on": N_("Signing date"),
-        "document_id": N_("Signed copy"),
-        "deadline": N_("Deadline"),
-        "bar_until": N_("Barred until"),
-        "period": N_("Period"),
-        "narrative": N_("Narrative"),
-        "actuals": N_("Indicator actuals"),
-        "actual": N_("Actual"),
-        "comment": N_("Comment"),
-        "approve": N_("Decision"),
-        "category": N_("Category"),
-        "item": N_("Item"),
-        "amount": N_("Amount"),
-        "spent_on": N_("Date spent"),
-        "receipt_ids": N_("Receipts"),
-        "tranche_id": N_("Tranche"),
-        "milestone_id": N_("Milestone"),
-        "voucher_no": N_("Voucher number"),
-        "paid_on": N_("Payment date"),
-        "Idempotency-Key": N_("Idempotency key"),
-        "grade": N_("Grade"),
-        "total": N_("Total score"),
-        "purpose": N_("Evaluation"),
-        "file": N_("File"),
-    }
-)
 
 
 async def award_detail(session: SessionDep, award: Award) -> AwardDetail:
@@ -172,7 +142,7 @@ async def upload_document(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
-    file: Annotated[UploadFile, File(json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
+    file: Annotated[UploadFile, File(title=N_("File"), json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
     kind: Annotated[DocumentKind, Form()] = DocumentKind.other,
     label: Annotated[str, Form(max_length=200)] = "",
 ) -> DocumentOut:

@@ -6,10 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep, StaffUser
-from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.errors import Forbidden
-from core.i18n import N_, _
+from core.i18n import _
 from core.identity.models import Role
 from core.money import dumps_exact
 from grants.contracts import service
@@ -26,29 +25,6 @@ from grants.contracts.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["contracts"])
-
-register_field_labels(
-    {
-        "purchaser": N_("Purchaser"),
-        "purchaser_uscc": N_("Purchaser's credit code"),
-        "provider_id": N_("Provider"),
-        "title": N_("Title"),
-        "service_category": N_("Service category"),
-        "content": N_("Service content"),
-        "procurement_method": N_("Procurement method"),
-        "starts_on": N_("Start date"),
-        "ends_on": N_("End date"),
-        "full_payment_from": N_("Full payment from (score)"),
-        "pro_rata_from": N_("Pro-rata payment from (score)"),
-        "indicators": N_("Performance indicators"),
-        "milestones": N_("Payment milestones"),
-        "share_pct": N_("Share (%)"),
-        "condition": N_("Condition"),
-        "score": N_("Performance score"),
-        "target": N_("Target"),
-        "unit": N_("Unit"),
-    }
-)
 
 
 @router.get("/contracts", response_model=ListResponse[ContractBrief])

@@ -9,41 +9,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, StaffUser
-from api.errors import register_field_labels
 from api.schemas import ListResponse
 from communities import service as communities
 from communities.schemas import CommunityIn, CommunityOut
 from core.clock import today
-from core.i18n import N_
 from cultivation import service as cultivation
 from cultivation.schemas import PlanIn, PlanOut, ProgressOut, SiteIn, SiteOut, TargetIn, TargetOut
 from cultivation.service import CentrePicture, ProgressRow
 
 router = APIRouter(prefix="/api/v1", tags=["communities"])
-
-register_field_labels(
-    {
-        "community_id": N_("Community"),
-        "households": N_("Households"),
-        "population": N_("Population"),
-        "level": N_("Level"),
-        "parent_id": N_("Belongs under"),
-        "premises": N_("Premises"),
-        "area_sqm": N_("Area (㎡)"),
-        "investment": N_("Investment"),
-        "opened_on": N_("Opened on"),
-        "operator_id": N_("Operated by"),
-        "operator_contract_id": N_("Purchased-service contract"),
-        "supervisor_id": N_("Supervised by"),
-        "first_year": N_("First year"),
-        "last_year": N_("Last year"),
-        "issued_on": N_("Issued on"),
-        "document": N_("Issuing document"),
-        "metric": N_("Metric"),
-        "minimum": N_("Minimum"),
-        "maximum": N_("Maximum"),
-    }
-)
 
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 

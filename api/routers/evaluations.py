@@ -17,11 +17,9 @@ from api.deps import (
     client_address,
     require_roles,
 )
-from api.errors import register_field_labels
 from api.schemas import ListResponse
 from composition import outcomes
 from core.errors import NotFound
-from core.i18n import N_
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -345,28 +343,3 @@ async def jury_sheet(
     sheet = await jury_service.submit_jury_sheet(session, code, data)
     assert sheet.submitted_at is not None
     return PublicSheetRead(total=sheet.total, submitted_at=sheet.submitted_at)
-
-
-register_field_labels(
-    {
-        "criteria": N_("Criteria"),
-        "bands": N_("Grade bands"),
-        "max_points": N_("Maximum points"),
-        "rubric_version_id": N_("Rubric version"),
-        "min_sheets_per_subject": N_("Minimum score sheets per subject"),
-        "max_per_evaluator": N_("Maximum subjects per evaluator"),
-        "spread_threshold": N_("Spread threshold"),
-        "expert_weight": N_("Expert weight"),
-        "public_weight": N_("Public jury weight"),
-        "programme_budget": N_("Programme budget"),
-        "category_budgets": N_("Category budgets"),
-        "subject_id": N_("Subject"),
-        "evaluator_id": N_("Evaluator"),
-        "evaluator_ids": N_("Evaluators"),
-        "score": N_("Score"),
-        "reason": N_("Reason"),
-        "requested_amount": N_("Requested amount"),
-        "title": N_("Title"),
-        "category": N_("Category"),
-    }
-)

@@ -15,6 +15,7 @@ from api.routers.applications import UPLOAD_DOC_MAX
 from api.schemas import ListResponse
 from core.clock import today
 from core.files import FileStore
+from core.i18n import N_
 from funds import exports
 from funds import service as funds
 from funds.models import AllocationState, ReceiptSource
@@ -126,7 +127,7 @@ async def upload_receipt_attachment(
     session: SessionDep,
     settings: SettingsDep,
     principal: CurrentPrincipal,
-    file: Annotated[UploadFile, File(json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
+    file: Annotated[UploadFile, File(title=N_("File"), json_schema_extra={"maxLength": UPLOAD_DOC_MAX})],
 ) -> ReceiptOut:
     """The scanned donation receipt (捐赠票据) or bank slip: PDF, image or Office, checked by content."""
     content = await file.read(settings.upload_max_bytes + 1)

@@ -19,7 +19,6 @@ from api.deps import (
     client_address,
     counted_attempt,
 )
-from api.errors import register_field_labels
 from api.schemas import ListResponse
 from composition import facts
 from core.clock import today
@@ -60,42 +59,6 @@ from incubator.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["incubator"])
-
-register_field_labels(
-    {
-        "name": N_("Name"),
-        "kind": N_("Kind"),
-        "legal_status": N_("Legal status"),
-        "uscc": N_("Unified social credit code"),
-        "service_fields": N_("Service fields"),
-        "community": N_("Community"),
-        "street": N_("Street"),
-        "contact_phone": N_("Contact phone"),
-        "bank_name": N_("Bank of the account"),
-        "bank_account_name": N_("Account name"),
-        "bank_account_no": N_("Account number"),
-        "contact_email": N_("Contact email"),
-        "founded_on": N_("Founded"),
-        "staff_count": N_("Staff"),
-        "volunteer_count": N_("Volunteers"),
-        "until": N_("Barred until"),
-        "reason": N_("Reason"),
-        "note": N_("Note"),
-        "on": N_("Date"),
-        "start_date": N_("Start date"),
-        "planned_months": N_("Planned term (months)"),
-        "mentor": N_("Mentor"),
-        "workspace": N_("Workspace"),
-        "months": N_("Months"),
-        "hours": N_("Hours"),
-        "topic": N_("Topic"),
-        "given_by": N_("Given by"),
-        "participants": N_("Participants"),
-        "held_on": N_("Date"),
-        "full_name": N_("Full name"),
-        "centre": N_("Centre"),
-    }
-)
 
 
 def org_read(org: Organisation) -> OrganisationRead:
@@ -236,7 +199,7 @@ async def list_bars(
 
 
 class LiftBar(RequestModel):
-    reason: Reason
+    reason: Annotated[Reason, Field(title=N_("Reason"))]
 
 
 @router.post("/organisations/{organisation_id:int}/lift-bar", response_model=OrganisationRead)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import (
     AdminUser,
@@ -18,7 +18,6 @@ from api.deps import (
     StaffOrStation,
     StaffUser,
 )
-from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.clock import today
 from core.errors import ValidationFailed
@@ -43,43 +42,6 @@ from grants.programmes.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["programmes"])
-
-register_field_labels(
-    {
-        "year": N_("Year"),
-        "total_budget": N_("Total budget"),
-        "max_award_registered": N_("Maximum award (registered organisations)"),
-        "max_award_community": N_("Maximum award (filed and resident groups)"),
-        "min_cofunding_pct": N_("Minimum co-funding (%)"),
-        "management_fee_cap_pct": N_("Management fee cap (%)"),
-        "personnel_cap_pct": N_("Personnel cost cap (%)"),
-        "opens_at": N_("Opens"),
-        "closes_at": N_("Closes"),
-        "tranche_plan": N_("Tranche plan"),
-        "share_pct": N_("Share (%)"),
-        "categories": N_("Categories"),
-        "budget": N_("Budget"),
-        "rubric_version_id": N_("Review rubric"),
-        "min_reviewers": N_("Minimum reviewers"),
-        "publicity_working_days": N_("Publicity (working days)"),
-        "title": N_("Title"),
-        "budget_lines": N_("Budget lines"),
-        "unit_price": N_("Unit price"),
-        "quantity": N_("Quantity"),
-        "item": N_("Item"),
-        "indicators": N_("Indicators"),
-        "target": N_("Target"),
-        "decisions": N_("Decisions"),
-        "amount": N_("Amount"),
-        "content": N_("Content"),
-        "resolution": N_("Resolution"),
-        "topic_id": N_("Topic"),
-        "category_id": N_("Category"),
-        "file": N_("File"),
-        "description": N_("Description"),
-        "source": N_("Source"),
-    }
-)
 
 
 def programme_out(programme: Programme) -> ProgrammeOut:
@@ -145,7 +107,7 @@ async def decide(
 
 
 class PubliciseIn(RequestModel):
-    starts_on: Day | None = None
+    starts_on: Day | None = Field(None, title=N_("Start date"))
 
 
 @router.post("/programmes/{programme_id:int}/publicise", response_model=ProgrammeOut)

@@ -17,10 +17,9 @@ from api.deps import (
     StaffOrAdmin,
     require_roles,
 )
-from api.errors import register_field_labels
 from api.schemas import ListResponse
 from core.db import utcnow
-from core.i18n import N_, _
+from core.i18n import _
 from core.identity.models import Role
 from core.identity.principal import Principal
 from reports import service, style
@@ -163,24 +162,6 @@ async def run_schedule(
 ) -> ReportRead:
     report = await service.run_schedule_now(session, principal, report_output(settings), schedule_id)
     return report_read(report)
-
-
-register_field_labels(
-    {
-        "cron": N_("Schedule (cron)"),
-        "kind": N_("Report kind"),
-        "period": N_("Period"),
-        "scope_id": N_("Subject"),
-        "scope_type": N_("Subject type"),
-        "recipients": N_("Recipients"),
-        "style": N_("Report style"),
-        "issuing_unit": N_("Issuing unit"),
-        "doc_prefix": N_("Short name in document numbers"),
-        "evaluating_body": N_("Evaluating body"),
-        "signatories": N_("Signatories"),
-        "prefixes": N_("Document-number prefixes"),
-    }
-)
 
 
 @router.get("/report-style", response_model=ReportStyleRead)

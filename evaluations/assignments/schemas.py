@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.fields import NOT_BOOL, Flag, Id, RequestModel
+from core.i18n import N_
 from evaluations.assignments.models import AssignmentState
 from evaluations.rounds.models import RoundState
 from evaluations.rubrics.schemas import Criterion
@@ -15,12 +16,12 @@ from evaluations.sheets.models import SheetState
 
 
 class AssignmentCreate(RequestModel):
-    subject_id: Id
-    evaluator_id: Id
+    subject_id: Id = Field(title=N_("Subject"))
+    evaluator_id: Id = Field(title=N_("Evaluator"))
 
 
 class AutoAssignRequest(RequestModel):
-    evaluator_ids: list[Id] = Field(min_length=1, max_length=200)
+    evaluator_ids: list[Id] = Field(min_length=1, max_length=200, title=N_("Evaluators"))
     per_subject: Annotated[int, Field(ge=1, le=20), NOT_BOOL] | None = None
     """Evaluators per subject; the round's minimum when omitted."""
 
@@ -62,13 +63,13 @@ class AssignmentDetail(AssignmentRead):
 
 class DeclarationIn(RequestModel):
     has_conflict: Flag
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=500, title=N_("Reason"))
 
 
 class EvaluatorConflictCreate(RequestModel):
     organisation_id: Id
-    reason: str = Field(min_length=2, max_length=500)
-    evaluator_id: Id | None = None
+    reason: str = Field(min_length=2, max_length=500, title=N_("Reason"))
+    evaluator_id: Id | None = Field(None, title=N_("Evaluator"))
     """Staff may record a conflict for an evaluator; an evaluator records their own."""
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.fields import Id, RequestModel, WholeNumber
+from core.i18n import N_
 from evaluations.rubrics.schemas import Criterion
 
 
 class JuryCodesRequest(RequestModel):
-    subject_id: Id
+    subject_id: Id = Field(title=N_("Subject"))
     count: WholeNumber = Field(ge=1, le=500)
 
 

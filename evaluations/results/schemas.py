@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from core.fields import Flag, Id, RequestModel
+from core.i18n import N_
 from core.money import MoneyField
 from evaluations.assignments.models import AssignmentState
 from evaluations.rounds.models import RoundState
@@ -102,6 +103,6 @@ class RecommendationRead(BaseModel):
 
 
 class AdjustmentIn(RequestModel):
-    subject_id: Id
+    subject_id: Id = Field(title=N_("Subject"))
     recommended: Flag
-    reason: str = Field(min_length=2, max_length=500)
+    reason: str = Field(min_length=2, max_length=500, title=N_("Reason"))

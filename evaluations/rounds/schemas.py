@@ -18,19 +18,23 @@ Spread = Annotated[Decimal, ExactDecimal(100, 2)]
 
 
 class RoundCreate(RequestModel):
-    name: str = Field(min_length=2, max_length=200)
-    purpose: RoundPurpose
-    rubric_version_id: Id
-    min_sheets_per_subject: WholeNumber = Field(default=3, ge=1, le=20)
-    max_per_evaluator: Annotated[int, Field(ge=1, le=1000), NOT_BOOL] | None = None
+    name: str = Field(min_length=2, max_length=200, title=N_("Name"))
+    purpose: RoundPurpose = Field(title=N_("Evaluation"))
+    rubric_version_id: Id = Field(title=N_("Review rubric"))
+    min_sheets_per_subject: WholeNumber = Field(
+        default=3, ge=1, le=20, title=N_("Minimum score sheets per subject")
+    )
+    max_per_evaluator: Annotated[int, Field(ge=1, le=1000), NOT_BOOL] | None = Field(
+        None, title=N_("Maximum subjects per evaluator")
+    )
     blind: Flag = False
-    spread_threshold: Spread = Decimal(15)
-    expert_weight: WholeNumber = Field(default=100, ge=0, le=100)
-    public_weight: WholeNumber = Field(default=0, ge=0, le=100)
+    spread_threshold: Spread = Field(Decimal(15), title=N_("Spread threshold"))
+    expert_weight: WholeNumber = Field(default=100, ge=0, le=100, title=N_("Expert weight"))
+    public_weight: WholeNumber = Field(default=0, ge=0, le=100, title=N_("Public jury weight"))
     due_at: Instant | None = None
-    programme_budget: NonNegativeMoneyField | None = None
+    programme_budget: NonNegativeMoneyField | None = Field(None, title=N_("Programme budget"))
     category_budgets: dict[Annotated[str, Field(max_length=60)], NonNegativeMoneyField] = Field(
-        default_factory=dict, max_length=50
+        default_factory=dict, max_length=50, title=N_("Category budgets")
     )
 
     @model_validator(mode="after")
@@ -75,11 +79,11 @@ DisplayValue = Annotated[str, Field(max_length=5000)]
 
 class SubjectCreate(RequestModel):
     subject_type: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
-    subject_id: Id
+    subject_id: Id = Field(title=N_("Subject"))
     organisation_id: Id | None = None
-    category: str = Field(default="", max_length=60)
-    title: str = Field(min_length=1, max_length=200)
-    requested_amount: NonNegativeMoneyField | None = None
+    category: str = Field(default="", max_length=60, title=N_("Category"))
+    title: str = Field(min_length=1, max_length=200, title=N_("Title"))
+    requested_amount: NonNegativeMoneyField | None = Field(None, title=N_("Requested amount"))
     display: dict[DisplayKey, DisplayValue] = Field(default_factory=dict, max_length=40)
 
 

@@ -42,9 +42,9 @@ GRADE_LABELS: dict[GradeCode, str] = {
 
 class Criterion(RequestModel):
     key: Key
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, title=N_("Name"))
     guidance: str = Field(default="", max_length=1000)
-    max_points: MaxPoints
+    max_points: MaxPoints = Field(title=N_("Maximum points"))
     sub_criteria: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=20
     )
@@ -57,15 +57,15 @@ class Band(RequestModel):
 
 
 class RubricVersionIn(RequestModel):
-    criteria: list[Criterion] = Field(min_length=1, max_length=30)
-    bands: list[Band] | None = Field(default=None, min_length=1, max_length=4)
+    criteria: list[Criterion] = Field(min_length=1, max_length=30, title=N_("Criteria"))
+    bands: list[Band] | None = Field(default=None, min_length=1, max_length=4, title=N_("Grade bands"))
     """Omitted: 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60, 不合格 below."""
 
 
 class RubricCreate(RubricVersionIn):
-    name: str = Field(min_length=2, max_length=200)
-    purpose: RoundPurpose
-    description: str = Field(default="", max_length=2000)
+    name: str = Field(min_length=2, max_length=200, title=N_("Name"))
+    purpose: RoundPurpose = Field(title=N_("Evaluation"))
+    description: str = Field(default="", max_length=2000, title=N_("Description"))
 
 
 class RubricVersionRead(BaseModel):

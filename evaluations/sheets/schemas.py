@@ -8,19 +8,20 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from core.fields import RequestModel
+from core.i18n import N_
 from evaluations.rubrics.schemas import Key, Points
 from evaluations.sheets.models import SheetKind, SheetState
 
 
 class ScoreItemIn(RequestModel):
     criterion_key: Key
-    score: Points | None = None
-    comment: str = Field(default="", max_length=2000)
+    score: Points | None = Field(None, title=N_("Performance score"))
+    comment: str = Field(default="", max_length=2000, title=N_("Comment"))
 
 
 class SheetIn(RequestModel):
     items: list[ScoreItemIn] = Field(default_factory=list, max_length=40)
-    comment: str = Field(default="", max_length=5000)
+    comment: str = Field(default="", max_length=5000, title=N_("Comment"))
 
 
 class ScoreItemRead(BaseModel):

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.fields import Day, ExactDecimal, Flag, Id, RequestModel, WholeNumber
+from core.i18n import N_
 from core.money import MoneyField, NonNegativeMoneyField, PositiveMoneyField
 from grants.applications.models import (
     ApplicationState,
@@ -21,10 +22,10 @@ from grants.fields import Fixed2, Reason, Text2k, Text10k
 
 
 class BudgetLineIn(RequestModel):
-    category: BudgetCategory
-    item: str = Field(min_length=1, max_length=200)
-    unit_price: NonNegativeMoneyField
-    quantity: Annotated[Decimal, ExactDecimal(1_000_000, 2, positive=True)]
+    category: BudgetCategory = Field(title=N_("Category"))
+    item: str = Field(min_length=1, max_length=200, title=N_("Item"))
+    unit_price: NonNegativeMoneyField = Field(title=N_("Unit price"))
+    quantity: Annotated[Decimal, ExactDecimal(1_000_000, 2, positive=True)] = Field(title=N_("Quantity"))
     funded_by: FundedBy = FundedBy.grant
 
 
@@ -41,10 +42,10 @@ class BudgetLineOut(BaseModel):
 
 
 class IndicatorIn(RequestModel):
-    kind: IndicatorKind
-    name: str = Field(min_length=1, max_length=200)
-    target: Annotated[Decimal, ExactDecimal(10_000_000, 2)]
-    unit: str = Field(min_length=1, max_length=20)
+    kind: IndicatorKind = Field(title=N_("Kind"))
+    name: str = Field(min_length=1, max_length=200, title=N_("Name"))
+    target: Annotated[Decimal, ExactDecimal(10_000_000, 2)] = Field(title=N_("Target"))
+    unit: str = Field(min_length=1, max_length=20, title=N_("Unit"))
 
 
 class IndicatorOut(BaseModel):
@@ -59,10 +60,10 @@ class IndicatorOut(BaseModel):
 
 
 class ActivityIn(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
-    starts_on: Day
-    ends_on: Day
-    description: Text2k = ""
+    name: str = Field(min_length=1, max_length=200, title=N_("Name"))
+    starts_on: Day = Field(title=N_("Start date"))
+    ends_on: Day = Field(title=N_("End date"))
+    description: Text2k = Field("", title=N_("Description"))
 
     @model_validator(mode="after")
     def _order(self) -> ActivityIn:
@@ -76,18 +77,18 @@ class ApplicationIn(RequestModel):
     client may state the request it expects (``requested_amount``), and a statement that does
     not match the grant-funded lines is refused rather than silently replaced."""
 
-    title: str = Field(min_length=2, max_length=200)
-    topic_id: Id | None = None
-    category_id: Id | None = None
+    title: str = Field(min_length=2, max_length=200, title=N_("Title"))
+    topic_id: Id | None = Field(None, title=N_("Topic"))
+    category_id: Id | None = Field(None, title=N_("Category"))
     target_community: str = Field(default="", max_length=200)
     beneficiaries: Text2k = ""
     beneficiary_count: WholeNumber = Field(default=0, ge=0, le=10_000_000)
     needs: Text10k = ""
     objectives: Text10k = ""
     activities: list[ActivityIn] = Field(default_factory=list, max_length=50)
-    budget_lines: list[BudgetLineIn] = Field(default_factory=list, max_length=200)
-    indicators: list[IndicatorIn] = Field(default_factory=list, max_length=50)
-    requested_amount: NonNegativeMoneyField | None = None
+    budget_lines: list[BudgetLineIn] = Field(default_factory=list, max_length=200, title=N_("Budget lines"))
+    indicators: list[IndicatorIn] = Field(default_factory=list, max_length=50, title=N_("Indicators"))
+    requested_amount: NonNegativeMoneyField | None = Field(None, title=N_("Requested amount"))
 
 
 class ApplicationCreate(ApplicationIn):
@@ -164,29 +165,29 @@ class ApplicationBrief(BaseModel):
 
 
 class ReasonIn(RequestModel):
-    reason: Reason
+    reason: Reason = Field(title=N_("Reason"))
 
 
 class CheckDecision(RequestModel):
     code: str = Field(min_length=1, max_length=40)
     passed: Flag
-    reason: Text2k = ""
+    reason: Text2k = Field("", title=N_("Reason"))
 
 
 class ConfirmEligibility(RequestModel):
-    decisions: list[CheckDecision] = Field(default_factory=list, max_length=20)
+    decisions: list[CheckDecision] = Field(default_factory=list, max_length=20, title=N_("Decisions"))
 
 
 class DecisionRow(RequestModel):
     application_id: Id
-    approve: Flag
-    amount: PositiveMoneyField | None = None
-    reason: str = Field(default="", max_length=2000)
+    approve: Flag = Field(title=N_("Decision"))
+    amount: PositiveMoneyField | None = Field(None, title=N_("Amount"))
+    reason: str = Field(default="", max_length=2000, title=N_("Reason"))
     """Required when rejecting or when the approved amount differs from the request."""
 
 
 class DecideIn(RequestModel):
-    decisions: list[DecisionRow] = Field(min_length=1, max_length=1000)
+    decisions: list[DecisionRow] = Field(min_length=1, max_length=1000, title=N_("Decisions"))
 
 
 class PublicityItem(BaseModel):
@@ -201,8 +202,8 @@ class PublicityItem(BaseModel):
 
 class ObjectionIn(RequestModel):
     application_id: Id
-    content: str = Field(min_length=5, max_length=5000)
-    name: str = Field(default="", max_length=100)
+    content: str = Field(min_length=5, max_length=5000, title=N_("Content"))
+    name: str = Field(default="", max_length=100, title=N_("Name"))
     contact: str = Field(default="", max_length=100)
 
 
@@ -220,4 +221,4 @@ class ObjectionOut(BaseModel):
 
 class ResolveObjection(RequestModel):
     upheld: Flag
-    resolution: Reason
+    resolution: Reason = Field(title=N_("Resolution"))

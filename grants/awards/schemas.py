@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -55,8 +56,8 @@ class AwardOut(BaseModel):
 
 
 class SignIn(RequestModel):
-    signed_on: Day
-    document_id: Id | None = None
+    signed_on: Day = Field(title=N_("Signing date"))
+    document_id: Id | None = Field(None, title=N_("Signed copy"))
 
 
 class DocumentOut(BaseModel):
@@ -86,15 +87,16 @@ class EvaluationOutcomeIn(RequestModel):
     expects: a grade the total does not earn is refused.
     """
 
-    purpose: EvaluationPurpose
-    total: Score
+    purpose: EvaluationPurpose = Field(title=N_("Evaluation"))
+    total: Score = Field(title=N_("Total score"))
     grade: str | None = Field(
         default=None,
         pattern=r"^(excellent|good|pass|fail)$",
         max_length=16,
         description="derived from the total; when given it must be the grade the total earns",
+        title=N_("Grade"),
     )
-    deadline: Day | None = None
+    deadline: Day | None = Field(None, title=N_("Deadline"))
 
 
 class RectificationOut(BaseModel):
@@ -163,29 +165,31 @@ class AwardDetail(BaseModel):
 
 
 class RectifyIn(RequestModel):
-    deadline: Day
-    reason: Reason
+    deadline: Day = Field(title=N_("Deadline"))
+    reason: Reason = Field(title=N_("Reason"))
 
 
 class TerminateIn(RequestModel):
-    reason: Reason
-    bar_until: Day | None = None
+    reason: Reason = Field(title=N_("Reason"))
+    bar_until: Day | None = Field(None, title=N_("Barred until"))
 
 
 class CloseIn(RequestModel):
-    note: Comment = ""
+    note: Comment = Field("", title=N_("Note"))
 
 
 class ProgressActualIn(RequestModel):
     indicator_id: Id
-    actual: Quantity
-    note: str = Field(default="", max_length=500)
+    actual: Quantity = Field(title=N_("Actual"))
+    note: str = Field(default="", max_length=500, title=N_("Note"))
 
 
 class ProgressReportIn(RequestModel):
-    period: str = Field(min_length=1, max_length=100)
-    narrative: Narrative
-    actuals: list[ProgressActualIn] = Field(default_factory=list, max_length=50)
+    period: str = Field(min_length=1, max_length=100, title=N_("Period"))
+    narrative: Annotated[Narrative, Field(title=N_("Narrative"))]
+    actuals: list[ProgressActualIn] = Field(
+        default_factory=list, max_length=50, title=N_("Indicator actuals")
+    )
 
 
 class ActualOut(BaseModel):
@@ -214,8 +218,8 @@ class ProgressReportOut(BaseModel):
 class ReviewIn(RequestModel):
     """Approve, or return with comments (the comment is then required)."""
 
-    approve: Flag
-    comment: Comment = ""
+    approve: Flag = Field(title=N_("Decision"))
+    comment: Comment = Field("", title=N_("Comment"))
 
     @model_validator(mode="after")
     def _comment_when_returning(self) -> ReviewIn:
@@ -225,11 +229,11 @@ class ReviewIn(RequestModel):
 
 
 class ExpenseClaimIn(RequestModel):
-    category: BudgetCategory
-    item: str = Field(min_length=1, max_length=200)
-    amount: PositiveMoney
-    spent_on: Day
-    receipt_ids: list[Id] = Field(min_length=1, max_length=20)
+    category: BudgetCategory = Field(title=N_("Category"))
+    item: str = Field(min_length=1, max_length=200, title=N_("Item"))
+    amount: PositiveMoney = Field(title=N_("Amount"))
+    spent_on: Day = Field(title=N_("Date spent"))
+    receipt_ids: list[Id] = Field(min_length=1, max_length=20, title=N_("Receipts"))
 
 
 class ExpenseClaimOut(BaseModel):

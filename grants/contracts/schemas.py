@@ -19,9 +19,9 @@ Score = Annotated[Decimal, ExactDecimal(100, 2)]
 
 
 class ContractIndicatorIn(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
-    target: Quantity
-    unit: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1, max_length=200, title=N_("Name"))
+    target: Quantity = Field(title=N_("Target"))
+    unit: str = Field(min_length=1, max_length=20, title=N_("Unit"))
 
 
 class ContractIndicatorOut(BaseModel):
@@ -36,9 +36,9 @@ class ContractIndicatorOut(BaseModel):
 
 
 class MilestoneIn(RequestModel):
-    share_pct: Pct
-    condition: MilestoneCondition
-    description: str = Field(default="", max_length=500)
+    share_pct: Pct = Field(title=N_("Share (%)"))
+    condition: MilestoneCondition = Field(title=N_("Condition"))
+    description: str = Field(default="", max_length=500, title=N_("Description"))
 
 
 class MilestoneOut(BaseModel):
@@ -57,20 +57,26 @@ class MilestoneOut(BaseModel):
 
 
 class ContractIn(RequestModel):
-    purchaser: str = Field(min_length=2, max_length=200)
-    purchaser_uscc: str | None = Field(default=None, min_length=18, max_length=18, pattern=r"^[0-9A-Z]{18}$")
-    provider_id: Id
-    title: str = Field(min_length=2, max_length=200)
-    service_category: ServiceField
-    content: str = Field(default="", max_length=20000)
-    procurement_method: ProcurementMethod
-    amount: PositiveMoneyField
-    starts_on: Day
-    ends_on: Day
-    full_payment_from: RulePct = Decimal("90")
-    pro_rata_from: RulePct = Decimal("60")
-    indicators: list[ContractIndicatorIn] = Field(default_factory=list, max_length=50)
-    milestones: list[MilestoneIn] = Field(min_length=1, max_length=20)
+    purchaser: str = Field(min_length=2, max_length=200, title=N_("Purchaser"))
+    purchaser_uscc: str | None = Field(
+        default=None,
+        min_length=18,
+        max_length=18,
+        pattern=r"^[0-9A-Z]{18}$",
+        title=N_("Purchaser's credit code"),
+    )
+    provider_id: Id = Field(title=N_("Provider"))
+    title: str = Field(min_length=2, max_length=200, title=N_("Title"))
+    service_category: ServiceField = Field(title=N_("Service category"))
+    content: str = Field(default="", max_length=20000, title=N_("Content"))
+    procurement_method: ProcurementMethod = Field(title=N_("Procurement method"))
+    amount: PositiveMoneyField = Field(title=N_("Amount"))
+    starts_on: Day = Field(title=N_("Start date"))
+    ends_on: Day = Field(title=N_("End date"))
+    full_payment_from: RulePct = Field(Decimal("90"), title=N_("Full payment from (score)"))
+    pro_rata_from: RulePct = Field(Decimal("60"), title=N_("Pro-rata payment from (score)"))
+    indicators: list[ContractIndicatorIn] = Field(default_factory=list, max_length=50, title=N_("Indicators"))
+    milestones: list[MilestoneIn] = Field(min_length=1, max_length=20, title=N_("Payment milestones"))
 
     @model_validator(mode="after")
     def _consistent(self) -> ContractIn:
@@ -138,27 +144,29 @@ class ContractBrief(BaseModel):
 
 
 class DateIn(RequestModel):
-    on: Day
+    on: Day = Field(title=N_("Date"))
 
 
 class ContractActualIn(RequestModel):
     indicator_id: Id
-    actual: Quantity
+    actual: Quantity = Field(title=N_("Actual"))
 
 
 class EvaluateIn(RequestModel):
     """Without a score: the evaluation starts. With a score: the result is recorded and the
     payment rule applied to the final milestone(s)."""
 
-    score: Score | None = None
-    on: Day | None = None
-    actuals: list[ContractActualIn] = Field(default_factory=list, max_length=50)
+    score: Score | None = Field(None, title=N_("Performance score"))
+    on: Day | None = Field(None, title=N_("Date"))
+    actuals: list[ContractActualIn] = Field(
+        default_factory=list, max_length=50, title=N_("Indicator actuals")
+    )
 
 
 class CompleteIn(RequestModel):
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=2000, title=N_("Note"))
 
 
 class ContractTerminateIn(RequestModel):
-    reason: Reason
-    bar_until: Day | None = None
+    reason: Reason = Field(title=N_("Reason"))
+    bar_until: Day | None = Field(None, title=N_("Barred until"))

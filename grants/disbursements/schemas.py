@@ -14,9 +14,9 @@ from grants.fields import Comment, PositiveMoney, Reason
 
 
 class DisbursementCreate(RequestModel):
-    tranche_id: Id | None = None
-    milestone_id: Id | None = None
-    note: Comment = ""
+    tranche_id: Id | None = Field(None, title=N_("Tranche"))
+    milestone_id: Id | None = Field(None, title=N_("Milestone"))
+    note: Comment = Field("", title=N_("Note"))
 
     @model_validator(mode="after")
     def _one_target(self) -> DisbursementCreate:
@@ -26,17 +26,17 @@ class DisbursementCreate(RequestModel):
 
 
 class RejectIn(RequestModel):
-    reason: Reason
+    reason: Reason = Field(title=N_("Reason"))
 
 
 class ApproveIn(RequestModel):
-    note: Comment = ""
+    note: Comment = Field("", title=N_("Note"))
 
 
 class PayIn(RequestModel):
-    voucher_no: str = Field(min_length=1, max_length=60)
-    paid_on: Day
-    amount: PositiveMoney
+    voucher_no: str = Field(min_length=1, max_length=60, title=N_("Voucher number"))
+    paid_on: Day = Field(title=N_("Payment date"))
+    amount: PositiveMoney = Field(title=N_("Amount"))
 
 
 class DisbursementOut(BaseModel):

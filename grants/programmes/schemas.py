@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.fields import Day, ExactDecimal, Flag, Id, Instant, RequestModel, WholeNumber
+from core.i18n import N_
 from core.money import MoneyField
 from grants.fields import Fixed2, Pct, PositiveMoney, Text2k, Text10k
 from grants.programmes.models import ProgrammeKind, ProgrammeState, TrancheTrigger
@@ -16,8 +17,8 @@ from grants.programmes.models import ProgrammeKind, ProgrammeState, TrancheTrigg
 
 class CategoryIn(RequestModel):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=100)
-    budget: PositiveMoney
+    name: str = Field(min_length=1, max_length=100, title=N_("Name"))
+    budget: PositiveMoney = Field(title=N_("Budget"))
 
 
 class CategoryOut(BaseModel):
@@ -31,7 +32,7 @@ class CategoryOut(BaseModel):
 
 
 class TrancheRowIn(RequestModel):
-    share_pct: Annotated[Decimal, ExactDecimal(100, 2, positive=True)]
+    share_pct: Annotated[Decimal, ExactDecimal(100, 2, positive=True)] = Field(title=N_("Share (%)"))
     trigger: TrancheTrigger
 
 
@@ -44,26 +45,26 @@ class TrancheRowOut(BaseModel):
 
 
 class ProgrammeBase(RequestModel):
-    name: str = Field(min_length=2, max_length=200)
-    year: WholeNumber = Field(ge=2000, le=2100)
-    kind: ProgrammeKind
-    description: Text10k = ""
-    total_budget: PositiveMoney
-    max_award_registered: PositiveMoney
-    max_award_community: PositiveMoney
+    name: str = Field(min_length=2, max_length=200, title=N_("Name"))
+    year: WholeNumber = Field(ge=2000, le=2100, title=N_("Year"))
+    kind: ProgrammeKind = Field(title=N_("Kind"))
+    description: Text10k = Field("", title=N_("Description"))
+    total_budget: PositiveMoney = Field(title=N_("Total budget"))
+    max_award_registered: PositiveMoney = Field(title=N_("Maximum award (registered organisations)"))
+    max_award_community: PositiveMoney = Field(title=N_("Maximum award (filed and resident groups)"))
     allow_unregistered: Flag = False
-    min_cofunding_pct: Pct = Decimal("0")
-    management_fee_cap_pct: Pct = Decimal("10")
-    personnel_cap_pct: Pct = Decimal("30")
-    rubric_version_id: Id | None = None
-    min_reviewers: WholeNumber = Field(default=3, ge=1, le=20)
+    min_cofunding_pct: Pct = Field(Decimal("0"), title=N_("Minimum co-funding (%)"))
+    management_fee_cap_pct: Pct = Field(Decimal("10"), title=N_("Management fee cap (%)"))
+    personnel_cap_pct: Pct = Field(Decimal("30"), title=N_("Personnel cost cap (%)"))
+    rubric_version_id: Id | None = Field(None, title=N_("Review rubric"))
+    min_reviewers: WholeNumber = Field(default=3, ge=1, le=20, title=N_("Minimum reviewers"))
     blind_review: Flag = False
-    opens_at: Instant
-    closes_at: Instant
-    publicity_working_days: WholeNumber = Field(default=5, ge=1, le=30)
+    opens_at: Instant = Field(title=N_("Opens"))
+    closes_at: Instant = Field(title=N_("Closes"))
+    publicity_working_days: WholeNumber = Field(default=5, ge=1, le=30, title=N_("Publicity (working days)"))
     publicity_contact: str = Field(default="", max_length=200)
-    categories: list[CategoryIn] = Field(default_factory=list, max_length=20)
-    tranche_plan: list[TrancheRowIn] = Field(min_length=1, max_length=10)
+    categories: list[CategoryIn] = Field(default_factory=list, max_length=20, title=N_("Categories"))
+    tranche_plan: list[TrancheRowIn] = Field(min_length=1, max_length=10, title=N_("Tranche plan"))
 
     @field_validator("opens_at", "closes_at")
     @classmethod
@@ -124,10 +125,15 @@ class ProgrammeOut(BaseModel):
 
 
 class NeedIn(RequestModel):
-    community_id: Id | None = None
-    community: str = Field(default="", max_length=100, description="the community's name, if no community_id")
-    description: str = Field(min_length=2, max_length=5000)
-    source: str = Field(min_length=1, max_length=200)
+    community_id: Id | None = Field(None, title=N_("Community"))
+    community: str = Field(
+        default="",
+        max_length=100,
+        description="the community's name, if no community_id",
+        title=N_("Community"),
+    )
+    description: str = Field(min_length=2, max_length=5000, title=N_("Description"))
+    source: str = Field(min_length=1, max_length=200, title=N_("Source"))
 
 
 class NeedOut(BaseModel):
@@ -142,8 +148,8 @@ class NeedOut(BaseModel):
 
 
 class TopicIn(RequestModel):
-    title: str = Field(min_length=2, max_length=200)
-    description: Text2k = ""
+    title: str = Field(min_length=2, max_length=200, title=N_("Title"))
+    description: Text2k = Field("", title=N_("Description"))
     need_id: Id | None = None
 
 
