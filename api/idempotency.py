@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import idempotency
 from core.dberrors import meaning_of
-from core.errors import InProgress
+from core.errors import DomainError, FieldError, InProgress
 from core.i18n import N_, _
 from core.identity.principal import Principal
 
@@ -35,7 +35,33 @@ IdempotencyKey = Annotated[
         "answers the first result and changes nothing.",
     ),
 ]
+RequiredIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=idempotency.MAX_KEY_LENGTH,
+        description="Required: a unique string per intended approval or payment; a retry with the same "
+        "key and body answers the first result and changes nothing.",
+    ),
+]
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class KeyRequired(DomainError):
+    status_code = 400
+    code = "idempotency_key_required"
+
+
+def required_key(key: str | None) -> str:
+    """Money is approved and paid only under a key: a retry after a lost answer (a timeout, a
+    dropped connection) then gets the first answer instead of a second decision or payment."""
+    if key is None or not key.strip():
+        message = _(
+            "Send an Idempotency-Key header, a unique string for this approval or payment: "
+            "a retried request then answers the first result instead of acting twice"
+        )
+        raise KeyRequired(message, details=[FieldError("Idempotency-Key", message)])
+    return key
 
 
 async def idempotent(

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import CSRF_COOKIE, PRESESSION_COOKIE, csrf_binding, session_binding
 from api.pages.activity import audit_link, audit_words, link_label
-from core.i18n import current_locale, gettext, ngettext
+from core.i18n import current_locale, gettext, ngettext, npgettext, pgettext
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
 from core.money import format_money
@@ -40,7 +40,9 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     # Not "newstyle": its %-formatting would break on translations that contain "%".
-    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=False, pgettext=pgettext, npgettext=npgettext
+    )
     env.filters["local_time"] = local_time
     env.filters["money"] = format_money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])

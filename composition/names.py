@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
+from core.i18n import gettext
 from core.identity import repository as identity
 from grants.applications import repository as applications
 from grants.awards import repository as awards
@@ -40,9 +41,12 @@ class AuditNames:
         return self.subjects.get((event.subject_type, event.subject_id))
 
     def actor(self, event: AuditEvent) -> str:
-        """The actor's name where they have one, else the email recorded with the event."""
+        """The actor's name where they have one, Seedbed itself for what no person did (a job,
+        the loader, the command line), else the email recorded with the event."""
         if event.actor_id is not None and self.people.get(event.actor_id):
             return self.people[event.actor_id]
+        if event.actor_id is None and event.actor == "system":
+            return gettext("Seedbed (automatic)")
         return event.actor
 
 

@@ -68,6 +68,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A short word that means different things in different places ("Due": a tranche waiting
+    to be paid, or a review's deadline) gets a context, and so a translation of its own."""
+    return translations(_current.get()).pgettext(context, message)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).npgettext(context, singular, plural, n)
+
+
 _ = gettext
 
 

@@ -339,6 +339,13 @@ async def grant_cycle(context: DemoContext) -> None:
                 "beneficiary_count": 80,
                 "needs": "青少年参与社区事务渠道少",
                 "objectives": "培养青少年公共参与能力",
+                "activities": [
+                    {
+                        "name": "议事会例会",
+                        "starts_on": (today() + dt.timedelta(days=60)).isoformat(),
+                        "ends_on": (today() + dt.timedelta(days=300)).isoformat(),
+                    }
+                ],
                 "budget_lines": _lines("10000", "25000", "8000", "6000"),
                 "indicators": [{"kind": "output", "name": "议事会会议", "target": "12", "unit": "次"}],
             }

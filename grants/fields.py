@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer
+from pydantic import Field, PlainSerializer, StringConstraints
 
 from core.fields import ExactDecimal
 from core.money import PositiveMoneyField
@@ -23,7 +23,11 @@ Text2k = Annotated[str, Field(max_length=2000)]
 Text10k = Annotated[str, Field(max_length=10000)]
 
 
-Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+# Blanks do not count towards a required text, on the JSON face as on the forms (which strip).
+Reason = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=2000)]
+
+
+Narrative = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=20000)]
 
 
 PositiveMoney = PositiveMoneyField

@@ -36,6 +36,7 @@ from incubator.models import (
 @dataclass(frozen=True)
 class OrganisationFilters:
     q: str | None = None
+    centre_id: int | None = None
     legal_status: LegalStatus | None = None
     service_field: ServiceField | None = None
     community: str | None = None
@@ -85,6 +86,8 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
         """Filtered by what staff look for (text anywhere in name or code, or the number);
         sorted by a whitelisted key (default: by name)."""
         statement = self.select()
+        if filters.centre_id is not None:
+            statement = statement.where(Organisation.centre_id == filters.centre_id)
         if filters.q:
             matches = [contains(Organisation.name, filters.q), contains(Organisation.uscc, filters.q)]
             number = number_of(filters.q)

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from core.fields import NOT_BOOL, Day, ExactDecimal, Flag, Id, RequestModel, WholeNumber
 from core.i18n import N_
@@ -24,9 +24,17 @@ from incubator.models import (
 Name = Annotated[str, Field(min_length=2, max_length=200)]
 Short = Annotated[str, Field(max_length=100)]
 Note = Annotated[str, Field(max_length=2000)]
-Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+# Blanks are no reason, on the JSON face as on the forms (which strip).
+Reason = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=2000)]
 Hours = Annotated[Decimal, ExactDecimal(100, 1, positive=True)]
 CapacityScore = Annotated[Decimal, ExactDecimal(100, 2)]
+# The account grants are paid to: digits, spaces allowed between groups ("6217 0038 ..."); blank clears it.
+BankText = Annotated[str, StringConstraints(strip_whitespace=True)]
+BankAccountNo = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    Field(max_length=40, pattern=r"^(|[0-9][0-9 ]{6,38}[0-9])$"),
+]
 
 
 class OrganisationBase(RequestModel):
@@ -114,6 +122,9 @@ class OrganisationUpdate(RequestModel):
         None, title=N_("Volunteers")
     )
     description: str | None = Field(default=None, max_length=5000, title=N_("Description"))
+    bank_name: Annotated[BankText, Field(max_length=100, title=N_("Bank of the account"))] | None = None
+    bank_account_name: Annotated[BankText, Field(max_length=200, title=N_("Account name"))] | None = None
+    bank_account_no: Annotated[BankAccountNo, Field(title=N_("Account number"))] | None = None
 
 
 class OrganisationRead(BaseModel):

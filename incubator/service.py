@@ -17,7 +17,7 @@ from core import audit
 from core.clock import SHANGHAI
 from core.clock import today as shanghai_today
 from core.db import utcnow
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
 from core.identity import service as identity
 from core.identity.models import Role, User
@@ -331,6 +331,9 @@ async def update_organisation(
     before = _snapshot(org)
     changes = data.model_dump(exclude_unset=True)
     _refuse_unverified_status_change(principal, org, changes)
+    await _change_bank_account(
+        session, principal, org, {n: changes.pop(n) for n in BANK_FIELDS if n in changes}
+    )
     if data.community_id is not None or (data.community or "").strip():
         # null or blank means "unchanged", as for the other required fields
         await _move(session, principal, org, data.community_id, data.community, data.moved_on)
@@ -364,6 +367,61 @@ async def update_organisation(
         after=_snapshot(org),
     )
     return org
+
+
+BANK_FIELDS = ("bank_name", "bank_account_name", "bank_account_no")
+
+
+async def bank_account_editable(
+    session: AsyncSession, principal: Principal, org: Organisation
+) -> tuple[bool, str]:
+    """The account grants are paid to is the organisation's owners' to give, or centre staff's
+    on their behalf; a member or a station officer may not redirect the money."""
+    if principal.read_only:
+        return False, _("District readers change nothing")
+    if principal.has(Role.staff) and principal.in_centre(org.centre_id):
+        return True, ""
+    if await queries.member_role(session, org.id, principal.user_id) is MemberRole.owner:
+        return True, ""
+    return False, _("Only the organisation's owners and centre staff may change its bank account")
+
+
+def _masked(account: dict[str, str]) -> dict[str, str]:
+    number = account["bank_account_no"].replace(" ", "")
+    return {**account, "bank_account_no": f"****{number[-4:]}" if number else ""}
+
+
+async def _change_bank_account(
+    session: AsyncSession, principal: Principal, org: Organisation, wanted: dict[str, str | None]
+) -> None:
+    """Change the payee account, its three parts together (null: unchanged, blank: cleared).
+
+    Each change is audited on its own, the number masked, with whether the organisation was
+    already verified: finance is shown a change made after approval beside the payments."""
+    old = {name: getattr(org, name) for name in BANK_FIELDS}
+    new = {name: old[name] if wanted.get(name) is None else str(wanted[name]) for name in BANK_FIELDS}
+    if new == old:
+        return
+    allowed, reason = await bank_account_editable(session, principal, org)
+    if not allowed:
+        raise Forbidden(reason)
+    missing = [name for name in BANK_FIELDS if not new[name]]
+    if 0 < len(missing) < len(BANK_FIELDS):
+        message = _("Give the bank, the account name and the account number together")
+        raise ValidationFailed(message, details=[FieldError(name, message) for name in missing])
+    for name, value in new.items():
+        setattr(org, name, value)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="organisation.bank_account",
+        subject_type="organisation",
+        subject_id=org.id,
+        centre_id=org.centre_id,
+        before=_masked(old),
+        after={**_masked(new), "verified": org.verified},
+    )
 
 
 async def _move(

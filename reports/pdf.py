@@ -39,7 +39,7 @@ import pebble
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from core.i18n import gettext, ngettext, use_locale
+from core.i18n import gettext, ngettext, npgettext, pgettext, use_locale
 from core.money import format_money
 from core.settings import PROJECT_ROOT
 
@@ -135,7 +135,9 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     # Not "newstyle": its %-formatting would break on translations that contain "%".
-    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=False, pgettext=pgettext, npgettext=npgettext
+    )
     env.filters["local_time"] = _local_time
     env.filters["money"] = format_money
     env.globals["css_content"] = css_content

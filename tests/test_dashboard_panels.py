@@ -94,6 +94,7 @@ async def test_staff_panel_counts_the_centres_work(client: httpx.AsyncClient, se
     assert f'href="/evaluations/rounds/{scenario.round.id}"' in staff_panel
     assert 'href="/applications?state=submitted"' in staff_panel
     assert "待审核的组织" in staff_panel
+    assert "<th>截止时间</th>" in staff_panel
     assert 'data-panel="finance"' not in page
 
 
@@ -179,6 +180,8 @@ async def test_evaluator_panel_lists_open_assignments(
     assert f'href="/evaluations/assignments/{waiting.id}"' in mine
     assert "项目2" in mine
     assert "2027-01-15 09:00" in mine
+    assert "<th>截止时间</th>" in mine  # a review's deadline, not a tranche "due" for payment
+    assert "应拨付" not in mine
 
 
 async def test_admin_panel_counts_users_per_role_and_centres(

@@ -1,6 +1,7 @@
 """What pybabel does not do for the catalogues (`make messages` extracts and updates them).
 
 python tools/i18n.py fill < pairs.tsv  # "english<TAB>中文" lines into the zh catalogue
+                                       # ("context<TAB>english<TAB>中文" for a pgettext message)
 python tools/i18n.py missing           # list msgids without a Chinese translation (fails if any)
 """
 
@@ -22,13 +23,16 @@ def fill() -> None:
     for line in sys.stdin.read().splitlines():
         if "\t" not in line:
             continue
-        english, chinese = line.split("\t", 1)
-        message = catalog.get(english)
+        parts = line.split("\t")
+        context, english, chinese = (
+            (None, *parts) if len(parts) == 2 else (parts[0], parts[1], "\t".join(parts[2:]))
+        )
+        message = catalog.get(english, context=context)
         if message is not None:
             message.string = chinese
             count += 1
         else:
-            print(f"not in catalogue: {english}", file=sys.stderr)
+            print(f"not in catalogue: {english} (context {context})", file=sys.stderr)
     with ZH.open("wb") as fp:
         write_po(fp, catalog, omit_header=True, sort_output=True, no_location=True, width=0)
     print(f"filled {count}")
@@ -37,7 +41,7 @@ def fill() -> None:
 def missing() -> list[str]:
     with ZH.open("rb") as fp:
         catalog = read_po(fp, locale="zh")
-    return [str(m.id) for m in catalog if m.id and not m.string]
+    return [f"{m.context}\t{m.id}" if m.context else str(m.id) for m in catalog if m.id and not m.string]
 
 
 if __name__ == "__main__":

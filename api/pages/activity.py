@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from core.audit import AuditEvent
-from core.i18n import N_, gettext
+from core.i18n import N_, gettext, pgettext
 from core.identity.principal import Principal
 
 SUBJECTS: dict[str, str] = {
@@ -104,6 +104,7 @@ VERBS: dict[str, str] = {
     "review": N_("recorded the review result of"),
     "run": N_("ran"),
     "add_topic": N_("added a topic to"),
+    "bank_account": N_("changed the bank account of"),
 }
 
 
@@ -153,4 +154,4 @@ def link_label(link: str | None) -> str:
     for prefix, label in LINK_LABELS:
         if link and link.startswith(prefix):
             return gettext(label)
-    return gettext(N_("Open"))
+    return pgettext("link", "Open")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,16 @@ from api.deps import (
     client_address,
 )
 from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
-from api.pages.listing import XLSX, FilterField, Listing, enum_or_none, read_listing, xlsx_response_headers
+from api.pages.listing import (
+    XLSX,
+    FilterField,
+    Listing,
+    centre_filter,
+    centre_names,
+    enum_or_none,
+    read_listing,
+    xlsx_response_headers,
+)
 from api.pages.shell import start_session
 from api.web import register_nav, render
 from communities import service as communities
@@ -153,10 +162,11 @@ def _organisation_columns() -> dict[str, str]:
     }
 
 
-def _organisation_listing(request: Request) -> Listing:
+def _organisation_listing(request: Request, centres: Mapping[int, str]) -> Listing:
     labels = _labels()
     fields = [
         FilterField("q", _("Name, code or number")),
+        *centre_filter(centres),
         FilterField("legal_status", _("Legal status"), "choice", labels["legal"]),
         FilterField("service_field", _("Service field"), "choice", labels["fields"]),
         FilterField("community", _("Community")),
@@ -173,6 +183,7 @@ def _organisation_filters(listing: Listing) -> OrganisationFilters:
     t = listing.typed
     return OrganisationFilters(
         q=t["q"],
+        centre_id=t.get("centre_id"),
         legal_status=enum_or_none(LegalStatus, t["legal_status"]),
         service_field=enum_or_none(ServiceField, t["service_field"]),
         community=t["community"],
@@ -186,7 +197,8 @@ def _organisation_filters(listing: Listing) -> OrganisationFilters:
 async def organisation_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     if not (principal.has(Role.staff, Role.admin, Role.finance, Role.station) or principal.sees_all_centres):
         return RedirectResponse("/my/organisations", status_code=303)
-    listing = _organisation_listing(request)
+    centres = await centre_names(session, principal)
+    listing = _organisation_listing(request, centres)
     page = await service.list_organisations(
         session, principal, _organisation_filters(listing), listing.page, listing.order
     )
@@ -201,6 +213,7 @@ async def organisation_list(request: Request, session: SessionDep, principal: Cu
             "bars": bars,
             "today": today(),
             "listing": listing,
+            "centres": centres,
             "flash": _flash(request),
             "is_staff": principal.has(Role.staff, Role.station) and not principal.read_only,
             **_labels(),
@@ -214,7 +227,8 @@ async def organisation_export(request: Request, session: SessionDep, principal: 
     """The filtered, sorted list as the API's export gives it (no phone numbers)."""
     if not principal.has(Role.staff):
         raise Forbidden(_("Only centre staff may do this"))
-    listing = _organisation_listing(request)
+    centres = await centre_names(session, principal)
+    listing = _organisation_listing(request, centres)
     organisations = await service.all_organisations(
         session, principal, _organisation_filters(listing), order=listing.order
     )
@@ -247,7 +261,7 @@ def _org_form_values(org: Any) -> dict[str, Any]:
             "name", "kind", "legal_status", "uscc", "community_id", "street", "address", "contact_name",
             "contact_phone", "contact_email", "founded_on", "staff_count", "volunteer_count", "description",
             "courtyard", "parent_id", "flagship_on", "filed_on", "registered_on", "exited_on",
-            "party_members",
+            "party_members", "bank_name", "bank_account_name", "bank_account_no",
         )
     }  # fmt: skip
     values["kind"] = org.kind.value
@@ -328,6 +342,7 @@ async def edit_organisation(
             "action": f"/organisations/{org.id}/edit",
             "org": org,
             "status_locked": _status_locked(principal, org),
+            "bank_editable": await service.bank_account_editable(session, principal, org),
             **_labels(),
             **await _choices(session, principal, exclude=org.id),
         },
@@ -338,10 +353,16 @@ async def edit_organisation(
 async def update_organisation(
     request: Request, organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    values = form_values(await read_form(request), lists=ORG_LISTS)
+    form = await read_form(request)
+    values = form_values(form, lists=ORG_LISTS)
+    # The payee account is on the form only for those who may change it; blank clears it.
+    bank = {name: values.pop(name, "") for name in service.BANK_FIELDS if name in form}
+    data, errors = parse(OrganisationCreate, values)
+    _bank, bank_errors = parse(OrganisationUpdate, bank)
+    values.update(bank)
 
     async def updated(data: OrganisationCreate) -> Response:
-        update = OrganisationUpdate.model_validate(data.model_dump())
+        update = OrganisationUpdate.model_validate({**data.model_dump(), **bank})
         await service.update_organisation(session, principal, organisation_id, update)
         return _back(f"/organisations/{organisation_id}", "created")
 
@@ -356,13 +377,14 @@ async def update_organisation(
                 "action": f"/organisations/{org.id}/edit",
                 "org": org,
                 "status_locked": _status_locked(principal, org),
+                "bank_editable": await service.bank_account_editable(session, principal, org),
                 **_labels(),
                 **await _choices(session, principal, exclude=org.id),
             },
             status_code=status_code,
         )
 
-    return await submit_form(parse(OrganisationCreate, values), updated, again)
+    return await submit_form((data, {**errors, **bank_errors}), updated, again)
 
 
 # --- profile ----------------------------------------------------------------------------

@@ -18,10 +18,13 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
 from core.errors import ValidationFailed
 from core.i18n import _
+from core.identity import service as identity
+from core.identity.principal import Principal
 from core.repository import MAX_PAGE_SIZE, PageParams
 from core.repository.listing import SortOrder
 
@@ -154,6 +157,23 @@ def read_listing(
     typed = {f.name: _typed(f, raw[f.name]) for f in fields}
     page = _page(params.get("page"), params.get("page_size"))
     return Listing(request.url.path, columns, order, default_sort, fields, raw, typed, page)
+
+
+async def centre_names(session: AsyncSession, principal: Principal) -> dict[int, str]:
+    """The centres a reader's lists span, by id, when there is more than one (a district
+    reader or an administrator of several centres): the lists then show each row's centre
+    and filter by it. Empty for a reader of one centre, whose lists need neither."""
+    if not principal.sees_all_centres:
+        return {}
+    centres = await identity.list_centres(session)
+    return {c.id: c.name for c in centres} if len(centres) > 1 else {}
+
+
+def centre_filter(names: Mapping[int, str]) -> list[FilterField]:
+    """The centre filter (``centre_id`` in the URL) for a reader of several centres."""
+    if not names:
+        return []
+    return [FilterField("centre_id", _("Centre"), "id", [(str(i), n) for i, n in names.items()])]
 
 
 def _page(page: str | None, size: str | None) -> PageParams:

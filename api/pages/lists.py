@@ -3,6 +3,7 @@ sorting and filtering in SQL (kept in the URL) and their Excel exports."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,8 @@ from api.pages.listing import (
     XLSX,
     FilterField,
     Listing,
+    centre_filter,
+    centre_names,
     day_after,
     day_start,
     enum_or_none,
@@ -82,10 +85,13 @@ def _application_columns() -> dict[str, str]:
     }
 
 
-async def _application_listing(request: Request, session: SessionDep, principal: Principal) -> Listing:
+async def _application_listing(
+    request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
+) -> Listing:
     programmes = await application_queries.programme_choices(session, principal)
     fields = [
         FilterField("q", _("Title, organisation or number")),
+        *centre_filter(centres),
         FilterField("programme_id", _("Programme"), "id", [(str(i), n) for i, n in programmes]),
         FilterField(
             "state",
@@ -106,6 +112,7 @@ def _application_filters(listing: Listing) -> ApplicationListFilters:
     t = listing.typed
     return ApplicationListFilters(
         q=t["q"],
+        centre_id=t.get("centre_id"),
         programme_id=t["programme_id"],
         state=enum_or_none(ApplicationState, t["state"]),
         organisation=t["organisation"],
@@ -118,7 +125,8 @@ def _application_filters(listing: Listing) -> ApplicationListFilters:
 
 @router.get("/applications")
 async def application_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    listing = await _application_listing(request, session, principal)
+    centres = await centre_names(session, principal)
+    listing = await _application_listing(request, session, principal, centres)
     repository = await application_service.application_repository(session, principal)
     page = await application_queries.list_application_rows(
         repository, _application_filters(listing), listing.order, listing.page
@@ -133,6 +141,7 @@ async def application_list(request: Request, session: SessionDep, principal: Cur
             "is_staff": principal.has(Role.staff),
             "can_bulk": bulk,
             "can_export": _sees_centre_lists(principal),
+            "centres": centres,
             **grant_labels(),
         },
     )
@@ -142,7 +151,8 @@ async def application_list(request: Request, session: SessionDep, principal: Cur
 async def application_export(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     if not _sees_centre_lists(principal):
         raise Forbidden(_("Your role does not allow this"))
-    listing = await _application_listing(request, session, principal)
+    centres = await centre_names(session, principal)
+    listing = await _application_listing(request, session, principal, centres)
     repository = await application_service.application_repository(session, principal)
     rows = await application_queries.export_application_rows(
         repository, _application_filters(listing), listing.order, EXPORT_LIMIT
@@ -172,10 +182,13 @@ def _award_columns() -> dict[str, str]:
     }
 
 
-async def _award_listing(request: Request, session: SessionDep, principal: Principal) -> Listing:
+async def _award_listing(
+    request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
+) -> Listing:
     programmes = await application_queries.programme_choices(session, principal)
     fields = [
         FilterField("q", _("Project, organisation or number")),
+        *centre_filter(centres),
         FilterField("programme_id", _("Programme"), "id", [(str(i), n) for i, n in programmes]),
         FilterField(
             "state", _("Status"), "choice", [(s.value, _(AWARD_STATE_LABELS[s])) for s in AwardState]
@@ -193,6 +206,7 @@ def _award_filters(listing: Listing) -> AwardListFilters:
     t = listing.typed
     return AwardListFilters(
         q=t["q"],
+        centre_id=t.get("centre_id"),
         programme_id=t["programme_id"],
         state=enum_or_none(AwardState, t["state"]),
         organisation=t["organisation"],
@@ -205,7 +219,8 @@ def _award_filters(listing: Listing) -> AwardListFilters:
 
 @router.get("/awards")
 async def award_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    listing = await _award_listing(request, session, principal)
+    centres = await centre_names(session, principal)
+    listing = await _award_listing(request, session, principal, centres)
     repository = await award_service.award_repository(session, principal)
     page = await award_queries.list_award_rows(
         repository, _award_filters(listing), listing.order, listing.page
@@ -218,6 +233,7 @@ async def award_list(request: Request, session: SessionDep, principal: CurrentPr
             "listing": listing,
             "can_export": _sees_centre_lists(principal),
             "can_request": principal.has(Role.staff) and not principal.read_only,
+            "centres": centres,
             **grant_labels(),
         },
     )
@@ -226,7 +242,8 @@ async def award_list(request: Request, session: SessionDep, principal: CurrentPr
 @router.get("/awards/export.xlsx")
 async def award_export(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     require_money_reader(principal)
-    listing = await _award_listing(request, session, principal)
+    centres = await centre_names(session, principal)
+    listing = await _award_listing(request, session, principal, centres)
     repository = await award_service.award_repository(session, principal)
     rows = await award_queries.export_award_rows(
         repository, _award_filters(listing), listing.order, EXPORT_LIMIT
@@ -252,10 +269,13 @@ def _disbursement_columns() -> dict[str, str]:
     }
 
 
-async def _disbursement_listing(request: Request, session: SessionDep, principal: Principal) -> Listing:
+async def _disbursement_listing(
+    request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
+) -> Listing:
     programmes = await application_queries.programme_choices(session, principal)
     fields = [
         FilterField("q", _("Payee, project, voucher or number")),
+        *centre_filter(centres),
         FilterField(
             "state",
             _("Status"),
@@ -279,6 +299,7 @@ def _disbursement_filters(listing: Listing) -> DisbursementListFilters:
     t = listing.typed
     return DisbursementListFilters(
         q=t["q"],
+        centre_id=t.get("centre_id"),
         state=enum_or_none(DisbursementState, t["state"]),
         kind=t["kind"],
         payee=t["payee"],
@@ -293,7 +314,8 @@ def _disbursement_filters(listing: Listing) -> DisbursementListFilters:
 @router.get("/disbursements")
 async def disbursement_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     require_money_reader(principal)
-    listing = await _disbursement_listing(request, session, principal)
+    centres = await centre_names(session, principal)
+    listing = await _disbursement_listing(request, session, principal, centres)
     page = await disbursement_queries.list_disbursement_rows(
         DisbursementRepository(session, principal),
         _disbursement_filters(listing),
@@ -303,14 +325,15 @@ async def disbursement_list(request: Request, session: SessionDep, principal: Cu
     return render(
         request,
         "web/disbursements/list.html",
-        {"page": page, "listing": listing, **grant_labels()},
+        {"page": page, "listing": listing, "centres": centres, **grant_labels()},
     )
 
 
 @router.get("/disbursements/export.xlsx")
 async def disbursement_export(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     require_money_reader(principal)
-    listing = await _disbursement_listing(request, session, principal)
+    centres = await centre_names(session, principal)
+    listing = await _disbursement_listing(request, session, principal, centres)
     rows = await disbursement_queries.export_disbursement_rows(
         DisbursementRepository(session, principal),
         _disbursement_filters(listing),
@@ -345,8 +368,10 @@ def _contract_columns() -> dict[str, str]:
 @router.get("/contracts")
 async def contract_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     require_money_reader(principal)
+    centres = await centre_names(session, principal)
     fields = [
         FilterField("q", _("Title, provider or number")),
+        *centre_filter(centres),
         FilterField(
             "state", _("Status"), "choice", [(s.value, _(CONTRACT_STATE_LABELS[s])) for s in ContractState]
         ),
@@ -366,6 +391,7 @@ async def contract_list(request: Request, session: SessionDep, principal: Curren
     t = listing.typed
     filters = ContractListFilters(
         q=t["q"],
+        centre_id=t.get("centre_id"),
         state=enum_or_none(ContractState, t["state"]),
         provider=t["provider"],
         purchaser=t["purchaser"],
@@ -377,7 +403,7 @@ async def contract_list(request: Request, session: SessionDep, principal: Curren
     page = await contract_queries.list_contract_rows(
         ContractRepository(session, principal), filters, listing.order, listing.page
     )
-    context: dict[str, Any] = {"page": page, "listing": listing, **grant_labels()}
+    context: dict[str, Any] = {"page": page, "listing": listing, "centres": centres, **grant_labels()}
     return render(request, "web/contracts/list.html", context)
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import AdminUser, IdPath, Pagination, SessionDep, SettingsDep, check_csrf
 from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
 from api.web import register_nav, render
+from composition.names import audit_names
 from core.errors import DomainError, NotFound
 from core.fields import RequestModel
 from core.i18n import N_, _
@@ -143,6 +144,7 @@ async def _user_page(
     self_reason = _("You cannot change your own roles; ask another administrator")
     is_self = user.id == admin.user_id
     centre = await identity.get_centre(session, user.centre_id) if user.centre_id else None
+    events = await accounts.history(session, admin, user.id)
     return render(
         request,
         "web/users/user.html",
@@ -160,7 +162,8 @@ async def _user_page(
             "created": created,
             "link": link,
             "link_url": _link_url(settings, raw) if raw else None,
-            "events": await accounts.history(session, admin, user.id),
+            "events": events,
+            "names": await audit_names(session, events),
             "flash": _(MESSAGES[m]) if (m := request.query_params.get("msg")) in MESSAGES else None,
         },
         status_code=status_code,

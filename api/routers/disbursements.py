@@ -1,4 +1,5 @@
-"""Disbursements: request, approve or reject, pay (with Idempotency-Key), and the payments export."""
+"""Disbursements: request, approve or reject, pay (with Idempotency-Key, required to approve and to pay),
+and the payments export."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from api.deps import (
     Pagination,
     SessionDep,
 )
-from api.idempotency import IdempotencyKey, idempotent
+from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, required_key
 from api.schemas import ListResponse
 from core.clock import today
 from grants.disbursements import service as disbursements
@@ -88,14 +89,15 @@ async def approve_disbursement(
     session: SessionDep,
     principal: FinanceOfficer,
     data: ApproveIn | None = None,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey = None,
 ) -> JSONResponse:
+    key = required_key(idempotency_key)
     body = data or ApproveIn()
 
     async def action() -> DisbursementOut:
         return _out(await disbursements.approve(session, principal, disbursement_id, body.note))
 
-    return await idempotent(request, session, principal, idempotency_key, body, action)
+    return await idempotent(request, session, principal, key, body, action)
 
 
 @router.post("/disbursements/{disbursement_id:int}/reject", response_model=DisbursementOut)
@@ -120,11 +122,12 @@ async def pay_disbursement(
     data: PayIn,
     session: SessionDep,
     principal: FinanceOfficer,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey = None,
 ) -> JSONResponse:
     """Record the payment: voucher number, date and amount (the approved amount)."""
+    key = required_key(idempotency_key)
 
     async def action() -> DisbursementOut:
         return _out(await disbursements.pay(session, principal, disbursement_id, data))
 
-    return await idempotent(request, session, principal, idempotency_key, data, action)
+    return await idempotent(request, session, principal, key, data, action)

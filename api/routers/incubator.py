@@ -46,6 +46,7 @@ from incubator.schemas import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationUpdate,
+    Reason,
     SignupRequest,
     StayAdmit,
     StayAssess,
@@ -198,7 +199,7 @@ async def list_bars(
 
 
 class LiftBar(RequestModel):
-    reason: str = Field(min_length=2, max_length=2000, title=N_("Reason"))
+    reason: Annotated[Reason, Field(title=N_("Reason"))]
 
 
 @router.post("/organisations/{organisation_id:int}/lift-bar", response_model=OrganisationRead)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,3 +91,23 @@ async def count_between(session: AsyncSession, centre_id: int, start: dt.datetim
         AuditEvent.centre_id == centre_id, AuditEvent.at >= start, AuditEvent.at < end
     )
     return int((await session.execute(statement)).scalar_one())
+
+
+async def latest_of(
+    session: AsyncSession, subject_type: str, subject_ids: Collection[int], action: str
+) -> dict[int, AuditEvent]:
+    """The newest event of one action per subject (for example the last change of each
+    payee's bank account), by subject id."""
+    if not subject_ids:
+        return {}
+    newest = (
+        select(func.max(AuditEvent.id))
+        .where(
+            AuditEvent.subject_type == subject_type,
+            AuditEvent.action == action,
+            AuditEvent.subject_id.in_([str(i) for i in subject_ids]),
+        )
+        .group_by(AuditEvent.subject_id)
+    )
+    events = (await session.execute(select(AuditEvent).where(AuditEvent.id.in_(newest)))).scalars()
+    return {int(event.subject_id): event for event in events}

@@ -377,6 +377,7 @@ class ApplicationListFilters:
     """What staff look for in the applications list; text filters match anywhere in the text."""
 
     q: str | None = None
+    centre_id: int | None = None
     programme_id: int | None = None
     state: ApplicationState | None = None
     organisation_id: int | None = None
@@ -417,6 +418,8 @@ def application_rows(repository: ApplicationRepository, filters: ApplicationList
         if number is not None:
             matches.append(Application.id == number)
         statement = statement.where(or_(*matches))
+    if filters.centre_id is not None:
+        statement = statement.where(Application.centre_id == filters.centre_id)
     if filters.programme_id is not None:
         statement = statement.where(Application.programme_id == filters.programme_id)
     if filters.state is not None:

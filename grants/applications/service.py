@@ -14,7 +14,7 @@ from communities import service as communities
 from core import audit
 from core.clock import today
 from core.db import utcnow
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.files import FileStore, StoredFile, store_upload
 from core.i18n import _
 from core.identity import service as identity
@@ -471,8 +471,14 @@ async def submit_application(
     open_now, reason = window_state(programme, now or utcnow())
     if not open_now:
         raise Conflict(reason)
-    if not application.budget_lines:
-        raise ValidationFailed.field("budget_lines", _("Add the budget before submitting"))
+    problems = readiness(programme, org, application, today()).problems
+    if problems:
+        # The same rule the form applies before its submit button: a proposal without the
+        # narrative, activities, indicators or budget it needs is not submitted by any face.
+        raise ValidationFailed(
+            "；".join(problems.values()),
+            details=[FieldError(name, message) for name, message in problems.items()],
+        )
     previous = application.state
     application.state = ApplicationState.submitted
     application.submitted_at = now or utcnow()

@@ -392,6 +392,7 @@ async def awards_of_centre(
 @dataclass(frozen=True)
 class AwardListFilters:
     q: str | None = None
+    centre_id: int | None = None
     programme_id: int | None = None
     state: AwardState | None = None
     organisation: str | None = None
@@ -427,6 +428,8 @@ def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select
         .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
         .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
     )
+    if filters.centre_id is not None:
+        statement = statement.where(Award.centre_id == filters.centre_id)
     if filters.q:
         number = number_of(filters.q)
         matches = [contains(Award.title, filters.q), contains(Organisation.name, filters.q)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,7 +22,7 @@ from grants.awards.models import (
     ReviewState,
     TrancheState,
 )
-from grants.fields import Comment, Fixed2, PositiveMoney, Quantity, Reason, Score
+from grants.fields import Comment, Fixed2, Narrative, PositiveMoney, Quantity, Reason, Score
 from grants.programmes.models import TrancheTrigger
 
 
@@ -185,7 +186,7 @@ class ProgressActualIn(RequestModel):
 
 class ProgressReportIn(RequestModel):
     period: str = Field(min_length=1, max_length=100, title=N_("Period"))
-    narrative: str = Field(min_length=2, max_length=20000, title=N_("Narrative"))
+    narrative: Annotated[Narrative, Field(title=N_("Narrative"))]
     actuals: list[ProgressActualIn] = Field(
         default_factory=list, max_length=50, title=N_("Indicator actuals")
     )

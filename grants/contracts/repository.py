@@ -87,6 +87,7 @@ async def contracts_of_centre(
 @dataclass(frozen=True)
 class ContractListFilters:
     q: str | None = None
+    centre_id: int | None = None
     state: ContractState | None = None
     provider: str | None = None
     purchaser: str | None = None
@@ -116,6 +117,8 @@ def contract_rows(repository: ContractRepository, filters: ContractListFilters) 
         .join(Organisation, Organisation.id == Contract.provider_id)
         .add_columns(Organisation.name)
     )
+    if filters.centre_id is not None:
+        statement = statement.where(Contract.centre_id == filters.centre_id)
     if filters.q:
         number = number_of(filters.q)
         matches = [contains(Contract.title, filters.q), contains(Organisation.name, filters.q)]

@@ -333,6 +333,7 @@ async def payment_context(
 @dataclass(frozen=True)
 class DisbursementListFilters:
     q: str | None = None
+    centre_id: int | None = None
     state: DisbursementState | None = None
     kind: str | None = None  # "award" or "contract"
     payee: str | None = None
@@ -365,6 +366,8 @@ def disbursement_rows(repository: DisbursementRepository, filters: DisbursementL
         .outerjoin(Tranche, Tranche.id == Disbursement.tranche_id)
         .add_columns(Organisation.name, func.coalesce(Award.title, Contract.title), Tranche.seq)
     )
+    if filters.centre_id is not None:
+        statement = statement.where(Disbursement.centre_id == filters.centre_id)
     if filters.q:
         number = number_of(filters.q)
         matches = [

@@ -3,6 +3,7 @@ moves with a conditional UPDATE, so concurrent requests can never overpay."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +16,13 @@ from core.clock import today
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import format_money
 from core.notifications import mark_done
 from core.repository import Paged, PageParams
+from core.repository import audit as audit_queries
 from grants import notices
 from grants.access import notify_finance, require_finance, require_staff
 from grants.awards.models import (
@@ -334,6 +337,14 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
     return disbursement
 
 
+@dataclass(frozen=True)
+class BankChange:
+    """The payee changed its bank account after the centre had verified it: when and who."""
+
+    at: dt.datetime
+    who: str
+
+
 @dataclass
 class PaymentLine:
     """A disbursement as finance reads it: whom, to which account, for what, which instalment."""
@@ -347,12 +358,14 @@ class PaymentLine:
     subject_href: str
     instalment: tuple[int, int] | None
     agreement_href: str | None
+    bank_changed: BankChange | None = None
 
 
 async def payment_lines(session: AsyncSession, disbursements: Sequence[Disbursement]) -> list[PaymentLine]:
     organisations, awards, tranche_counts, contracts, milestones, agreements = await payment_context(
         session, disbursements
     )
+    changes = await _bank_changes(session, {d.payee_organisation_id for d in disbursements})
     lines = []
     for d in disbursements:
         payee = organisations.get(d.payee_organisation_id)
@@ -382,6 +395,23 @@ async def payment_lines(session: AsyncSession, disbursements: Sequence[Disbursem
                 subject_href=href,
                 instalment=instalment,
                 agreement_href=agreement_href,
+                bank_changed=changes.get(d.payee_organisation_id),
             )
         )
     return lines
+
+
+async def _bank_changes(session: AsyncSession, organisation_ids: set[int]) -> dict[int, BankChange]:
+    """Each payee's last bank-account change, where it came after the organisation was verified
+    (the account finance is about to pay into is then not the one the centre approved)."""
+    events = await audit_queries.latest_of(
+        session, "organisation", organisation_ids, "organisation.bank_account"
+    )
+    after_approval = {i: e for i, e in events.items() if (e.after or {}).get("verified")}
+    names = await identity_queries.display_names(
+        session, {e.actor_id for e in after_approval.values() if e.actor_id is not None}
+    )
+    return {
+        i: BankChange(e.at, (names.get(e.actor_id) if e.actor_id is not None else None) or e.actor)
+        for i, e in after_approval.items()
+    }

@@ -538,3 +538,58 @@ async def test_exports_are_not_for_applicants(
     applicant = await make_user(session, centre, Role.applicant)
     await logged_in(client, applicant)
     assert (await client.get(path)).status_code == 403
+
+
+class TestDistrictReader:
+    """A district reader sees several centres: each list says which centre a row is of, and
+    filters by centre with the choice kept in the URL; a centre's own staff see neither."""
+
+    async def test_centre_column_and_filter(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
+        street = await _street(session)
+        a = street.apps
+        here = await session.get(Centre, a["elders"].centre_id)
+        there = await session.get(Centre, a["other"].centre_id)
+        assert here is not None
+        assert there is not None
+        district = await make_user(session, None, Role.staff, district=True)
+        await logged_in(client, district)
+        everything = await client.get("/applications")
+        assert everything.status_code == 200
+        assert set(_ids(everything.text)) >= {a["elders"].id, a["other"].id}
+        assert '<th scope="col">孵化中心</th>' in everything.text
+        assert f'<td data-centre="{there.id}">{there.name}</td>' in everything.text
+        assert f'<td data-centre="{here.id}">{here.name}</td>' in everything.text
+        assert f'<option value="{there.id}" >{there.name}</option>' in everything.text
+        only_there = await client.get("/applications", params={"centre_id": there.id, "sort": "title"})
+        assert _ids(only_there.text) == [a["other"].id]
+        assert f"孵化中心：{there.name}" in only_there.text.split('id="listing-state"')[1]
+        assert f'<option value="{there.id}" selected>' in only_there.text
+        assert f"centre_id={there.id}" in only_there.text  # kept in the sort links and the export
+        orgs = await client.get("/organisations", params={"centre_id": there.id})
+        assert orgs.status_code == 200
+        assert set(re.findall(r'data-centre="(\d+)"', orgs.text)) == {str(there.id)}
+        assert "玉林长者互助会（邻街）" in orgs.text
+        assert "芳华青少年服务中心" not in orgs.text
+        for path in ("/awards", "/disbursements", "/contracts"):
+            page = await client.get(path, params={"centre_id": there.id})
+            assert page.status_code == 200, path
+            assert '<th scope="col">孵化中心</th>' in page.text, path
+            assert 'id="flt-centre_id"' in page.text, path
+        export = await client.get("/applications/export.xlsx", params={"centre_id": here.id})
+        assert export.status_code == 200
+        sheet = load_workbook(io.BytesIO(export.content)).active
+        assert sheet is not None
+        titles = {str(c.value) for row in sheet.iter_rows() for c in row if c.value}
+        assert "邻街中心的社区项目" not in titles
+        assert "玉林长者互助会的社区项目" in titles
+
+    async def test_one_centre_staff_see_no_centre_column(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        street = await _street(session)
+        await logged_in(client, street.staff)
+        for path in ("/applications", "/organisations", "/awards", "/disbursements", "/contracts"):
+            page = await client.get(path)
+            assert page.status_code == 200, path
+            assert 'id="flt-centre_id"' not in page.text, path
+            assert "data-centre=" not in page.text, path

@@ -218,6 +218,31 @@ class TestRolesAndAccess:
         assert "评审专家" in page.text
         assert "user.update" in await _audit_actions(session, person.user.id)
 
+    async def test_history_names_people_not_emails_or_ids(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        centre = await make_centre(session)
+        admin = await make_user(session, centre, Role.admin)
+        person = await make_user(session, centre, Role.finance)
+        await page_login(client, admin.user.email)
+        changed = await _post(
+            client,
+            f"/users/{person.user.id}/roles",
+            {"roles": ["finance", "evaluator"]},
+            page=f"/users/{person.user.id}",
+        )
+        assert changed.status_code == 303
+        page = await client.get(f"/users/{person.user.id}")
+        found = re.search(r'<ul class="timeline" id="history">(.*?)</ul>', page.text, re.S)
+        assert found is not None
+        history = found.group(1)
+        assert admin.user.full_name in history
+        assert f"“{person.user.full_name}”" in history
+        assert admin.user.email not in history
+        assert f"#{person.user.id}" not in history
+        assert "system" not in history  # the account was opened by no person: said in words
+        assert "系统自动" in history
+
     async def test_own_roles_and_flag_are_not_ones_to_change(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:

@@ -164,6 +164,11 @@ class TestVerifyAndBar:
         )
         assert past.status_code == 422
         assert past.json()["error"]["details"][0]["field"] == "until"
+        blank = await client.post(
+            f"/api/v1/organisations/{org_id}/lift-bar", json={"reason": "   "}, headers=staff.headers
+        )
+        assert blank.status_code == 422  # blanks are no reason, as on the form
+        assert blank.json()["error"]["details"][0]["field"] == "reason"
         lifted = await post_ok(
             client, f"/api/v1/organisations/{org_id}/lift-bar", staff, {"reason": "整改完成"}
         )

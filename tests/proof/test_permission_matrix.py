@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -1186,6 +1187,13 @@ async def callers(
             await http.aclose()
 
 
+# Money is approved and paid only under an Idempotency-Key (a 400 without one).
+KEYED_ROUTES = {
+    ("POST", "/api/v1/disbursements/{disbursement_id}/approve"),
+    ("POST", "/api/v1/disbursements/{disbursement_id}/pay"),
+}
+
+
 async def call(http: httpx.AsyncClient, world: World, role: str, method: str, path: str) -> httpx.Response:
     url = path.format(**{name: param(world, path, name) for name in re.findall(r"{(\w+)}", path)})
     make_body = BODIES.get((method, path))
@@ -1198,6 +1206,8 @@ async def call(http: httpx.AsyncClient, world: World, role: str, method: str, pa
     if not is_page(path):
         if role != "anon":
             headers.update(world.actors[role].headers)
+        if (method, path) in KEYED_ROUTES:
+            headers["Idempotency-Key"] = f"matrix-{uuid.uuid4()}"
         if method in ("GET", "DELETE"):
             return await http.request(method, url, params=query, headers=headers)
         if (method, path) in FORM_ROUTES or files:

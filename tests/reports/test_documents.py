@@ -205,6 +205,8 @@ async def test_programme_report_lists_every_category(session: AsyncSession, outp
     assert "20,000.00" in text  # the new category's budget, although it awarded nothing
     assert "类别排名" in text or "按类别排名" in text
     assert "71,000.00" in text
+    assert "申请金额" in text  # the amount asked for, not a tranche "requested" for payment
+    assert "已申请拨付" not in text
     await keep_pages("programme_annual", data)
 
 

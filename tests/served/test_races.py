@@ -8,6 +8,7 @@ answer is a 409 in the error shape naming why, none is a 5xx, and the audit chai
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,10 +105,25 @@ async def effects(deployment: Deployment, action: str, subject_id: int) -> int:
 
 
 async def fire(
-    deployment: Deployment, actor: Actor, path: str, body: dict[str, Any] | None = None, *, n: int = N
+    deployment: Deployment,
+    actor: Actor,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    n: int = N,
+    keyed: bool = False,
 ) -> RaceResult:
+    """``n`` concurrent requests; ``keyed``: each with an Idempotency-Key of its own (distinct
+    requests, as n clicks on n screens would be), for routes that require one."""
     async with deployment.server.client(actor.token, max_connections=n) as client:
-        return await race(client.post(path, json=body if body is not None else {}) for _ in range(n))
+        return await race(
+            client.post(
+                path,
+                json=body if body is not None else {},
+                headers={"Idempotency-Key": f"race-{uuid.uuid4()}"} if keyed else None,
+            )
+            for _ in range(n)
+        )
 
 
 async def test_decide_approves_once_and_commits_the_budget_once(
@@ -239,13 +255,16 @@ async def test_a_tranche_is_requested_approved_and_paid_once(deployment: Deploym
             client.post("/api/v1/disbursements", json={"tranche_id": tranche_id}) for _ in range(N)
         )
     disbursement_id = requested.assert_one_winner().json()["id"]
-    approved = await fire(deployment, cast.finance, f"/api/v1/disbursements/{disbursement_id}/approve", n=200)
+    approved = await fire(
+        deployment, cast.finance, f"/api/v1/disbursements/{disbursement_id}/approve", n=200, keyed=True
+    )
     approved.assert_one_winner()
     paid = await fire(
         deployment,
         cast.finance2,
         f"/api/v1/disbursements/{disbursement_id}/pay",
         {"voucher_no": "记-2026-0901", "paid_on": today().isoformat(), "amount": "100000.00"},
+        keyed=True,
     )
     paid.assert_one_winner()
     async with deployment.session() as session:

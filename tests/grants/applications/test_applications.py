@@ -161,6 +161,32 @@ async def test_submit_runs_the_checks(client: httpx.AsyncClient, session: AsyncS
     assert edit.status_code == 409
 
 
+async def test_submit_without_the_narrative_is_refused_by_the_api_too(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The form will not submit a proposal that does not say whom it serves, what it answers
+    and what it aims at; neither does the JSON API, and the draft stays a draft."""
+    _staff, programme, owner, org = await _setup(session)
+    app_id = (
+        await _create(
+            client, owner, programme, org, beneficiaries="", needs="  ", objectives="", indicators=[]
+        )
+    )["id"]
+    refused = await client.post(f"/api/v1/applications/{app_id}/submit", headers=owner.headers)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert {d["field"] for d in error["details"]} == {"beneficiaries", "needs", "objectives", "indicators"}
+    assert "请填写服务对象" in error["message"]
+    assert "请至少填写一项指标及其目标值" in error["message"]
+    english = await client.post(
+        f"/api/v1/applications/{app_id}/submit", headers={**owner.headers, "Accept-Language": "en"}
+    )
+    assert "Describe who the project serves" in english.json()["error"]["message"]
+    draft = await client.get(f"/api/v1/applications/{app_id}", headers=owner.headers)
+    assert draft.json()["state"] == "draft"
+    assert draft.json()["checks"] == []
+
+
 @pytest.mark.parametrize(
     ("code", "org", "overrides"),
     [

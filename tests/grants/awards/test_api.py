@@ -84,6 +84,16 @@ async def test_grantee_reports_and_claims_over_http(client: httpx.AsyncClient, s
         headers=cast.grantee.headers,
     )
     assert report.status_code == 201, report.text
+    blank = await client.post(
+        f"/api/v1/awards/{award_id}/progress-reports",
+        json={"period": "2026年第四季度", "narrative": "    ", "actuals": []},
+        headers=cast.grantee.headers,
+    )
+    assert blank.status_code == 422, blank.text  # blanks are no narrative, as on the form
+    assert blank.json()["error"]["details"][0]["field"] == "narrative"
+    assert blank.json()["error"]["details"][0]["message"] == "进展说明: 过短（至少 2 个字符）"
+    listed = await client.get(f"/api/v1/awards/{award_id}/progress-reports", headers=cast.grantee.headers)
+    assert [r["period"] for r in listed.json()] == ["2026年第三季度"]
     returned = await client.post(
         f"/api/v1/awards/{award_id}/progress-reports/{report.json()['id']}/review",
         json={"approve": False, "comment": ""},
@@ -131,11 +141,15 @@ async def test_exports(client: httpx.AsyncClient, session: AsyncSession) -> None
             "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
         )
     ).json()
-    await client.post(f"/api/v1/disbursements/{d['id']}/approve", json={}, headers=cast.finance.headers)
+    await client.post(
+        f"/api/v1/disbursements/{d['id']}/approve",
+        json={},
+        headers={**cast.finance.headers, "Idempotency-Key": "ap-7"},
+    )
     await client.post(
         f"/api/v1/disbursements/{d['id']}/pay",
         json={"voucher_no": "记-7", "paid_on": today().isoformat(), "amount": d["amount"]},
-        headers=cast.finance.headers,
+        headers={**cast.finance.headers, "Idempotency-Key": "pay-7"},
     )
     xlsx = await client.get("/api/v1/disbursements/export.xlsx", headers=cast.finance.headers)
     assert xlsx.status_code == 200

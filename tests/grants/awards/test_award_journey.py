@@ -203,11 +203,15 @@ async def test_termination_returns_the_unpaid_part_to_the_budget(
     disbursement = (
         await client.post("/api/v1/disbursements", json={"tranche_id": first}, headers=staff.headers)
     ).json()["id"]
-    await client.post(f"/api/v1/disbursements/{disbursement}/approve", json={}, headers=finance.headers)
+    await client.post(
+        f"/api/v1/disbursements/{disbursement}/approve",
+        json={},
+        headers={**finance.headers, "Idempotency-Key": "ap-2"},
+    )
     await client.post(
         f"/api/v1/disbursements/{disbursement}/pay",
         json={"voucher_no": "记-2026-1101", "paid_on": "2026-11-01", "amount": "10000.00"},
-        headers=finance.headers,
+        headers={**finance.headers, "Idempotency-Key": "pay-2"},
     )
     before = (await client.get(f"/api/v1/programmes/{programme_id}", headers=staff.headers)).json()
     assert before["committed"] == "20000.00"

@@ -81,7 +81,51 @@ async def test_maker_checker_over_http(client: httpx.AsyncClient, session: Async
     )
     assert made.status_code == 201
     refused = await client.post(
-        f"/api/v1/disbursements/{made.json()['id']}/approve", json={}, headers=cast.both.headers
+        f"/api/v1/disbursements/{made.json()['id']}/approve",
+        json={},
+        headers={**cast.both.headers, "Idempotency-Key": "mc-1"},
     )
     assert refused.status_code == 403
     assert "另一名财务人员" in refused.json()["error"]["message"]
+
+
+async def test_approve_and_pay_need_an_idempotency_key(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Money is approved and paid only under a key, so that a retry after a lost answer gets
+    the first answer; a request without one is refused, naming the header, and changes nothing."""
+    cast = await make_cast(session)
+    _award_id, tranche_id = await _due(session, cast)
+    made = await client.post(
+        "/api/v1/disbursements", json={"tranche_id": tranche_id}, headers=cast.staff.headers
+    )
+    d_id = made.json()["id"]
+    bare = await client.post(f"/api/v1/disbursements/{d_id}/approve", json={}, headers=cast.finance.headers)
+    assert bare.status_code == 400, bare.text
+    error = bare.json()["error"]
+    assert error["code"] == "idempotency_key_required"
+    assert error["details"][0]["field"] == "Idempotency-Key"
+    assert "Idempotency-Key" in error["message"]
+    assert "请求头" in error["message"]  # in the reader's language
+    english = await client.post(
+        f"/api/v1/disbursements/{d_id}/approve",
+        json={},
+        headers={**cast.finance.headers, "Accept-Language": "en", "Idempotency-Key": " "},
+    )
+    assert english.status_code == 400
+    assert english.json()["error"]["message"].startswith("Send an Idempotency-Key header")
+    still = await client.get(f"/api/v1/disbursements/{d_id}", headers=cast.finance.headers)
+    assert still.json()["state"] == "requested"
+    approved = await client.post(
+        f"/api/v1/disbursements/{d_id}/approve",
+        json={},
+        headers={**cast.finance.headers, "Idempotency-Key": "a-1"},
+    )
+    assert approved.status_code == 200, approved.text
+    body = {"voucher_no": "记-2026-120", "paid_on": today().isoformat(), "amount": "16666.66"}
+    unpaid = await client.post(f"/api/v1/disbursements/{d_id}/pay", json=body, headers=cast.finance2.headers)
+    assert unpaid.status_code == 400
+    assert unpaid.json()["error"]["details"][0]["field"] == "Idempotency-Key"
+    after = await client.get(f"/api/v1/disbursements/{d_id}", headers=cast.finance.headers)
+    assert after.json()["state"] == "approved"
+    assert after.json()["voucher_no"] is None
