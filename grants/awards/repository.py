@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,26 +64,6 @@ DUE_STATES = (TrancheState.due, TrancheState.requested, TrancheState.approved)
 
 def money_sum(column: Any) -> Any:
     return type_coerce(func.coalesce(func.sum(column), 0), Money())
-
-
-async def reports_of(session: AsyncSession, award_id: int) -> Sequence[ProgressReport]:
-    rows = await session.execute(
-        select(ProgressReport)
-        .where(ProgressReport.award_id == award_id)
-        .options(selectinload(ProgressReport.actuals))
-        .order_by(ProgressReport.id)
-    )
-    return rows.scalars().all()
-
-
-async def claims_of(session: AsyncSession, award_id: int) -> Sequence[ExpenseClaim]:
-    rows = await session.execute(
-        select(ExpenseClaim)
-        .where(ExpenseClaim.award_id == award_id)
-        .options(selectinload(ExpenseClaim.receipts))
-        .order_by(ExpenseClaim.id)
-    )
-    return rows.scalars().all()
 
 
 async def spent_on_award(session: AsyncSession, award_id: int) -> Decimal:
@@ -271,28 +251,55 @@ async def document_with_file(
     return (row[0], row[1]) if row is not None else None
 
 
-async def progress_report_of(session: AsyncSession, award_id: int, report_id: int) -> ProgressReport | None:
-    """The award's report with its actuals, re-read (populate_existing)."""
+Reviewed = TypeVar("Reviewed", ProgressReport, ExpenseClaim)
+REVIEWED_PARTS: dict[type[Any], Any] = {
+    ProgressReport: ProgressReport.actuals,
+    ExpenseClaim: ExpenseClaim.receipts,
+}
+
+
+async def reviewed_of(session: AsyncSession, model: type[Reviewed], award_id: int) -> Sequence[Reviewed]:
+    """An award's progress reports (with actuals) or expense claims (with receipts), oldest first."""
+    rows = await session.execute(
+        select(model)
+        .where(model.award_id == award_id)
+        .options(selectinload(REVIEWED_PARTS[model]))
+        .order_by(model.id)
+    )
+    return rows.scalars().all()
+
+
+async def reviewed_one(
+    session: AsyncSession, model: type[Reviewed], award_id: int, item_id: int
+) -> Reviewed | None:
+    """The award's report or claim with its parts, re-read (populate_existing)."""
     return (
         await session.execute(
-            select(ProgressReport)
-            .where(ProgressReport.id == report_id, ProgressReport.award_id == award_id)
-            .options(selectinload(ProgressReport.actuals))
+            select(model)
+            .where(model.id == item_id, model.award_id == award_id)
+            .options(selectinload(REVIEWED_PARTS[model]))
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
 
 
-async def expense_claim_of(session: AsyncSession, award_id: int, claim_id: int) -> ExpenseClaim | None:
-    """The award's claim with its receipts, re-read (populate_existing)."""
-    return (
-        await session.execute(
-            select(ExpenseClaim)
-            .where(ExpenseClaim.id == claim_id, ExpenseClaim.award_id == award_id)
-            .options(selectinload(ExpenseClaim.receipts))
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+async def move_review(
+    session: AsyncSession,
+    model: type[ProgressReport] | type[ExpenseClaim],
+    item_id: int,
+    source: ReviewState,
+    target: ReviewState,
+    **values: Any,
+) -> bool:
+    """Compare-and-set a report or claim from ``source`` to ``target`` (with ``values``);
+    false when its state had already moved."""
+    moved = await session.execute(
+        update(model)
+        .where(model.id == item_id, model.state == source)
+        .values(state=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def award_for_review(session: AsyncSession, centre_id: int, award_id: int) -> Award | None:
