@@ -17,12 +17,11 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
 from core.i18n import _
 from core.identity.principal import Principal
 from core.money import format_money
-from grants import notices
-from grants.awards.models import Award, AwardEvent, Tranche
+from grants import notices, timeline
+from grants.awards.models import Award, Tranche
 from grants.contracts.models import Contract, ContractMilestone
 from grants.disbursements.models import Disbursement
 from grants.disbursements.schemas import PayIn
@@ -64,17 +63,10 @@ class TranchePayment(Payable):
         """The award's timeline shows the payment and the grantee is told."""
         award = await session.get(Award, self.holder_id, populate_existing=True)
         assert award is not None
-        session.add(
-            AwardEvent(
-                award_id=award.id,
-                at=utcnow(),
-                action="paid",
-                note=_("{amount} yuan paid, voucher {voucher}").format(
-                    amount=format_money(self.amount), voucher=data.voucher_no
-                ),
-                actor=principal.email,
-            )
+        note = _("{amount} yuan paid, voucher {voucher}").format(
+            amount=format_money(self.amount), voucher=data.voucher_no
         )
+        session.add(timeline.row(principal, award, "paid", note))
         await session.flush()
         await notices.award_changed(
             session,
