@@ -55,8 +55,6 @@ from incubator.repository import (
     StayRepository,
     activity_totals,
 )
-from incubator.repository import latest_capacity_score as latest_capacity_score
-from incubator.repository import organisations_of as organisations_of
 from incubator.schemas import (
     AcceptInvitation,
     ActivityCreate,
@@ -1076,7 +1074,7 @@ async def graduation_check(
         )
     )
 
-    score = await latest_capacity_score(session, org.id)
+    score = await queries.latest_capacity_score(session, org.id)
     threshold = policy.min_capacity_score
     criteria.append(
         CriterionResult(

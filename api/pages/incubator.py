@@ -224,7 +224,7 @@ async def organisation_export(request: Request, session: SessionDep, principal: 
 
 @router.get("/my/organisations")
 async def my_organisations(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    organisations = await service.organisations_of(session, principal.user_id)
+    organisations = await incubator_queries.organisations_of(session, principal.user_id)
     if len(organisations) == 1 and not request.query_params.get("msg"):
         return RedirectResponse(f"/organisations/{organisations[0].id}", status_code=303)
     return render(

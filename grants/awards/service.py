@@ -48,9 +48,6 @@ from grants.awards.repository import (
     AwardRepository,
     spent_on_award,
 )
-from grants.awards.repository import awarded_grants as awarded_grants
-from grants.awards.repository import completed_projects as completed_projects
-from grants.awards.repository import open_rectification as open_rectification
 from grants.awards.schedule import tranches_for
 from grants.awards.schemas import (
     CloseIn,
@@ -345,7 +342,7 @@ async def _open_rectification(
     reason: str,
     deadline: dt.date,
 ) -> Rectification:
-    current = await open_rectification(session, award.id)
+    current = await queries.open_rectification(session, award.id)
     if current is not None:
         if current.deadline == deadline and current.reason == reason:
             raise Conflict(
