@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select, type_coerce, update
+from sqlalchemy import Select, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +18,7 @@ from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
+from core.repository.listing import SortOrder, all_rows, paginate_rows, sorted_by
 from grants.awards.models import (
     Award,
     AwardDocument,
@@ -34,6 +34,7 @@ from grants.awards.models import (
     Tranche,
     TrancheState,
 )
+from grants.listing import ProgrammeRecordFilters, filter_programme_records
 from grants.programmes.models import (
     Programme,
     ProgrammeCategory,
@@ -383,13 +384,8 @@ async def awards_of_centre(session: AsyncSession, centre_id: int) -> Sequence[tu
 
 
 @dataclass(frozen=True)
-class AwardListFilters:
-    q: str | None = None
-    programme_id: int | None = None
+class AwardListFilters(ProgrammeRecordFilters):
     state: AwardState | None = None
-    organisation: str | None = None
-    category: str | None = None
-    community: str | None = None
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
 
@@ -420,26 +416,7 @@ def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select
         .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
         .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
     )
-    if filters.q:
-        number = number_of(filters.q)
-        matches = [contains(Award.title, filters.q), contains(Organisation.name, filters.q)]
-        if number is not None:
-            matches.append(Award.id == number)
-        statement = statement.where(or_(*matches))
-    if filters.programme_id is not None:
-        statement = statement.where(Award.programme_id == filters.programme_id)
-    if filters.state is not None:
-        statement = statement.where(Award.state == filters.state)
-    if filters.organisation:
-        statement = statement.where(contains(Organisation.name, filters.organisation))
-    if filters.category:
-        statement = statement.where(
-            or_(
-                contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
-            )
-        )
-    if filters.community:
-        statement = statement.where(contains(Application.target_community, filters.community))
+    statement = filter_programme_records(statement, Award, filters)
     if filters.signed_from is not None:
         statement = statement.where(Award.signed_on >= filters.signed_from)
     if filters.signed_to is not None:

@@ -7,15 +7,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.identity.models import Role
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, contains, number_of, paginate_rows, sorted_by
+from core.repository.listing import SortOrder, contains, paginate_rows, sorted_by
 from grants.contracts.models import Contract, ContractState, ProcurementMethod
+from grants.listing import matches_text
 from incubator.models import Organisation
 
 
@@ -105,11 +106,7 @@ def contract_rows(repository: ContractRepository, filters: ContractListFilters) 
         .add_columns(Organisation.name)
     )
     if filters.q:
-        number = number_of(filters.q)
-        matches = [contains(Contract.title, filters.q), contains(Organisation.name, filters.q)]
-        if number is not None:
-            matches.append(Contract.id == number)
-        statement = statement.where(or_(*matches))
+        statement = statement.where(matches_text(Contract, filters.q))
     if filters.state is not None:
         statement = statement.where(Contract.state == filters.state)
     if filters.provider:
