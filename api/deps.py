@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import DomainError, Forbidden, NotAuthenticated
 from core.i18n import _, negotiate, set_locale
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Role, TokenKind
 from core.identity.principal import Principal
@@ -131,13 +132,13 @@ async def optional_principal(
     authorization = request.headers.get("authorization", "")
     user = None
     if authorization.lower().startswith("bearer "):
-        user = await identity.user_for_token(session, authorization[7:].strip(), TokenKind.api)
+        user = await identity_queries.user_for_token(session, authorization[7:].strip(), TokenKind.api)
         if user is None:
             raise NotAuthenticated(_("The access token is invalid, expired or revoked"))
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            user = await identity.user_for_token(session, cookie, TokenKind.session)
+            user = await identity_queries.user_for_token(session, cookie, TokenKind.session)
             if user is not None and request.method in UNSAFE_METHODS:
                 await check_csrf(request, settings)
     if user is None:

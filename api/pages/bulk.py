@@ -25,7 +25,7 @@ from api.routers import evaluations as evaluations_api
 from api.web import render
 from core.errors import DomainError, Forbidden, ValidationFailed
 from core.i18n import _, ngettext
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import format_money
@@ -171,7 +171,7 @@ async def bulk_assign(round_id: IdPath, request: Request, session: SessionDep, s
     subjects = {s.subject_id: s.title for s in progress.subjects}
     evaluators = {
         u.id: u.full_name or u.email
-        for u in await identity.list_users(session, staff)
+        for u in await identity_queries.list_users(session, staff)
         if u.id in evaluator_ids
     }
     back = f"/evaluations/rounds/{round_id}"

@@ -21,7 +21,7 @@ from composition import dossier, outcomes
 from core.clock import today
 from core.errors import FieldError, Forbidden, ValidationFailed
 from core.i18n import N_, _, current_locale
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
@@ -378,7 +378,7 @@ async def _round_page(
     if principal.has(Role.staff) and not closed:
         evaluators = [
             u
-            for u in await identity.list_users(session, principal)
+            for u in await identity_queries.list_users(session, principal)
             if Role.evaluator in u.role_set and u.is_active and u.centre_id == review_round.centre_id
         ]
     return render(

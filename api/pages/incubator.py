@@ -27,6 +27,7 @@ from composition import facts
 from core.clock import today
 from core.errors import DomainError, Forbidden, NotFound
 from core.i18n import N_, _
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -733,7 +734,7 @@ async def signup_submit(
 @router.get("/invitations/{token}")
 async def invitation_page(request: Request, token: str, session: SessionDep) -> Response:
     invitation, org = await service.invitation_for(session, token[:128])
-    existing = await identity.get_user_by_email(session, invitation.email)
+    existing = await identity_queries.get_user_by_email(session, invitation.email)
     return render(
         request,
         "web/incubator/invitation.html",
@@ -748,7 +749,7 @@ async def invitation_accept(
     await check_csrf(request, settings)
     values = form_values(await read_form(request))
     invitation, org = await service.invitation_for(session, token[:128])
-    existing = await identity.get_user_by_email(session, invitation.email)
+    existing = await identity_queries.get_user_by_email(session, invitation.email)
     data: AcceptInvitation | None = None
     errors: dict[str, str] = {}
     if existing is None:

@@ -22,7 +22,7 @@ from core import notifications
 from core.db import utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_, _
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from reports import service, style
@@ -205,7 +205,7 @@ async def _schedules_page(
     preview: list[Any] | None = None,
 ) -> Response:
     page = await service.list_schedules(session, principal, pagination)
-    users = [u for u in await identity.list_users(session, principal) if u.is_active]
+    users = [u for u in await identity_queries.list_users(session, principal) if u.is_active]
     now = utcnow()
     return render(
         request,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
 from core.i18n import N_, gettext
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.accounts import service as accounts
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -128,7 +128,7 @@ async def district_panel(session: AsyncSession, principal: Principal) -> dict[st
         return None
     organisations = await incubator_figures.per_centre(session)
     grants = await grants_figures.per_centre(session)
-    centres = [(c.id, c.name) for c in await identity.list_centres(session)]
+    centres = [(c.id, c.name) for c in await identity_queries.list_centres(session)]
     return {
         "template": "web/panels/district.html",
         "centres": [
