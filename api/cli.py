@@ -120,6 +120,7 @@ def users_create(
     from pydantic import ValidationError
 
     from core.errors import DomainError
+    from core.identity import repository as identity_queries
     from core.identity import service as identity
     from core.identity.models import Role
     from core.identity.schemas import CentreCreate, UserCreate
@@ -127,7 +128,7 @@ def users_create(
     async def work(session: AsyncSession) -> int:
         centre_id = None
         if centre:
-            existing = await identity.get_centre_by_slug(session, centre)
+            existing = await identity_queries.get_centre_by_slug(session, centre)
             if existing is None:
                 existing = await identity.create_centre(
                     session, CentreCreate(slug=centre, name=centre), actor=None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import DomainError, Forbidden, NotAuthenticated
 from core.i18n import _, negotiate, set_locale
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role, TokenKind
 from core.identity.principal import Principal
 from core.repository import MAX_PAGE_SIZE, PageParams
@@ -131,13 +131,15 @@ async def optional_principal(
     authorization = request.headers.get("authorization", "")
     principal = None
     if authorization.lower().startswith("bearer "):
-        principal = await identity.principal_for_token(session, authorization[7:].strip(), TokenKind.api)
+        principal = await identity_queries.principal_for_token(
+            session, authorization[7:].strip(), TokenKind.api
+        )
         if principal is None:
             raise NotAuthenticated(_("The access token is invalid, expired or revoked"))
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            principal = await identity.principal_for_token(session, cookie, TokenKind.session)
+            principal = await identity_queries.principal_for_token(session, cookie, TokenKind.session)
             if principal is not None and request.method in UNSAFE_METHODS:
                 await check_csrf(request, settings)
     if principal is None:

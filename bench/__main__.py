@@ -106,6 +106,7 @@ def settings_for(dsn: str, data_dir: Path) -> Any:
 async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
     """The people and the rubric through the services; the bulk through ``SEEDERS`` (COPY)."""
     from core.db import create_engine, session_factory
+    from core.identity import repository as identity_queries
     from core.identity import service as identity
     from core.identity.models import Role, TokenKind
     from core.identity.schemas import CentreCreate, UserCreate
@@ -159,7 +160,7 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
                 actor=None,
             )
             world.evaluator_ids.append(evaluator.id)
-        principal = identity.principal_of(await identity.get_user(session, staff.id))  # type: ignore[arg-type]
+        principal = identity.principal_of(await identity_queries.get_user(session, staff.id))  # type: ignore[arg-type]
         rubric = await rubric_service.create_rubric(
             session,
             principal,
@@ -192,7 +193,7 @@ async def seed(dsn: str, size: Size) -> tuple[World, dict[str, float]]:
         await conn.close()
     started = time.perf_counter()
     async with session_factory(engine)() as session:
-        staff_user = await identity.get_user(session, world.staff_id)
+        staff_user = await identity_queries.get_user(session, world.staff_id)
         assert staff_user is not None
         principal = identity.principal_of(staff_user)
         for round_id in world.round_ids[:CLOSED_ROUNDS]:
@@ -230,6 +231,7 @@ async def seed_midterm(engine: Any, world: World) -> None:
     """One award's mid-term evaluation through the services: five experts with comments, closed."""
     from composition.outcomes import start_award_evaluation
     from core.db import session_factory
+    from core.identity import repository as identity_queries
     from core.identity import service as identity
     from evaluations.assignments import service as assignment_service
     from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
@@ -243,7 +245,7 @@ async def seed_midterm(engine: Any, world: World) -> None:
     from incubator import service as incubator
 
     async with session_factory(engine)() as session:
-        staff_user = await identity.get_user(session, world.staff_id)
+        staff_user = await identity_queries.get_user(session, world.staff_id)
         assert staff_user is not None
         staff = identity.principal_of(staff_user)
         await rubric_service.create_rubric(
@@ -263,7 +265,7 @@ async def seed_midterm(engine: Any, world: World) -> None:
         review_round = await start_award_evaluation(session, staff, world.award_ids[0], RoundPurpose.midterm)
         (subject,) = await round_service.list_subjects(session, staff, review_round.id)
         for n, evaluator_id in enumerate(world.evaluator_ids[:5]):
-            evaluator_user = await identity.get_user(session, evaluator_id)
+            evaluator_user = await identity_queries.get_user(session, evaluator_id)
             assert evaluator_user is not None
             evaluator = identity.principal_of(evaluator_user)
             assignment = await assignment_service.assign(

@@ -18,7 +18,7 @@ from evaluations.rounds.models import RoundSubject
 from grants.applications.models import Application, FundedBy, Indicator
 from grants.applications.repository import application_for_review
 from grants.awards.models import Award, ExpenseClaim, ProgressReport
-from grants.awards.repository import award_for_review, claims_of, reports_of
+from grants.awards.repository import award_for_review, reviewed_of
 from grants.disbursements.models import Disbursement
 from grants.disbursements.repository import paid_for_award
 from grants.programmes.models import ProgrammeCategory
@@ -85,8 +85,8 @@ async def project_of(session: AsyncSession, subject: RoundSubject, *, blind: boo
         award=award,
         organisation=None if blind else await session.get(Organisation, award.organisation_id),
         indicators=indicators,
-        reports=await reports_of(session, award.id),
-        claims=await claims_of(session, award.id),
+        reports=await reviewed_of(session, ProgressReport, award.id),
+        claims=await reviewed_of(session, ExpenseClaim, award.id),
         payments=await paid_for_award(session, award.id),
         tranche_of={t.id: (t.seq, count) for t in award.tranches},
     )

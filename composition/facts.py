@@ -6,8 +6,8 @@ one; these are the implementations handed to it.
 
 from __future__ import annotations
 
-from grants.awards import service as awards
+from grants.awards import repository as award_queries
 from incubator.service import CompletedProjects
 
 # Grants' count of an organisation's completed projects, for the incubator's graduation check.
-completed_projects: CompletedProjects | None = awards.completed_projects
+completed_projects: CompletedProjects | None = award_queries.completed_projects

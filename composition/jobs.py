@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import idempotency
 from core.clock import today
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.notifications import configured_channels
 from core.reminders import ReminderJob
 from core.scheduler import JobFunc, JobSpec, register_job
@@ -21,7 +21,7 @@ from reports import registry
 
 
 async def _purge_auth(session: AsyncSession, scheduled_for: dt.datetime) -> None:
-    await identity.purge_expired(session, scheduled_for)
+    await identity_queries.purge_expired(session, scheduled_for)
 
 
 async def _heartbeat(session: AsyncSession, scheduled_for: dt.datetime) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from communities import repository as community_queries
 from core.clock import SHANGHAI
 from core.i18n import _
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.notifications import Channel
 from core.reminders import remind_once, users_with_role
@@ -41,7 +41,7 @@ async def remind_targets_behind(
     staff hear about every community behind. Answers who was reminded."""
     today = now.astimezone(SHANGHAI).date()
     reminded: list[int] = []
-    for centre in await identity.list_centres(session):
+    for centre in await identity_queries.list_centres(session):
         behind = cultivation.behind(await cultivation.centre_progress(session, centre.id, today.year, today))
         if not behind:
             continue

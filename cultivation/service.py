@@ -16,6 +16,7 @@ from communities.models import Community
 from core import audit
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.i18n import _
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Centre, Role
 from core.identity.principal import Principal
@@ -487,4 +488,5 @@ async def district_rollup(
     """Every centre's communities, organisations and targets: for district-level users."""
     if not principal.sees_all_centres:
         raise Forbidden(_("Only district-level accounts see the district roll-up"))
-    return [await centre_picture(session, c, year, today) for c in await identity.list_centres(session)]
+    centres = await identity_queries.list_centres(session)
+    return [await centre_picture(session, c, year, today) for c in centres]

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from core.clock import today
 from core.files import FileStore
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.principal import Principal
 from core.settings import get_settings
@@ -60,7 +61,7 @@ CONTRACT = {
 
 async def _owner_of(context: DemoContext, organisation_id: int) -> Principal:
     user_id = await queries.first_owner_id(context.session, organisation_id)
-    user = await identity.get_user(context.session, user_id)
+    user = await identity_queries.get_user(context.session, user_id)
     assert user is not None
     return identity.principal_of(user)
 

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from core.clock import SHANGHAI, today
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -88,7 +89,7 @@ async def _owner(context: DemoContext, org: Organisation, email: str, name: str)
         session.add(OrganisationMember(organisation_id=org.id, user_id=user.id, role=MemberRole.owner))
         await session.flush()
         existing = user.id
-    user_obj = await identity.get_user(session, existing)
+    user_obj = await identity_queries.get_user(session, existing)
     assert user_obj is not None
     return identity.principal_of(user_obj)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Centre, Role, User
 from core.identity.schemas import CentreCreate, UserCreate
@@ -59,7 +60,7 @@ def demo_step(step: DemoStep) -> DemoStep:
 async def load_demo(session: AsyncSession) -> list[DemoAccount] | None:
     """Create the demo centre; ``None`` when it already exists."""
     load_domain_steps()
-    if await identity.get_centre_by_slug(session, DEMO_SLUG) is not None:
+    if await identity_queries.get_centre_by_slug(session, DEMO_SLUG) is not None:
         return None
     centre = await identity.create_centre(
         session,

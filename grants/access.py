@@ -12,7 +12,7 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.notifications import remind
 from grants.repository import finance_user_ids
-from incubator import service as incubator
+from incubator import repository as incubator_queries
 
 
 def centre_of(principal: Principal) -> int:
@@ -34,7 +34,7 @@ def require_finance(principal: Principal) -> None:
 
 
 async def member_org_ids(session: AsyncSession, principal: Principal) -> list[int]:
-    return await incubator.member_organisation_ids(session, principal.user_id)
+    return await incubator_queries.member_organisation_ids(session, principal.user_id)
 
 
 async def notify_finance(session: AsyncSession, centre_id: int, title: str, body: str, link: str) -> None:

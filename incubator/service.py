@@ -19,6 +19,7 @@ from core.clock import today as shanghai_today
 from core.db import utcnow
 from core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from core.i18n import _
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Role, User
 from core.identity.principal import Principal
@@ -55,9 +56,6 @@ from incubator.repository import (
     StayRepository,
     activity_totals,
 )
-from incubator.repository import latest_capacity_score as latest_capacity_score
-from incubator.repository import member_organisation_ids as member_organisation_ids
-from incubator.repository import organisations_of as organisations_of
 from incubator.schemas import (
     AcceptInvitation,
     ActivityCreate,
@@ -232,7 +230,7 @@ async def create_organisation(
 
 async def signup(session: AsyncSession, data: SignupRequest) -> tuple[User, Organisation]:
     """Self-service: a person creates their account and their organisation (unverified)."""
-    centre = await identity.get_centre_by_slug(session, data.centre)
+    centre = await identity_queries.get_centre_by_slug(session, data.centre)
     if centre is None:
         raise ValidationFailed.field("centre", _("No centre has this short name"))
     user = await identity.create_user(
@@ -589,7 +587,7 @@ async def invite_member(
     org = await get_organisation(session, principal, organisation_id)
     await _require_owner(session, principal, org)
     email = email.strip().lower()
-    existing = await identity.get_user_by_email(session, email)
+    existing = await identity_queries.get_user_by_email(session, email)
     if existing is not None and await queries.member_role(session, org.id, existing.id) is not None:
         raise ValidationFailed.field("email", _("This person is already a member"))
     raw, digest = new_token()
@@ -638,7 +636,7 @@ async def invite_owner(
     if not allowed:
         raise Conflict(reason)
     email = email.strip().lower()
-    existing = await identity.get_user_by_email(session, email)
+    existing = await identity_queries.get_user_by_email(session, email)
     if existing is not None and (
         existing.centre_id != org.centre_id or Role.applicant not in existing.role_set
     ):
@@ -683,7 +681,7 @@ async def invitation_for(session: AsyncSession, raw: str) -> tuple[MemberInvitat
 async def accept_invitation(session: AsyncSession, raw: str, data: AcceptInvitation | None) -> User:
     """Join the organisation: an existing account is added, otherwise one is created."""
     invitation, org = await invitation_for(session, raw)
-    user = await identity.get_user_by_email(session, invitation.email)
+    user = await identity_queries.get_user_by_email(session, invitation.email)
     if user is None:
         if data is None:
             raise ValidationFailed.field("password", _("Choose a password for your new account"))
@@ -1135,7 +1133,7 @@ async def graduation_check(
         )
     )
 
-    score = await latest_capacity_score(session, org.id)
+    score = await queries.latest_capacity_score(session, org.id)
     threshold = policy.min_capacity_score
     criteria.append(
         CriterionResult(

@@ -19,7 +19,7 @@ from communities.models import Community
 from core.db import utcnow
 from core.errors import NotFound
 from core.i18n import N_, _
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Centre
 from core.identity.principal import Principal
 from cultivation import progress
@@ -225,7 +225,7 @@ async def build_district_rollup(session: AsyncSession, year: int, today: dt.date
     for the current year, on 31 December for a past one)."""
     end = min(today, dt.date(year, 12, 31))
     centres = []
-    for centre in await identity.list_centres(session):
+    for centre in await identity_queries.list_centres(session):
         places = list(await community_queries.of_centre(session, centre.id))
         sections = await _sections(session, centre, places, year, end)
         centres.append({"name": centre.name, **sections})

@@ -30,9 +30,9 @@ class OwnOrganisationAccess:
     """Applicants read the reports about their own organisation and its projects."""
 
     async def can_read(self, session: AsyncSession, principal: Principal, report: GeneratedReport) -> bool:
-        from incubator import service as incubator
+        from incubator import repository as incubator_queries
 
-        mine = {o.id for o in await incubator.organisations_of(session, principal.user_id)}
+        mine = {o.id for o in await incubator_queries.organisations_of(session, principal.user_id)}
         if not mine:
             return False
         if report.scope_type is ScopeType.organisation:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Centre, Role, TokenKind, User
 from core.identity.principal import Principal
@@ -61,6 +62,6 @@ async def make_user(
         actor=None,
     )
     token = await identity.issue_token(session, user, TokenKind.api, 60)
-    loaded = await identity.get_user(session, user.id)
+    loaded = await identity_queries.get_user(session, user.id)
     assert loaded is not None
     return Actor(user=loaded, principal=identity.principal_of(loaded), token=token)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.identity.service import get_user_by_email
+from core.identity.repository import get_user_by_email
 from core.security import verify_password
 from demo.loader import DEMO_PASSWORD, load_demo
 from grants.applications.models import Application

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api.cli import upgrade_database
 from core.db import create_engine, session_factory
 from core.errors import ValidationFailed
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.schemas import UserUpdate
@@ -348,13 +349,13 @@ async def test_racing_role_changes_end_with_the_later_one(committed_engine: Asyn
     factory = session_factory(committed_engine)
 
     async def change(session: AsyncSession, roles: list[Role]) -> None:
-        user = await identity.get_user(session, evaluator.user.id)
+        user = await identity_queries.get_user(session, evaluator.user.id)
         assert user is not None
         await identity.update_user(session, user, UserUpdate(roles=roles), actor=admin.principal)
         await session.commit()
 
     async with factory() as first, factory() as second:
-        user = await identity.get_user(first, evaluator.user.id)
+        user = await identity_queries.get_user(first, evaluator.user.id)
         assert user is not None
         await identity.update_user(
             first, user, UserUpdate(roles=[Role.evaluator, Role.admin]), actor=admin.principal
@@ -364,6 +365,6 @@ async def test_racing_role_changes_end_with_the_later_one(committed_engine: Asyn
         await first.commit()
         await racing
     async with factory() as session:
-        user = await identity.get_user(session, evaluator.user.id)
+        user = await identity_queries.get_user(session, evaluator.user.id)
         assert user is not None
         assert user.role_set == {Role.evaluator, Role.finance}

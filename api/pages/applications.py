@@ -35,6 +35,7 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
 from grants.applications import publicity
+from grants.applications import repository as application_queries
 from grants.applications import service as application_service
 from grants.applications.models import (
     Application,
@@ -53,6 +54,7 @@ from grants.programmes import service as programmes
 from grants.programmes.models import (
     Programme,
 )
+from incubator import repository as incubator_queries
 from incubator import service as incubator
 from reports.pdf import get_renderer, render_html
 
@@ -522,7 +524,7 @@ async def _detail_context(
     org = (
         None if hidden else await incubator.get_organisation(session, principal, application.organisation_id)
     )
-    members = set(await incubator.member_organisation_ids(session, principal.user_id))
+    members = set(await incubator_queries.member_organisation_ids(session, principal.user_id))
     actions = {
         a: application_service.can_application(application, a)
         for a in application_service.APPLICATION_ACTIONS
@@ -653,7 +655,7 @@ async def application_action(
 async def objection_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     if not principal.has(Role.staff, Role.admin):
         raise Forbidden(_("Your role does not allow this"))
-    page = await publicity.list_objections(session, principal, PageParams(page=1, page_size=200))
+    page = await application_queries.list_objections(session, principal, PageParams(page=1, page_size=200))
     can_resolve = principal.has(Role.staff) and not principal.read_only
     return render(
         request,

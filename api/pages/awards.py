@@ -23,6 +23,7 @@ from core.repository import PageParams
 from evaluations.rubrics.models import RoundPurpose
 from grants.applications import repository as application_queries
 from grants.awards import documents, reviews
+from grants.awards import repository as award_queries
 from grants.awards import service as awards
 from grants.awards.models import (
     DocumentKind,
@@ -92,8 +93,8 @@ async def _award_context(
         "organisation": await incubator.get_organisation(session, principal, award.organisation_id)
         if principal.has(Role.staff, Role.finance, Role.admin) or principal.sees_all_centres or is_grantee
         else None,
-        "rectification": await awards.open_rectification(session, award.id),
-        "documents": await documents.documents_of(session, award.id),
+        "rectification": await award_queries.open_rectification(session, award.id),
+        "documents": await award_queries.documents_of(session, award.id),
         "reports": await reviews.list_progress_reports(session, principal, award.id),
         "claims": await reviews.list_expense_claims(session, principal, award.id),
         "disbursements": disbursements.items,

@@ -25,7 +25,7 @@ from api.routers import evaluations as evaluations_api
 from api.web import render
 from core.errors import DomainError, Forbidden, ValidationFailed
 from core.i18n import _, ngettext
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import format_money
@@ -169,7 +169,7 @@ async def bulk_assign(round_id: IdPath, request: Request, session: SessionDep, s
     if not evaluator_ids:
         raise _nothing_chosen("evaluator_ids")
     subjects = {s.subject_id: s.title for s in progress.subjects}
-    evaluators = await identity.user_names(
+    evaluators = await identity_queries.user_names(
         session, evaluator_ids, None if staff.sees_all_centres else staff.centre_id
     )
     back = f"/evaluations/rounds/{round_id}"

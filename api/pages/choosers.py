@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, SessionDep, require_roles
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from grants.awards.repository import awards_of_centre
@@ -53,4 +53,4 @@ async def choose_contract(session: SessionDep, principal: CentreReader, q: Searc
 @router.get("/choosers/users")
 async def choose_user(session: SessionDep, principal: CentreReader, q: Search = "") -> JSONResponse:
     """The active users of the caller's centre (a report schedule's recipients)."""
-    return _answer(await identity.user_choices(session, principal, q))
+    return _answer(await identity_queries.user_choices(session, principal, q))

@@ -24,7 +24,7 @@ from grants.applications.models import APPLICATION_STATE_LABELS
 from grants.awards.models import AWARD_STATE_LABELS, TRANCHE_STATE_LABELS
 from grants.programmes.models import TRIGGER_LABELS
 from incubator import dashboard as incubator_figures
-from incubator import service as incubator
+from incubator import repository as incubator_queries
 from incubator.models import STAY_LABELS
 
 
@@ -43,7 +43,7 @@ async def staff_panel(session: AsyncSession, principal: Principal) -> dict[str, 
 async def applicant_panel(session: AsyncSession, principal: Principal) -> dict[str, Any] | None:
     if not principal.has(Role.applicant):
         return None
-    organisations = await incubator.organisations_of(session, principal.user_id)
+    organisations = await incubator_queries.organisations_of(session, principal.user_id)
     names = {o.id: o.name for o in organisations}
     figures = await grants_figures.applicant_figures(session, list(names), dt.datetime.now(dt.UTC))
     return {

@@ -21,7 +21,7 @@ from composition import dossier, outcomes
 from core.clock import today
 from core.errors import FieldError, Forbidden, ValidationFailed
 from core.i18n import N_, _, current_locale
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import PageParams
@@ -376,7 +376,9 @@ async def _round_page(
     recommendation = await result_service.recommendation(session, principal, round_id) if closed else None
     evaluators = []
     if principal.has(Role.staff) and not closed:
-        evaluators = list(await identity.people_with_role(session, review_round.centre_id, Role.evaluator))
+        evaluators = list(
+            await identity_queries.people_with_role(session, review_round.centre_id, Role.evaluator)
+        )
     return render(
         request,
         "web/evaluations/round.html",

@@ -37,6 +37,7 @@ from composition import facts
 from core.clock import today
 from core.errors import DomainError, Forbidden, NotFound
 from core.i18n import N_, _
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -239,7 +240,7 @@ async def organisation_export(request: Request, session: SessionDep, principal: 
 
 @router.get("/my/organisations")
 async def my_organisations(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    organisations = await service.organisations_of(session, principal.user_id)
+    organisations = await incubator_queries.organisations_of(session, principal.user_id)
     if len(organisations) == 1 and not request.query_params.get("msg"):
         return RedirectResponse(f"/organisations/{organisations[0].id}", status_code=303)
     return render(
@@ -758,7 +759,7 @@ async def signup_submit(
 @router.get("/invitations/{token}")
 async def invitation_page(request: Request, token: str, session: SessionDep) -> Response:
     invitation, org = await service.invitation_for(session, token[:128])
-    existing = await identity.get_user_by_email(session, invitation.email)
+    existing = await identity_queries.get_user_by_email(session, invitation.email)
     return render(
         request,
         "web/incubator/invitation.html",
@@ -773,7 +774,7 @@ async def invitation_accept(
     await check_csrf(request, settings)
     values = form_values(await read_form(request))
     invitation, org = await service.invitation_for(session, token[:128])
-    existing = await identity.get_user_by_email(session, invitation.email)
+    existing = await identity_queries.get_user_by_email(session, invitation.email)
     data: AcceptInvitation | None = None
     errors: dict[str, str] = {}
     if existing is None:

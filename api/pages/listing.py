@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import today
 from core.errors import ValidationFailed
 from core.i18n import _
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.principal import Principal
 from core.repository import MAX_PAGE_SIZE, PageParams
 from core.repository.listing import SortOrder
@@ -165,7 +165,7 @@ async def centre_names(session: AsyncSession, principal: Principal) -> dict[int,
     and filter by it. Empty for a reader of one centre, whose lists need neither."""
     if not principal.sees_all_centres:
         return {}
-    centres = await identity.list_centres(session)
+    centres = await identity_queries.list_centres(session)
     return {c.id: c.name for c in centres} if len(centres) > 1 else {}
 
 

@@ -32,7 +32,7 @@ from grants.applications.schemas import (
 )
 from grants.programmes import service as programmes
 from grants.programmes.schemas import ProgrammeCreate
-from incubator import service as incubator
+from incubator import repository as incubator_queries
 
 router = APIRouter(include_in_schema=False)
 
@@ -139,7 +139,9 @@ async def programme_detail(
         session, principal, PageParams(page=1, page_size=200), programme_id=programme.id
     )
     my_orgs = (
-        await incubator.organisations_of(session, principal.user_id) if principal.has(Role.applicant) else []
+        await incubator_queries.organisations_of(session, principal.user_id)
+        if principal.has(Role.applicant)
+        else []
     )
     actions = {a: programmes.can_programme(programme, a) for a in programmes.PROGRAMME_TRANSITIONS}
     open_now, window_reason = application_service.window_state(programme, dt.datetime.now(dt.UTC))

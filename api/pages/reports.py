@@ -22,7 +22,7 @@ from core import notifications
 from core.db import utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_, _
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
 from reports import service, style
@@ -244,7 +244,7 @@ async def _schedules_page(
     page = await service.list_schedules(session, principal, pagination)
     form = form or {**DEFAULT_SCHEDULE_FORM, **_searches(request)}
     recipients = [r for r in form.get("recipients", []) if isinstance(r, int)]
-    users = await identity.user_choices(session, principal, form.get("recipients_q", ""), recipients)
+    users = await identity_queries.user_choices(session, principal, form.get("recipients_q", ""), recipients)
     shown = {uid for s in page.items for uid in (s.recipients or [])}
     now = utcnow()
     return render(
@@ -264,7 +264,7 @@ async def _schedules_page(
             "schedules": [schedule_read(s) for s in page.items],
             "page": page,
             "users": users,
-            "user_names": await identity.user_names(session, shown),
+            "user_names": await identity_queries.user_names(session, shown),
             "errors": errors or {},
             "form": form,
             "flash": flash,

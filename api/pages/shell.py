@@ -25,6 +25,7 @@ from api.web import render, rotate_csrf_for_session, safe_next
 from composition.names import audit_names
 from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
 from core.i18n import N_, SUPPORTED, _, set_locale
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.accounts import service as accounts
 from core.identity.models import Role, TokenKind, User
@@ -190,7 +191,7 @@ async def reset_submit(
 @router.post("/logout")
 async def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     raw = request.cookies.get(SESSION_COOKIE, "")
-    await identity.revoke_token(session, raw)
+    await identity_queries.revoke_token(session, raw)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -209,7 +210,7 @@ async def switch_language(
         await check_csrf(request, settings)
     chosen = lang if lang in SUPPORTED else "zh"
     if principal is not None:
-        await identity.set_locale(session, principal.user_id, chosen)
+        await identity_queries.set_locale(session, principal.user_id, chosen)
     set_locale(chosen)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
 from core.i18n import N_, gettext
-from core.identity import service as identity
+from core.identity import repository as identity_queries
 from core.identity.accounts import service as accounts
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -23,7 +23,7 @@ from core.todo import Waiting, by_urgency
 from evaluations import dashboard as evaluation_figures
 from grants import dashboard as grants_figures
 from incubator import dashboard as incubator_figures
-from incubator import service as incubator
+from incubator import repository as incubator_queries
 
 KIND_LABELS: dict[str, str] = {
     "verify_organisation": N_("Organisation to verify"),
@@ -86,7 +86,7 @@ async def waiting_for(session: AsyncSession, principal: Principal) -> list[Waiti
     if principal.has(Role.evaluator):
         items += await evaluation_figures.waiting_for_evaluator(session, principal)
     if principal.has(Role.applicant):
-        organisations = await incubator.organisations_of(session, principal.user_id)
+        organisations = await incubator_queries.organisations_of(session, principal.user_id)
         items += await grants_figures.waiting_for_applicant(
             session, [o.id for o in organisations], dt.datetime.now(dt.UTC)
         )
@@ -128,7 +128,7 @@ async def district_panel(session: AsyncSession, principal: Principal) -> dict[st
         return None
     organisations = await incubator_figures.per_centre(session)
     grants = await grants_figures.per_centre(session)
-    centres = [(c.id, c.name) for c in await identity.list_centres(session)]
+    centres = [(c.id, c.name) for c in await identity_queries.list_centres(session)]
     return {
         "template": "web/panels/district.html",
         "centres": [

@@ -19,6 +19,7 @@ from composition.names import audit_names
 from core.errors import DomainError, NotFound
 from core.fields import RequestModel
 from core.i18n import N_, _
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.accounts import service as accounts
 from core.identity.accounts.repository import UserFilters
@@ -55,7 +56,7 @@ def _role_options() -> list[tuple[str, str]]:
 
 
 async def _centre_options(session: SessionDep, principal: Principal) -> list[tuple[str, str]]:
-    centres = await identity.list_centres(session)
+    centres = await identity_queries.list_centres(session)
     return [(str(c.id), c.name) for c in centres if principal.sees_all_centres or c.id == principal.centre_id]
 
 

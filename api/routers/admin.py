@@ -12,6 +12,7 @@ from api.schemas import ListResponse
 from communities import service as communities
 from core.errors import NotFound
 from core.i18n import _
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.accounts import service as accounts
 from core.identity.models import User
@@ -39,7 +40,7 @@ def user_read(user: User) -> UserRead:
 async def list_centres(session: SessionDep, principal: CurrentPrincipal) -> ListResponse[CentreRead]:
     centres = [
         c
-        for c in await identity.list_centres(session)
+        for c in await identity_queries.list_centres(session)
         if principal.sees_all_centres or c.id == principal.centre_id
     ]
     items = [CentreRead.model_validate(c) for c in centres]
@@ -53,7 +54,7 @@ async def create_centre(data: CentreCreate, session: SessionDep, admin: AdminUse
 
 @router.get("/users", response_model=ListResponse[UserRead])
 async def list_users(session: SessionDep, admin: AdminUser) -> ListResponse[UserRead]:
-    users = [user_read(u) for u in await identity.list_users(session, admin)]
+    users = [user_read(u) for u in await identity_queries.list_users(session, admin)]
     return ListResponse.whole(users)
 
 
@@ -65,7 +66,7 @@ async def create_user(data: UserCreate, session: SessionDep, admin: AdminUser) -
 
 @router.get("/users/{user_id:int}", response_model=UserRead)
 async def get_user(user_id: IdPath, session: SessionDep, admin: AdminUser) -> UserRead:
-    user = await identity.get_user(session, user_id)
+    user = await identity_queries.get_user(session, user_id)
     if user is None:
         raise NotFound(_("User not found"))
     return user_read(user)
@@ -73,7 +74,7 @@ async def get_user(user_id: IdPath, session: SessionDep, admin: AdminUser) -> Us
 
 @router.patch("/users/{user_id:int}", response_model=UserRead)
 async def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, admin: AdminUser) -> UserRead:
-    user = await identity.get_user(session, user_id)
+    user = await identity_queries.get_user(session, user_id)
     if user is None:
         raise NotFound(_("User not found"))
     if "community_id" in data.model_fields_set:

@@ -26,6 +26,7 @@ from core.files import FileStore
 from core.i18n import N_
 from core.identity import service as identity
 from grants.applications import publicity
+from grants.applications import repository as application_queries
 from grants.applications import service as applications
 from grants.applications.models import Application, ApplicationState, ObjectionState
 from grants.applications.schemas import (
@@ -225,7 +226,7 @@ async def download_attachment(
 @public_router.get("/public/publicity", response_model=list[PublicityItem])
 async def public_publicity(session: SessionDep) -> list[PublicityItem]:
     """The open publicity list (公示) of approved projects; no login needed."""
-    rows = await publicity.publicity_list(session, today())
+    rows = await application_queries.publicity_list(session, today())
     return [
         PublicityItem(
             application_id=a.id,
@@ -253,7 +254,7 @@ async def lodge_objection(data: ObjectionIn, request: Request, session: SessionD
 async def list_objections(
     session: SessionDep, principal: StaffOrAdmin, pagination: Pagination, state: ObjectionState | None = None
 ) -> ListResponse[ObjectionOut]:
-    page = await publicity.list_objections(session, principal, pagination, state=state)
+    page = await application_queries.list_objections(session, principal, pagination, state=state)
     return ListResponse.of_page(page, [ObjectionOut.model_validate(o) for o in page.items])
 
 

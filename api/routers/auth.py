@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep, client_address
+from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import TokenKind
 from core.identity.schemas import TokenResponse
@@ -37,4 +38,4 @@ async def revoke(request: Request, session: SessionDep, principal: CurrentPrinci
     authorization = request.headers.get("authorization", "")
     raw = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     raw = raw or request.cookies.get("seedbed_session", "")
-    return Revoked(revoked=await identity.revoke_token(session, raw))
+    return Revoked(revoked=await identity_queries.revoke_token(session, raw))

@@ -28,6 +28,7 @@ from evaluations.rounds import service as round_service
 from evaluations.rounds.schemas import RoundRead
 from funds import service as fund_service
 from grants.awards import documents, execution, reviews
+from grants.awards import repository as award_queries
 from grants.awards import service as awards
 from grants.awards.exports import grants_package
 from grants.awards.models import Award, AwardState, DocumentKind, ExpenseClaim
@@ -133,7 +134,7 @@ async def list_documents(
     award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> list[DocumentOut]:
     award = await awards.get_award(session, principal, award_id)
-    return [DocumentOut.model_validate(d) for d, _f in await documents.documents_of(session, award.id)]
+    return [DocumentOut.model_validate(d) for d, _f in await award_queries.documents_of(session, award.id)]
 
 
 @router.post("/awards/{award_id:int}/documents", response_model=DocumentOut, status_code=201)
@@ -268,7 +269,7 @@ async def export_360giving(session: SessionDep, principal: MoneyReader) -> Respo
     """Awarded grants as a 360Giving 1.4.3 package (amounts as exact JSON numbers)."""
     centre = await identity.get_centre(session, principal.centre_id) if principal.centre_id else None
     slug = centre.slug if centre else "district"
-    rows = await awards.awarded_grants(session, principal)
+    rows = await award_queries.awarded_grants(session, principal)
     funder = {"id": f"XI-SEEDBED-{slug}", "name": centre.name if centre else "district"}
     package = grants_package(
         rows,

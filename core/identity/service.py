@@ -22,20 +22,7 @@ from core.i18n import DEFAULT_LOCALE, _, use_locale
 from core.identity import repository as queries
 from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
 from core.identity.principal import Principal
-from core.identity.repository import get_centre_by_slug as get_centre_by_slug
-from core.identity.repository import get_user as get_user
-from core.identity.repository import get_user_by_email as get_user_by_email
-from core.identity.repository import list_centres as list_centres
-from core.identity.repository import list_users as list_users
-from core.identity.repository import people_with_role as people_with_role
-from core.identity.repository import principal_for_token as principal_for_token
-from core.identity.repository import purge_expired as purge_expired
 from core.identity.repository import recent_failures, revoke_all_tokens
-from core.identity.repository import revoke_token as revoke_token
-from core.identity.repository import set_locale as set_locale
-from core.identity.repository import user_choices as user_choices
-from core.identity.repository import user_for_token as user_for_token
-from core.identity.repository import user_names as user_names
 from core.identity.schemas import CentreCreate, UserCreate, UserUpdate
 from core.notifications import remind
 from core.reminders import users_with_role
@@ -69,7 +56,7 @@ async def get_centre(session: AsyncSession, centre_id: int) -> Centre:
 
 
 async def create_centre(session: AsyncSession, data: CentreCreate, *, actor: Principal | None) -> Centre:
-    if await get_centre_by_slug(session, data.slug) is not None:
+    if await queries.get_centre_by_slug(session, data.slug) is not None:
         raise ValidationFailed.field("slug", _("A centre with this short name already exists"))
     centre = Centre(**data.model_dump())
     session.add(centre)
@@ -93,7 +80,7 @@ async def create_user(session: AsyncSession, data: UserCreate, *, actor: Princip
     email = data.email.strip().lower()
     roles = sorted(set(data.roles))
     check_roles_apart(roles)
-    if await get_user_by_email(session, email) is not None:
+    if await queries.get_user_by_email(session, email) is not None:
         raise ValidationFailed.field("email", _("An account with this email already exists"))
     if data.centre_id is None and not data.is_district:
         raise ValidationFailed.field("centre_id", _("A user belongs to a centre unless district-level"))
@@ -287,7 +274,7 @@ async def authenticate(
         raise LoginThrottled(
             _("Too many failed logins from this address; try again later"), retry_after=retry
         )
-    user = await get_user_by_email(session, email)
+    user = await queries.get_user_by_email(session, email)
     if user is None or not user.is_active or not verify_password(user.password_hash, password):
         session.add_all([LoginFailure(key=email_key), LoginFailure(key=address_key)])
         await session.flush()
@@ -339,8 +326,5 @@ __all__ = [
     "create_centre",
     "create_user",
     "issue_token",
-    "principal_for_token",
     "principal_of",
-    "revoke_token",
-    "user_for_token",
 ]

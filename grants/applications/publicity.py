@@ -24,8 +24,6 @@ from grants.applications.models import (
     Objection,
     ObjectionState,
 )
-from grants.applications.repository import list_objections as list_objections
-from grants.applications.repository import publicity_list as publicity_list
 from grants.applications.review import _release_budget
 from grants.applications.schemas import (
     ObjectionIn,
@@ -180,7 +178,7 @@ class PublicityNotice:
 
 
 async def publicity_notices(session: AsyncSession, on: dt.date) -> list[PublicityNotice]:
-    rows = await publicity_list(session, on)
+    rows = await queries.publicity_list(session, on)
     by_programme: dict[int, list[tuple[Application, Organisation, str | None]]] = {}
     for row in rows:
         by_programme.setdefault(row[0].programme_id, []).append(row)

@@ -16,7 +16,7 @@ from core.i18n import N_
 from core.identity.models import Centre, Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
+from core.repository.listing import SortOrder, all_rows, paginate_rows, sorted_by
 from evaluations.assignments.models import Assignment, AssignmentState
 from evaluations.rounds.models import ReviewRound, RoundSubject
 from grants.applications.models import (
@@ -27,6 +27,7 @@ from grants.applications.models import (
     Objection,
     ObjectionState,
 )
+from grants.listing import ProgrammeRecordFilters, filter_programme_records
 from grants.programmes.models import (
     Programme,
     ProgrammeCategory,
@@ -373,17 +374,11 @@ async def applications_with_organisations(
 
 
 @dataclass(frozen=True)
-class ApplicationListFilters:
-    """What staff look for in the applications list; text filters match anywhere in the text."""
+class ApplicationListFilters(ProgrammeRecordFilters):
+    """What staff look for in the applications list."""
 
-    q: str | None = None
-    centre_id: int | None = None
-    programme_id: int | None = None
     state: ApplicationState | None = None
     organisation_id: int | None = None
-    organisation: str | None = None
-    category: str | None = None
-    community: str | None = None
     submitted_from: dt.datetime | None = None
     submitted_before: dt.datetime | None = None
 
@@ -412,30 +407,9 @@ def application_rows(repository: ApplicationRepository, filters: ApplicationList
         .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
         .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name)
     )
-    if filters.q:
-        number = number_of(filters.q)
-        matches = [contains(Application.title, filters.q), contains(Organisation.name, filters.q)]
-        if number is not None:
-            matches.append(Application.id == number)
-        statement = statement.where(or_(*matches))
-    if filters.centre_id is not None:
-        statement = statement.where(Application.centre_id == filters.centre_id)
-    if filters.programme_id is not None:
-        statement = statement.where(Application.programme_id == filters.programme_id)
-    if filters.state is not None:
-        statement = statement.where(Application.state == filters.state)
+    statement = filter_programme_records(statement, Application, filters)
     if filters.organisation_id is not None:
         statement = statement.where(Application.organisation_id == filters.organisation_id)
-    if filters.organisation:
-        statement = statement.where(contains(Organisation.name, filters.organisation))
-    if filters.category:
-        statement = statement.where(
-            or_(
-                contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
-            )
-        )
-    if filters.community:
-        statement = statement.where(contains(Application.target_community, filters.community))
     if filters.submitted_from is not None:
         statement = statement.where(Application.submitted_at >= filters.submitted_from)
     if filters.submitted_before is not None:

@@ -22,14 +22,13 @@ from core.identity.models import Role
 from core.identity.principal import Principal
 from core.money import CENT, MAX_AMOUNT, format_money
 from core.repository import Paged, PageParams
-from grants import notices
+from grants import notices, timeline
 from grants.access import member_org_ids, require_staff
 from grants.applications import repository
 from grants.applications.models import (
     APPLICATION_STATE_LABELS,
     Application,
     ApplicationAttachment,
-    ApplicationEvent,
     ApplicationState,
     BudgetCategory,
     BudgetLine,
@@ -206,26 +205,8 @@ async def _record_event(
     reason: str = "",
     extra: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=application.id,
-            action=action,
-            from_state=previous.value if previous else None,
-            to_state=application.state.value,
-            reason=reason,
-            actor=(principal.full_name or principal.email) if principal else "system",
-        )
-    )
-    await session.flush()
-    await audit.record(
-        session,
-        actor=principal,
-        action=f"application.{action}",
-        subject_type="application",
-        subject_id=application.id,
-        centre_id=application.centre_id,
-        before={"state": previous} if previous else None,
-        after={"state": application.state, "reason": reason, **(extra or {})},
+    await timeline.record(
+        session, principal, application, action, note=reason, previous=previous, extra=extra
     )
     await notices.application_changed(session, application, action, reason)
 

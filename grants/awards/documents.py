@@ -16,7 +16,6 @@ from grants.awards.models import (
     AwardDocument,
     DocumentKind,
 )
-from grants.awards.repository import documents_of as documents_of
 from grants.awards.service import get_award, is_grantee
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select, type_coerce, update
+from sqlalchemy import Select, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,8 +23,6 @@ from core.repository.listing import (
     SortOrder,
     all_rows,
     chosen_first,
-    contains,
-    number_of,
     paginate_rows,
     sorted_by,
 )
@@ -43,6 +41,7 @@ from grants.awards.models import (
     Tranche,
     TrancheState,
 )
+from grants.listing import ProgrammeRecordFilters, filter_programme_records
 from grants.programmes.models import (
     Programme,
     ProgrammeCategory,
@@ -73,26 +72,6 @@ DUE_STATES = (TrancheState.due, TrancheState.requested, TrancheState.approved)
 
 def money_sum(column: Any) -> Any:
     return type_coerce(func.coalesce(func.sum(column), 0), Money())
-
-
-async def reports_of(session: AsyncSession, award_id: int) -> Sequence[ProgressReport]:
-    rows = await session.execute(
-        select(ProgressReport)
-        .where(ProgressReport.award_id == award_id)
-        .options(selectinload(ProgressReport.actuals))
-        .order_by(ProgressReport.id)
-    )
-    return rows.scalars().all()
-
-
-async def claims_of(session: AsyncSession, award_id: int) -> Sequence[ExpenseClaim]:
-    rows = await session.execute(
-        select(ExpenseClaim)
-        .where(ExpenseClaim.award_id == award_id)
-        .options(selectinload(ExpenseClaim.receipts))
-        .order_by(ExpenseClaim.id)
-    )
-    return rows.scalars().all()
 
 
 async def spent_on_award(session: AsyncSession, award_id: int) -> Decimal:
@@ -280,28 +259,55 @@ async def document_with_file(
     return (row[0], row[1]) if row is not None else None
 
 
-async def progress_report_of(session: AsyncSession, award_id: int, report_id: int) -> ProgressReport | None:
-    """The award's report with its actuals, re-read (populate_existing)."""
+Reviewed = TypeVar("Reviewed", ProgressReport, ExpenseClaim)
+REVIEWED_PARTS: dict[type[Any], Any] = {
+    ProgressReport: ProgressReport.actuals,
+    ExpenseClaim: ExpenseClaim.receipts,
+}
+
+
+async def reviewed_of(session: AsyncSession, model: type[Reviewed], award_id: int) -> Sequence[Reviewed]:
+    """An award's progress reports (with actuals) or expense claims (with receipts), oldest first."""
+    rows = await session.execute(
+        select(model)
+        .where(model.award_id == award_id)
+        .options(selectinload(REVIEWED_PARTS[model]))
+        .order_by(model.id)
+    )
+    return rows.scalars().all()
+
+
+async def reviewed_one(
+    session: AsyncSession, model: type[Reviewed], award_id: int, item_id: int
+) -> Reviewed | None:
+    """The award's report or claim with its parts, re-read (populate_existing)."""
     return (
         await session.execute(
-            select(ProgressReport)
-            .where(ProgressReport.id == report_id, ProgressReport.award_id == award_id)
-            .options(selectinload(ProgressReport.actuals))
+            select(model)
+            .where(model.id == item_id, model.award_id == award_id)
+            .options(selectinload(REVIEWED_PARTS[model]))
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
 
 
-async def expense_claim_of(session: AsyncSession, award_id: int, claim_id: int) -> ExpenseClaim | None:
-    """The award's claim with its receipts, re-read (populate_existing)."""
-    return (
-        await session.execute(
-            select(ExpenseClaim)
-            .where(ExpenseClaim.id == claim_id, ExpenseClaim.award_id == award_id)
-            .options(selectinload(ExpenseClaim.receipts))
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+async def move_review(
+    session: AsyncSession,
+    model: type[ProgressReport] | type[ExpenseClaim],
+    item_id: int,
+    source: ReviewState,
+    target: ReviewState,
+    **values: Any,
+) -> bool:
+    """Compare-and-set a report or claim from ``source`` to ``target`` (with ``values``);
+    false when its state had already moved."""
+    moved = await session.execute(
+        update(model)
+        .where(model.id == item_id, model.state == source)
+        .values(state=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def award_for_review(session: AsyncSession, centre_id: int, award_id: int) -> Award | None:
@@ -390,14 +396,8 @@ async def awards_of_centre(
 
 
 @dataclass(frozen=True)
-class AwardListFilters:
-    q: str | None = None
-    centre_id: int | None = None
-    programme_id: int | None = None
+class AwardListFilters(ProgrammeRecordFilters):
     state: AwardState | None = None
-    organisation: str | None = None
-    category: str | None = None
-    community: str | None = None
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
 
@@ -428,28 +428,7 @@ def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select
         .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
         .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
     )
-    if filters.centre_id is not None:
-        statement = statement.where(Award.centre_id == filters.centre_id)
-    if filters.q:
-        number = number_of(filters.q)
-        matches = [contains(Award.title, filters.q), contains(Organisation.name, filters.q)]
-        if number is not None:
-            matches.append(Award.id == number)
-        statement = statement.where(or_(*matches))
-    if filters.programme_id is not None:
-        statement = statement.where(Award.programme_id == filters.programme_id)
-    if filters.state is not None:
-        statement = statement.where(Award.state == filters.state)
-    if filters.organisation:
-        statement = statement.where(contains(Organisation.name, filters.organisation))
-    if filters.category:
-        statement = statement.where(
-            or_(
-                contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
-            )
-        )
-    if filters.community:
-        statement = statement.where(contains(Application.target_community, filters.community))
+    statement = filter_programme_records(statement, Award, filters)
     if filters.signed_from is not None:
         statement = statement.where(Award.signed_on >= filters.signed_from)
     if filters.signed_to is not None:

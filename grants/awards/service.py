@@ -22,7 +22,7 @@ from core.identity.principal import Principal
 from core.money import format_money
 from core.repository import Paged, PageParams
 from evaluations.rubrics import service as rubric_service
-from grants import notices
+from grants import notices, timeline
 from grants.access import member_org_ids, notify_finance, require_staff
 from grants.applications.models import (
     Application,
@@ -36,7 +36,6 @@ from grants.awards.models import (
     AwardAgreement,
     AwardDocument,
     AwardEvaluation,
-    AwardEvent,
     AwardState,
     Clawback,
     EvaluationPurpose,
@@ -49,9 +48,6 @@ from grants.awards.repository import (
     AwardRepository,
     spent_on_award,
 )
-from grants.awards.repository import awarded_grants as awarded_grants
-from grants.awards.repository import completed_projects as completed_projects
-from grants.awards.repository import open_rectification as open_rectification
 from grants.awards.schedule import tranches_for
 from grants.awards.schemas import (
     CloseIn,
@@ -127,26 +123,7 @@ async def record_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AwardEvent(
-            award_id=award.id,
-            at=utcnow(),
-            action=action,
-            note=note,
-            actor=principal.email if principal else "system",
-        )
-    )
-    await session.flush()
-    await audit.record(
-        session,
-        actor=principal,
-        action=f"award.{action}",
-        subject_type="award",
-        subject_id=award.id,
-        centre_id=award.centre_id,
-        before=before,
-        after=after if after is not None else {"state": award.state, "note": note},
-    )
+    await timeline.record(session, principal, award, action, note=note, before=before, after=after)
     await notices.award_changed(session, award, action, note)
 
 
@@ -365,7 +342,7 @@ async def _open_rectification(
     reason: str,
     deadline: dt.date,
 ) -> Rectification:
-    current = await open_rectification(session, award.id)
+    current = await queries.open_rectification(session, award.id)
     if current is not None:
         if current.deadline == deadline and current.reason == reason:
             raise Conflict(

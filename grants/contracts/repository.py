@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -19,11 +19,11 @@ from core.repository.listing import (
     SortOrder,
     chosen_first,
     contains,
-    number_of,
     paginate_rows,
     sorted_by,
 )
 from grants.contracts.models import Contract, ContractState, ProcurementMethod
+from grants.listing import matches_text
 from incubator.models import Organisation
 
 
@@ -120,11 +120,7 @@ def contract_rows(repository: ContractRepository, filters: ContractListFilters) 
     if filters.centre_id is not None:
         statement = statement.where(Contract.centre_id == filters.centre_id)
     if filters.q:
-        number = number_of(filters.q)
-        matches = [contains(Contract.title, filters.q), contains(Organisation.name, filters.q)]
-        if number is not None:
-            matches.append(Contract.id == number)
-        statement = statement.where(or_(*matches))
+        statement = statement.where(matches_text(Contract, filters.q))
     if filters.state is not None:
         statement = statement.where(Contract.state == filters.state)
     if filters.provider:

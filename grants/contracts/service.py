@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
 from core.clock import today
-from core.db import utcnow
 from core.errors import Conflict, ValidationFailed
 from core.i18n import _
 from core.identity.principal import Principal
 from core.money import CENT, format_money, split_into_payments, to_money
 from core.repository import Paged, PageParams
+from grants import timeline
 from grants.access import notify_finance, require_staff
 from grants.contracts.models import (
     Contract,
-    ContractEvent,
     ContractIndicator,
     ContractMilestone,
     ContractState,
@@ -89,39 +86,6 @@ async def all_contracts(session: AsyncSession, principal: Principal, *, limit: i
     return list(await repository.get_all(statement))
 
 
-async def _event(
-    session: AsyncSession,
-    principal: Principal,
-    contract: Contract,
-    action: str,
-    from_state: ContractState | None,
-    note: str = "",
-    **after: Any,
-) -> None:
-    session.add(
-        ContractEvent(
-            contract_id=contract.id,
-            at=utcnow(),
-            action=action,
-            from_state=from_state.value if from_state else None,
-            to_state=contract.state.value,
-            note=note,
-            actor=principal.email,
-        )
-    )
-    await session.flush()
-    await audit.record(
-        session,
-        actor=principal,
-        action=f"contract.{action}",
-        subject_type="contract",
-        subject_id=contract.id,
-        centre_id=contract.centre_id,
-        before={"state": from_state} if from_state else None,
-        after={"state": contract.state, "note": note, **after},
-    )
-
-
 def _validate_plan(data: ContractIn) -> None:
     if sum((m.share_pct for m in data.milestones), Decimal(0)) != Decimal(100):
         raise ValidationFailed.field("milestones", _("The milestone shares must add up to 100%"))
@@ -179,7 +143,9 @@ async def create_contract(session: AsyncSession, principal: Principal, data: Con
     contract.events = []
     session.add(contract)
     await session.flush()
-    await _event(session, principal, contract, "create", None, amount=contract.amount, title=contract.title)
+    await timeline.record(
+        session, principal, contract, "create", extra={"amount": contract.amount, "title": contract.title}
+    )
     return await get_contract(session, principal, contract.id)
 
 
@@ -201,7 +167,9 @@ async def update_contract(
     await session.flush()
     _build(contract, data)
     await session.flush()
-    await _event(session, principal, contract, "update", contract.state, amount=contract.amount)
+    await timeline.record(
+        session, principal, contract, "update", previous=contract.state, extra={"amount": contract.amount}
+    )
     return await get_contract(session, principal, contract.id)
 
 
@@ -296,7 +264,9 @@ async def sign(session: AsyncSession, principal: Principal, contract_id: int, da
     _not_future(data.on, "on")
     contract.state = ContractState.signed
     contract.signed_on = data.on
-    await _event(session, principal, contract, "sign", ContractState.draft, signed_on=data.on)
+    await timeline.record(
+        session, principal, contract, "sign", previous=ContractState.draft, extra={"signed_on": data.on}
+    )
     await _make_due(session, contract, MilestoneCondition.on_signing, today())
     return await get_contract(session, principal, contract.id)
 
@@ -308,7 +278,9 @@ async def start(session: AsyncSession, principal: Principal, contract_id: int, d
     _not_future(data.on, "on")
     contract.state = ContractState.in_service
     contract.started_on = data.on
-    await _event(session, principal, contract, "start", ContractState.signed, started_on=data.on)
+    await timeline.record(
+        session, principal, contract, "start", previous=ContractState.signed, extra={"started_on": data.on}
+    )
     await _make_due(session, contract, MilestoneCondition.on_start, today())
     return await get_contract(session, principal, contract.id)
 
@@ -348,7 +320,8 @@ async def _evaluate(
         if contract.state is ContractState.under_evaluation and not data.actuals:
             raise Conflict(_("The evaluation has already started"))
         contract.state = ContractState.under_evaluation
-        await _event(session, principal, contract, "evaluate", before, _("Performance evaluation started"))
+        started = _("Performance evaluation started")
+        await timeline.record(session, principal, contract, "evaluate", note=started, previous=before)
         return await get_contract(session, principal, contract.id)
     if contract.evaluation_score is not None:
         raise Conflict(_("The performance score is already recorded"))
@@ -372,7 +345,15 @@ async def _evaluate(
     note = _("Performance score {score}: final payment at {share}%").format(
         score=data.score, share=f"{factor * 100:.2f}".rstrip("0").rstrip(".")
     )
-    await _event(session, principal, contract, "evaluate", before, note, score=data.score, factor=factor)
+    await timeline.record(
+        session,
+        principal,
+        contract,
+        "evaluate",
+        note=note,
+        previous=before,
+        extra={"score": data.score, "factor": factor},
+    )
     if withheld:
         until = bar_until_for(on)
         await incubator.bar_by_system(
@@ -397,7 +378,9 @@ async def complete(
     _check(contract, "complete")
     contract.state = ContractState.completed
     contract.closed_on = today()
-    await _event(session, principal, contract, "complete", ContractState.under_evaluation, data.note)
+    await timeline.record(
+        session, principal, contract, "complete", note=data.note, previous=ContractState.under_evaluation
+    )
     return await get_contract(session, principal, contract.id)
 
 
@@ -422,7 +405,15 @@ async def terminate(
     contract.termination_reason = data.reason
     contract.closed_on = today()
     await session.flush()
-    await _event(session, principal, contract, "terminate", before, data.reason, paid=contract.paid)
+    await timeline.record(
+        session,
+        principal,
+        contract,
+        "terminate",
+        note=data.reason,
+        previous=before,
+        extra={"paid": contract.paid},
+    )
     if data.bar_until is not None:
         await incubator.bar_by_system(
             session,

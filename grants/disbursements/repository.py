@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
@@ -66,26 +67,27 @@ async def open_disbursement(
     return (await session.execute(statement.limit(1))).scalar_one_or_none()
 
 
-async def move_target(
-    session: AsyncSession, disbursement: Disbursement, source: str, target: str, **values: Any
+PAYABLE_STATES: dict[type[Any], type[StrEnum]] = {Tranche: TrancheState, ContractMilestone: MilestoneState}
+
+
+async def move_payable(
+    session: AsyncSession,
+    model: type[Tranche] | type[ContractMilestone],
+    payable_id: int,
+    source: str,
+    target: str,
+    **values: Any,
 ) -> bool:
-    if disbursement.tranche_id is not None:
-        statement = (
-            update(Tranche)
-            .where(Tranche.id == disbursement.tranche_id, Tranche.state == TrancheState(source))
-            .values(state=TrancheState(target), **values)
-        )
-    else:
-        statement = (
-            update(ContractMilestone)
-            .where(
-                ContractMilestone.id == disbursement.milestone_id,
-                ContractMilestone.state == MilestoneState(source),
-            )
-            .values(state=MilestoneState(target), **values)
-        )
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    """Compare-and-set a tranche or milestone from ``source`` to ``target``; false when
+    someone moved it first."""
+    states = PAYABLE_STATES[model]
+    moved = await session.execute(
+        update(model)
+        .where(model.id == payable_id, model.state == states(source))
+        .values(state=states(target), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def due_tranches(session: AsyncSession, principal: Principal) -> list[tuple[Tranche, Award]]:
@@ -97,28 +99,6 @@ async def due_tranches(session: AsyncSession, principal: Principal) -> list[tupl
         statement = statement.where(Award.centre_id == principal.centre_id)
     rows = await session.execute(statement.order_by(Tranche.due_on, Tranche.id).limit(500))
     return [(t, a) for t, a in rows]
-
-
-async def request_tranche(session: AsyncSession, tranche_id: int) -> bool:
-    """Compare-and-set the tranche from due to requested; false when someone was first."""
-    moved = await session.execute(
-        update(Tranche)
-        .where(Tranche.id == tranche_id, Tranche.state == TrancheState.due)
-        .values(state=TrancheState.requested)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def request_milestone(session: AsyncSession, milestone_id: int) -> bool:
-    """Compare-and-set the milestone from due to requested; false when someone was first."""
-    moved = await session.execute(
-        update(ContractMilestone)
-        .where(ContractMilestone.id == milestone_id, ContractMilestone.state == MilestoneState.due)
-        .values(state=MilestoneState.requested)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def approve(session: AsyncSession, disbursement_id: int, user_id: int, user_name: str) -> bool:
@@ -190,23 +170,15 @@ async def mark_paid(
     return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def add_paid_to_award(session: AsyncSession, award_id: int, amount: Decimal) -> bool:
-    """``paid += amount`` only while it stays within the award: false when it would exceed it."""
+async def add_paid(
+    session: AsyncSession, holder: type[Award] | type[Contract], holder_id: int, amount: Decimal
+) -> bool:
+    """``paid += amount`` on an award or contract only while it stays within its amount:
+    false when it would exceed it (the ``paid_within_amount`` CHECK stands behind)."""
     grown = await session.execute(
-        update(Award)
-        .where(Award.id == award_id, Award.paid + amount <= Award.amount)
-        .values(paid=Award.paid + amount)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(grown.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def add_paid_to_contract(session: AsyncSession, contract_id: int, amount: Decimal) -> bool:
-    """``paid += amount`` only while it stays within the contract: false when it would exceed it."""
-    grown = await session.execute(
-        update(Contract)
-        .where(Contract.id == contract_id, Contract.paid + amount <= Contract.amount)
-        .values(paid=Contract.paid + amount)
+        update(holder)
+        .where(holder.id == holder_id, holder.paid + amount <= holder.amount)
+        .values(paid=holder.paid + amount)
         .execution_options(synchronize_session=False)
     )
     return bool(grown.rowcount == 1)  # type: ignore[attr-defined]

@@ -23,20 +23,20 @@ from core.money import format_money
 from core.notifications import mark_done
 from core.repository import Paged, PageParams
 from core.repository import audit as audit_queries
-from grants import notices
 from grants.access import notify_finance, require_finance, require_staff
 from grants.awards.models import (
     TRANCHE_STATE_LABELS,
     Award,
-    AwardEvent,
     AwardState,
     Tranche,
     TrancheState,
 )
 from grants.awards.service import get_award
-from grants.contracts.models import ContractMilestone, ContractState, MilestoneState
+from grants.contracts.models import Contract, ContractMilestone, ContractState, MilestoneState
+from grants.contracts.repository import ContractRepository
 from grants.disbursements import repository as queries
 from grants.disbursements.models import Disbursement, DisbursementState
+from grants.disbursements.payables import MilestonePayment, Payable, TranchePayment, paid_by
 from grants.disbursements.repository import DisbursementRepository, payment_context
 from grants.disbursements.schemas import DisbursementCreate, PayIn
 from grants.programmes.models import TRIGGER_LABELS
@@ -95,30 +95,27 @@ async def paid_disbursements(
     )
 
 
-def can_request_tranche(award: Award, tranche: Tranche) -> tuple[bool, str]:
-    if award.state is AwardState.rectification:
-        return False, _("Payments are suspended while the award is in rectification")
-    if award.state is not AwardState.active:
-        return False, _("The award is closed")
-    if tranche.state is not TrancheState.due:
-        if tranche.state is TrancheState.planned:
-            return False, _("Not due yet: {condition}").format(condition=_(TRIGGER_LABELS[tranche.trigger]))
-        return False, _("The tranche is {state}; only a due tranche can be requested").format(
-            state=_(TRANCHE_STATE_LABELS[tranche.state])
-        )
-    return True, ""
-
-
 async def request_disbursement(
     session: AsyncSession, principal: Principal, data: DisbursementCreate
 ) -> Disbursement:
     """Staff ask finance to pay a due tranche (or contract milestone)."""
     require_staff(principal)
-    if data.tranche_id is not None:
-        disbursement = await _request_tranche(session, principal, data.tranche_id, data.note)
-    else:
-        assert data.milestone_id is not None
-        disbursement = await _request_milestone(session, principal, data.milestone_id, data.note)
+    payable = await _to_request(session, principal, data)
+    if not await queries.move_payable(session, payable.model, payable.item_id, "due", "requested"):
+        raise Conflict(_("This payment has already been requested"))
+    disbursement = await _insert(
+        session,
+        Disbursement(
+            centre_id=payable.centre_id,
+            payee_organisation_id=payable.payee_organisation_id,
+            amount=payable.amount,
+            note=data.note,
+            requested_by=principal.user_id,
+            requested_by_name=principal.full_name or principal.email,
+            requested_at=utcnow(),
+            **payable.disbursement_targets(),
+        ),
+    )
     await _audit_disbursement(session, principal, disbursement, "request")
     if disbursement.award_id is not None:  # finance's "a tranche is due" is dealt with
         await mark_done(session, f"/awards/{disbursement.award_id}", kinds=("tranche_due",))
@@ -143,65 +140,52 @@ async def _insert(session: AsyncSession, disbursement: Disbursement) -> Disburse
     return disbursement
 
 
-async def _request_tranche(
-    session: AsyncSession, principal: Principal, tranche_id: int, note: str
-) -> Disbursement:
-    tranche = await session.get(Tranche, tranche_id, populate_existing=True)
-    if tranche is None:
-        raise NotFound(_("Tranche not found"))
-    award = await get_award(session, principal, tranche.award_id)
-    allowed, reason = can_request_tranche(award, tranche)
+def can_request_tranche(award: Award, tranche: Tranche) -> tuple[bool, str]:
+    if award.state is AwardState.rectification:
+        return False, _("Payments are suspended while the award is in rectification")
+    if award.state is not AwardState.active:
+        return False, _("The award is closed")
+    if tranche.state is not TrancheState.due:
+        if tranche.state is TrancheState.planned:
+            return False, _("Not due yet: {condition}").format(condition=_(TRIGGER_LABELS[tranche.trigger]))
+        return False, _("The tranche is {state}; only a due tranche can be requested").format(
+            state=_(TRANCHE_STATE_LABELS[tranche.state])
+        )
+    return True, ""
+
+
+def can_request_milestone(contract: Contract, milestone: ContractMilestone) -> tuple[bool, str]:
+    if contract.state not in (ContractState.signed, ContractState.in_service, ContractState.under_evaluation):
+        return False, _("The contract is not in force")
+    if milestone.state is not MilestoneState.due:
+        return False, _("Only a due milestone can be requested")
+    if milestone.to_pay <= 0:
+        return False, _("Nothing is payable for this milestone")
+    return True, ""
+
+
+async def _to_request(session: AsyncSession, principal: Principal, data: DisbursementCreate) -> Payable:
+    """The tranche or milestone named in a request, once it may be requested now."""
+    payable: Payable
+    if data.tranche_id is not None:
+        tranche = await session.get(Tranche, data.tranche_id, populate_existing=True)
+        if tranche is None:
+            raise NotFound(_("Tranche not found"))
+        award = await get_award(session, principal, tranche.award_id)
+        allowed, reason = can_request_tranche(award, tranche)
+        payable = TranchePayment(tranche.id, award.id, award.centre_id, award.organisation_id, tranche.amount)
+    else:
+        milestone = await session.get(ContractMilestone, data.milestone_id, populate_existing=True)
+        if milestone is None:
+            raise NotFound(_("Milestone not found"))
+        contract = await ContractRepository(session, principal).get(milestone.contract_id)
+        allowed, reason = can_request_milestone(contract, milestone)
+        payable = MilestonePayment(
+            milestone.id, contract.id, contract.centre_id, contract.provider_id, milestone.to_pay
+        )
     if not allowed:
         raise Conflict(reason)
-    if not await queries.request_tranche(session, tranche.id):
-        raise Conflict(_("This payment has already been requested"))
-    return await _insert(
-        session,
-        Disbursement(
-            centre_id=award.centre_id,
-            award_id=award.id,
-            tranche_id=tranche.id,
-            payee_organisation_id=award.organisation_id,
-            amount=tranche.amount,
-            note=note,
-            requested_by=principal.user_id,
-            requested_by_name=principal.full_name or principal.email,
-            requested_at=utcnow(),
-        ),
-    )
-
-
-async def _request_milestone(
-    session: AsyncSession, principal: Principal, milestone_id: int, note: str
-) -> Disbursement:
-    from grants.contracts.repository import ContractRepository
-
-    milestone = await session.get(ContractMilestone, milestone_id, populate_existing=True)
-    if milestone is None:
-        raise NotFound(_("Milestone not found"))
-    contract = await ContractRepository(session, principal).get(milestone.contract_id)
-    if contract.state not in (ContractState.signed, ContractState.in_service, ContractState.under_evaluation):
-        raise Conflict(_("The contract is not in force"))
-    if milestone.state is not MilestoneState.due:
-        raise Conflict(_("Only a due milestone can be requested"))
-    if milestone.to_pay <= 0:
-        raise Conflict(_("Nothing is payable for this milestone"))
-    if not await queries.request_milestone(session, milestone.id):
-        raise Conflict(_("This payment has already been requested"))
-    return await _insert(
-        session,
-        Disbursement(
-            centre_id=contract.centre_id,
-            contract_id=contract.id,
-            milestone_id=milestone.id,
-            payee_organisation_id=contract.provider_id,
-            amount=milestone.to_pay,
-            note=note,
-            requested_by=principal.user_id,
-            requested_by_name=principal.full_name or principal.email,
-            requested_at=utcnow(),
-        ),
-    )
+    return payable
 
 
 def can_decide(principal: Principal, disbursement: Disbursement) -> tuple[bool, str]:
@@ -241,7 +225,8 @@ async def approve(
         session, disbursement.id, principal.user_id, principal.full_name or principal.email
     ):
         raise Conflict(_("Only a disbursement awaiting approval can be decided"))
-    if not await queries.move_target(session, disbursement, "requested", "approved"):
+    payable = paid_by(disbursement)
+    if not await queries.move_payable(session, payable.model, payable.item_id, "requested", "approved"):
         raise Conflict(_("The tranche is no longer awaiting this disbursement"))
     disbursement = await get_disbursement(session, principal, disbursement_id)
     await _audit_disbursement(session, principal, disbursement, "approve", note=note)
@@ -263,7 +248,8 @@ async def reject(
     ):
         raise Conflict(_("Only a disbursement awaiting approval can be decided"))
     # the tranche is due again: staff may correct and request anew
-    await queries.move_target(session, disbursement, "requested", "due")
+    payable = paid_by(disbursement)
+    await queries.move_payable(session, payable.model, payable.item_id, "requested", "due")
     disbursement = await get_disbursement(session, principal, disbursement_id)
     await _audit_disbursement(session, principal, disbursement, "reject", reason=reason_text)
     return disbursement
@@ -299,41 +285,18 @@ async def pay(session: AsyncSession, principal: Principal, disbursement_id: int,
         raise ValidationFailed.field("voucher_no", _("This voucher number is already recorded")) from exc
     if not moved:
         raise Conflict(_("Only an approved disbursement can be paid"))
-    if not await queries.move_target(session, disbursement, "approved", "paid", paid_on=data.paid_on):
+    payable = paid_by(disbursement)
+    if not await queries.move_payable(
+        session, payable.model, payable.item_id, "approved", "paid", paid_on=data.paid_on
+    ):
         raise Conflict(_("This payment has already been made"))
-    amount = disbursement.amount
-    if disbursement.award_id is not None:
-        grown = await queries.add_paid_to_award(session, disbursement.award_id, amount)
-    else:
-        assert disbursement.contract_id is not None
-        grown = await queries.add_paid_to_contract(session, disbursement.contract_id, amount)
-    if not grown:
+    if not await queries.add_paid(session, payable.holder, payable.holder_id, payable.amount):
         raise Conflict(_("The payment would exceed the amount granted"))
     disbursement = await get_disbursement(session, principal, disbursement_id)
     await _audit_disbursement(
         session, principal, disbursement, "pay", voucher_no=data.voucher_no, paid_on=data.paid_on
     )
-    if disbursement.award_id is not None:
-        award = await session.get(Award, disbursement.award_id, populate_existing=True)
-        assert award is not None
-        session.add(
-            AwardEvent(
-                award_id=award.id,
-                at=utcnow(),
-                action="paid",
-                note=_("{amount} yuan paid, voucher {voucher}").format(
-                    amount=format_money(amount), voucher=data.voucher_no
-                ),
-                actor=principal.email,
-            )
-        )
-        await session.flush()
-        await notices.award_changed(
-            session,
-            award,
-            "paid",
-            _("{amount} yuan paid on {day}").format(amount=f"{amount:,.2f}", day=data.paid_on.isoformat()),
-        )
+    await payable.after_payment(session, principal, data)
     return disbursement
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import service as identity
 from core.identity.models import TokenKind
-from core.identity.service import get_user_by_email
+from core.identity.repository import get_user_by_email
 from demo.loader import load_demo
 from funds import service as funds
 from reports.fund_statement import KIND_CODE

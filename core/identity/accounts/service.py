@@ -206,7 +206,7 @@ async def request_reset_by_email(
     await identity.rate_limit(session, f"password-reset:{client_address[:64]}", limit=10, window_seconds=3600)
     if not settings.smtp_host:
         return None
-    user = await identity.get_user_by_email(session, email)
+    user = await identity_queries.get_user_by_email(session, email)
     if user is None or not user.is_active:
         return None
     try:
@@ -254,7 +254,7 @@ async def link_for(session: AsyncSession, raw: str) -> tuple[OneTimeLink, User]:
         raise Conflict(_("This link has already been used; ask for a new one"))
     if link.expires_at <= utcnow():
         raise Conflict(_("This link has expired; ask for a new one"))
-    user = await identity.get_user(session, link.user_id)
+    user = await identity_queries.get_user(session, link.user_id)
     if user is None or not user.is_active:
         raise NotFound(_("This link does not exist; ask for a new one"))
     return link, user

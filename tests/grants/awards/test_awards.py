@@ -17,6 +17,7 @@ from core.money import MoneyError
 from core.notifications import Notification
 from grants.applications.models import Indicator
 from grants.awards import execution as award_execution_module
+from grants.awards import repository as award_queries
 from grants.awards import reviews
 from grants.awards import service as awards
 from grants.awards.models import AwardDocument, AwardState, Clawback, DocumentKind, ReviewState, TrancheState
@@ -153,7 +154,7 @@ async def test_failed_evaluation_rectification_then_pass(session: AsyncSession) 
     staff = cast.staff.principal
     award = await awards.record_evaluation_outcome(session, staff, award_id, "midterm", "fail", Decimal("52"))
     assert award.state is AwardState.rectification
-    rect = await awards.open_rectification(session, award_id)
+    rect = await award_queries.open_rectification(session, award_id)
     assert rect is not None
     assert rect.deadline == today() + dt.timedelta(days=30)
     assert award.tranches[1].state is TrancheState.planned
@@ -169,12 +170,12 @@ async def test_failed_evaluation_rectification_then_pass(session: AsyncSession) 
     award = await awards.rectify(
         session, staff, award_id, RectifyIn(deadline=today() + dt.timedelta(days=10), reason="补充服务台账")
     )
-    rect = await awards.open_rectification(session, award_id)
+    rect = await award_queries.open_rectification(session, award_id)
     assert rect is not None
     assert rect.deadline == today() + dt.timedelta(days=10)
     award = await awards.record_evaluation_outcome(session, staff, award_id, "midterm", "pass", Decimal("68"))
     assert award.state is AwardState.active
-    assert await awards.open_rectification(session, award_id) is None
+    assert await award_queries.open_rectification(session, award_id) is None
     assert award.tranches[1].state is TrancheState.due
     with pytest.raises(ValidationFailed):
         await awards.rectify(
@@ -289,11 +290,11 @@ async def test_close_needs_everything_paid_and_a_passed_final(session: AsyncSess
     award = await awards.get_award(session, staff, award_id)
     for tranche in award.tranches:
         await _pay_tranche(session, cast, tranche.id)
-    assert await awards.completed_projects(session, cast.org.id) == 0
+    assert await award_queries.completed_projects(session, cast.org.id) == 0
     award = await awards.close(session, staff, award_id, CloseIn(note="项目顺利结项"))
     assert award.state is AwardState.completed
     assert award.paid == Decimal("30000.00")
-    assert await awards.completed_projects(session, cast.org.id) == 1
+    assert await award_queries.completed_projects(session, cast.org.id) == 1
 
 
 async def test_progress_report_return_and_resubmit(session: AsyncSession) -> None:
