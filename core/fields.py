@@ -22,7 +22,15 @@ from functools import partial
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
 from core.i18n import N_
 
@@ -221,3 +229,13 @@ def _not_number(value: Any) -> Any:
 
 Flag = Annotated[bool, BeforeValidator(_not_number)]
 """A yes/no given as ``true``/``false`` (forms may send "on"/"yes"); never a number."""
+
+
+# A required text in which blanks do not count, on the JSON face as on the forms (which
+# strip): at least two characters once the blanks around them are taken away. The pattern
+# says so in the OpenAPI document, so a client sees the same rule the server applies.
+BLANKS_AROUND_DO_NOT_COUNT = r"^\s*\S[\s\S]*\S\s*$"
+
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True), Field(min_length=2, pattern=BLANKS_AROUND_DO_NOT_COUNT)
+]

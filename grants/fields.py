@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer, StringConstraints
+from pydantic import Field, PlainSerializer
 
-from core.fields import ExactDecimal
+from core.fields import ExactDecimal, RequiredText
 from core.money import PositiveMoneyField
 
 Pct = Annotated[Decimal, ExactDecimal(100, 2)]
@@ -24,10 +24,10 @@ Text10k = Annotated[str, Field(max_length=10000)]
 
 
 # Blanks do not count towards a required text, on the JSON face as on the forms (which strip).
-Reason = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=2000)]
+Reason = Annotated[RequiredText, Field(max_length=2000)]
 
 
-Narrative = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=20000)]
+Narrative = Annotated[RequiredText, Field(max_length=20000)]
 
 
 PositiveMoney = PositiveMoneyField

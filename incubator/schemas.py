@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from core.fields import NOT_BOOL, Day, ExactDecimal, Flag, Id, RequestModel, WholeNumber
+from core.fields import NOT_BOOL, Day, ExactDecimal, Flag, Id, RequestModel, RequiredText, WholeNumber
 from core.i18n import N_
 from incubator.models import (
     ActivityKind,
@@ -25,7 +25,7 @@ Name = Annotated[str, Field(min_length=2, max_length=200)]
 Short = Annotated[str, Field(max_length=100)]
 Note = Annotated[str, Field(max_length=2000)]
 # Blanks are no reason, on the JSON face as on the forms (which strip).
-Reason = Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=2, max_length=2000)]
+Reason = Annotated[RequiredText, Field(max_length=2000)]
 Hours = Annotated[Decimal, ExactDecimal(100, 1, positive=True)]
 CapacityScore = Annotated[Decimal, ExactDecimal(100, 2)]
 # The account grants are paid to: digits, spaces allowed between groups ("6217 0038 ..."); blank clears it.
