@@ -251,3 +251,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and exitstatus == 0 and _PG_PASSED == 0 and _RAN > 0:
         print("\nCI requires the PostgreSQL suite, but no PostgreSQL test passed.")
         session.exitstatus = 1
+
+
+# The files that take longest start first, so that two workers finish together instead of one
+# working through a server or browser file alone at the end (pytest-xdist hands out files in
+# collection order under --dist loadfile). Order within a file is kept.
+SLOWEST_FIRST = (
+    "tests/proof/test_permission_matrix.py",
+    "tests/proof/test_fuzz.py",
+    "tests/served/",
+    "tests/browser/",
+    "tests/test_serve.py",
+)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    for rank, prefix in enumerate(SLOWEST_FIRST):
+        if path.startswith(prefix):
+            return rank
+    return len(SLOWEST_FIRST)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    items.sort(key=_start_rank)  # stable: each file's own order is kept
