@@ -54,7 +54,7 @@ run: $(STAMP) compile system-deps
 	SEEDBED_ENV=$${SEEDBED_ENV:-development} $(BIN)/seedbed serve --migrate --demo
 
 test: $(STAMP) compile system-deps postgres
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

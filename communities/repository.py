@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -89,3 +89,11 @@ async def insert_unless_named(
         .returning(Community.id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def community_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Communities by id, by their names."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Community.id, Community.name).where(Community.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

@@ -7,14 +7,16 @@ answers for its own records through its repository; one batch of statements per 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from communities import repository as communities
 from core.audit import AuditEvent
 from core.i18n import gettext
 from core.identity import repository as identity
+from funds import repository as funds
 from grants.applications import repository as applications
 from grants.awards import repository as awards
 from grants.contracts import repository as contracts
@@ -29,6 +31,16 @@ LOOKUPS: dict[str, Lookup] = {
     "programme": programmes.programme_names,
     "organisation": incubator.organisation_names,
     "user": identity.display_names,
+}
+# What a report or a schedule is about, by its scope type (reports' ScopeType values).
+SCOPE_LOOKUPS: dict[str, Lookup] = {
+    "centre": identity.centre_names,
+    "programme": programmes.programme_names,
+    "organisation": incubator.organisation_names,
+    "award": awards.award_titles,
+    "contract": contracts.contract_titles,
+    "community": communities.community_names,
+    "fund": funds.fund_names,
 }
 
 
@@ -61,4 +73,18 @@ async def audit_names(session: AsyncSession, events: Sequence[AuditEvent]) -> Au
             names.subjects[(subject_type, str(row_id))] = name
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}
     names.people = {k: v for k, v in (await identity.display_names(session, actor_ids)).items() if v}
+    return names
+
+
+async def scope_names(session: AsyncSession, scopes: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The names of what reports and schedules are about, by (scope type, id): one statement
+    per type on the page."""
+    wanted: dict[str, set[int]] = {}
+    for scope_type, scope_id in scopes:
+        if scope_type in SCOPE_LOOKUPS:
+            wanted.setdefault(scope_type, set()).add(scope_id)
+    names: dict[tuple[str, int], str] = {}
+    for scope_type, ids in wanted.items():
+        for row_id, name in (await SCOPE_LOOKUPS[scope_type](session, ids)).items():
+            names[(scope_type, row_id)] = name
     return names

@@ -8,7 +8,7 @@ behind every one of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from sqlalchemy import Select, func, select, update
@@ -430,3 +430,11 @@ async def stored_file(session: AsyncSession, file_id: int) -> StoredFile | None:
 async def award_amount(session: AsyncSession, award_id: int) -> Decimal:
     rows = await session.execute(select(Award.amount).where(Award.id == award_id))
     return Decimal(rows.scalar_one())
+
+
+async def fund_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Community funds by id, by their names."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Fund.id, Fund.name).where(Fund.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

@@ -18,6 +18,7 @@ from api.deps import (
 )
 from api.routers.reports import pdf_response, schedule_read
 from api.web import register_nav, render
+from composition.names import scope_names
 from core import notifications
 from core.db import utcnow
 from core.errors import ValidationFailed
@@ -180,6 +181,9 @@ async def archive_page(
         {
             **_common(),
             "subjects": await _subjects(session, principal, _searches(request)),
+            "subject_names": await scope_names(
+                session, [(str(r.scope_type), r.scope_id) for r in page.items]
+            ),
             "searches": _searches(request),
             "chooser_sources": CHOOSER_SOURCES,
             "page": page,
@@ -265,6 +269,9 @@ async def _schedules_page(
             "page": page,
             "users": users,
             "user_names": await identity_queries.user_names(session, shown),
+            "subject_names": await scope_names(
+                session, [(str(s.scope_type), s.scope_id) for s in page.items]
+            ),
             "errors": errors or {},
             "form": form,
             "flash": flash,

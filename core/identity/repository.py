@@ -294,3 +294,11 @@ async def display_names(session: AsyncSession, ids: Collection[int]) -> dict[int
         return {}
     rows = await session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
     return {row_id: str(value) for row_id, value in rows}
+
+
+async def centre_names(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:
+    """Centres by id, by their names."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Centre.id, Centre.name).where(Centre.id.in_(ids)))
+    return {row_id: str(value) for row_id, value in rows}

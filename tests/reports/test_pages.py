@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,6 +129,11 @@ async def test_choosing_what_a_report_is_about(client: httpx.AsyncClient, sessio
     assert generated.status_code == 303, generated.text
     listing = await client.get(generated.headers["location"])
     assert "孵化成长报告" in listing.text
+    # the archive names what the report is about, not its number
+    row = re.search(r"<td>孵化成长报告</td>\s*<td>(.*?)</td>", listing.text, re.S)
+    assert row is not None, listing.text
+    assert "玉林社区邻里互助会" in row.group(1)
+    assert f"#{org_id}" not in row.group(1)
 
 
 async def test_schedule_by_month_shows_the_next_three_runs(
