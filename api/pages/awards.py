@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
@@ -178,18 +179,6 @@ async def request_disbursement(
     return await _act(request, session, principal, award_id, "request", parsed, work, "requested")
 
 
-@router.post("/awards/{award_id:int}/evaluations")
-async def record_evaluation(
-    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    parsed = parse(EvaluationOutcomeIn, form_values(await read_form(request)))
-
-    async def work(data: EvaluationOutcomeIn) -> None:
-        await awards.record_outcome(session, principal, award_id, data)
-
-    return await _act(request, session, principal, award_id, "evaluation", parsed, work, "state")
-
-
 @router.post("/awards/{award_id:int}/evaluation-rounds")
 async def start_evaluation(
     request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
@@ -200,40 +189,34 @@ async def start_evaluation(
     return RedirectResponse(f"/evaluations/rounds/{review_round.id}", status_code=303)
 
 
-@router.post("/awards/{award_id:int}/rectify")
-async def rectify(
-    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    parsed = parse(RectifyIn, form_values(await read_form(request)))
+def _state_form(
+    form: str, schema: type[M], change: Callable[[AsyncSession, Principal, int, M], Awaitable[object]]
+) -> Callable[..., Awaitable[Response]]:
+    """The page handler of a form that changes an award's state: parse the form into
+    ``schema``, ``change`` the award, and show the award again (beside the form on an error)."""
 
-    async def work(data: RectifyIn) -> None:
-        await awards.rectify(session, principal, award_id, data)
+    async def handler(
+        request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
+    ) -> Response:
+        parsed = parse(schema, form_values(await read_form(request)))
 
-    return await _act(request, session, principal, award_id, "rectify", parsed, work, "state")
+        async def work(data: M) -> None:
+            await change(session, principal, award_id, data)
 
+        return await _act(request, session, principal, award_id, form, parsed, work, "state")
 
-@router.post("/awards/{award_id:int}/terminate")
-async def terminate(
-    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    parsed = parse(TerminateIn, form_values(await read_form(request)))
-
-    async def work(data: TerminateIn) -> None:
-        await awards.terminate(session, principal, award_id, data)
-
-    return await _act(request, session, principal, award_id, "terminate", parsed, work, "state")
+    return handler
 
 
-@router.post("/awards/{award_id:int}/close")
-async def close(
-    request: Request, award_id: IdPath, session: SessionDep, principal: CurrentPrincipal
-) -> Response:
-    parsed = parse(CloseIn, form_values(await read_form(request)))
-
-    async def work(data: CloseIn) -> None:
-        await awards.close(session, principal, award_id, data)
-
-    return await _act(request, session, principal, award_id, "close", parsed, work, "state")
+# The award's state forms: mid-term or final outcome, rectification, termination, closing.
+_evaluation = _state_form("evaluation", EvaluationOutcomeIn, awards.record_outcome)
+_rectify = _state_form("rectify", RectifyIn, awards.rectify)
+_terminate = _state_form("terminate", TerminateIn, awards.terminate)
+_close = _state_form("close", CloseIn, awards.close)
+router.post("/awards/{award_id:int}/evaluations", name="award_evaluation")(_evaluation)
+router.post("/awards/{award_id:int}/rectify", name="award_rectify")(_rectify)
+router.post("/awards/{award_id:int}/terminate", name="award_terminate")(_terminate)
+router.post("/awards/{award_id:int}/close", name="award_close")(_close)
 
 
 @router.post("/awards/{award_id:int}/progress-reports")
