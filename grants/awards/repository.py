@@ -74,6 +74,12 @@ def money_sum(column: Any) -> Any:
     return type_coerce(func.coalesce(func.sum(column), 0), Money())
 
 
+async def lock_award(session: AsyncSession, award_id: int) -> None:
+    """Hold the award's row until the transaction ends (PostgreSQL; SQLite has one writer), so
+    that two approvals of spending on one award are decided one after the other."""
+    await session.execute(select(Award.id).where(Award.id == award_id).with_for_update())
+
+
 async def spent_on_award(session: AsyncSession, award_id: int) -> Decimal:
     value = (
         await session.execute(

@@ -134,6 +134,7 @@ class ReviewFlow(ABC, Generic[Item, Data]):
         item = await self.get(session, award.id, item_id)
         if item.state is not ReviewState.returned:
             raise Conflict(_(self.not_resubmittable))
+        self.check_submission(data)  # a new version is held to the rules of a new submission
         parts = await self.parts(session, award, data)
         if not await queries.move_review(
             session,
@@ -268,7 +269,9 @@ class ExpenseClaims(ReviewFlow[ExpenseClaim, ExpenseClaimIn]):
             raise ValidationFailed.field("spent_on", _("The date cannot be in the future"))
 
     async def check_approval(self, session: AsyncSession, award: Award, item: ExpenseClaim) -> None:
-        """Approved spending stays within the award."""
+        """Approved spending stays within the award: the award's row is held first, so a
+        concurrent approval on the same award reads the spending this one approves."""
+        await queries.lock_award(session, award.id)
         spent = await queries.spent_on_award(session, award.id)
         if spent + item.amount > award.amount:
             raise Conflict(

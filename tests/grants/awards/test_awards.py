@@ -406,6 +406,33 @@ async def test_expense_claims_cannot_exceed_the_award(session: AsyncSession) -> 
     assert [r.document_id for r in fixed.receipts] == [receipt]
 
 
+async def test_a_returned_claim_comes_back_under_the_rules_of_a_new_one(session: AsyncSession) -> None:
+    """A resubmitted claim cannot move its spending into the future, as a new claim cannot."""
+    cast = await make_cast(session)
+    award_id = await _signed(session, cast, Decimal("1000.00"))
+    receipt = await _receipt(session, award_id, cast.centre.id)
+
+    def claim_on(day: dt.date) -> ExpenseClaimIn:
+        return ExpenseClaimIn(
+            category="materials", item="宣传册", amount=Decimal("300.00"), spent_on=day, receipt_ids=[receipt]
+        )
+
+    claim = await reviews.submit_expense_claim(session, cast.grantee.principal, award_id, claim_on(today()))
+    await reviews.review_expense_claim(
+        session, cast.staff.principal, award_id, claim.id, ReviewIn(approve=False, comment="请补充发票")
+    )
+    tomorrow = today() + dt.timedelta(days=1)
+    with pytest.raises(ValidationFailed) as refused:
+        await reviews.resubmit_expense_claim(
+            session, cast.grantee.principal, award_id, claim.id, claim_on(tomorrow)
+        )
+    assert [d.field for d in refused.value.details] == ["spent_on"]
+    kept = await reviews.resubmit_expense_claim(
+        session, cast.grantee.principal, award_id, claim.id, claim_on(today())
+    )
+    assert (kept.state, kept.version) == (ReviewState.submitted, 2)
+
+
 async def test_other_centres_and_other_organisations_see_nothing(session: AsyncSession) -> None:
     cast = await make_cast(session)
     award = await make_award(session, cast)

@@ -249,3 +249,52 @@ async def test_fifty_decisions_never_overspend_the_programme_or_category(
         assert category_row is not None
         assert category_row.committed == Decimal("480000.00")
         assert programme_row.committed == Decimal("480000.00")
+
+
+async def test_concurrent_approvals_of_spending_never_exceed_the_award(
+    committed: async_sessionmaker[AsyncSession],
+) -> None:
+    """Approving an expense claim checks that the award's approved spending stays within it;
+    20 claims of 15,000.00 on an award of 100,000.00, approved at once, are approved exactly 6
+    times (the award's row is held while each approval reads the spending)."""
+    from grants.awards import reviews
+    from grants.awards.models import ExpenseClaim, ReviewState
+    from grants.awards.schemas import ExpenseClaimIn, ReviewIn
+    from tests.grants.awards.test_awards import _receipt
+
+    cast, award_id = await _setup(committed, Decimal("100000.00"), 2)
+    claim_ids = []
+    async with committed() as session:
+        receipt = await _receipt(session, award_id, cast.centre.id)
+        for n in range(20):
+            claim = await reviews.submit_expense_claim(
+                session,
+                cast.grantee.principal,
+                award_id,
+                ExpenseClaimIn(
+                    category="activities",
+                    item=f"活动物资 {n}",
+                    amount=Decimal("15000.00"),
+                    spent_on=today(),
+                    receipt_ids=[receipt],
+                ),
+            )
+            claim_ids.append(claim.id)
+        await session.commit()
+
+    def approve(claim_id: int) -> Callable[[AsyncSession], Awaitable[object]]:
+        return lambda s: reviews.review_expense_claim(
+            s, cast.staff.principal, award_id, claim_id, ReviewIn(approve=True)
+        )
+
+    results = await asyncio.gather(*(_attempt(committed, approve(c)) for c in claim_ids))
+    assert sum(results) == 6  # 6 × 15,000 = 90,000 ≤ 100,000 < 7 × 15,000
+    async with committed() as session:
+        approved = (
+            await session.execute(
+                select(func.count(), func.sum(ExpenseClaim.amount)).where(
+                    ExpenseClaim.award_id == award_id, ExpenseClaim.state == ReviewState.approved
+                )
+            )
+        ).one()
+        assert approved == (6, Decimal("90000.00"))
