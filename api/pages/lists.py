@@ -85,23 +85,47 @@ def _application_columns() -> dict[str, str]:
     }
 
 
-async def _application_listing(
-    request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
-) -> Listing:
+async def _programme_record_fields(
+    session: SessionDep,
+    principal: Principal,
+    search_label: str,
+    centres: Mapping[int, str],
+    states: list[tuple[str, str]],
+) -> list[FilterField]:
+    """The filters the applications and projects lists share (grants.listing.ProgrammeRecordFilters)."""
     programmes = await application_queries.programme_choices(session, principal)
-    fields = [
-        FilterField("q", _("Title, organisation or number")),
+    return [
+        FilterField("q", search_label),
         *centre_filter(centres),
         FilterField("programme_id", _("Programme"), "id", [(str(i), n) for i, n in programmes]),
-        FilterField(
-            "state",
-            _("Status"),
-            "choice",
-            [(s.value, _(APPLICATION_STATE_LABELS[s])) for s in ApplicationState],
-        ),
+        FilterField("state", _("Status"), "choice", states),
         FilterField("organisation", _("Organisation")),
         FilterField("category", _("Category")),
         FilterField("community", _("Community")),
+    ]
+
+
+def _programme_record_values(listing: Listing) -> dict[str, Any]:
+    """The values of the shared filters but the state, which each list types by its own enum."""
+    t = listing.typed
+    return {
+        "q": t["q"],
+        "centre_id": t.get("centre_id"),
+        "programme_id": t["programme_id"],
+        "organisation": t["organisation"],
+        "category": t["category"],
+        "community": t["community"],
+    }
+
+
+async def _application_listing(
+    request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
+) -> Listing:
+    states = [(s.value, _(APPLICATION_STATE_LABELS[s])) for s in ApplicationState]
+    fields = [
+        *await _programme_record_fields(
+            session, principal, _("Title, organisation or number"), centres, states
+        ),
         FilterField("submitted_from", _("Submitted from"), "date"),
         FilterField("submitted_to", _("Submitted until"), "date"),
     ]
@@ -111,13 +135,8 @@ async def _application_listing(
 def _application_filters(listing: Listing) -> ApplicationListFilters:
     t = listing.typed
     return ApplicationListFilters(
-        q=t["q"],
-        centre_id=t.get("centre_id"),
-        programme_id=t["programme_id"],
+        **_programme_record_values(listing),
         state=enum_or_none(ApplicationState, t["state"]),
-        organisation=t["organisation"],
-        category=t["category"],
-        community=t["community"],
         submitted_from=day_start(t["submitted_from"]),
         submitted_before=day_after(t["submitted_to"]),
     )
@@ -185,17 +204,11 @@ def _award_columns() -> dict[str, str]:
 async def _award_listing(
     request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
 ) -> Listing:
-    programmes = await application_queries.programme_choices(session, principal)
+    states = [(s.value, _(AWARD_STATE_LABELS[s])) for s in AwardState]
     fields = [
-        FilterField("q", _("Project, organisation or number")),
-        *centre_filter(centres),
-        FilterField("programme_id", _("Programme"), "id", [(str(i), n) for i, n in programmes]),
-        FilterField(
-            "state", _("Status"), "choice", [(s.value, _(AWARD_STATE_LABELS[s])) for s in AwardState]
+        *await _programme_record_fields(
+            session, principal, _("Project, organisation or number"), centres, states
         ),
-        FilterField("organisation", _("Organisation")),
-        FilterField("category", _("Category")),
-        FilterField("community", _("Community")),
         FilterField("signed_from", _("Signed from"), "date"),
         FilterField("signed_to", _("Signed until"), "date"),
     ]
@@ -205,13 +218,8 @@ async def _award_listing(
 def _award_filters(listing: Listing) -> AwardListFilters:
     t = listing.typed
     return AwardListFilters(
-        q=t["q"],
-        centre_id=t.get("centre_id"),
-        programme_id=t["programme_id"],
+        **_programme_record_values(listing),
         state=enum_or_none(AwardState, t["state"]),
-        organisation=t["organisation"],
-        category=t["category"],
-        community=t["community"],
         signed_from=t["signed_from"],
         signed_to=t["signed_to"],
     )
