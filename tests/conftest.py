@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -68,8 +69,9 @@ async def _pg_connect(url: str) -> Any:
     )
 
 
-async def create_pg_database(prefix: str = "seedbed_test") -> str:
-    """A throwaway database on the test server; answers its SQLAlchemy URL."""
+async def create_pg_database(prefix: str = "seedbed_test", *, template: str | None = None) -> str:
+    """A throwaway database on the test server (empty, or a copy of ``template``); answers
+    its SQLAlchemy URL."""
     admin_url = postgres_admin_url()
     try:
         connection = await _pg_connect(admin_url)
@@ -80,7 +82,8 @@ async def create_pg_database(prefix: str = "seedbed_test") -> str:
         pytest.skip(message)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await connection.close()
     return str(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
@@ -117,16 +120,51 @@ def test_settings(url: str, tmp: Path) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
+# Each worker runs the migrations once per backend into a template and copies it for every
+# new database: a session-scoped fixture with parameters is set up again whenever the
+# parameter changes (once per test file and backend), and migrating took 1-1.5 s each time.
+# tests/test_migrations.py runs the migrations themselves.
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _template(backend: str, directory: Path) -> str:
+    """The path (SQLite) or database name (PostgreSQL) of this worker's migrated template."""
+    if backend not in _TEMPLATES:
+        if backend == "sqlite":
+            path = directory / "template.db"
+            await asyncio.to_thread(upgrade_database, f"sqlite+aiosqlite:///{path}")
+            _TEMPLATES[backend] = str(path)
+        else:
+            url = await create_pg_database("seedbed_template")
+            await asyncio.to_thread(upgrade_database, url)
+            _TEMPLATES[backend] = str(make_url(url).database)
+    return _TEMPLATES[backend]
+
+
+async def _copy_of_template(backend: str, directory: Path, prefix: str) -> str:
+    """A new database at the newest revision, copied from the migrated template."""
+    template = await _template(backend, directory.parent)
+    if backend == "sqlite":
+        path = directory / "seedbed.db"
+        await asyncio.to_thread(shutil.copyfile, template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    return await create_pg_database(prefix, template=template)
+
+
+@pytest_asyncio.fixture(scope="session", autouse=True)
+async def _drop_templates() -> AsyncIterator[None]:
+    yield
+    if "postgresql" in _TEMPLATES:
+        admin = make_url(postgres_admin_url())
+        await drop_pg_database(admin.set(database=_TEMPLATES.pop("postgresql")).render_as_string(False))
+
+
 @asynccontextmanager
 async def migrated_database(
     backend: str, directory: Path, prefix: str = "seedbed_test"
 ) -> AsyncIterator[TestDatabase]:
     """A new database at the newest revision: a SQLite file in ``directory`` or a PostgreSQL one."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{directory / 'seedbed.db'}"
-    else:
-        url = await create_pg_database(prefix)
-    await asyncio.to_thread(upgrade_database, url)
+    url = await _copy_of_template(backend, directory, prefix)
     # A generous statement timeout: on a machine whose CPUs are busy with other work a
     # fixture's statement can take seconds. The production timeout is proved by
     # tests/proof/test_statement_timeout.py on an engine of its own.

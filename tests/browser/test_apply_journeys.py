@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from core.settings import PROJECT_ROOT
-from tests.browser.steps import login, logout
+from tests.browser.steps import login, logout, shot
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def axe() -> Any:
 def check(page: Any, axe: Any, shots: Path, name: str, *, phone: bool = False) -> None:
     """Screenshot, no serious or critical axe violation, and on a phone no sideways scrolling."""
     page.wait_for_load_state()
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    shot(page, shots, name)
     results = axe.run(page)
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
@@ -297,7 +297,7 @@ def test_applicant_files_a_proposal(
     assert "王建国" in timeline
     assert "@" not in timeline
     page.emulate_media(media="print")
-    page.screenshot(path=str(shots / "08-print.png"), full_page=True)
+    shot(page, shots, "08-print")
     assert not page.locator("#application-actions").is_visible()
     page.emulate_media(media="screen")
     with page.expect_download() as download_info:

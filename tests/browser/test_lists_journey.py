@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core.settings import PROJECT_ROOT
-from tests.browser.steps import login
+from tests.browser.steps import login, shot
 from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser
@@ -57,10 +57,6 @@ def _axe(page: Any, name: str) -> None:
     assert not bad, f"{name}: {bad}"
 
 
-def _shot(page: Any, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-
-
 def _no_sideways_scroll(page: Any, name: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{name}: the page is {width}px wide at {PHONE['width']}px"
@@ -78,7 +74,7 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
     page.click("nav.mainnav a[href='/applications']")
     page.wait_for_url(re.compile(r".*/applications$"))
     _axe(page, "applications")
-    _shot(page, shots, "01-applications")
+    shot(page, shots, "01-applications")
     programme = page.locator("#flt-programme_id option").nth(1)
     programme_id = programme.get_attribute("value")
     page.select_option("#flt-programme_id", programme_id)
@@ -100,7 +96,7 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
     assert len(amounts) >= 2
     assert "按 申请金额 降序排列" in page.locator("#listing-state").inner_text()
     _axe(page, "applications filtered and sorted")
-    _shot(page, shots, "02-applications-filtered-sorted")
+    shot(page, shots, "02-applications-filtered-sorted")
 
     # Search an organisation from the top bar and open it.
     page.fill("#top-search", "芳华")
@@ -109,7 +105,7 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
     found = page.locator("#results-organisations a", has_text="芳华青少年服务中心")
     assert found.count() == 1
     _axe(page, "search")
-    _shot(page, shots, "03-search")
+    shot(page, shots, "03-search")
     found.click()
     page.wait_for_url(re.compile(r".*/organisations/\d+$"))
     assert "芳华青少年服务中心" in page.locator("h1").inner_text()
@@ -122,14 +118,14 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
     titles = page.locator("#applications tbody tr td:nth-child(3)").all_inner_texts()
     for i in range(ticked):
         boxes.nth(i).check()
-    _shot(page, shots, "04-applications-ticked")
+    shot(page, shots, "04-applications-ticked")
     page.click("#bulk-confirm-eligibility")
     page.wait_for_url(re.compile(r".*/applications/bulk/confirm-eligibility$"))
     message = page.locator("#bulk-message").inner_text()
     assert f"确认 {ticked} 份申报书的资格审查" in message
     assert "资格合格" in message
     _axe(page, "bulk confirmation")
-    _shot(page, shots, "05-bulk-confirm")
+    shot(page, shots, "05-bulk-confirm")
     page.click("#bulk-go")
     page.wait_for_selector("#bulk-summary")
     summary = page.locator("#bulk-summary").inner_text()
@@ -137,7 +133,7 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
     for title in titles:
         assert title in page.locator("#bulk-done").inner_text()
     _axe(page, "bulk result")
-    _shot(page, shots, "06-bulk-result")
+    shot(page, shots, "06-bulk-result")
     page.goto("/applications?state=submitted")
     assert page.locator("input[name=ids]").count() == 0
 
@@ -158,7 +154,7 @@ def test_staff_filter_sort_search_bulk_confirm_and_review_summary(page: Any, sho
     else:
         pytest.fail("no closed round with a review summary in the demo centre")
     _axe(page, "closed round")
-    _shot(page, shots, "07-round-results")
+    shot(page, shots, "07-round-results")
     with page.expect_download() as download_info:
         page.click("#review-summary")
     download = download_info.value
@@ -201,5 +197,5 @@ def test_lists_on_a_phone(page: Any, shots: Path, path: str, table: str) -> None
     name = "phone-" + re.sub(r"[^a-z]+", "-", path.split("?")[0]).strip("-")
     _no_sideways_scroll(page, path)
     _axe(page, path)
-    _shot(page, shots, name)
+    shot(page, shots, name)
     page.set_viewport_size(DESKTOP)

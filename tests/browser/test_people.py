@@ -23,7 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from core.settings import PROJECT_ROOT
-from tests.browser.steps import login
+from tests.browser.steps import login, shot
 from tests.identity.test_accounts import Inbox, _free_port
 from tests.live_server import live_server
 
@@ -45,7 +45,7 @@ def check(page: Any, shots: Path, name: str) -> None:
     """Screenshot, then axe-core: no serious or critical violation on this page."""
     from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    shot(page, shots, name)
     results = Axe().run(page)
     bad = [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from core.settings import PROJECT_ROOT
-from tests.browser.steps import login, logout
+from tests.browser.steps import login, logout, shot
 from tests.live_server import live_server
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def check(page: Any, shots: Path, name: str) -> None:
     """Screenshot the step and run axe-core: no serious or critical violation."""
     from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    shot(page, shots, name)
     results = Axe().run(page)
     bad = [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
@@ -157,7 +157,7 @@ def test_review_decide_and_pay(page: Any, browser: Any, server: str, shots: Path
     assert page.locator("#sheet-form").is_visible()
     assert page.locator("#running-total").is_visible()
     assert page.locator(".signature").is_visible()
-    page.screenshot(path=str(shots / "04-evaluator1-print-preview.png"), full_page=True)
+    shot(page, shots, "04-evaluator1-print-preview")
     page.emulate_media(media="screen")
     page.click("#next-assignment")
     page.wait_for_url(re.compile(r".*/evaluations/assignments/\d+$"))
