@@ -2,7 +2,9 @@
 
 ``BENCH_CAPTURE`` names a JSON file of captured statements per endpoint (see
 ``bench.__main__.capture_sql``); ``GET /{endpoint}?id=N`` replays them in one transaction,
-with the captured record id replaced by ``N``, and answers the last result as JSON.
+with the captured record id replaced by ``N``, and answers every result it read as JSON
+(one list of rows per statement): like Seedbed's answer, it carries all the rows the
+request read, not only the last statement's.
 """
 
 from __future__ import annotations
@@ -46,15 +48,15 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
 async def endpoint(request: Request) -> Response:
     captured = CAPTURE[request.path_params["name"]]
     record_id = int(request.query_params.get("id", captured["id"]))
-    rows: list[Any] = []
+    results: list[list[dict[str, Any]]] = []
     async with POOL["db"].acquire() as conn, conn.transaction():
         for statement in captured["statements"]:
             params = [
                 record_id if p == captured["id"] and captured["id"] else _decode(p)
                 for p in statement["params"]
             ]
-            rows = await conn.fetch(statement["sql"], *params)
-    body = json.dumps([dict(r) for r in rows], default=str, ensure_ascii=False)
+            results.append([dict(r) for r in await conn.fetch(statement["sql"], *params)])
+    body = json.dumps(results, default=str, ensure_ascii=False)
     return Response(body, media_type="application/json")
 
 

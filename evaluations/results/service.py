@@ -26,15 +26,11 @@ from evaluations.results.models import RecommendationAdjustment
 from evaluations.results.repository import AdjustmentRepository
 from evaluations.results.schemas import (
     AdjustmentIn,
-    Agreement,
     CategoryTotal,
-    ProgressEvaluator,
     ProgressRead,
-    ProgressSubject,
     RecommendationItem,
     RecommendationRead,
     ResultsRead,
-    SubjectResult,
 )
 from evaluations.rounds.models import ReviewRound, RoundState, RoundSubject
 from evaluations.rounds.repository import SubjectRepository
@@ -47,61 +43,71 @@ from evaluations.sheets.repository import SheetRepository
 
 
 async def progress(session: AsyncSession, principal: Principal, round_id: int) -> ProgressRead:
-    """Who has submitted what; never a score before the round closes."""
+    """Who has submitted what; never a score before the round closes.
+
+    The rows are plain dicts validated once as a whole (pydantic's validator walks them
+    natively) rather than one model built in Python per assignment and per subject."""
     review_round = await get_round_alone(session, principal, round_id)
     subjects = await SubjectRepository(session, principal).rows_of_round(
         review_round.id, RoundSubject.id, RoundSubject.title, RoundSubject.category
     )
-    by_subject: dict[int, list[ProgressEvaluator]] = {}
+    by_subject: dict[int, list[dict[str, Any]]] = {}
     counting: dict[int, int] = {}
+    conflict = AssignmentState.conflict
     for assignment_id, subject_id, evaluator_id, state, submitted, name in await AssignmentRepository(
         session, principal
     ).progress_rows(review_round.id):
         by_subject.setdefault(subject_id, []).append(
-            ProgressEvaluator(
-                assignment_id=assignment_id,
-                evaluator_id=evaluator_id,
-                evaluator_name=name or "",
-                state=state,
-                submitted=bool(submitted),
-            )
+            {
+                "assignment_id": assignment_id,
+                "evaluator_id": evaluator_id,
+                "evaluator_name": name or "",
+                "state": state,
+                "submitted": bool(submitted),
+            }
         )
-        if state is not AssignmentState.conflict:
+        if state is not conflict:
             counting[subject_id] = counting.get(subject_id, 0) + 1
     counts = await SheetRepository(session, principal).submitted_counts(review_round.id)
     expert, public = counts[SheetKind.expert], counts[SheetKind.public]
+    required = review_round.min_sheets_per_subject
     rows = [
-        ProgressSubject(
-            subject_id=subject.id,
-            title=subject.title,
-            category=subject.category,
-            required=review_round.min_sheets_per_subject,
-            submitted=expert.get(subject.id, 0),
-            public_submitted=public.get(subject.id, 0),
-            needs_reassignment=counting.get(subject.id, 0) < review_round.min_sheets_per_subject,
-            evaluators=by_subject.get(subject.id, []),
-        )
+        {
+            "subject_id": subject.id,
+            "title": subject.title,
+            "category": subject.category,
+            "required": required,
+            "submitted": expert.get(subject.id, 0),
+            "public_submitted": public.get(subject.id, 0),
+            "needs_reassignment": counting.get(subject.id, 0) < required,
+            "evaluators": by_subject.get(subject.id, []),
+        }
         for subject in subjects
     ]
-    reason = close_blocked_reason(review_round, rows)
-    return ProgressRead(
-        round_id=review_round.id,
-        state=review_round.state,
-        can_close=reason is None,
-        close_blocked_reason=reason,
-        subjects=rows,
+    reason = close_blocked_reason(
+        review_round, [row["title"] for row in rows if row["submitted"] < required], len(rows)
+    )
+    return ProgressRead.model_validate(
+        {
+            "round_id": review_round.id,
+            "state": review_round.state,
+            "can_close": reason is None,
+            "close_blocked_reason": reason,
+            "subjects": rows,
+        }
     )
 
 
-def close_blocked_reason(review_round: ReviewRound, rows: Sequence[ProgressSubject]) -> str | None:
+def close_blocked_reason(review_round: ReviewRound, short: Sequence[str], subjects: int) -> str | None:
+    """Why the round cannot close yet: ``short`` are the titles of the subjects with fewer
+    submitted sheets than the minimum, of ``subjects`` in all."""
     if review_round.state is RoundState.closed:
         return _("The round is closed")
-    if not rows:
+    if not subjects:
         return _("The round has no subjects")
-    short = [r for r in rows if r.submitted < r.required]
     if short:
         return _("{n} subject(s) have fewer submitted score sheets than the minimum of {m}: {titles}").format(
-            n=len(short), m=review_round.min_sheets_per_subject, titles="、".join(r.title for r in short[:5])
+            n=len(short), m=review_round.min_sheets_per_subject, titles="、".join(short[:5])
         )
     return None
 
@@ -202,6 +208,9 @@ def _stat(stats: dict[str, Any] | None, key: str) -> Decimal | None:
 
 
 async def results(session: AsyncSession, principal: Principal, round_id: int) -> ResultsRead:
+    """The stored results of a closed round. Each subject's statistics are kept as decimal
+    strings in its ``stats``; the rows are plain dicts validated once as a whole, which
+    reads those strings as decimals."""
     review_round = await get_round_alone(session, principal, round_id)
     if review_round.state is not RoundState.closed:
         raise Conflict(_("Results are shown once the round is closed"))
@@ -218,38 +227,43 @@ async def results(session: AsyncSession, principal: Principal, round_id: int) ->
         RoundSubject.rank_in_category,
         RoundSubject.flagged,
     )
-    agreement = review_round.agreement or {}
-    rows = [
-        SubjectResult(
-            subject_id=s.id,
-            subject_type=s.subject_type,
-            subject_ref=s.subject_id,
-            title=s.title,
-            category=s.category,
-            expert_sheets=int((s.stats or {}).get("expert_sheets", 0)),
-            public_sheets=int((s.stats or {}).get("public_sheets", 0)),
-            mean=_stat(s.stats, "mean"),
-            trimmed_mean=_stat(s.stats, "trimmed_mean"),
-            normalised=_stat(s.stats, "normalised"),
-            stdev=_stat(s.stats, "stdev"),
-            spread=_stat(s.stats, "spread"),
-            public_mean=_stat(s.stats, "public_mean"),
-            final_score=s.final_score,
-            grade=GradeCode(s.grade) if s.grade else None,
-            grade_label=_(GRADE_LABELS[GradeCode(s.grade)]) if s.grade else None,
-            rank_in_category=s.rank_in_category,
-            flagged=s.flagged,
+    labels = {code.value: _(label) for code, label in GRADE_LABELS.items()}
+    rows: list[dict[str, Any]] = []
+    for s in sorted(subjects, key=lambda s: (s.category, s.rank_in_category or 0, s.id)):
+        stats = s.stats or {}
+        rows.append(
+            {
+                "subject_id": s.id,
+                "subject_type": s.subject_type,
+                "subject_ref": s.subject_id,
+                "title": s.title,
+                "category": s.category,
+                "expert_sheets": stats.get("expert_sheets", 0),
+                "public_sheets": stats.get("public_sheets", 0),
+                "mean": stats.get("mean"),
+                "trimmed_mean": stats.get("trimmed_mean"),
+                "normalised": stats.get("normalised"),
+                "stdev": stats.get("stdev"),
+                "spread": stats.get("spread"),
+                "public_mean": stats.get("public_mean"),
+                "final_score": s.final_score,
+                "grade": s.grade or None,
+                "grade_label": labels[s.grade] if s.grade else None,
+                "rank_in_category": s.rank_in_category,
+                "flagged": s.flagged,
+            }
         )
-        for s in sorted(subjects, key=lambda s: (s.category, s.rank_in_category or 0, s.id))
-    ]
-    return ResultsRead(
-        round_id=review_round.id,
-        agreement=Agreement(
-            icc1=_stat(agreement, "icc1"),
-            alpha=_stat(agreement, "alpha"),
-            sheets=int(agreement.get("sheets", 0)),
-        ),
-        subjects=rows,
+    agreement = review_round.agreement or {}
+    return ResultsRead.model_validate(
+        {
+            "round_id": review_round.id,
+            "agreement": {
+                "icc1": _stat(agreement, "icc1"),
+                "alpha": _stat(agreement, "alpha"),
+                "sheets": int(agreement.get("sheets", 0)),
+            },
+            "subjects": rows,
+        }
     )
 
 
