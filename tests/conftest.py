@@ -127,28 +127,32 @@ test_settings.__test__ = False  # type: ignore[attr-defined]
 _TEMPLATES: dict[str, str] = {}
 
 
-async def _template(backend: str, directory: Path) -> str:
-    """The path (SQLite) or database name (PostgreSQL) of this worker's migrated template."""
-    if backend not in _TEMPLATES:
-        if backend == "sqlite":
-            path = directory / "template.db"
-            await asyncio.to_thread(upgrade_database, f"sqlite+aiosqlite:///{path}")
-            _TEMPLATES[backend] = str(path)
-        else:
-            url = await create_pg_database("seedbed_template")
-            await asyncio.to_thread(upgrade_database, url)
-            _TEMPLATES[backend] = str(make_url(url).database)
-    return _TEMPLATES[backend]
+async def _sqlite_template(directory: Path) -> str:
+    """The path of this worker's migrated SQLite template (made in ``directory`` the first time)."""
+    if "sqlite" not in _TEMPLATES:
+        path = directory / "template.db"
+        await asyncio.to_thread(upgrade_database, f"sqlite+aiosqlite:///{path}")
+        _TEMPLATES["sqlite"] = str(path)
+    return _TEMPLATES["sqlite"]
+
+
+async def migrated_pg_database(prefix: str = "seedbed_test") -> str:
+    """A throwaway PostgreSQL database at the newest revision (a copy of this worker's
+    migrated template); answers its SQLAlchemy URL."""
+    if "postgresql" not in _TEMPLATES:
+        url = await create_pg_database("seedbed_template")
+        await asyncio.to_thread(upgrade_database, url)
+        _TEMPLATES["postgresql"] = str(make_url(url).database)
+    return await create_pg_database(prefix, template=_TEMPLATES["postgresql"])
 
 
 async def _copy_of_template(backend: str, directory: Path, prefix: str) -> str:
     """A new database at the newest revision, copied from the migrated template."""
-    template = await _template(backend, directory.parent)
     if backend == "sqlite":
         path = directory / "seedbed.db"
-        await asyncio.to_thread(shutil.copyfile, template, path)
+        await asyncio.to_thread(shutil.copyfile, await _sqlite_template(directory.parent), path)
         return f"sqlite+aiosqlite:///{path}"
-    return await create_pg_database(prefix, template=template)
+    return await migrated_pg_database(prefix)
 
 
 @pytest_asyncio.fixture(scope="session", autouse=True)

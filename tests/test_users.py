@@ -27,7 +27,7 @@ from core.identity import service as identity
 from core.identity.models import Role
 from core.identity.schemas import UserUpdate
 from core.settings import PROJECT_ROOT
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import drop_pg_database, migrated_pg_database
 from tests.factories import Actor, make_centre, make_user
 
 REFUSED_TOGETHER = "系统管理员不能同时是财务人员或孵化中心工作人员，请分别使用不同账号"
@@ -302,8 +302,7 @@ def test_cli_refuses_admin_with_finance(tmp_path: Path) -> None:
 
 @pytest_asyncio.fixture
 async def committed_engine() -> AsyncIterator[AsyncEngine]:
-    url = await create_pg_database("seedbed_duties")
-    await asyncio.to_thread(upgrade_database, url)
+    url = await migrated_pg_database("seedbed_duties")
     engine = create_engine(url, pool=False, statement_timeout_ms=30_000)
     try:
         yield engine

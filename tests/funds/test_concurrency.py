@@ -12,7 +12,6 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.cli import upgrade_database
 from core import audit
 from core.db import create_engine, session_factory
 from core.errors import DomainError
@@ -21,7 +20,7 @@ from funds import service as funds
 from funds.models import AllocationState, FundAllocation, Restriction, StepDecision
 from funds.repository import fresh_fund, pools_of
 from funds.schemas import AllocationCreate, DecisionIn
-from tests.conftest import TestDatabase, create_pg_database, drop_pg_database
+from tests.conftest import TestDatabase, drop_pg_database, migrated_pg_database
 from tests.funds.factories import make_fund, receive
 from tests.grants.factories import Cast, make_cast, make_programme
 
@@ -33,8 +32,7 @@ pytestmark = pytest.mark.postgres_only
 async def committed(database: TestDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     if database.backend != "postgresql":
         pytest.skip("row locks under concurrency are proved on PostgreSQL")
-    url = await create_pg_database("seedbed_funds")
-    await asyncio.to_thread(upgrade_database, url)
+    url = await migrated_pg_database("seedbed_funds")
     engine = create_engine(url, pool=False, statement_timeout_ms=30_000)
     factory = session_factory(engine)
     try:

@@ -13,7 +13,6 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.cli import upgrade_database
 from core import audit
 from core.audit import AuditEvent
 from core.db import create_engine, session_factory, utcnow
@@ -25,7 +24,7 @@ from reports.models import GeneratedReport, Generator, LetterStyle
 from reports.schemas import ReportStyleIn
 from reports.service import ReportOutput, generate
 from reports.style import set_style
-from tests.conftest import TestDatabase, create_pg_database, drop_pg_database
+from tests.conftest import TestDatabase, drop_pg_database, migrated_pg_database
 from tests.factories import make_centre, make_user
 
 N = 12
@@ -44,8 +43,7 @@ class FakePdf:
 async def committed(database: TestDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     if database.backend != "postgresql":
         pytest.skip("row locks under concurrency are proved on PostgreSQL")
-    url = await create_pg_database("seedbed_numbers")
-    await asyncio.to_thread(upgrade_database, url)
+    url = await migrated_pg_database("seedbed_numbers")
     engine = create_engine(url, pool=False, statement_timeout_ms=30_000)
     try:
         yield session_factory(engine)

@@ -28,11 +28,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.cli import upgrade_database
 from core import audit
 from core.db import create_engine, session_factory
 from core.settings import PROJECT_ROOT
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import drop_pg_database, migrated_pg_database
 from tests.live_server import SEEDBED, free_port
 
 SECRET = "served-suite-secret-key-0123456789"
@@ -157,15 +156,9 @@ class Deployment:
         return [f"event {p.event_id}: {p.problem}" for p in problems]
 
 
-async def new_database(prefix: str) -> str:
-    url = await create_pg_database(prefix)
-    await asyncio.to_thread(upgrade_database, url)
-    return url
-
-
 @pytest_asyncio.fixture(scope="session")
 async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Deployment]:
-    url = await new_database("seedbed_served")
+    url = await migrated_pg_database("seedbed_served")
     server = await asyncio.to_thread(start_server, url, tmp_path_factory.mktemp("served"))
     try:
         yield Deployment(server, url)

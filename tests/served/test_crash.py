@@ -17,10 +17,10 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.identity.models import Role
 from incubator.models import Organisation
-from tests.conftest import drop_pg_database
+from tests.conftest import drop_pg_database, migrated_pg_database
 from tests.factories import make_centre, make_user
 from tests.incubator.helpers import org_payload
-from tests.served.conftest import Deployment, new_database, start_server
+from tests.served.conftest import Deployment, start_server
 
 pytestmark = pytest.mark.postgres_only
 
@@ -30,7 +30,7 @@ CLIENTS = 16
 async def test_kill_9_during_a_burst_loses_no_acknowledged_write(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    url = await new_database("seedbed_crash")
+    url = await migrated_pg_database("seedbed_crash")
     root = tmp_path_factory.mktemp("crash")
     server = await asyncio.to_thread(start_server, url, root)
     deployment = Deployment(server, url)

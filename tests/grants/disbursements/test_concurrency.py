@@ -13,7 +13,6 @@ import pytest_asyncio
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.cli import upgrade_database
 from core import audit
 from core.clock import today
 from core.db import create_engine, session_factory
@@ -27,7 +26,7 @@ from grants.disbursements import service as disbursement_service
 from grants.disbursements.models import Disbursement, DisbursementState
 from grants.disbursements.schemas import DisbursementCreate, PayIn
 from grants.programmes.models import TrancheTrigger
-from tests.conftest import TestDatabase, create_pg_database, drop_pg_database
+from tests.conftest import TestDatabase, drop_pg_database, migrated_pg_database
 from tests.grants.factories import Cast, make_award, make_cast
 
 N = 50
@@ -38,8 +37,7 @@ pytestmark = pytest.mark.postgres_only
 async def committed(database: TestDatabase) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     if database.backend != "postgresql":
         pytest.skip("row locks under concurrency are proved on PostgreSQL")
-    url = await create_pg_database("seedbed_money")
-    await asyncio.to_thread(upgrade_database, url)
+    url = await migrated_pg_database("seedbed_money")
     engine = create_engine(url, pool=False, statement_timeout_ms=30_000)  # one connection per session
     factory = session_factory(engine)
     try:
