@@ -792,8 +792,7 @@ async def _batch(html: str, workers: int, tasks_per_child: int, batch: int) -> d
 
     async def sample() -> None:
         while done["n"] < batch:
-            processes = getattr(pool._pool, "_processes", None) or {}
-            rss = max((_rss_kb(pid) for pid in list(processes)), default=0)  # the largest worker
+            rss = max((_rss_kb(pid) for pid in pool.worker_pids()), default=0)  # the largest worker
             if rss:
                 samples.append((done["n"], rss))
             await asyncio.sleep(0.05)
@@ -805,6 +804,8 @@ async def _batch(html: str, workers: int, tasks_per_child: int, batch: int) -> d
     elapsed = time.perf_counter() - started
     await sampler
     pool.shutdown()
+    if not samples:
+        raise RuntimeError("no render worker was seen during the batch")
     early = [rss for n, rss in samples if n <= batch * 0.2] or [samples[0][1]]
     late = [rss for n, rss in samples if n >= batch * 0.8] or [samples[-1][1]]
     return {

@@ -340,6 +340,14 @@ class PdfRenderer:
         for _ in range(self.workers):
             executor.schedule(os.getpid)
 
+    def worker_pids(self) -> list[int]:
+        """The process ids of the pool's live workers (none before the first render)."""
+        with self._lock:
+            pool = self._pool
+        if pool is None:
+            return []
+        return [pid for pid in pool._pool_manager.worker_manager.workers if pid is not None]
+
     async def run(self, function: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         """Run ``function(*args)`` in a worker, timed from the start of the run."""
         limit = self.timeout_seconds if timeout is None else timeout

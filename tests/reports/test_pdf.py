@@ -170,7 +170,9 @@ async def test_an_overrunning_run_kills_only_its_own_worker() -> None:
     renderer = pdf.PdfRenderer(2)
     try:
         renderer.start()
-        await asyncio.gather(renderer.run(os.getpid), renderer.run(os.getpid))
+        ran_on = await asyncio.gather(renderer.run(os.getpid), renderer.run(os.getpid))
+        before = set(renderer.worker_pids())
+        assert len(before) == 2 and set(ran_on) <= before
         stuck, beside = await asyncio.gather(
             renderer.run(time.sleep, 60, timeout=1.0),
             renderer.run(time.sleep, 3.0, timeout=60),
@@ -179,8 +181,10 @@ async def test_an_overrunning_run_kills_only_its_own_worker() -> None:
         assert isinstance(stuck, pdf.RenderTimeout)
         assert beside is None  # the run beside it finished: the pool was not killed
         assert (await renderer.render(pdf.warm_up_html())).startswith(b"%PDF")
+        assert len(before & set(renderer.worker_pids())) == 1  # one worker replaced, one kept
     finally:
         renderer.shutdown()
+    assert renderer.worker_pids() == []
 
 
 def test_font_configuration_is_made_once_per_thread() -> None:
