@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import partial
+from functools import lru_cache, partial
 from typing import Annotated, Any
 
 import annotated_types
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import parse_pattern
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from core.fields import NEGATIVE_MESSAGE, plain_decimal
@@ -29,6 +30,16 @@ class MoneyError(ValueError):
     pass
 
 
+# Babel's format_decimal parses the locale and the pattern on every call; a list page shows
+# fifty amounts or more, so both are parsed once here.
+_MONEY_PATTERN = parse_pattern("#,##0.00")
+
+
+@lru_cache(maxsize=8)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
 def format_money(value: Decimal | None) -> str:
     """An amount as people read it, in the current language: two places, grouped (1,234.50).
 
@@ -36,7 +47,8 @@ def format_money(value: Decimal | None) -> str:
     """
     if value is None:
         return ""
-    return format_decimal(value, format="#,##0.00", locale=current_locale(), decimal_quantization=True)
+    formatted: str = _MONEY_PATTERN.apply(value, _locale(current_locale()), decimal_quantization=True)
+    return formatted
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
