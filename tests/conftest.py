@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from api.app import create_app
 from api.cli import upgrade_database
 from api.deps import get_session, transaction_of
-from core.db import create_engine
+from core.db import create_engine, session_factory
 from core.security import configure_hashing
 from core.settings import Environment, PasswordHashing, Settings
 
@@ -230,14 +230,17 @@ _APPS: dict[str, FastAPI] = {}
 
 
 def _shared_app(database: TestDatabase, settings: Settings) -> FastAPI:
-    """One app per test database for the whole run. FastAPI works out each route's
-    dependencies and models on an app's first requests; on a new app per test that was
-    most of an in-process test's time. Each test gets the app with its own settings and
-    session override, and a test that adds routes leaves a new app behind it."""
-    application = _APPS.get(database.url)
+    """One app per backend for the whole run, whichever database the test has. FastAPI works
+    out each route's dependencies and models on an app's first requests (about 50 ms a
+    route); on a new app per test, or per database, that was most of an in-process test's
+    time. Each test gets the app with its own settings, engine and session override, and a
+    test that adds routes leaves a new app behind it."""
+    application = _APPS.get(database.backend)
     if application is None:
         application = create_app(settings, engine=database.engine, run_scheduler=False)
-        _APPS[database.url] = application
+        _APPS[database.backend] = application
+    application.state.engine = database.engine
+    application.state.sessionmaker = session_factory(database.engine)
     return application
 
 
@@ -267,7 +270,7 @@ def app(
     finally:
         application.dependency_overrides.clear()
         if list(application.router.routes) != routes:
-            _APPS.pop(database.url, None)
+            _APPS.pop(database.backend, None)
 
 
 @pytest_asyncio.fixture
