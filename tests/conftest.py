@@ -300,10 +300,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # The files that take longest start first, so that two workers finish together instead of one
 # working through a server or browser file alone at the end (pytest-xdist hands out files in
-# collection order under --dist loadfile). Order within a file is kept.
+# collection order under --dist loadfile). The scheduler failover mostly waits for its
+# processes (about 25 s): early, the other worker's work fills that time. Order within a file
+# is kept.
 SLOWEST_FIRST = (
     "tests/proof/test_permission_matrix.py",
     "tests/proof/test_fuzz.py",
+    "tests/test_scheduler_failover.py",
     "tests/served/",
     "tests/browser/",
     "tests/test_serve.py",
