@@ -25,7 +25,13 @@ from grants.applications.schemas import ConfirmEligibility
 from grants.awards.models import Award
 from grants.programmes.models import Programme
 from tests.factories import Actor, make_centre, make_user
-from tests.grants.factories import applicant_org, open_programme, run_review, submitted_application
+from tests.grants.factories import (
+    applicant_org,
+    on_first_day_of_publicity,
+    open_programme,
+    run_review,
+    submitted_application,
+)
 
 STANDARDS = Path(__file__).resolve().parents[4] / "shared" / "standards" / "360giving"
 
@@ -190,6 +196,7 @@ async def test_objection_upheld_and_dismissed(
         headers=staff.headers,
     )
     await client.post(f"/api/v1/programmes/{programme.id}/publicise", json={}, headers=staff.headers)
+    await on_first_day_of_publicity(session, monkeypatch, a)
 
     public = await client.get("/api/v1/public/publicity")
     assert public.status_code == 200

@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
 from grants.applications import service as applications
 from grants.applications.schemas import ConfirmEligibility
 from tests.factories import make_centre, make_user
-from tests.grants.factories import applicant_org, open_programme, run_review, submitted_application
+from tests.grants.factories import (
+    applicant_org,
+    on_first_day_of_publicity,
+    open_programme,
+    run_review,
+    submitted_application,
+)
 from tests.incubator.test_pages import logged_in
 from tests.test_pages import csrf_of
 
@@ -128,7 +135,9 @@ async def test_staff_confirms_eligibility_on_the_page(
     assert "预算明细与说明不符" in page.text
 
 
-async def test_decision_screen_and_public_page(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_decision_screen_and_public_page(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     centre = await make_centre(session)
     staff = await make_user(session, centre, Role.staff)
     evaluators = [await make_user(session, centre, Role.evaluator) for _ in range(3)]
@@ -160,6 +169,7 @@ async def test_decision_screen_and_public_page(client: httpx.AsyncClient, sessio
     assert decided.status_code == 303
     await client.post(f"/programmes/{programme_id}/publicise", data={"csrf_token": token})
     await client.post("/logout", data={"csrf_token": token})
+    await on_first_day_of_publicity(session, monkeypatch, application_id)
 
     public = await client.get("/public/publicity")
     assert public.status_code == 200
