@@ -53,7 +53,9 @@ async def publicise(
     """Start the publicity (公示) of the approved applications for N working days.
 
     ``on`` is the day this is done (today in Asia/Shanghai): the publicity starts then or
-    later, never before, or it could end before anyone saw it.
+    later, never before, or it could end before anyone saw it. It is up from its first day,
+    whatever day that is, and runs until N working days have passed: put up on a Saturday,
+    it is read (and open to objections) that weekend and counts its days from Monday.
     """
     require_staff(principal)
     programme = await get_programme(session, principal, programme_id)
@@ -67,7 +69,8 @@ async def publicise(
         )
     start = starts_on or day
     calendar = await WorkingCalendar.load(session, {start.year, start.year + 1})
-    first, last = calendar.working_days_from(start, programme.publicity_working_days)
+    _first_working_day, last = calendar.working_days_from(start, programme.publicity_working_days)
+    first = start
     approved = await queries.approved_with_events(session, programme.id)
     for application in approved:
         application.publicity_starts_on, application.publicity_ends_on = first, last
