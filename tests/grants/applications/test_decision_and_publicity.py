@@ -16,6 +16,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from core.clock import today
 from core.identity.models import Role
 from grants.applications import publicity
@@ -177,6 +178,35 @@ async def test_publicity_never_starts_in_the_past(client: httpx.AsyncClient, ses
     assert started.status_code == 200, started.text
     app_a = (await client.get(f"/api/v1/applications/{a}", headers=staff.headers)).json()
     assert app_a["publicity_starts_on"] >= today().isoformat()
+
+
+async def test_publicity_put_up_on_a_saturday_is_read_that_day_and_counts_from_monday(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saturday = dt.datetime(2026, 11, 28, 10, 0, tzinfo=clock.SHANGHAI)
+    monkeypatch.setattr(clock, "now_local", lambda: saturday)
+    staff, programme, applications, _centre = await _reviewed_programme(session)
+    a, b, c = (x.id for x in applications)
+    decisions = [
+        {"application_id": a, "approve": True, "reason": "排名第二"},
+        {"application_id": b, "approve": True, "reason": "排名第一"},
+        {"application_id": c, "approve": False, "reason": "未达合格线"},
+    ]
+    decided = await client.post(
+        f"/api/v1/programmes/{programme.id}/decide", json={"decisions": decisions}, headers=staff.headers
+    )
+    assert decided.status_code == 200, decided.text
+    put_up = await client.post(f"/api/v1/programmes/{programme.id}/publicise", json={}, headers=staff.headers)
+    assert put_up.status_code == 200, put_up.text
+    app_a = (await client.get(f"/api/v1/applications/{a}", headers=staff.headers)).json()
+    # five working days: Monday 30 November to Friday 4 December
+    assert (app_a["publicity_starts_on"], app_a["publicity_ends_on"]) == ("2026-11-28", "2026-12-04")
+    listed = (await client.get("/api/v1/public/publicity")).json()
+    assert {item["application_id"] for item in listed} == {a, b}
+    objection = await client.post(
+        "/api/v1/objections", json={"application_id": a, "content": "周末看到公示，请核实活动是否重复"}
+    )
+    assert objection.status_code == 201, objection.text
 
 
 async def test_objection_upheld_and_dismissed(
