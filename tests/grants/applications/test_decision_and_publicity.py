@@ -151,8 +151,10 @@ async def test_decide_publicise_and_award_once(
     ] == "running"
 
 
-async def test_publicity_never_starts_in_the_past(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    """A start before today was accepted: the publicity could end before anyone saw it."""
+async def _decided_two_of_three(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> tuple[Actor, Programme, tuple[int, int, int]]:
+    """A reviewed programme whose first two applications are approved and the third rejected."""
     staff, programme, applications, _centre = await _reviewed_programme(session)
     a, b, c = (x.id for x in applications)
     decisions = [
@@ -164,6 +166,12 @@ async def test_publicity_never_starts_in_the_past(client: httpx.AsyncClient, ses
         f"/api/v1/programmes/{programme.id}/decide", json={"decisions": decisions}, headers=staff.headers
     )
     assert decided.status_code == 200, decided.text
+    return staff, programme, (a, b, c)
+
+
+async def test_publicity_never_starts_in_the_past(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    """A start before today was accepted: the publicity could end before anyone saw it."""
+    staff, programme, (a, _b, _c) = await _decided_two_of_three(client, session)
     url = f"/api/v1/programmes/{programme.id}/publicise"
     yesterday = (today() - dt.timedelta(days=1)).isoformat()
     refused = await client.post(url, json={"starts_on": yesterday}, headers=staff.headers)
@@ -185,17 +193,7 @@ async def test_publicity_put_up_on_a_saturday_is_read_that_day_and_counts_from_m
 ) -> None:
     saturday = dt.datetime(2026, 11, 28, 10, 0, tzinfo=clock.SHANGHAI)
     monkeypatch.setattr(clock, "now_local", lambda: saturday)
-    staff, programme, applications, _centre = await _reviewed_programme(session)
-    a, b, c = (x.id for x in applications)
-    decisions = [
-        {"application_id": a, "approve": True, "reason": "排名第二"},
-        {"application_id": b, "approve": True, "reason": "排名第一"},
-        {"application_id": c, "approve": False, "reason": "未达合格线"},
-    ]
-    decided = await client.post(
-        f"/api/v1/programmes/{programme.id}/decide", json={"decisions": decisions}, headers=staff.headers
-    )
-    assert decided.status_code == 200, decided.text
+    staff, programme, (a, b, _c) = await _decided_two_of_three(client, session)
     put_up = await client.post(f"/api/v1/programmes/{programme.id}/publicise", json={}, headers=staff.headers)
     assert put_up.status_code == 200, put_up.text
     app_a = (await client.get(f"/api/v1/applications/{a}", headers=staff.headers)).json()
