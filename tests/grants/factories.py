@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import clock
 from core.identity.models import Centre, Role
 from evaluations.assignments import service as assignment_service
 from evaluations.assignments.schemas import AssignmentCreate, DeclarationIn
@@ -381,21 +378,3 @@ async def make_contract(session: AsyncSession, cast: Cast, **overrides: object) 
     return await contracts.create_contract(
         session, cast.staff.principal, ContractIn.model_validate(contract_payload(cast.org.id, **overrides))
     )
-
-
-async def on_first_day_of_publicity(
-    session: AsyncSession, monkeypatch: pytest.MonkeyPatch, application_id: int
-) -> dt.date:
-    """Sets the clock to the first day of the application's publicity and answers that day.
-
-    Publicity counts working days: publicised on a Saturday in Shanghai, it starts on Monday,
-    and the public list of that Saturday is rightly empty. A test that reads the list "today"
-    reads it on the publicity's first day instead, whatever day it runs.
-    """
-    starts_on = (
-        await session.execute(select(Application.publicity_starts_on).where(Application.id == application_id))
-    ).scalar_one()
-    assert starts_on is not None, "the application is not in publicity"
-    first_day = dt.datetime.combine(starts_on, dt.time(10), clock.SHANGHAI)
-    monkeypatch.setattr(clock, "now_local", lambda: first_day)
-    return starts_on

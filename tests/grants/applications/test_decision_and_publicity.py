@@ -28,7 +28,6 @@ from grants.programmes.models import Programme
 from tests.factories import Actor, make_centre, make_user
 from tests.grants.factories import (
     applicant_org,
-    on_first_day_of_publicity,
     open_programme,
     run_review,
     submitted_application,
@@ -224,7 +223,6 @@ async def test_objection_upheld_and_dismissed(
         headers=staff.headers,
     )
     await client.post(f"/api/v1/programmes/{programme.id}/publicise", json={}, headers=staff.headers)
-    await on_first_day_of_publicity(session, monkeypatch, a)
 
     public = await client.get("/api/v1/public/publicity")
     assert public.status_code == 200

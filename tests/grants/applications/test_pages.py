@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
@@ -14,7 +13,6 @@ from grants.applications.schemas import ConfirmEligibility
 from tests.factories import make_centre, make_user
 from tests.grants.factories import (
     applicant_org,
-    on_first_day_of_publicity,
     open_programme,
     run_review,
     submitted_application,
@@ -135,9 +133,7 @@ async def test_staff_confirms_eligibility_on_the_page(
     assert "预算明细与说明不符" in page.text
 
 
-async def test_decision_screen_and_public_page(
-    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_decision_screen_and_public_page(client: httpx.AsyncClient, session: AsyncSession) -> None:
     centre = await make_centre(session)
     staff = await make_user(session, centre, Role.staff)
     evaluators = [await make_user(session, centre, Role.evaluator) for _ in range(3)]
@@ -169,7 +165,6 @@ async def test_decision_screen_and_public_page(
     assert decided.status_code == 303
     await client.post(f"/programmes/{programme_id}/publicise", data={"csrf_token": token})
     await client.post("/logout", data={"csrf_token": token})
-    await on_first_day_of_publicity(session, monkeypatch, application_id)
 
     public = await client.get("/public/publicity")
     assert public.status_code == 200
