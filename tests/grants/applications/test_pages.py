@@ -11,12 +11,7 @@ from core.identity.models import Role
 from grants.applications import service as applications
 from grants.applications.schemas import ConfirmEligibility
 from tests.factories import make_centre, make_user
-from tests.grants.factories import (
-    applicant_org,
-    open_programme,
-    run_review,
-    submitted_application,
-)
+from tests.grants.factories import applicant_org, open_programme, run_review, submitted_application
 from tests.incubator.test_pages import logged_in
 from tests.test_pages import csrf_of
 
