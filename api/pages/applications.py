@@ -8,7 +8,7 @@ import mimetypes
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -25,6 +25,7 @@ from api.deps import (
 from api.errors import validation_details
 from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import flash, grant_labels, table_rows
+from api.routing import Router
 from api.web import register_nav, render
 from core.clock import today
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -58,7 +59,7 @@ from incubator import repository as incubator_queries
 from incubator import service as incubator
 from reports.pdf import get_renderer, render_html
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/applications", N_("Applications"), {Role.staff, Role.applicant})
 register_nav("/objections", N_("Objections"), {Role.staff, Role.admin})

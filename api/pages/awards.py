@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
 from api.pages.forms import M, Parsed, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash, grant_labels
+from api.routing import Router
 from api.web import register_nav, render
 from composition import outcomes
 from core.files import FileStore
@@ -43,7 +44,7 @@ from grants.disbursements import service as disbursement_service
 from grants.disbursements.schemas import DisbursementCreate
 from incubator import service as incubator
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/awards", N_("Projects"), {Role.staff, Role.finance, Role.admin, Role.applicant})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +22,7 @@ from api.pages.forms import read_form
 from api.pages.grant_pages import grant_labels
 from api.pages.listing import selected_ids
 from api.routers import evaluations as evaluations_api
+from api.routing import Router
 from api.web import render
 from core.errors import DomainError, Forbidden, ValidationFailed
 from core.i18n import _, ngettext
@@ -38,7 +39,7 @@ from grants.awards import repository as award_queries
 from grants.disbursements import service as disbursement_service
 from grants.disbursements.schemas import DisbursementCreate
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 Outcome = tuple[list[tuple[str, str]], list[tuple[str, str]]]
 

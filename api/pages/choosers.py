@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentPrincipal, SessionDep, require_roles
+from api.routing import Router
 from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
@@ -18,7 +19,7 @@ from grants.awards.repository import awards_of_centre
 from grants.contracts.repository import contracts_of_centre
 from incubator.repository import OrganisationRepository, organisation_choices
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 Search = Annotated[str, Query(max_length=100)]
 CentreReader = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin, Role.finance))]

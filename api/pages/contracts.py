@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep
 from api.pages.forms import form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash, grant_labels
+from api.routing import Router
 from api.web import register_nav, render
 from core.errors import Forbidden
 from core.i18n import N_, _
@@ -27,7 +28,7 @@ from grants.disbursements.schemas import DisbursementCreate
 from incubator import service as incubator
 from incubator.repository import OrganisationRepository, organisation_choices
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/contracts", N_("Purchased services"), {Role.staff, Role.finance, Role.admin})
 

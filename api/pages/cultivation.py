@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from api.deps import CurrentPrincipal, IdPath, SessionDep, SettingsDep
 from api.pages.forms import form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash
 from api.pages.shell import register_dashboard_panel
+from api.routing import Router
 from api.web import register_nav, render
 from communities import service as communities
 from communities.models import COMMUNITY_KIND_LABELS
@@ -35,7 +36,7 @@ from reports import cultivation as cultivation_report
 from reports.pdf import render_html
 from reports.registry import report_output
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/network", N_("Network and targets"), {Role.staff, Role.finance, Role.station})
 register_nav("/needs", N_("Community needs"), {Role.staff, Role.station})

@@ -6,13 +6,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import FinanceOfficer, IdPath, MoneyReader, SessionDep
 from api.idempotency import run_once
 from api.pages.forms import form_values, parse, read_form, submit_form
 from api.pages.grant_pages import back, flash, grant_labels
+from api.routing import Router
 from api.web import register_nav, render
 from core.errors import ValidationFailed
 from core.i18n import N_, _
@@ -24,7 +25,7 @@ from grants.disbursements import service as disbursement_service
 from grants.disbursements.models import DisbursementState
 from grants.disbursements.schemas import PayIn, RejectIn
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/finance", N_("Finance"), {Role.finance})
 register_nav("/budget", N_("Budget execution"), {Role.finance, Role.staff, Role.admin})

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from api.deps import IdPath, SessionDep, SettingsDep, StaffOrAdmin, StaffUser, r
 from api.errors import validation_details
 from api.pages.grant_pages import grant_labels
 from api.routers import evaluations as evaluations_api
+from api.routing import Router
 from api.web import register_nav, render
 from composition import dossier, outcomes
 from core.clock import today
@@ -40,7 +41,7 @@ from evaluations.sheets.models import SHEET_STATE_LABELS, SheetState
 from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 from reports.pdf import get_renderer, render_html
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 EvaluatorOrStaff = Annotated[Principal, Depends(require_roles(Role.evaluator, Role.staff, Role.admin))]
 EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]
 SHANGHAI = ZoneInfo("Asia/Shanghai")

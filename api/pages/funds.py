@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import CurrentPrincipal, IdPath, OptionalPrincipal, SessionDep
 from api.pages.forms import form_values, parse, read_form, submit_form
+from api.routing import Router
 from api.web import register_nav, render
 from communities import service as communities
 from core.i18n import N_, _
@@ -39,7 +40,7 @@ from grants.contracts import service as contracts
 from grants.programmes import service as programmes
 from grants.programmes.models import ProgrammeState
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/funds", N_("Community funds"), {Role.staff, Role.finance, Role.admin})
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,7 @@ from api.pages.listing import (
     xlsx_response_headers,
 )
 from api.pages.shell import start_session
+from api.routing import Router
 from api.web import register_nav, render
 from communities import service as communities
 from composition import facts
@@ -87,7 +88,7 @@ from incubator.schemas import (
 )
 from reports import charts
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/organisations", N_("Organisations"), {Role.staff, Role.admin, Role.finance, Role.station})
 register_nav("/my/organisations", N_("My organisation"), {Role.applicant})

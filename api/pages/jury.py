@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep, check_csrf, client_address
 from api.pages.forms import read_form
 from api.routers.evaluations import JURY_RATE_LIMIT, JURY_RATE_WINDOW_SECONDS, ballot_for_code
+from api.routing import Router
 from api.web import render
 from core.errors import DomainError
 from core.i18n import _
@@ -20,7 +21,7 @@ from evaluations.rounds import service as round_service
 from evaluations.rubrics import service as rubric_service
 from evaluations.sheets.schemas import ScoreItemIn, SheetIn
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 @router.get("/jury")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, StaffOrAdmin
@@ -24,6 +24,7 @@ from api.pages.listing import (
     read_listing,
     xlsx_response_headers,
 )
+from api.routing import Router
 from api.web import register_nav, render
 from core.errors import Forbidden
 from core.i18n import N_, _
@@ -57,7 +58,7 @@ from grants.disbursements.repository import (
     DisbursementRepository,
 )
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/disbursements", N_("Disbursements"), {Role.staff, Role.finance, Role.admin})
 

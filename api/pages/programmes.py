@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import (
@@ -17,6 +17,7 @@ from api.deps import (
 )
 from api.pages.forms import EVERY_STATUS, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import flash, grant_labels, table_rows
+from api.routing import Router
 from api.web import register_nav, render
 from core.clock import SHANGHAI, today
 from core.errors import DomainError, Forbidden
@@ -34,7 +35,7 @@ from grants.programmes import service as programmes
 from grants.programmes.schemas import ProgrammeCreate
 from incubator import repository as incubator_queries
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/programmes", N_("Programmes"), {Role.staff, Role.applicant, Role.admin, Role.finance})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import (
@@ -17,6 +17,7 @@ from api.deps import (
     require_roles,
 )
 from api.routers.reports import pdf_response, schedule_read
+from api.routing import Router
 from api.web import register_nav, render
 from composition.names import scope_names
 from core import notifications
@@ -32,7 +33,7 @@ from reports.models import GENERATOR_LABELS, LETTER_STYLE_LABELS, SCOPE_LABELS, 
 from reports.registry import report_access, report_output
 from reports.schemas import ReportStyleIn, ScheduleCreate, ScheduleUpdate
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 DEFAULT_SCHEDULE_FORM: dict[str, Any] = {
     "kind": "",

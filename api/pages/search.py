@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, SessionDep
 from api.pages.grant_pages import grant_labels
+from api.routing import Router
 from api.web import render
 from core.errors import Forbidden
 from core.i18n import N_, _
@@ -26,7 +27,7 @@ from grants.awards.repository import AwardListFilters
 from incubator import service as incubator
 from incubator.repository import OrganisationFilters
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 KINDS = {
     "organisations": N_("Organisations"),

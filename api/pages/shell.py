@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi import BackgroundTasks, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from api.deps import (
 )
 from api.pages.forms import domain_errors
 from api.pages.todo import district_panel, todo_panel
+from api.routing import Router
 from api.web import render, rotate_csrf_for_session, safe_next
 from composition.names import audit_names
 from core.errors import LoginRefusedBase, TooManyRequests, ValidationFailed
@@ -34,7 +35,7 @@ from core.notifications import send_quietly
 from core.repository import audit as audit_queries
 from core.settings import Settings
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 LOGIN_MESSAGES = {
     "signup": N_("Your organisation is registered; centre staff will verify it. You can log in now."),

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import AdminUser, IdPath, Pagination, SessionDep, SettingsDep, check_csrf
 from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
+from api.routing import Router
 from api.web import register_nav, render
 from composition.names import audit_names
 from core.errors import DomainError, NotFound
@@ -28,7 +29,7 @@ from core.identity.principal import Principal
 from core.identity.schemas import AccountCreate
 from core.settings import Settings
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 register_nav("/users", N_("User management"), {Role.admin})
 

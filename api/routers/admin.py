@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import AdminUser, CurrentPrincipal, IdPath, SessionDep, SettingsDep
+from api.routing import Router
 from api.schemas import ListResponse
 from communities import service as communities
 from core.errors import NotFound
@@ -18,7 +18,7 @@ from core.identity.accounts import service as accounts
 from core.identity.models import User
 from core.identity.schemas import CentreCreate, CentreRead, UserCreate, UserRead, UserUpdate
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = Router(prefix="/api/v1", tags=["admin"])
 
 
 def user_read(user: User) -> UserRead:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from api.deps import (
     client_address,
     counted_attempt,
 )
+from api.routing import Router
 from api.schemas import ListResponse
 from core.clock import today
 from core.files import FileStore
@@ -43,8 +44,8 @@ from grants.applications.schemas import (
     ResolveObjection,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["applications"])
-public_router = APIRouter(prefix="/api/v1", tags=["public"])
+router = Router(prefix="/api/v1", tags=["applications"])
+public_router = Router(prefix="/api/v1", tags=["public"])
 
 
 # Documented bound of an upload (the settings' upload limit, 20 MB by default, is enforced).

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from api.deps import IdPath, Pagination, SessionDep, StaffOrAdmin
+from api.routing import Router
 from api.schemas import ListResponse
 from core.audit import AuditEvent
 from core.errors import NotFound
 from core.i18n import _
 from core.repository.audit import AuditRepository
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = Router(prefix="/api/v1", tags=["audit"])
 
 
 class AuditEventRead(BaseModel):

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, SessionDep, SettingsDep, client_address
+from api.routing import Router
 from core.identity import repository as identity_queries
 from core.identity import service as identity
 from core.identity.models import TokenKind
 from core.identity.schemas import TokenResponse
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = Router(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/token", response_model=TokenResponse)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from api.deps import (
@@ -18,6 +18,7 @@ from api.deps import (
     StaffUser,
 )
 from api.routers.applications import UPLOAD_DOC_MAX
+from api.routing import Router
 from api.schemas import ListResponse
 from composition import outcomes
 from core.files import FileStore
@@ -50,7 +51,7 @@ from grants.awards.schemas import (
     TrancheOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["awards"])
+router = Router(prefix="/api/v1", tags=["awards"])
 
 
 async def award_detail(session: SessionDep, award: Award) -> AwardDetail:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep, StaffUser
+from api.routing import Router
 from api.schemas import ListResponse
 from core.errors import Forbidden
 from core.i18n import _
@@ -24,7 +24,7 @@ from grants.contracts.schemas import (
     EvaluateIn,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["contracts"])
+router = Router(prefix="/api/v1", tags=["contracts"])
 
 
 @router.get("/contracts", response_model=ListResponse[ContractBrief])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, StaffUser
+from api.routing import Router
 from api.schemas import ListResponse
 from communities import service as communities
 from communities.schemas import CommunityIn, CommunityOut
@@ -17,7 +18,7 @@ from cultivation import service as cultivation
 from cultivation.schemas import PlanIn, PlanOut, ProgressOut, SiteIn, SiteOut, TargetIn, TargetOut
 from cultivation.service import CentrePicture, ProgressRow
 
-router = APIRouter(prefix="/api/v1", tags=["communities"])
+router = Router(prefix="/api/v1", tags=["communities"])
 
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import (
@@ -18,6 +18,7 @@ from api.deps import (
     SessionDep,
 )
 from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, required_key
+from api.routing import Router
 from api.schemas import ListResponse
 from core.clock import today
 from grants.disbursements import service as disbursements
@@ -25,7 +26,7 @@ from grants.disbursements.exports import payment_rows, payments_xlsx
 from grants.disbursements.models import DisbursementState
 from grants.disbursements.schemas import ApproveIn, DisbursementCreate, DisbursementOut, PayIn, RejectIn
 
-router = APIRouter(prefix="/api/v1", tags=["disbursements"])
+router = Router(prefix="/api/v1", tags=["disbursements"])
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

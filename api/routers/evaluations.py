@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import Body, Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
@@ -17,6 +17,7 @@ from api.deps import (
     client_address,
     require_roles,
 )
+from api.routing import Router
 from api.schemas import ListResponse
 from composition import outcomes
 from core.errors import NotFound
@@ -48,8 +49,8 @@ from evaluations.sheets import service as sheet_service
 from evaluations.sheets.schemas import SheetIn, SheetRead
 from incubator import service as incubator_service
 
-router = APIRouter(prefix="/api/v1", tags=["evaluations"])
-public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
+router = Router(prefix="/api/v1", tags=["evaluations"])
+public_router = Router(prefix="/api/v1/public", tags=["public"])
 
 EvaluatorOrStaff = Annotated[Principal, Depends(require_roles(Role.evaluator, Role.staff, Role.admin))]
 EvaluatorUser = Annotated[Principal, Depends(require_roles(Role.evaluator))]

@@ -6,12 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import CurrentPrincipal, FinanceOfficer, IdPath, Pagination, SessionDep, SettingsDep, StaffUser
 from api.idempotency import IdempotencyKey, idempotent
 from api.routers.applications import UPLOAD_DOC_MAX
+from api.routing import Router
 from api.schemas import ListResponse
 from core.clock import today
 from core.files import FileStore
@@ -41,8 +42,8 @@ from funds.schemas import (
 )
 from grants.programmes import service as programmes
 
-router = APIRouter(prefix="/api/v1", tags=["funds"])
-public_router = APIRouter(prefix="/api/v1", tags=["public"])
+router = Router(prefix="/api/v1", tags=["funds"])
+public_router = Router(prefix="/api/v1", tags=["public"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

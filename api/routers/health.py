@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.routing import Router
 from core.repository import connection as connection_sql
 from core.settings import mask_secrets
 
 log = logging.getLogger("seedbed.health")
 
-router = APIRouter(tags=["health"])
+router = Router(tags=["health"])
 
 
 @router.get("/healthz")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -19,6 +19,7 @@ from api.deps import (
     client_address,
     counted_attempt,
 )
+from api.routing import Router
 from api.schemas import ListResponse
 from composition import facts
 from core.clock import today
@@ -58,7 +59,7 @@ from incubator.schemas import (
     StayStart,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["incubator"])
+router = Router(prefix="/api/v1", tags=["incubator"])
 
 
 def org_read(org: Organisation) -> OrganisationRead:

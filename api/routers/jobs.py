@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.deps import AdminUser, SessionDep, SettingsDep
+from api.routing import Router
 from api.schemas import ListResponse
 from composition.jobs import register_all
 from core.errors import Conflict
@@ -16,7 +17,7 @@ from core.i18n import _
 from core.jobs import JobRunRead
 from core.scheduler import JobRead, find_job, job_overview, run_now
 
-router = APIRouter(prefix="/api/v1", tags=["jobs"])
+router = Router(prefix="/api/v1", tags=["jobs"])
 
 JobIdPath = Annotated[str, Path(max_length=120, description="e.g. scheduler.heartbeat")]
 

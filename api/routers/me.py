@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, SessionDep
+from api.routing import Router
 from core.identity import service as identity
 from core.identity.models import Role
 
@@ -24,7 +24,7 @@ class MeResponse(BaseModel):
     centre: CentreBrief | None
 
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = Router(prefix="/api/v1", tags=["auth"])
 
 
 @router.get("/me", response_model=MeResponse)

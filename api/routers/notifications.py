@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep
+from api.routing import Router
 from api.schemas import ListResponse
 from core import notifications
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = Router(prefix="/api/v1", tags=["notifications"])
 
 
 class NotificationRead(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import (
@@ -18,6 +18,7 @@ from api.deps import (
     StaffOrStation,
     StaffUser,
 )
+from api.routing import Router
 from api.schemas import ListResponse
 from core.clock import today
 from core.errors import ValidationFailed
@@ -41,7 +42,7 @@ from grants.programmes.schemas import (
     TopicOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["programmes"])
+router = Router(prefix="/api/v1", tags=["programmes"])
 
 
 def programme_out(programme: Programme) -> ProgrammeOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -17,6 +17,7 @@ from api.deps import (
     StaffOrAdmin,
     require_roles,
 )
+from api.routing import Router
 from api.schemas import ListResponse
 from core.db import utcnow
 from core.i18n import _
@@ -36,7 +37,7 @@ from reports.schemas import (
     ScheduleUpdate,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = Router(prefix="/api/v1", tags=["reports"])
 
 ReportReader = Annotated[Principal, Depends(require_roles(Role.staff, Role.admin, Role.finance))]
 
