@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp
 
 import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
+from api import web
 from api.errors import install_error_handlers
 from api.input import refuse_unstorable_text
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
@@ -126,6 +127,10 @@ def create_app(
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
+    # Templates are read once per process, except in development, where an edited template
+    # shows at the next request (checking every template's file on each render costs a
+    # page a system call per template it extends, includes or imports).
+    web.ENVIRONMENT.auto_reload = settings.env is Environment.development
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
 

@@ -27,17 +27,22 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        accept_language = cookie = None
+        for key, value in scope.get("headers", []):
+            if key == b"accept-language":
+                accept_language = value.decode("latin-1")
+            elif key == b"cookie":
+                cookie = value.decode("latin-1")
         cookie_lang = None
-        if "cookie" in headers:
+        if cookie and "seedbed_lang" in cookie:  # parse the cookies only when one is ours
             jar: SimpleCookie = SimpleCookie()
             try:
-                jar.load(headers["cookie"])
+                jar.load(cookie)
             except Exception:
                 jar = SimpleCookie()
             if "seedbed_lang" in jar:
                 cookie_lang = jar["seedbed_lang"].value
-        with use_locale(negotiate(headers.get("accept-language"), cookie_lang)):
+        with use_locale(negotiate(accept_language, cookie_lang)):
             await self.app(scope, receive, send)
 
 

@@ -3,8 +3,9 @@
 For each size (S, then L = 10×) the harness creates a throwaway PostgreSQL database,
 migrates it, seeds it with COPY (``bench.seed``), captures the SQL each read endpoint
 runs, checks that PostgreSQL plans them without sequential scans on the big tables, then
-starts Seedbed (uvicorn, 2 workers, uvloop, httptools) and the baseline (Starlette + raw
-asyncpg replaying the same SQL) and drives both with 32 keep-alive connections. Then the
+starts Seedbed (two uvicorn workers, uvloop, httptools) and the baseline (Starlette + raw
+asyncpg replaying the same SQL, served the same way) and drives both with 32 keep-alive
+connections, split evenly between the two workers (``uvicorn_server``). Then the
 PDF figures. Prints a table and writes ``bench/RESULTS.md``.
 
     python -m bench                      # S and L, 5 s per measurement
@@ -528,35 +529,60 @@ def free_port() -> int:
         return port
 
 
+WORKERS = 2
+
+
 @contextmanager
-def uvicorn_server(target: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, env={**os.environ, **env}, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + 60
+def uvicorn_server(target: list[str], env: dict[str, str], log: Path) -> Iterator[list[int]]:
+    """``WORKERS`` uvicorn processes of one worker each, each on a port of its own; the load
+    generator splits its connections evenly between them (``bench.load``).
+
+    Not ``uvicorn --workers 2``: there the workers share one listening socket, and whichever
+    accepts first keeps the keep-alive connection for the whole run. The 32 connections
+    opened at once were often all taken by one worker while the other idled, so a
+    measurement was of one worker or of two by chance (seen here: the same endpoint at 446
+    and at 899 req/s in two runs, the CPU time per request the same), for Seedbed and the
+    baseline alike. Split evenly, both are measured on two busy workers every time.
+    """
+    ports = [free_port() for _ in range(WORKERS)]
+    processes: list[subprocess.Popen[bytes]] = []
+    outputs = []
+    try:
+        for n, port in enumerate(ports):
+            command = [
+                sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port),
+                "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+            ]  # fmt: skip
+            output = log.with_suffix(f".{n}.log").open("wb")
+            outputs.append(output)
+            processes.append(
+                subprocess.Popen(
+                    command, env={**os.environ, **env}, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+                )
+            )
+        deadline = time.monotonic() + 60
+        for port, process in zip(ports, processes, strict=True):
             while True:
                 try:
                     with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                         break
                 except OSError:
                     if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"server did not start: {log.read_text()}") from None
+                        logs = "".join(log.with_suffix(f".{n}.log").read_text() for n in range(WORKERS))
+                        raise RuntimeError(f"server did not start: {logs}") from None
                     time.sleep(0.2)
-            time.sleep(1.0)  # both workers up
-            yield port
-        finally:
+        time.sleep(1.0)  # start-up finished
+        yield ports
+    finally:
+        for process in processes:
             process.terminate()
+        for process in processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for output in outputs:
+            output.close()
 
 
 @dataclass
@@ -667,7 +693,7 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
 
 
 async def run_approvals(
-    port: int,
+    port: int | list[int],
     ids: list[int],
     world: World,
     args: argparse.Namespace,
@@ -955,7 +981,7 @@ def write_results(
         + ", ".join(f"{x:.2f}" for x in args.load_before)
         + "; after: "
         + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "- servers: uvicorn, 2 workers, uvloop, httptools; baseline = Starlette + raw asyncpg replaying the SQL Seedbed ran",
+        "- servers: two uvicorn workers (uvloop, httptools), each a process on a port of its own, the load's connections split evenly between them; the same for the baseline = Starlette + raw asyncpg replaying the SQL Seedbed ran",
         "",
     ]
     for result in results:

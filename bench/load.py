@@ -55,9 +55,13 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+def _ports(port: int | Sequence[int]) -> list[int]:
+    return [port] if isinstance(port, int) else list(port)
+
+
 async def run_load(
     host: str,
-    port: int,
+    port: int | Sequence[int],
     paths: Sequence[str],
     *,
     headers: dict[str, str] | None = None,
@@ -65,7 +69,9 @@ async def run_load(
     duration: float = 5.0,
     warmup: float = 1.0,
 ) -> LoadResult:
-    """Each connection sends the next path of ``paths`` as soon as the previous answer is read."""
+    """Each connection sends the next path of ``paths`` as soon as the previous answer is read.
+    Given several ports (one per server worker), connection ``k`` goes to port ``k mod n``."""
+    ports = _ports(port)
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     requests = [
         f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: keep-alive\r\n\r\n".encode()
@@ -78,8 +84,8 @@ async def run_load(
     measure_from = start + warmup
     stop = measure_from + duration
 
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+    async def worker(k: int) -> None:
+        reader, writer = await asyncio.open_connection(host, ports[k % len(ports)])
         try:
             while True:
                 sent = time.perf_counter()
@@ -95,13 +101,13 @@ async def run_load(
         finally:
             writer.close()
 
-    await asyncio.gather(*(worker() for _ in range(connections)))
+    await asyncio.gather(*(worker(k) for k in range(connections)))
     return LoadResult(counts["ok"], counts["errors"], duration, latencies)
 
 
 async def run_once(
     host: str,
-    port: int,
+    port: int | Sequence[int],
     requests: Sequence[bytes],
     *,
     connections: int = 32,
@@ -109,15 +115,16 @@ async def run_once(
 ) -> LoadResult:
     """Send each raw request once (no warm-up, no repeats), over ``connections`` keep-alive
     connections, until all are answered or ``duration`` is up. For actions such as approvals,
-    where a repeat would measure a refusal instead of the work."""
+    where a repeat would measure a refusal instead of the work. Several ports: as ``run_load``."""
+    ports = _ports(port)
     queue = iter(requests)
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
     start = time.perf_counter()
     stop = start + duration
 
-    async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+    async def worker(k: int) -> None:
+        reader, writer = await asyncio.open_connection(host, ports[k % len(ports)])
         try:
             for request in queue:
                 sent = time.perf_counter()
@@ -131,6 +138,6 @@ async def run_once(
         finally:
             writer.close()
 
-    await asyncio.gather(*(worker() for _ in range(connections)))
+    await asyncio.gather(*(worker(k) for k in range(connections)))
     elapsed = min(time.perf_counter(), stop) - start
     return LoadResult(counts["ok"], counts["errors"], elapsed, latencies)

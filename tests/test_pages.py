@@ -236,3 +236,16 @@ async def _post_with_cookies(app: FastAPI, path: str, data: dict[str, str], **co
     header = "; ".join(f"{name}={value}" for name, value in cookies.items())
     async with _browser(app) as http:
         return await http.post(path, data=data, headers={"cookie": header})
+
+
+async def test_the_language_comes_from_the_cookie_then_the_browser_then_chinese(app: FastAPI) -> None:
+    async def heading(headers: dict[str, str]) -> str:
+        async with _browser(app) as http:
+            page = (await http.get("/login", headers=headers)).text
+        return page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+
+    assert await heading({}) == "登录"
+    assert await heading({"accept-language": "en-GB,en;q=0.9"}) == "Log in"
+    assert await heading({"cookie": "other=1; seedbed_lang=en; more=2"}) == "Log in"
+    assert await heading({"cookie": "seedbed_lang=zh", "accept-language": "en"}) == "登录"
+    assert await heading({"cookie": "not_seedbed_lang_at_all=en"}) == "登录"
