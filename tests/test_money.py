@@ -3,11 +3,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core.i18n import use_locale
-from core.money import MAX_AMOUNT, MoneyError, format_money, split_by_shares, to_money
+from core.money import MAX_AMOUNT, MoneyError, format_money, formatted_in, split_by_shares, to_money
 
 
 def test_awkward_amount_splits_to_the_fen() -> None:
@@ -51,3 +52,17 @@ def test_money_is_shown_grouped_with_two_places_in_either_language(locale: str) 
         assert format_money(Decimal("-300")) == "-300.00"
         assert format_money(MAX_AMOUNT) == "999,999,999,999.99"
         assert format_money(None) == ""
+
+
+@given(
+    st.decimals(min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT, allow_nan=False, allow_infinity=False, places=3),
+    st.sampled_from(["zh", "en", "de", "fr"]),
+)
+def test_money_is_shown_as_babel_shows_it_in_each_language(amount: Decimal, locale: str) -> None:
+    """Grouping, places, rounding and the locale's own symbols (a comma for the decimal point
+    in German, a narrow space to group in French) are those of CLDR's ``#,##0.00``."""
+    expected = format_decimal(amount, "#,##0.00", locale=locale, decimal_quantization=True)
+    assert formatted_in(amount, locale) == expected
+    if locale in ("zh", "en"):
+        with use_locale(locale):
+            assert format_money(amount) == expected
