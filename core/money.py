@@ -35,7 +35,11 @@ def _symbols(code: str) -> dict[int, str]:
     """The locale's decimal point, group separator and minus sign (from Babel's CLDR data),
     as a translation of the ones Python's own formatting writes; empty when they are the same."""
     locale = Locale.parse(code)
-    table = {".": get_decimal_symbol(locale), ",": get_group_symbol(locale), "-": get_minus_sign_symbol(locale)}
+    table = {
+        ".": get_decimal_symbol(locale),
+        ",": get_group_symbol(locale),
+        "-": get_minus_sign_symbol(locale),
+    }
     return str.maketrans({k: v for k, v in table.items() if k != v})
 
 
