@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, TypeVar
 
 from fastapi import Body, Depends, Path, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import (
@@ -203,8 +204,11 @@ async def close_round(
 
 
 @router.get("/review-rounds/{round_id:int}/results", response_model=ResultsRead)
-async def round_results(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ResultsRead:
-    return await result_service.results(session, principal, round_id)
+async def round_results(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> Response:
+    """The document is written by the service as ``ResultsRead`` would write it."""
+    return Response(
+        await result_service.results_json(session, principal, round_id), media_type="application/json"
+    )
 
 
 @router.get("/review-rounds/{round_id:int}/recommendation", response_model=RecommendationRead)

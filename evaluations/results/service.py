@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pydantic_core
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -208,9 +209,21 @@ def _stat(stats: dict[str, Any] | None, key: str) -> Decimal | None:
 
 
 async def results(session: AsyncSession, principal: Principal, round_id: int) -> ResultsRead:
-    """The stored results of a closed round. Each subject's statistics are kept as decimal
-    strings in its ``stats``; the rows are plain dicts validated once as a whole, which
-    reads those strings as decimals."""
+    """The stored results of a closed round, typed (pages, exports)."""
+    return ResultsRead.model_validate(await _results_document(session, principal, round_id))
+
+
+async def results_json(session: AsyncSession, principal: Principal, round_id: int) -> bytes:
+    """The same results as the JSON document ``ResultsRead`` writes (a test holds the two
+    equal), written straight from the stored values: the statistics stay the decimal
+    strings the close stored, rather than being read into a hundred decimals and more per
+    round only to be printed back."""
+    return pydantic_core.to_json(await _results_document(session, principal, round_id))
+
+
+async def _results_document(session: AsyncSession, principal: Principal, round_id: int) -> dict[str, Any]:
+    """Each subject's statistics are kept as decimal strings in its ``stats``; the rows are
+    plain dicts in ``ResultsRead``'s shape, with decimals as their JSON strings."""
     review_round = await get_round_alone(session, principal, round_id)
     if review_round.state is not RoundState.closed:
         raise Conflict(_("Results are shown once the round is closed"))
@@ -246,7 +259,7 @@ async def results(session: AsyncSession, principal: Principal, round_id: int) ->
                 "stdev": stats.get("stdev"),
                 "spread": stats.get("spread"),
                 "public_mean": stats.get("public_mean"),
-                "final_score": s.final_score,
+                "final_score": None if s.final_score is None else str(s.final_score),
                 "grade": s.grade or None,
                 "grade_label": labels[s.grade] if s.grade else None,
                 "rank_in_category": s.rank_in_category,
@@ -254,17 +267,16 @@ async def results(session: AsyncSession, principal: Principal, round_id: int) ->
             }
         )
     agreement = review_round.agreement or {}
-    return ResultsRead.model_validate(
-        {
-            "round_id": review_round.id,
-            "agreement": {
-                "icc1": _stat(agreement, "icc1"),
-                "alpha": _stat(agreement, "alpha"),
-                "sheets": int(agreement.get("sheets", 0)),
-            },
-            "subjects": rows,
-        }
-    )
+    icc1, alpha = _stat(agreement, "icc1"), _stat(agreement, "alpha")
+    return {
+        "round_id": review_round.id,
+        "agreement": {
+            "icc1": None if icc1 is None else str(icc1),
+            "alpha": None if alpha is None else str(alpha),
+            "sheets": int(agreement.get("sheets", 0)),
+        },
+        "subjects": rows,
+    }
 
 
 async def recommendation(session: AsyncSession, principal: Principal, round_id: int) -> RecommendationRead:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
+from evaluations.results import service as result_service
+from evaluations.results.schemas import ResultsRead
 from tests.evaluations.factories import CRITERIA
 from tests.factories import Actor, make_centre, make_user
 
@@ -288,9 +291,17 @@ class TestRoundLifecycle:
             f"/api/v1/review-rounds/{panel.round_id}/close", headers=panel.staff.headers
         )
         assert closed.status_code == 200
-        results = (
-            await client.get(f"/api/v1/review-rounds/{panel.round_id}/results", headers=panel.staff.headers)
-        ).json()
+        answer = await client.get(
+            f"/api/v1/review-rounds/{panel.round_id}/results", headers=panel.staff.headers
+        )
+        assert answer.headers["content-type"] == "application/json"
+        results = answer.json()
+        # the API writes the stored values straight out: the very document ResultsRead writes,
+        # and the same results the pages and exports read typed
+        assert ResultsRead.model_validate(results).model_dump(mode="json") == results
+        typed = await result_service.results(session, panel.staff.principal, panel.round_id)
+        assert typed.model_dump(mode="json") == results
+        assert typed.subjects[0].final_score == Decimal("82.50")
         assert [s["final_score"] for s in results["subjects"]] == ["82.50", "82.50"]
         assert results["subjects"][0]["grade_label"] == "良好"
         assert results["agreement"]["sheets"] == 4
