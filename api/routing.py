@@ -3,9 +3,10 @@
 FastAPI tries every route of every included router in turn, twice per request (once to
 choose the router, once inside it), with a regular expression and some bookkeeping per
 route: with four hundred routes a request for the last router paid more than half a
-millisecond before its handler ran. A ``Router`` knows the literal start of each of its
-paths (up to the first parameter) and answers "no match" without trying its routes when
-the request's path starts with none of them.
+millisecond before its handler ran. A ``Router`` (and each of its ``Route``s) knows the
+literal text of its paths: the whole path when it has no parameter, else the text before
+the first one. It answers "no match" without trying a regex when the request's path
+neither equals nor starts with any of them.
 """
 
 from __future__ import annotations
