@@ -55,7 +55,7 @@ from api.routers import (
     reports,
 )
 from api.schemas import ERROR_RESPONSES
-from core.db import create_engine, session_factory
+from core.db import create_engine, reading_session_factory, session_factory
 from core.security import configure_hashing
 from core.settings import PROJECT_ROOT, Environment, Settings, get_settings, mask_secrets
 from reports.pdf import shutdown_renderers
@@ -133,6 +133,7 @@ def create_app(
     web.ENVIRONMENT.auto_reload = settings.env is Environment.development
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
+    app.state.reading_sessionmaker = reading_session_factory(engine)
 
     install_error_handlers(app)
     # The last added runs first: the size limit answers in the request's language.

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.routing import is_reading
 from core.errors import DomainError, Forbidden, NotAuthenticated
 from core.i18n import _, negotiate, set_locale
 from core.identity import repository as identity_queries
@@ -43,8 +44,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     constraint, the audit seal, a lost connection, a compare-and-set that lost its race)
     raises into the error handlers and is answered as an error, never as a 2xx. With the
     default request scope the commit would run after the answer had left.
+
+    An endpoint marked ``reads_only`` gets a ``ReadingSession`` instead: no BEGIN and no
+    COMMIT on PostgreSQL (two round trips), and any write refused.
     """
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    factory: async_sessionmaker[AsyncSession] = (
+        request.app.state.reading_sessionmaker
+        if is_reading(request.scope)
+        else request.app.state.sessionmaker
+    )
     async with factory() as session, transaction_of(session):
         yield session
 

@@ -11,13 +11,29 @@ neither equals nor starts with any of them.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
+
+E = TypeVar("E", bound=Callable[..., Any])
+READS_ONLY = "__seedbed_reads_only__"
+
+
+def reads_only(endpoint: E) -> E:
+    """Mark an endpoint that only reads: its request's session (``api.deps.get_session``)
+    runs without a transaction of its own and refuses to write (``core.db.ReadingSession``)."""
+    setattr(endpoint, READS_ONLY, True)
+    return endpoint
+
+
+def is_reading(scope: Scope) -> bool:
+    """Whether the request was routed to an endpoint marked ``reads_only``."""
+    return getattr(scope.get("endpoint"), READS_ONLY, False) is True
 
 
 class Route(APIRoute):

@@ -404,8 +404,11 @@ async def capture_sql(dsn: str, world: World, data_dir: Path) -> dict[str, dict[
     engine = app.state.engine
     captured: list[dict[str, Any]] = []
 
-    def listen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append({"sql": statement, "params": _encode(list(parameters or ()))})
+    def listen(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        captured.append(
+            {"sql": statement, "params": _encode(list(parameters or ())), "autocommit": autocommit}
+        )
 
     result: dict[str, dict[str, Any]] = {}
     headers = {"Authorization": f"Bearer {world.token}"}
@@ -418,7 +421,13 @@ async def capture_sql(dsn: str, world: World, data_dir: Path) -> dict[str, dict[
             response = await client.get(path, headers=headers)
             event.remove(engine.sync_engine, "before_cursor_execute", listen)
             assert response.status_code == 200, response.text
-            result[endpoint.name] = {"id": record_id, "statements": list(captured)}
+            # A reading route sends no BEGIN and no COMMIT (``reads_only``): its replay neither.
+            transaction = not all(statement["autocommit"] for statement in captured)
+            result[endpoint.name] = {
+                "id": record_id,
+                "statements": list(captured),
+                "transaction": transaction,
+            }
     await engine.dispose()
     return result
 
@@ -981,7 +990,7 @@ def write_results(
         + ", ".join(f"{x:.2f}" for x in args.load_before)
         + "; after: "
         + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "- servers: two uvicorn workers (uvloop, httptools), each a process on a port of its own, the load's connections split evenly between them; the same for the baseline = Starlette + raw asyncpg replaying the SQL Seedbed ran",
+        "- servers: two uvicorn workers (uvloop, httptools), each a process on a port of its own, the load's connections split evenly between them; the same for the baseline = Starlette + raw asyncpg replaying the SQL Seedbed ran, in one transaction where Seedbed opened one and statement by statement where it read without (`reads_only`)",
         "",
     ]
     for result in results:

@@ -1,8 +1,9 @@
 """The baseline: a minimal Starlette app on raw asyncpg that runs the very SQL Seedbed ran.
 
 ``BENCH_CAPTURE`` names a JSON file of captured statements per endpoint (see
-``bench.__main__.capture_sql``); ``GET /{endpoint}?id=N`` replays them in one transaction,
-with the captured record id replaced by ``N``, and answers every result it read as JSON
+``bench.__main__.capture_sql``); ``GET /{endpoint}?id=N`` replays them in one transaction
+(or each on its own, as Seedbed ran them, for a route that reads without one), with the
+captured record id replaced by ``N``, and answers every result it read as JSON
 (one list of rows per statement): like Seedbed's answer, it carries all the rows the
 request read, not only the last statement's.
 """
@@ -49,13 +50,18 @@ async def endpoint(request: Request) -> Response:
     captured = CAPTURE[request.path_params["name"]]
     record_id = int(request.query_params.get("id", captured["id"]))
     results: list[list[dict[str, Any]]] = []
-    async with POOL["db"].acquire() as conn, conn.transaction():
+    async with POOL["db"].acquire() as conn:
+        transaction = conn.transaction()
+        if captured.get("transaction", True):
+            await transaction.start()
         for statement in captured["statements"]:
             params = [
                 record_id if p == captured["id"] and captured["id"] else _decode(p)
                 for p in statement["params"]
             ]
             results.append([dict(r) for r in await conn.fetch(statement["sql"], *params)])
+        if captured.get("transaction", True):
+            await transaction.commit()
     body = json.dumps(results, default=str, ensure_ascii=False)
     return Response(body, media_type="application/json")
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Enum, MetaData, Numeric, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
@@ -209,6 +209,50 @@ def create_engine(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class ReadingSession(Session):
+    """The session of a request that only reads: it refuses to flush and to run anything but
+    a SELECT, so a write slipped into a reading route fails in its tests instead of being
+    committed statement by statement."""
+
+
+class WriteInReadingSession(RuntimeError):
+    """A route marked as reading only tried to write (a programming error)."""
+
+
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInReadingSession("a reading request tried to write")
+
+
+def _refuse_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise WriteInReadingSession("a reading request tried to write")
+
+
+event.listen(ReadingSession, "before_flush", _refuse_flush)
+event.listen(ReadingSession, "do_orm_execute", _refuse_write)
+
+
+def reading_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read, without BEGIN and COMMIT round trips.
+
+    On PostgreSQL the connection is in autocommit: each SELECT runs in a snapshot of its
+    own, which is what a transaction of reads gets anyway at READ COMMITTED (PostgreSQL's
+    default and ours), so nothing a reader can see changes, and the request saves two round
+    trips. On SQLite the reads share one deferred transaction (``read_only``), rolled back
+    at the end. Every other request keeps ``session_factory``'s one transaction.
+    """
+    options = (
+        {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {"read_only": True}
+    )
+    return async_sessionmaker(
+        engine.execution_options(**options),
+        sync_session_class=ReadingSession,
+        expire_on_commit=False,
+        autoflush=False,
+    )
 
 
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:

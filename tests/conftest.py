@@ -24,15 +24,17 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.cli import upgrade_database
 from api.deps import get_session, transaction_of
-from core.db import create_engine, session_factory
+from api.routing import is_reading
+from core.db import ReadingSession, create_engine, reading_session_factory, session_factory
 from core.security import configure_hashing
 from core.settings import Environment, PasswordHashing, Settings
 
@@ -206,9 +208,13 @@ async def connection(database: TestDatabase) -> AsyncIterator[AsyncConnection]:
                 await transaction.rollback()
 
 
-def _joined_session(conn: AsyncConnection) -> AsyncSession:
+def _joined_session(conn: AsyncConnection, *, reading: bool = False) -> AsyncSession:
     return AsyncSession(
-        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        bind=conn,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=ReadingSession if reading else Session,
     )
 
 
@@ -241,6 +247,7 @@ def _shared_app(database: TestDatabase, settings: Settings) -> FastAPI:
         _APPS[database.backend] = application
     application.state.engine = database.engine
     application.state.sessionmaker = session_factory(database.engine)
+    application.state.reading_sessionmaker = reading_session_factory(database.engine)
     return application
 
 
@@ -252,11 +259,12 @@ def app(
     application.state.settings = settings
     routes = list(application.router.routes)
 
-    async def test_session() -> AsyncIterator[AsyncSession]:
+    async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
         """Each request gets its own session on the test's connection, inside a savepoint:
-        its commit keeps its work for the rest of the test, its rollback undoes only it."""
+        its commit keeps its work for the rest of the test, its rollback undoes only it. A
+        route marked ``reads_only`` gets a ``ReadingSession`` there too (writes refused)."""
         await session.flush()
-        request_session = _joined_session(connection)
+        request_session = _joined_session(connection, reading=is_reading(request.scope))
         try:
             async with transaction_of(request_session):
                 yield request_session

@@ -25,7 +25,7 @@ from api.deps import (
 from api.errors import validation_details
 from api.pages.forms import domain_errors, form_values, parse, read_form, submit_form
 from api.pages.grant_pages import flash, grant_labels, table_rows
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.web import register_nav, render
 from core.clock import today
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
@@ -559,6 +559,7 @@ async def _detail_context(
 
 
 @router.get("/applications/{application_id:int}")
+@reads_only
 async def application_detail(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -24,7 +24,7 @@ from api.pages.listing import (
     read_listing,
     xlsx_response_headers,
 )
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.web import register_nav, render
 from core.errors import Forbidden
 from core.i18n import N_, _
@@ -144,6 +144,7 @@ def _application_filters(listing: Listing) -> ApplicationListFilters:
 
 
 @router.get("/applications")
+@reads_only
 async def application_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     centres = await centre_names(session, principal)
     listing = await _application_listing(request, session, principal, centres)

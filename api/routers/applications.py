@@ -20,7 +20,7 @@ from api.deps import (
     client_address,
     counted_attempt,
 )
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.schemas import ListResponse
 from core.clock import today
 from core.files import FileStore
@@ -57,6 +57,7 @@ def application_out(application: Application) -> ApplicationOut:
 
 
 @router.get("/applications", response_model=ListResponse[ApplicationBrief])
+@reads_only
 async def list_applications(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -86,6 +87,7 @@ async def create_application(
 
 
 @router.get("/applications/{application_id:int}", response_model=ApplicationOut)
+@reads_only
 async def get_application(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> ApplicationOut:

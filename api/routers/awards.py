@@ -18,7 +18,7 @@ from api.deps import (
     StaffUser,
 )
 from api.routers.applications import UPLOAD_DOC_MAX
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.schemas import ListResponse
 from composition import outcomes
 from core.files import FileStore
@@ -70,6 +70,7 @@ def claim_out(claim: ExpenseClaim) -> ExpenseClaimOut:
 
 
 @router.get("/awards", response_model=ListResponse[AwardBrief])
+@reads_only
 async def list_awards(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -82,6 +83,7 @@ async def list_awards(
 
 
 @router.get("/awards/{award_id:int}", response_model=AwardDetail)
+@reads_only
 async def get_award(award_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> AwardDetail:
     return await award_detail(session, await awards.get_award(session, principal, award_id))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, Pagination, SessionDep, SettingsDep, StaffUser
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.schemas import ListResponse
 from core.errors import Forbidden
 from core.i18n import _
@@ -28,6 +28,7 @@ router = Router(prefix="/api/v1", tags=["contracts"])
 
 
 @router.get("/contracts", response_model=ListResponse[ContractBrief])
+@reads_only
 async def list_contracts(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -44,6 +45,7 @@ async def create_contract(data: ContractIn, session: SessionDep, principal: Staf
 
 
 @router.get("/contracts/{contract_id:int}", response_model=ContractOut)
+@reads_only
 async def get_contract(contract_id: IdPath, session: SessionDep, principal: CurrentPrincipal) -> ContractOut:
     return ContractOut.model_validate(await service.get_contract(session, principal, contract_id))
 

@@ -18,7 +18,7 @@ from api.deps import (
     SessionDep,
 )
 from api.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent, required_key
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.schemas import ListResponse
 from core.clock import today
 from grants.disbursements import service as disbursements
@@ -37,6 +37,7 @@ def _out(value: object) -> DisbursementOut:
 
 
 @router.get("/disbursements", response_model=ListResponse[DisbursementOut])
+@reads_only
 async def list_disbursements(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -77,6 +78,7 @@ async def export_payments(session: SessionDep, principal: MoneyReader) -> Respon
 
 
 @router.get("/disbursements/{disbursement_id:int}", response_model=DisbursementOut)
+@reads_only
 async def get_disbursement(
     disbursement_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> DisbursementOut:

@@ -18,7 +18,7 @@ from api.deps import (
     client_address,
     require_roles,
 )
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.schemas import ListResponse
 from composition import outcomes
 from core.errors import NotFound
@@ -189,6 +189,7 @@ async def auto_assign(
 
 
 @router.get("/review-rounds/{round_id:int}/progress", response_model=ProgressRead)
+@reads_only
 async def round_progress(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ProgressRead:
     """Who has submitted; never a score before the round closes."""
     return await result_service.progress(session, principal, round_id)
@@ -204,6 +205,7 @@ async def close_round(
 
 
 @router.get("/review-rounds/{round_id:int}/results", response_model=ResultsRead)
+@reads_only
 async def round_results(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> Response:
     """The document is written by the service as ``ResultsRead`` would write it."""
     return Response(

@@ -19,7 +19,7 @@ from api.deps import (
     client_address,
     counted_attempt,
 )
-from api.routing import Router
+from api.routing import Router, reads_only
 from api.schemas import ListResponse
 from composition import facts
 from core.clock import today
@@ -104,6 +104,7 @@ Community = Annotated[str | None, Query(max_length=100)]
 
 
 @router.get("/organisations", response_model=ListResponse[OrganisationRead])
+@reads_only
 async def list_organisations(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -162,6 +163,7 @@ async def signup(data: SignupRequest, request: Request, session: SessionDep) -> 
 
 
 @router.get("/organisations/{organisation_id:int}", response_model=OrganisationRead)
+@reads_only
 async def get_organisation(
     organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> OrganisationRead:

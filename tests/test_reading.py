@@ -1,0 +1,106 @@
+"""Routes marked ``reads_only`` read without a transaction of their own and cannot write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import CurrentPrincipal, SessionDep
+from api.routing import Router, is_reading, reads_only
+from core.db import WriteInReadingSession, reading_session_factory
+from core.identity.models import Centre, Role
+from core.identity.schemas import CentreCreate
+from core.identity.service import create_centre
+from tests.conftest import TestDatabase
+from tests.factories import make_centre, make_user
+
+HOT_READS = [
+    "/api/v1/organisations",
+    "/api/v1/organisations/{organisation_id:int}",
+    "/api/v1/applications",
+    "/api/v1/applications/{application_id:int}",
+    "/api/v1/review-rounds/{round_id:int}/progress",
+    "/api/v1/review-rounds/{round_id:int}/results",
+    "/api/v1/awards",
+    "/api/v1/awards/{award_id:int}",
+    "/api/v1/disbursements",
+    "/api/v1/disbursements/{disbursement_id:int}",
+    "/api/v1/contracts",
+    "/api/v1/contracts/{contract_id:int}",
+    "/applications",
+    "/applications/{application_id:int}",
+]
+
+
+def _routes(app: FastAPI) -> list[Any]:
+    routers = (getattr(r, "original_router", None) for r in app.router.routes)
+    return [route for router in routers if router is not None for route in router.routes]
+
+
+def test_the_hot_reads_are_marked_and_only_reads_are(app: FastAPI) -> None:
+    reading = [route for route in _routes(app) if is_reading({"endpoint": route.endpoint})]
+    paths = {route.path for route in reading}
+    assert paths >= set(HOT_READS), set(HOT_READS) - paths
+    assert {method for route in reading for method in route.methods} <= {"GET", "HEAD"}
+
+
+async def test_a_reading_route_that_writes_is_refused_and_stores_nothing(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    staff = await make_user(session, await make_centre(session), Role.staff)
+    router = Router()
+
+    @router.get("/api/v1/test-reading-writes")
+    @reads_only
+    async def writes(session: SessionDep, principal: CurrentPrincipal) -> dict[str, int]:
+        centre = await create_centre(
+            session, CentreCreate(slug="written-by-a-read", name="不该写入"), actor=None
+        )
+        return {"id": centre.id}
+
+    app.include_router(router)
+    with pytest.raises(WriteInReadingSession):
+        await client.get("/api/v1/test-reading-writes", headers=staff.headers)
+    count = select(func.count()).select_from(Centre).where(Centre.slug == "written-by-a-read")
+    assert (await session.execute(count)).scalar_one() == 0
+
+
+async def test_a_reading_route_still_answers_who_is_asking(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    response = await client.get("/api/v1/organisations", headers=staff.headers)
+    assert response.status_code == 200
+    assert (await client.get("/api/v1/organisations")).status_code == 401
+    applicant = await make_user(session, centre, Role.applicant)
+    assert (
+        await client.get("/api/v1/review-rounds/1/progress", headers=applicant.headers)
+    ).status_code == 403
+
+
+async def test_on_postgresql_each_read_runs_on_its_own_without_begin(database: TestDatabase) -> None:
+    """In a transaction every statement sees the transaction's start time; in the reading
+    session each statement is a transaction of its own, so the time moves on."""
+    if database.backend != "postgresql":
+        pytest.skip("transactions and their timestamps are PostgreSQL's")
+    started = select(func.transaction_timestamp())
+    pause = select(func.pg_sleep(0.02))
+
+    async def two_starts(session: AsyncSession) -> tuple[Any, Any]:
+        first = (await session.execute(started)).scalar()
+        await session.execute(pause)
+        return first, (await session.execute(started)).scalar()
+
+    async with reading_session_factory(database.engine)() as reading:
+        first, second = await two_starts(reading)
+    assert second > first
+    async with AsyncSession(database.engine) as ordinary:
+        first, second = await two_starts(ordinary)
+        await ordinary.rollback()
+    assert second == first
