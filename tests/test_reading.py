@@ -1,4 +1,5 @@
-"""Routes marked ``reads_only`` read without a transaction of their own and cannot write."""
+"""Routes marked ``reads_only`` read without a transaction of their own and cannot write;
+the scoped statements of the hot reads are built once per scope."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from core.db import WriteInReadingSession, reading_session_factory
 from core.identity.models import Centre, Role
 from core.identity.schemas import CentreCreate
 from core.identity.service import create_centre
+from grants.applications.repository import ApplicationRepository
+from incubator.repository import OrganisationRepository
 from tests.conftest import TestDatabase
 from tests.factories import make_centre, make_user
+from tests.incubator.helpers import make_owner
 
 HOT_READS = [
     "/api/v1/organisations",
@@ -104,3 +108,35 @@ async def test_on_postgresql_each_read_runs_on_its_own_without_begin(database: T
         first, second = await two_starts(ordinary)
         await ordinary.rollback()
     assert second == first
+
+
+async def test_statements_built_once_are_kept_per_scope_and_never_shared_across_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A scoped statement is built once for a repository state and reused; another centre's
+    staff, or an applicant of another organisation, gets a statement of its own, and asking
+    for the same record after someone who may read it still finds nothing."""
+    centre, other_centre = await make_centre(session), await make_centre(session)
+    staff, other_staff = (
+        await make_user(session, centre, Role.staff),
+        await make_user(session, other_centre, Role.staff),
+    )
+    owner, organisation = await make_owner(session, centre, staff)
+    stranger, _theirs = await make_owner(session, centre, staff)
+
+    mine = OrganisationRepository(session, staff.principal)
+    assert mine.built(mine.select) is OrganisationRepository(session, staff.principal).built(mine.select)
+    others = OrganisationRepository(session, other_staff.principal)
+    assert others.built(others.select) is not mine.built(mine.select)
+    applications = ApplicationRepository(session, owner.principal, [organisation.id], None)
+    assert (
+        applications.full() is ApplicationRepository(session, owner.principal, [organisation.id], None).full()
+    )
+    assert (
+        applications.full()
+        is not ApplicationRepository(session, owner.principal, [organisation.id + 1]).full()
+    )
+
+    path = f"/api/v1/organisations/{organisation.id}"
+    for reader, status in [(staff, 200), (other_staff, 404), (owner, 200), (stranger, 404), (staff, 200)]:
+        assert (await client.get(path, headers=reader.headers)).status_code == status, reader.user.email

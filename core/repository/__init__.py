@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Base
@@ -16,8 +17,26 @@ from core.identity.principal import Principal
 
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")
+S = TypeVar("S", bound=Select[Any])
 
 MAX_PAGE_SIZE = 200
+BUILT_LIMIT = 4096
+"""How many built statements are kept (one per statement and distinct repository state: in
+practice per user and statement); past it they are all dropped and built again."""
+
+_BUILT: dict[Hashable, Any] = {}
+_BY_ID: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
+RECORD_ID = "seedbed_record_id"
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -47,8 +66,30 @@ class Repository(Generic[M]):
     def select(self) -> Select[M]:
         return select(self.model)
 
-    async def get_one_or_none(self, statement: Select[M]) -> M | None:
-        result = await self.session.execute(statement)
+    def built(self, build: Callable[[], S]) -> S:
+        """The statement ``build`` (a method of this repository that takes no argument) returns,
+        built once per distinct state of the repository and kept.
+
+        A scoped statement depends only on what the repository holds (the principal, and
+        for some the ids of the caller's organisations) and on nothing else: the key is
+        the method and all of that state, so two callers share a statement only when their
+        scope is the same. Building a statement and working out its cache key costs about
+        as much as running it; a kept one has its key already.
+        """
+        method = getattr(build, "__func__", build)
+        state = tuple(sorted((k, _frozen(v)) for k, v in vars(self).items() if k != "session"))
+        key = (type(self), method, state)
+        statement: S | None = _BUILT.get(key)
+        if statement is None:
+            if len(_BUILT) >= BUILT_LIMIT:
+                _BUILT.clear()
+            statement = _BUILT[key] = build()
+        return statement
+
+    async def get_one_or_none(
+        self, statement: Select[M], params: Mapping[str, Any] | None = None
+    ) -> M | None:
+        result = await self.session.execute(statement, params)
         return result.unique().scalar_one_or_none()
 
     async def get_all(self, statement: Select[M]) -> Sequence[M]:
@@ -81,8 +122,14 @@ class CentreScopedRepository(Repository[M]):
         return statement
 
     async def get(self, record_id: int, statement: Select[M] | None = None) -> M:
-        base = statement if statement is not None else self.select()
-        record = await self.get_one_or_none(base.where(self.model.id == record_id))
+        """The record of that id within the caller's scope (``select``, or ``statement``
+        built from it), else ``NotFound``. The statement of one record is built once per
+        base statement; a base from ``built`` is itself built once."""
+        base = statement if statement is not None else self.built(self.select)
+        by_id = _BY_ID.get(base)
+        if by_id is None:
+            by_id = _BY_ID[base] = base.where(self.model.id == bindparam(RECORD_ID))
+        record = await self.get_one_or_none(by_id, {RECORD_ID: record_id})
         if record is None:
             raise NotFound(_(self.not_found_message))
         return record

@@ -63,6 +63,9 @@ class ApplicationRepository(CentreScopedRepository[Application]):
         return statement
 
     def full(self) -> Select[Application]:
+        return self.built(self._full)
+
+    def _full(self) -> Select[Application]:
         return self.select().options(
             selectinload(Application.budget_lines),
             selectinload(Application.indicators),
