@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, String, cast, func, or_, select, update
+from sqlalchemy import Select, String, cast, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -76,6 +76,20 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             )
             statement = statement.where(Organisation.id.in_(mine))
         return statement
+
+    async def name_and_membership(self, organisation_id: int, user_id: int) -> tuple[str, bool] | None:
+        """The organisation's name, if the caller may read it, and whether ``user_id`` is one
+        of its members: one statement of two columns (an application's page shows no more)."""
+        member = exists().where(
+            OrganisationMember.organisation_id == Organisation.id, OrganisationMember.user_id == user_id
+        )
+        statement = (
+            self.built(self.select)
+            .with_only_columns(Organisation.name, member, maintain_column_froms=True)
+            .where(Organisation.id == organisation_id)
+        )
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else (row[0], bool(row[1]))
 
     @staticmethod
     async def by_id(session: AsyncSession, organisation_id: int) -> Organisation | None:

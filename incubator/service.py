@@ -264,6 +264,17 @@ async def get_organisation(session: AsyncSession, principal: Principal, organisa
     return await OrganisationRepository(session, principal).get(organisation_id)
 
 
+async def name_and_membership(
+    session: AsyncSession, principal: Principal, organisation_id: int
+) -> tuple[str, bool]:
+    """The name of an organisation the caller may read, and whether the caller is a member."""
+    repository = OrganisationRepository(session, principal)
+    found = await repository.name_and_membership(organisation_id, principal.user_id)
+    if found is None:
+        raise NotFound(_(repository.not_found_message))
+    return found
+
+
 async def list_organisations(
     session: AsyncSession,
     principal: Principal,

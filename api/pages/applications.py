@@ -55,7 +55,6 @@ from grants.programmes import service as programmes
 from grants.programmes.models import (
     Programme,
 )
-from incubator import repository as incubator_queries
 from incubator import service as incubator
 from reports.pdf import get_renderer, render_html
 
@@ -522,10 +521,12 @@ async def _detail_context(
         session, principal, application
     )
     hidden = await application_service.identity_hidden(session, principal, application)
-    org = (
-        None if hidden else await incubator.get_organisation(session, principal, application.organisation_id)
+    # A hidden applicant is never the reader's own organisation (``identity_hidden``).
+    applicant, is_member = (
+        (None, False)
+        if hidden
+        else await incubator.name_and_membership(session, principal, application.organisation_id)
     )
-    members = set(await incubator_queries.member_organisation_ids(session, principal.user_id))
     actions = {
         a: application_service.can_application(application, a)
         for a in application_service.APPLICATION_ACTIONS
@@ -533,15 +534,14 @@ async def _detail_context(
     open_now, window_reason = application_service.window_state(programme, dt.datetime.now(dt.UTC))
     if actions["submit"][0] and not open_now:
         actions["submit"] = (False, window_reason)
-    is_member = application.organisation_id in members
-    if is_member and actions["submit"][0] and org is not None:
+    if is_member and actions["submit"][0] and applicant is not None:
         check = await application_service.application_readiness(session, principal, application)
         if not check.ready:
             actions["submit"] = (False, _("Open the form: some fields still need to be filled or fixed"))
     return {
         "application": application,
         "programme": programme,
-        "org": org,
+        "applicant": applicant,
         "identity_hidden": hidden,
         "programme_link": principal.sees_all_centres
         or principal.has(Role.staff, Role.admin, Role.finance, Role.applicant),

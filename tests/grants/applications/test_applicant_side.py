@@ -189,6 +189,13 @@ async def test_a_blind_evaluator_reads_the_proposal_without_the_applicant(
     client.cookies.clear()
     await logged_in(client, other)  # not assigned: nothing to see
     assert (await client.get(f"/applications/{application.id}")).status_code == 404
+    client.cookies.clear()
+    for reader in (staff, owner):  # the centre and the applicant itself see who applied
+        await logged_in(client, reader)
+        page = await client.get(f"/applications/{application.id}")
+        assert '<span id="applicant-name">芳华青少年服务中心</span>' in page.text
+        assert 'id="blind-note"' not in page.text
+        client.cookies.clear()
 
 
 async def test_objection_reference_and_public_lookup(
