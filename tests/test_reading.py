@@ -129,13 +129,10 @@ async def test_statements_built_once_are_kept_per_scope_and_never_shared_across_
     others = OrganisationRepository(session, other_staff.principal)
     assert others.built(others.select) is not mine.built(mine.select)
     applications = ApplicationRepository(session, owner.principal, [organisation.id], None)
-    assert (
-        applications.full() is ApplicationRepository(session, owner.principal, [organisation.id], None).full()
-    )
-    assert (
-        applications.full()
-        is not ApplicationRepository(session, owner.principal, [organisation.id + 1]).full()
-    )
+    same = ApplicationRepository(session, owner.principal, [organisation.id], None)
+    other = ApplicationRepository(session, owner.principal, [organisation.id + 1], None)
+    assert applications.built(applications.select) is same.built(same.select)
+    assert applications.built(applications.select) is not other.built(other.select)
 
     path = f"/api/v1/organisations/{organisation.id}"
     for reader, status in [(staff, 200), (other_staff, 404), (owner, 200), (stranger, 404), (staff, 200)]:

@@ -92,7 +92,7 @@ async def identity_hidden(session: AsyncSession, principal: Principal, applicati
 
 async def get_application(session: AsyncSession, principal: Principal, application_id: int) -> Application:
     repository = await application_repository(session, principal)
-    return await repository.get(application_id, repository.full())
+    return await repository.get_full(application_id)
 
 
 async def list_applications(
