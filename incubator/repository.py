@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Select, String, cast, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,6 +137,11 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
         if order is not None:
             return sorted_by(statement, ORGANISATION_SORTS, order, Organisation.id)
         return statement.order_by(Organisation.name, Organisation.id)
+
+    def with_verified(self, statement: Select[Organisation]) -> Select[Any]:
+        """``statement`` with the ``verified`` flag the model computes, as a column (for
+        ``paginate_columns``)."""
+        return statement.add_columns(Organisation.verified_at.is_not(None).label("verified"))
 
     def barred(self, on: dt.date) -> Select[Organisation]:
         """Organisations barred on ``on``, the bar ending soonest first."""

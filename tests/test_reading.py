@@ -21,6 +21,7 @@ from grants.applications.repository import ApplicationRepository
 from incubator.repository import OrganisationRepository
 from tests.conftest import TestDatabase
 from tests.factories import make_centre, make_user
+from tests.grants.factories import applicant_org, open_programme, submitted_application
 from tests.incubator.helpers import make_owner
 
 HOT_READS = [
@@ -137,3 +138,47 @@ async def test_statements_built_once_are_kept_per_scope_and_never_shared_across_
     path = f"/api/v1/organisations/{organisation.id}"
     for reader, status in [(staff, 200), (other_staff, 404), (owner, 200), (stranger, 404), (staff, 200)]:
         assert (await client.get(path, headers=reader.headers)).status_code == status, reader.user.email
+
+
+async def test_the_organisation_list_answers_each_record_as_its_page_does(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The list reads rows of columns, the record reads the organisation: both answer the
+    same document for each organisation, ``verified`` included."""
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    _owner, verified = await make_owner(session, centre, staff, name="已核实互助会")
+    await make_owner(session, centre, staff, name="未核实互助会")
+    assert (
+        await client.post(f"/api/v1/organisations/{verified.id}/verify", headers=staff.headers)
+    ).is_success
+    listed = (await client.get("/api/v1/organisations", headers=staff.headers)).json()
+    assert listed["total"] == 2
+    for item in listed["items"]:
+        record = await client.get(f"/api/v1/organisations/{item['id']}", headers=staff.headers)
+        assert item == record.json()
+    assert sorted(item["verified"] for item in listed["items"]) == [False, True]
+
+
+async def test_the_application_list_answers_what_each_record_says(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The list reads rows of a few columns; each item says what the application's record says,
+    for staff and for the applicant, filtered as asked."""
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    programme = await open_programme(session, staff)
+    owner, organisation = await applicant_org(session, centre, staff)
+    for title in ("社区老人助餐", "青少年议事会"):
+        await submitted_application(session, programme, owner, organisation, title=title)
+    for reader in (staff, owner):
+        listed = await client.get(
+            f"/api/v1/applications?programme_id={programme.id}&state=submitted", headers=reader.headers
+        )
+        items = listed.json()["items"]
+        assert sorted(item["title"] for item in items) == ["社区老人助餐", "青少年议事会"]
+        for item in items:
+            record = (await client.get(f"/api/v1/applications/{item['id']}", headers=reader.headers)).json()
+            assert item == {key: record[key] for key in item}
+    other = await make_user(session, centre, Role.applicant)
+    assert (await client.get("/api/v1/applications", headers=other.headers)).json()["items"] == []

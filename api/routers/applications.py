@@ -66,15 +66,8 @@ async def list_applications(
     state: ApplicationState | None = None,
     organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> ListResponse[ApplicationBrief]:
-    page = await applications.list_applications(
-        session,
-        principal,
-        pagination,
-        programme_id=programme_id,
-        state=state,
-        organisation_id=organisation_id,
-        brief=True,
-    )
+    listed = applications.Listed(programme_id, state, organisation_id)
+    page = await applications.application_briefs(session, principal, pagination, listed)
     return ListResponse.of_page(page, [ApplicationBrief.model_validate(a) for a in page.items])
 
 

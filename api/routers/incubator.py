@@ -117,8 +117,8 @@ async def list_organisations(
     verified: bool | None = None,
 ) -> ListResponse[OrganisationRead]:
     filters = _filters(q, legal_status, service_field, community, incubation_state, verified)
-    page = await service.list_organisations(session, principal, filters, pagination)
-    return ListResponse.of_page(page, [org_read(o) for o in page.items])
+    page = await service.organisation_rows(session, principal, filters, pagination)
+    return ListResponse.of_page(page, [OrganisationRead.model_validate(row) for row in page.items])
 
 
 @router.get("/organisations/export.xlsx", response_class=Response)

@@ -66,6 +66,22 @@ class ApplicationRepository(CentreScopedRepository[Application]):
             statement = statement.where(visible)
         return statement
 
+    def briefs(self) -> Select[*tuple[Any, ...]]:
+        """The scoped statement of the columns ``ApplicationBrief`` shows, as rows."""
+        return self.select().with_only_columns(
+            Application.id,
+            Application.programme_id,
+            Application.organisation_id,
+            Application.title,
+            Application.state,
+            Application.requested_amount,
+            Application.approved_amount,
+            Application.review_score,
+            Application.rank,
+            Application.submitted_at,
+            maintain_column_froms=True,
+        )
+
     async def get_full(self, application_id: int) -> Application:
         """The application (within the caller's scope) with its budget lines, indicators,
         checks and events: five statements, each built once, each loading exactly the rows
