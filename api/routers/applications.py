@@ -66,7 +66,7 @@ async def list_applications(
     state: ApplicationState | None = None,
     organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> ListResponse[ApplicationBrief]:
-    listed = applications.Listed(programme_id, state, organisation_id)
+    listed = application_queries.Listed(programme_id, state, organisation_id)
     page = await applications.application_briefs(session, principal, pagination, listed)
     return ListResponse.of_page(page, [ApplicationBrief.model_validate(a) for a in page.items])
 

@@ -39,6 +39,11 @@ def _frozen(value: Any) -> Hashable:
     return value  # type: ignore[no-any-return]
 
 
+def count_of(statement: Select[*tuple[Any, ...]]) -> Select[int]:
+    """How many rows ``statement`` returns (its ordering dropped): a list's total."""
+    return select(func.count()).select_from(statement.order_by(None).subquery())
+
+
 @dataclass(frozen=True)
 class PageParams:
     page: int = 1
@@ -105,14 +110,12 @@ class Repository(Generic[M]):
         their rows.
         """
         connection = await self.session.connection()
-        count = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = (await connection.execute(count)).scalar_one()
+        total = (await connection.execute(count_of(statement))).scalar_one()
         rows = (await connection.execute(statement.limit(params.page_size).offset(params.offset))).all()
         return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
 
     async def paginate(self, statement: Select[M], params: PageParams) -> Paged[M]:
-        count_stmt = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = (await self.session.execute(count_stmt)).scalar_one()
+        total = (await self.session.execute(count_of(statement))).scalar_one()
         rows = await self.get_all(statement.limit(params.page_size).offset(params.offset))
         return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
 

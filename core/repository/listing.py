@@ -12,13 +12,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import ValidationFailed
 from core.i18n import _
-from core.repository import Paged, PageParams
+from core.repository import Paged, PageParams, count_of
 
 SortColumns = Mapping[str, Any]
 
@@ -110,8 +110,7 @@ def chosen_first(
 
 async def paginate_rows(session: AsyncSession, statement: Select[Any], params: PageParams) -> Paged[Any]:
     """One page of multi-column rows (a record with the names joined to it) and the total."""
-    count = select(func.count()).select_from(statement.order_by(None).subquery())
-    total = (await session.execute(count)).scalar_one()
+    total = (await session.execute(count_of(statement))).scalar_one()
     rows = (await session.execute(statement.limit(params.page_size).offset(params.offset))).all()
     return Paged(
         items=[tuple(row) for row in rows], total=total, page=params.page, page_size=params.page_size

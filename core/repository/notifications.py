@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import User
 from core.notifications import DeliveryState, Notification, NotificationDelivery
-from core.repository import Paged, PageParams
+from core.repository import Paged, PageParams, count_of
 
 
 async def active_users(session: AsyncSession, user_ids: Collection[int]) -> Sequence[User]:
@@ -28,9 +28,7 @@ async def page_for(
     statement = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    total = (
-        await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))
-    ).scalar_one()
+    total = (await session.execute(count_of(statement))).scalar_one()
     rows = (
         (
             await session.execute(

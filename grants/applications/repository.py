@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,26 @@ from grants.programmes.models import (
     ProgrammeCategory,
 )
 from incubator.models import Organisation
+
+S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What an application list is filtered by."""
+
+    programme_id: int | None = None
+    state: ApplicationState | None = None
+    organisation_id: int | None = None
+
+    def applied(self, statement: S) -> S:
+        if self.programme_id is not None:
+            statement = statement.where(Application.programme_id == self.programme_id)
+        if self.state is not None:
+            statement = statement.where(Application.state == self.state)
+        if self.organisation_id is not None:
+            statement = statement.where(Application.organisation_id == self.organisation_id)
+        return statement.order_by(Application.rank.is_(None), Application.rank, Application.id)
 
 
 class ApplicationRepository(CentreScopedRepository[Application]):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from communities import service as communities
@@ -37,7 +37,7 @@ from grants.applications.models import (
     FundedBy,
     Indicator,
 )
-from grants.applications.repository import ApplicationRepository
+from grants.applications.repository import ApplicationRepository, Listed
 from grants.applications.schemas import (
     ApplicationCreate,
     ApplicationIn,
@@ -51,8 +51,6 @@ from grants.programmes.repository import ProgrammeRepository
 from grants.programmes.service import HUNDRED, LARGEST, get_programme
 from incubator import service as incubator
 from incubator.models import LegalStatus, Organisation
-
-S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
 
 
 async def application_repository(session: AsyncSession, principal: Principal) -> ApplicationRepository:
@@ -95,24 +93,6 @@ async def identity_hidden(session: AsyncSession, principal: Principal, applicati
 async def get_application(session: AsyncSession, principal: Principal, application_id: int) -> Application:
     repository = await application_repository(session, principal)
     return await repository.get_full(application_id)
-
-
-@dataclass(frozen=True)
-class Listed:
-    """What an application list is filtered by."""
-
-    programme_id: int | None = None
-    state: ApplicationState | None = None
-    organisation_id: int | None = None
-
-    def applied(self, statement: S) -> S:
-        if self.programme_id is not None:
-            statement = statement.where(Application.programme_id == self.programme_id)
-        if self.state is not None:
-            statement = statement.where(Application.state == self.state)
-        if self.organisation_id is not None:
-            statement = statement.where(Application.organisation_id == self.organisation_id)
-        return statement.order_by(Application.rank.is_(None), Application.rank, Application.id)
 
 
 async def list_applications(
