@@ -412,18 +412,22 @@ async def capture_sql(dsn: str, world: World, data_dir: Path) -> dict[str, dict[
 
     result: dict[str, dict[str, Any]] = {}
     headers = {"Authorization": f"Bearer {world.token}"}
+    cookie = {"Cookie": f"seedbed_session={world.session_token}"}
+    # The pages too, so that their plans are checked for sequential scans like the API's.
+    targets = [(e.name, e.paths(world)[0], headers) for e in ENDPOINTS] + [
+        (p.name, (p.paths(world)[0], 0), cookie) for p in PAGES
+    ]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        for endpoint in ENDPOINTS:
-            path, record_id = endpoint.paths(world)[0]
-            assert (await client.get(path, headers=headers)).status_code == 200, path
+        for name, (path, record_id), auth in targets:
+            assert (await client.get(path, headers=auth)).status_code == 200, path
             event.listen(engine.sync_engine, "before_cursor_execute", listen)
             captured.clear()
-            response = await client.get(path, headers=headers)
+            response = await client.get(path, headers=auth)
             event.remove(engine.sync_engine, "before_cursor_execute", listen)
             assert response.status_code == 200, response.text
             # A reading route sends no BEGIN and no COMMIT (``reads_only``): its replay neither.
             transaction = not all(statement["autocommit"] for statement in captured)
-            result[endpoint.name] = {
+            result[name] = {
                 "id": record_id,
                 "statements": list(captured),
                 "transaction": transaction,
@@ -667,6 +671,7 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
                 print(
                     f"   {page.name:<24} app {pages[page.name].rps:7.0f} req/s p99 {pages[page.name].percentile(99):6.1f} ms"
                     f" ({pages[page.name].errors} errors) | JSON {json_rps:7.0f} req/s"
+                    f" | seq scans: {', '.join(scans.get(page.name, [])) or 'none'}"
                 )
             print("   disbursement approvals ...")
             # Half the requested disbursements for Seedbed, half for the raw replay of the same transaction.
@@ -689,6 +694,7 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
             "timings": timings,
             "figures": figures,
             "pages": pages,
+            "page_scans": {page.name: scans.get(page.name, []) for page in PAGES},
             "approvals": approvals,
             "world": world,
             "dsn": dsn,
@@ -1018,8 +1024,8 @@ def write_results(
             "HTML pages against their JSON counterparts for the same rows, same run (target: the page"
             " costs at most 1.5× the JSON, i.e. JSON req/s ÷ page req/s ≤ 1.5):",
             "",
-            "| page | req/s | p50 ms | p99 ms | errors | JSON req/s | JSON p50 ms | cost ÷ JSON (≤ 1.5) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| page | req/s | p50 ms | p99 ms | errors | JSON req/s | JSON p50 ms | cost ÷ JSON (≤ 1.5) | seq scans on big tables |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for page in PAGES:
             html: LoadResult | None = result["pages"].get(page.name)
@@ -1030,6 +1036,7 @@ def write_results(
             lines.append(
                 f"| {page.label} | {html.rps:.0f} | {html.p50:.1f} | {html.percentile(99):.1f} | {html.errors} |"
                 f" {counterpart.rps:.0f} | {counterpart.p50:.1f} | {cost:.2f} {verdict(cost <= 1.5)} |"
+                f" {', '.join(result['page_scans'].get(page.name, [])) or 'none'} |"
             )
         lines.append("")
     if len(results) == 2:

@@ -1,7 +1,7 @@
 """The filters the applications list and the projects list share.
 
 Both lists show a record of a programme (an application, or the award made on one) with
-its organisation, category and target community joined, and both are searched alike:
+its organisation, category and target community, and both are searched alike:
 free text on the title and organisation (or the record's number), programme, state,
 organisation name, category name or code, community. Each list adds its own dates.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from core.repository.listing import contains, number_of
 from grants.applications.models import Application
@@ -36,19 +36,28 @@ class ProgrammeRecordFilters:
     community: str | None = None
 
 
-def matches_text(record: Any, q: str) -> ColumnElement[bool]:
+def organisation_named(organisation_id: Any, text: str) -> ColumnElement[bool]:
+    """The organisation ``organisation_id`` refers to has ``text`` in its name: a semi-join,
+    so that a list filters on its own table and joins the names to the page alone."""
+    return organisation_id.in_(select(Organisation.id).where(contains(Organisation.name, text)))  # type: ignore[no-any-return]
+
+
+def matches_text(record: Any, q: str, organisation_id: Any = None) -> ColumnElement[bool]:
     """The record's title or its organisation's name contains ``q``, or ``q`` is its number
-    (the free-text search of the applications, projects and contracts lists)."""
+    (the free-text search of the applications, projects and contracts lists).
+    ``organisation_id`` is the record's column naming the organisation (its own
+    ``organisation_id`` unless given)."""
     number = number_of(q)
-    matches = [contains(record.title, q), contains(Organisation.name, q)]
+    organisation = record.organisation_id if organisation_id is None else organisation_id
+    matches = [contains(record.title, q), organisation_named(organisation, q)]
     if number is not None:
         matches.append(record.id == number)
     return or_(*matches)
 
 
 def filter_programme_records(statement: S, record: Any, filters: ProgrammeRecordFilters) -> S:
-    """``statement`` (over ``record``, Application or Award, with Organisation,
-    ProgrammeCategory and Application joined) narrowed by the filters both lists share."""
+    """``statement`` (over ``record``, Application or Award, and no other table) narrowed by
+    the filters both lists share; a name is matched by a semi-join on its table."""
     if filters.centre_id is not None:
         statement = statement.where(record.centre_id == filters.centre_id)
     if filters.q:
@@ -58,13 +67,17 @@ def filter_programme_records(statement: S, record: Any, filters: ProgrammeRecord
     if filters.state is not None:
         statement = statement.where(record.state == filters.state)
     if filters.organisation:
-        statement = statement.where(contains(Organisation.name, filters.organisation))
+        statement = statement.where(organisation_named(record.organisation_id, filters.organisation))
     if filters.category:
-        statement = statement.where(
+        categories = select(ProgrammeCategory.id).where(
             or_(
                 contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
             )
         )
+        statement = statement.where(record.category_id.in_(categories))
     if filters.community:
-        statement = statement.where(contains(Application.target_community, filters.community))
+        community = contains(Application.target_community, filters.community)
+        if record is not Application:  # an award: the community its application targets
+            community = record.application_id.in_(select(Application.id).where(community))
+        statement = statement.where(community)
     return statement

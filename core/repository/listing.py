@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, or_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import ValidationFailed
@@ -21,6 +21,9 @@ from core.i18n import _
 from core.repository import Paged, PageParams, count_of
 
 SortColumns = Mapping[str, Any]
+SortJoins = Mapping[str, Sequence[tuple[Any, Any]]]
+"""The tables a sort key needs joined, as (table, on clause) pairs, for the keys that sort
+by a name other tables hold (an organisation's, a project's or contract's title)."""
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,80 @@ class SortOrder:
 
 def sorted_by(statement: Select[Any], columns: SortColumns, order: SortOrder, tiebreak: Any) -> Select[Any]:
     """``ORDER BY column IS NULL, column [DESC], tiebreak [DESC]`` for a whitelisted key."""
+    column = _sort_column(columns, order)
+    return statement.order_by(None).order_by(*_ordering(column, tiebreak, order.descending))
+
+
+def _sort_column(columns: SortColumns, order: SortOrder) -> Any:
     column = columns.get(order.key)
     if column is None:
         raise ValidationFailed.field(
             "sort", _("Sort: “{key}” is not a column this list can be sorted by").format(key=order.key[:40])
         )
-    direction = column.desc() if order.descending else column.asc()
-    tie = tiebreak.desc() if order.descending else tiebreak.asc()
-    return statement.order_by(None).order_by(column.is_(None), direction, tie)
+    return column
+
+
+def _ordering(column: Any, tiebreak: Any, descending: bool) -> tuple[Any, Any, Any]:
+    if descending:
+        return column.is_(None), column.desc(), tiebreak.desc()
+    return column.is_(None), column.asc(), tiebreak.asc()
+
+
+def cut_before_naming(
+    named: Select[*tuple[Any, ...]],
+    ids: Select[*tuple[Any, ...]],
+    record_id: Any,
+    columns: SortColumns,
+    order: SortOrder,
+    limit: int,
+    offset: int = 0,
+    joins: SortJoins | None = None,
+) -> Select[*tuple[Any, ...]]:
+    """The rows of ``named`` (a record with the names of what it refers to joined) for one
+    page of ``ids`` (the record's id, scoped and filtered on its own table), in ``order``.
+
+    The page is sorted and cut on the record's table first, joining only the table the sort
+    key needs (``joins``); the names are joined to those rows alone. Joining them before the
+    cut makes PostgreSQL hash a whole table of organisations to show the fifty on a page."""
+    column = _sort_column(columns, order)
+    inner = ids.add_columns(column.label("sort"))
+    for table, on in (joins or {}).get(order.key, ()):
+        inner = inner.outerjoin(table, on)
+    page = (
+        inner.order_by(None)
+        .order_by(*_ordering(column, record_id, order.descending))
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    return named.join(page, page.c.id == record_id).order_by(
+        *_ordering(page.c.sort, page.c.id, order.descending)
+    )
+
+
+async def paginate_cut_first(
+    session: AsyncSession,
+    named: Select[*tuple[Any, ...]],
+    ids: Select[*tuple[Any, ...]],
+    record_id: Any,
+    columns: SortColumns,
+    order: SortOrder,
+    params: PageParams,
+    joins: SortJoins | None = None,
+    *,
+    as_rows: bool = False,
+) -> Paged[Any]:
+    """One page of a list of records with names joined (``cut_before_naming``) and the
+    total, counted on the record's table alone. ``as_rows`` reads the page on the
+    session's connection, as rows of columns by name, without ORM objects (for a page that
+    only prints them)."""
+    runner: AsyncSession | AsyncConnection = await session.connection() if as_rows else session
+    total = (await runner.execute(count_of(ids))).scalar_one()
+    statement = cut_before_naming(
+        named, ids, record_id, columns, order, params.page_size, params.offset, joins
+    )
+    rows = (await runner.execute(statement)).all()
+    return Paged(items=list(rows), total=total, page=params.page, page_size=params.page_size)
 
 
 def contains(column: Any, text: str) -> ColumnElement[bool]:
@@ -106,17 +175,3 @@ def chosen_first(
     if match is not None:
         statement = statement.where(or_(match, is_chosen))
     return statement.order_by(is_chosen.desc(), *labels, id_column).limit(limit + len(ids))
-
-
-async def paginate_rows(session: AsyncSession, statement: Select[Any], params: PageParams) -> Paged[Any]:
-    """One page of multi-column rows (a record with the names joined to it) and the total."""
-    total = (await session.execute(count_of(statement))).scalar_one()
-    rows = (await session.execute(statement.limit(params.page_size).offset(params.offset))).all()
-    return Paged(
-        items=[tuple(row) for row in rows], total=total, page=params.page, page_size=params.page_size
-    )
-
-
-async def all_rows(session: AsyncSession, statement: Select[Any], limit: int) -> Sequence[tuple[Any, ...]]:
-    """Every row of a filtered list, up to ``limit`` (for exports)."""
-    return [tuple(row) for row in (await session.execute(statement.limit(limit))).all()]

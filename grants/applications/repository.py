@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.files import StoredFile
@@ -17,7 +17,7 @@ from core.i18n import N_
 from core.identity.models import Centre, Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, all_rows, paginate_rows, sorted_by
+from core.repository.listing import SortJoins, SortOrder, cut_before_naming, paginate_cut_first
 from evaluations.assignments.models import Assignment, AssignmentState
 from evaluations.rounds.models import ReviewRound, RoundSubject
 from grants.applications.models import (
@@ -453,15 +453,17 @@ APPLICATION_SORTS: dict[str, Any] = {
 }
 
 
-def application_rows(repository: ApplicationRepository, filters: ApplicationListFilters) -> Select[Any]:
-    """(application, organisation name, programme name, category name), scoped and filtered."""
-    statement = (
-        repository.select()
-        .join(Organisation, Organisation.id == Application.organisation_id)
-        .join(Programme, Programme.id == Application.programme_id)
-        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
-        .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name)
-    )
+APPLICATION_SORT_JOINS: SortJoins = {
+    "organisation": [(Organisation, Organisation.id == Application.organisation_id)],
+    "programme": [(Programme, Programme.id == Application.programme_id)],
+    "category": [(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)],
+}
+
+
+def application_ids(repository: ApplicationRepository, filters: ApplicationListFilters) -> Select[Any]:
+    """The ids of the applications the caller may see that match the filters, on the
+    applications table alone (the names are joined to a cut page: ``cut_before_naming``)."""
+    statement = repository.select().with_only_columns(Application.id, maintain_column_froms=True)
     statement = filter_programme_records(statement, Application, filters)
     if filters.organisation_id is not None:
         statement = statement.where(Application.organisation_id == filters.organisation_id)
@@ -472,7 +474,7 @@ def application_rows(repository: ApplicationRepository, filters: ApplicationList
     return statement
 
 
-LISTED = load_only(
+LISTED = (
     Application.id,
     Application.centre_id,
     Application.programme_id,
@@ -487,22 +489,55 @@ LISTED = load_only(
     Application.rank,
     Application.submitted_at,
 )
-"""The columns a list of applications shows (pages and the API's brief): not the proposal's
-long texts and JSON, which a list never prints. Built once."""
+"""The columns a list of applications shows: not the proposal's long texts and JSON,
+which a list never prints."""
+
+
+def _named(*application: Any) -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            *application,
+            Organisation.name.label("organisation_name"),
+            Programme.name.label("programme_name"),
+            ProgrammeCategory.name.label("category_name"),
+        )
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .join(Programme, Programme.id == Application.programme_id)
+        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Application.category_id)
+    )
+
+
+LISTED_ROWS = _named(*LISTED)
+"""A list's row: the listed columns, ``organisation_name``, ``programme_name`` and
+``category_name``. Rows, not objects: a page prints them and changes nothing."""
+EXPORTED = _named(Application)
+"""An export's row: (application, organisation name, programme name, category name)."""
 
 
 async def list_application_rows(
     repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
-    statement = sorted_by(application_rows(repository, filters), APPLICATION_SORTS, order, Application.id)
-    return await paginate_rows(repository.session, statement.options(LISTED), page)
+    return await paginate_cut_first(
+        repository.session,
+        LISTED_ROWS,
+        application_ids(repository, filters),
+        Application.id,
+        APPLICATION_SORTS,
+        order,
+        page,
+        APPLICATION_SORT_JOINS,
+        as_rows=True,
+    )
 
 
 async def export_application_rows(
     repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
-    statement = sorted_by(application_rows(repository, filters), APPLICATION_SORTS, order, Application.id)
-    return await all_rows(repository.session, statement, limit)
+    ids = application_ids(repository, filters)
+    statement = cut_before_naming(
+        EXPORTED, ids, Application.id, APPLICATION_SORTS, order, limit, joins=APPLICATION_SORT_JOINS
+    )
+    return [tuple(row) for row in (await repository.session.execute(statement)).all()]
 
 
 async def programme_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:

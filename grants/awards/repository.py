@@ -20,11 +20,11 @@ from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
 from core.repository.listing import (
     CHOICES,
+    SortJoins,
     SortOrder,
-    all_rows,
     chosen_first,
-    paginate_rows,
-    sorted_by,
+    cut_before_naming,
+    paginate_cut_first,
 )
 from grants.awards.models import (
     Award,
@@ -422,18 +422,17 @@ AWARD_SORTS: dict[str, Any] = {
 }
 
 
-def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select[Any]:
-    """(award, organisation name, programme name, category name, community), scoped and filtered."""
-    from grants.applications.models import Application
+AWARD_SORT_JOINS: SortJoins = {
+    "organisation": [(Organisation, Organisation.id == Award.organisation_id)],
+    "programme": [(Programme, Programme.id == Award.programme_id)],
+    "category": [(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)],
+}
 
-    statement = (
-        repository.select()
-        .join(Organisation, Organisation.id == Award.organisation_id)
-        .join(Programme, Programme.id == Award.programme_id)
-        .join(Application, Application.id == Award.application_id)
-        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
-        .add_columns(Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
-    )
+
+def award_ids(repository: AwardRepository, filters: AwardListFilters) -> Select[Any]:
+    """The ids of the awards the caller may see that match the filters, on the awards table
+    alone (the names are joined to a cut page: ``cut_before_naming``)."""
+    statement = repository.select().with_only_columns(Award.id, maintain_column_froms=True)
     statement = filter_programme_records(statement, Award, filters)
     if filters.signed_from is not None:
         statement = statement.where(Award.signed_on >= filters.signed_from)
@@ -442,18 +441,35 @@ def award_rows(repository: AwardRepository, filters: AwardListFilters) -> Select
     return statement
 
 
+def _named() -> Select[*tuple[Any, ...]]:
+    """(award, organisation name, programme name, category name, community): a list's row."""
+    from grants.applications.models import Application
+
+    return (
+        select(Award, Organisation.name, Programme.name, ProgrammeCategory.name, Application.target_community)
+        .join(Organisation, Organisation.id == Award.organisation_id)
+        .join(Programme, Programme.id == Award.programme_id)
+        .join(Application, Application.id == Award.application_id)
+        .outerjoin(ProgrammeCategory, ProgrammeCategory.id == Award.category_id)
+    )
+
+
 async def list_award_rows(
     repository: AwardRepository, filters: AwardListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
-    statement = sorted_by(award_rows(repository, filters), AWARD_SORTS, order, Award.id)
-    return await paginate_rows(repository.session, statement, page)
+    return await paginate_cut_first(
+        repository.session, _named(), award_ids(repository, filters), Award.id, AWARD_SORTS, order, page,
+        AWARD_SORT_JOINS,
+    )  # fmt: skip
 
 
 async def export_award_rows(
     repository: AwardRepository, filters: AwardListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
-    statement = sorted_by(award_rows(repository, filters), AWARD_SORTS, order, Award.id)
-    return await all_rows(repository.session, statement, limit)
+    statement = cut_before_naming(
+        _named(), award_ids(repository, filters), Award.id, AWARD_SORTS, order, limit, joins=AWARD_SORT_JOINS
+    )
+    return [tuple(row) for row in (await repository.session.execute(statement)).all()]
 
 
 async def due_tranche_rows(session: AsyncSession, principal: Principal, limit: int = 500) -> Sequence[Any]:

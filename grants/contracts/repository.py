@@ -16,14 +16,14 @@ from core.identity.models import Role
 from core.repository import CentreScopedRepository, Paged, PageParams
 from core.repository.listing import (
     CHOICES,
+    SortJoins,
     SortOrder,
     chosen_first,
     contains,
-    paginate_rows,
-    sorted_by,
+    paginate_cut_first,
 )
 from grants.contracts.models import Contract, ContractState, ProcurementMethod
-from grants.listing import matches_text
+from grants.listing import matches_text, organisation_named
 from incubator.models import Organisation
 
 
@@ -111,20 +111,21 @@ CONTRACT_SORTS: dict[str, Any] = {
 }
 
 
-def contract_rows(repository: ContractRepository, filters: ContractListFilters) -> Select[Any]:
-    statement = (
-        repository.select()
-        .join(Organisation, Organisation.id == Contract.provider_id)
-        .add_columns(Organisation.name)
-    )
+CONTRACT_SORT_JOINS: SortJoins = {"provider": [(Organisation, Organisation.id == Contract.provider_id)]}
+
+
+def contract_ids(repository: ContractRepository, filters: ContractListFilters) -> Select[Any]:
+    """The ids of the contracts the caller may see that match the filters, on the contracts
+    table alone (the provider's name is joined to a cut page: ``cut_before_naming``)."""
+    statement = repository.select().with_only_columns(Contract.id, maintain_column_froms=True)
     if filters.centre_id is not None:
         statement = statement.where(Contract.centre_id == filters.centre_id)
     if filters.q:
-        statement = statement.where(matches_text(Contract, filters.q))
+        statement = statement.where(matches_text(Contract, filters.q, Contract.provider_id))
     if filters.state is not None:
         statement = statement.where(Contract.state == filters.state)
     if filters.provider:
-        statement = statement.where(contains(Organisation.name, filters.provider))
+        statement = statement.where(organisation_named(Contract.provider_id, filters.provider))
     if filters.purchaser:
         statement = statement.where(contains(Contract.purchaser, filters.purchaser))
     if filters.category:
@@ -142,8 +143,11 @@ def contract_rows(repository: ContractRepository, filters: ContractListFilters) 
 async def list_contract_rows(
     repository: ContractRepository, filters: ContractListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
-    statement = sorted_by(contract_rows(repository, filters), CONTRACT_SORTS, order, Contract.id)
-    return await paginate_rows(repository.session, statement, page)
+    named = select(Contract, Organisation.name).join(Organisation, Organisation.id == Contract.provider_id)
+    return await paginate_cut_first(
+        repository.session, named, contract_ids(repository, filters), Contract.id,
+        CONTRACT_SORTS, order, page, CONTRACT_SORT_JOINS,
+    )  # fmt: skip
 
 
 async def contract_titles(session: AsyncSession, ids: Collection[int]) -> dict[int, str]:

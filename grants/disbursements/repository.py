@@ -18,7 +18,14 @@ from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortOrder, all_rows, contains, number_of, paginate_rows, sorted_by
+from core.repository.listing import (
+    SortJoins,
+    SortOrder,
+    contains,
+    cut_before_naming,
+    number_of,
+    paginate_cut_first,
+)
 from grants.awards.models import (
     Award,
     AwardAgreement,
@@ -30,6 +37,7 @@ from grants.awards.repository import (
 )
 from grants.contracts.models import Contract, ContractMilestone, MilestoneState
 from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement, DisbursementState
+from grants.listing import organisation_named
 from incubator.models import Organisation
 
 
@@ -328,24 +336,27 @@ DISBURSEMENT_SORTS: dict[str, Any] = {
 }
 
 
-def disbursement_rows(repository: DisbursementRepository, filters: DisbursementListFilters) -> Select[Any]:
-    """(disbursement, payee name, project or contract title, tranche number), scoped and filtered."""
-    statement = (
-        repository.select()
-        .join(Organisation, Organisation.id == Disbursement.payee_organisation_id)
-        .outerjoin(Award, Award.id == Disbursement.award_id)
-        .outerjoin(Contract, Contract.id == Disbursement.contract_id)
-        .outerjoin(Tranche, Tranche.id == Disbursement.tranche_id)
-        .add_columns(Organisation.name, func.coalesce(Award.title, Contract.title), Tranche.seq)
-    )
+DISBURSEMENT_SORT_JOINS: SortJoins = {
+    "payee": [(Organisation, Organisation.id == Disbursement.payee_organisation_id)],
+    "subject": [
+        (Award, Award.id == Disbursement.award_id),
+        (Contract, Contract.id == Disbursement.contract_id),
+    ],
+}
+
+
+def disbursement_ids(repository: DisbursementRepository, filters: DisbursementListFilters) -> Select[Any]:
+    """The ids of the disbursements the caller may see that match the filters, on the
+    disbursements table alone (the names are joined to a cut page: ``cut_before_naming``)."""
+    statement = repository.select().with_only_columns(Disbursement.id, maintain_column_froms=True)
     if filters.centre_id is not None:
         statement = statement.where(Disbursement.centre_id == filters.centre_id)
     if filters.q:
         number = number_of(filters.q)
         matches = [
-            contains(Organisation.name, filters.q),
-            contains(Award.title, filters.q),
-            contains(Contract.title, filters.q),
+            organisation_named(Disbursement.payee_organisation_id, filters.q),
+            Disbursement.award_id.in_(select(Award.id).where(contains(Award.title, filters.q))),
+            Disbursement.contract_id.in_(select(Contract.id).where(contains(Contract.title, filters.q))),
             contains(Disbursement.voucher_no, filters.q),
         ]
         if number is not None:
@@ -358,9 +369,10 @@ def disbursement_rows(repository: DisbursementRepository, filters: DisbursementL
     elif filters.kind == "contract":
         statement = statement.where(Disbursement.contract_id.is_not(None))
     if filters.payee:
-        statement = statement.where(contains(Organisation.name, filters.payee))
+        statement = statement.where(organisation_named(Disbursement.payee_organisation_id, filters.payee))
     if filters.programme_id is not None:
-        statement = statement.where(Award.programme_id == filters.programme_id)
+        programme = select(Award.id).where(Award.programme_id == filters.programme_id)
+        statement = statement.where(Disbursement.award_id.in_(programme))
     if filters.requested_from is not None:
         statement = statement.where(Disbursement.requested_at >= filters.requested_from)
     if filters.requested_before is not None:
@@ -372,15 +384,30 @@ def disbursement_rows(repository: DisbursementRepository, filters: DisbursementL
     return statement
 
 
+NAMED = (
+    select(Disbursement, Organisation.name, func.coalesce(Award.title, Contract.title), Tranche.seq)
+    .join(Organisation, Organisation.id == Disbursement.payee_organisation_id)
+    .outerjoin(Award, Award.id == Disbursement.award_id)
+    .outerjoin(Contract, Contract.id == Disbursement.contract_id)
+    .outerjoin(Tranche, Tranche.id == Disbursement.tranche_id)
+)
+"""(disbursement, payee name, project or contract title, tranche number): a list's row."""
+
+
 async def list_disbursement_rows(
     repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
-    statement = sorted_by(disbursement_rows(repository, filters), DISBURSEMENT_SORTS, order, Disbursement.id)
-    return await paginate_rows(repository.session, statement, page)
+    return await paginate_cut_first(
+        repository.session, NAMED, disbursement_ids(repository, filters), Disbursement.id,
+        DISBURSEMENT_SORTS, order, page, DISBURSEMENT_SORT_JOINS,
+    )  # fmt: skip
 
 
 async def export_disbursement_rows(
     repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
-    statement = sorted_by(disbursement_rows(repository, filters), DISBURSEMENT_SORTS, order, Disbursement.id)
-    return await all_rows(repository.session, statement, limit)
+    statement = cut_before_naming(
+        NAMED, disbursement_ids(repository, filters), Disbursement.id, DISBURSEMENT_SORTS, order, limit,
+        joins=DISBURSEMENT_SORT_JOINS,
+    )  # fmt: skip
+    return [tuple(row) for row in (await repository.session.execute(statement)).all()]

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity import service as identity
@@ -173,3 +173,67 @@ async def test_a_chooser_finds_only_what_the_caller_sees(
     assert others_staff == []
     assert applicant == [mine.id]
     assert len(own_staff) == 31
+
+
+async def test_list_pages_join_names_to_their_page_not_to_the_whole_centre(
+    client: httpx.AsyncClient, session: AsyncSession, database: TestDatabase
+) -> None:
+    """A filtered list of hundreds of applications in a centre of thousands of organisations:
+    PostgreSQL plans every statement of the page without reading the whole organisations
+    table (the names are joined to the fifty rows shown, after the cut), and the page still
+    shows each application with its organisation's name."""
+    if database.backend != "postgresql":
+        pytest.skip("the plans are PostgreSQL's")
+    from grants.applications.models import Application, ApplicationState
+
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    programme = await open_programme(session, staff)
+    await _add_organisations(session, centre.id, LARGE, 0)
+    await session.flush()
+    organisation_ids = list(
+        (
+            await session.execute(
+                select(Organisation.id).where(Organisation.centre_id == centre.id).order_by(Organisation.id)
+            )
+        ).scalars()
+    )
+    await session.execute(
+        insert(Application),
+        [
+            {
+                "centre_id": centre.id,
+                "programme_id": programme.id,
+                "organisation_id": organisation_ids[(i * 7) % len(organisation_ids)],
+                "state": ApplicationState.submitted,
+                "title": f"批量项目{i:04d}",
+                "activities": [],
+            }
+            for i in range(400)
+        ],
+    )
+    await session.execute(text("ANALYZE organisations"))
+    await session.execute(text("ANALYZE applications"))
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    client.cookies.set("seedbed_session", await _cookie(session, staff))
+    event.listen(database.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        response = await client.get(f"/applications?programme_id={programme.id}&state=submitted")
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", capture)
+    assert response.status_code == 200, response.text[:300]
+    assert response.text.count("<tr data-application=") == 50
+    newest = response.text.split("批量项目0399</a>", 1)[1].split("</tr>", 1)[0]
+    assert f"<td>批量社会组织{399 * 7 % LARGE:05d}</td>" in newest  # its organisation's name
+    connection = await session.connection()
+    scanned: set[str] = set()
+    for statement, parameters in captured:
+        plan = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        scanned.update(line.split(" on ")[1].split()[0] for (line,) in plan if "Seq Scan on " in line)
+    assert "organisations" not in scanned, scanned
