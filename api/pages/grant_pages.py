@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from core.clock import today
 from core.errors import Forbidden
-from core.i18n import N_, _
+from core.i18n import N_, _, current_locale
 from core.identity.models import Role
 from core.identity.principal import Principal
 from grants.applications.models import (
@@ -93,8 +93,20 @@ def back(path: str, msg: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?msg={msg}", status_code=303)
 
 
+_LABELS: dict[str, dict[str, Any]] = {}
+
+
 def grant_labels() -> dict[str, Any]:
-    """State, category and choice labels for the grant pages' templates."""
+    """State, category and choice labels for the grant pages' templates (translated once
+    per language: the templates only read them), and today's date."""
+    locale = current_locale()
+    labels = _LABELS.get(locale)
+    if labels is None:
+        labels = _LABELS[locale] = _translated_labels()
+    return {**labels, "today": today()}
+
+
+def _translated_labels() -> dict[str, Any]:
     return {
         "app_state_label": {k.value: _(v) for k, v in APPLICATION_STATE_LABELS.items()},
         "prog_state_label": {k.value: _(v) for k, v in PROGRAMME_STATE_LABELS.items()},
@@ -129,7 +141,6 @@ def grant_labels() -> dict[str, Any]:
         "procurement_methods": [(m.value, _(PROCUREMENT_LABELS[m])) for m in ProcurementMethod],
         "service_fields": [(f.value, _(FIELD_LABELS[f])) for f in ServiceField],
         "field_label": {k.value: _(v) for k, v in FIELD_LABELS.items()},
-        "today": today(),
     }
 
 
