@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, IdPath, SessionDep, StaffOrAdmin
+from api.pages.application_rows import application_rows
 from api.pages.grant_pages import grant_labels, require_money_reader
 from api.pages.listing import (
     EXPORT_LIMIT,
@@ -158,6 +159,7 @@ async def application_list(request: Request, session: SessionDep, principal: Cur
         "web/applications/list.html",
         {
             "page": page,
+            "rows": application_rows(page.items, can_bulk=bulk, centres=centres),
             "listing": listing,
             "is_staff": principal.has(Role.staff),
             "can_bulk": bulk,
