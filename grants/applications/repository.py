@@ -31,11 +31,11 @@ from grants.applications.models import (
     Objection,
     ObjectionState,
 )
-from grants.listing import ProgrammeRecordFilters, filter_programme_records
 from grants.programmes.models import (
     Programme,
     ProgrammeCategory,
 )
+from grants.programmes.repository import ProgrammeRecordFilters, filter_programme_records
 from incubator.models import Organisation
 
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")

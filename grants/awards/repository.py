@@ -41,11 +41,11 @@ from grants.awards.models import (
     Tranche,
     TrancheState,
 )
-from grants.listing import ProgrammeRecordFilters, filter_programme_records
 from grants.programmes.models import (
     Programme,
     ProgrammeCategory,
 )
+from grants.programmes.repository import ProgrammeRecordFilters, filter_programme_records
 from incubator.models import Organisation
 
 

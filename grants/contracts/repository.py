@@ -23,8 +23,9 @@ from core.repository.listing import (
     paginate_cut_first,
 )
 from grants.contracts.models import Contract, ContractState, ProcurementMethod
-from grants.listing import matches_text, organisation_named
+from grants.programmes.repository import matches_text
 from incubator.models import Organisation
+from incubator.repository import organisation_named
 
 
 class ContractRepository(CentreScopedRepository[Contract]):

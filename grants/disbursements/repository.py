@@ -37,8 +37,8 @@ from grants.awards.repository import (
 )
 from grants.contracts.models import Contract, ContractMilestone, MilestoneState
 from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement, DisbursementState
-from grants.listing import organisation_named
 from incubator.models import Organisation
+from incubator.repository import organisation_named
 
 
 class DisbursementRepository(CentreScopedRepository[Disbursement]):
