@@ -82,10 +82,9 @@ async def idempotent(
     digest = idempotency.body_digest(body.model_dump(mode="json") if body is not None else None)
     user_id = principal.user_id
     retention = dt.timedelta(hours=request.app.state.settings.idempotency_retention_hours)
-    await idempotency.forget_expired(session, user_id=user_id, key=key, retention=retention)
     try:
         claimed = await idempotency.claim(
-            session, user_id=user_id, key=key, method_path=method_path, body_hash=digest
+            session, user_id=user_id, key=key, method_path=method_path, body_hash=digest, retention=retention
         )
     except DBAPIError as exc:
         # Still waiting for the first request with this key after the lock timeout.
@@ -128,14 +127,18 @@ async def run_once(
     method_path = f"{request.method} {request.url.path}"
     digest = idempotency.body_digest(body)
     retention = dt.timedelta(hours=request.app.state.settings.idempotency_retention_hours)
-    await idempotency.forget_expired(session, user_id=principal.user_id, key=key, retention=retention)
     # A savepoint: when the action fails (a form error the page shows), the key is released
     # with it, so the corrected form can be sent again.
     savepoint = await session.begin_nested()
     try:
         try:
             claimed = await idempotency.claim(
-                session, user_id=principal.user_id, key=key, method_path=method_path, body_hash=digest
+                session,
+                user_id=principal.user_id,
+                key=key,
+                method_path=method_path,
+                body_hash=digest,
+                retention=retention,
             )
         except DBAPIError as exc:
             if meaning_of(exc) is None:

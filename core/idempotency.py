@@ -72,26 +72,32 @@ async def replay(
     return record
 
 
-async def forget_expired(
-    session: AsyncSession, *, user_id: int, key: str, retention: dt.timedelta, now: dt.datetime | None = None
-) -> None:
-    """An expired record of this key is deleted (in the caller's transaction): the key is new again."""
-    await queries.delete_expired_key(session, user_id=user_id, key=key, before=(now or utcnow()) - retention)
-
-
 async def claim(
-    session: AsyncSession, *, user_id: int, key: str, method_path: str, body_hash: str
+    session: AsyncSession,
+    *,
+    user_id: int,
+    key: str,
+    method_path: str,
+    body_hash: str,
+    retention: dt.timedelta,
+    now: dt.datetime | None = None,
 ) -> int | None:
-    """Take the key for this transaction: the new record's id, or None when it is taken.
+    """Take the key for this transaction: the record's id, or None when it is taken.
 
-    ``INSERT … ON CONFLICT DO NOTHING`` on the (user, key) unique index. On PostgreSQL a
-    second request with the same key waits here for the first one's transaction: when that
-    commits, this answers None and the caller replays the stored answer; when it rolls
+    One ``INSERT … ON CONFLICT`` on the (user, key) unique index: a record older than the
+    retention is taken over (the key is new again), a live one is left alone. On PostgreSQL
+    a second request with the same key waits here for the first one's transaction: when
+    that commits, this answers None and the caller replays the stored answer; when it rolls
     back, this claims the key itself. The record holds no answer until ``answer`` fills it,
     in the same transaction, so nobody ever reads a half-done record.
     """
     return await queries.insert_unless_taken(
-        session, user_id=user_id, key=key, method_path=method_path, body_hash=body_hash
+        session,
+        user_id=user_id,
+        key=key,
+        method_path=method_path,
+        body_hash=body_hash,
+        expired_before=(now or utcnow()) - retention,
     )
 
 

@@ -24,34 +24,35 @@ async def record_for_key(session: AsyncSession, *, user_id: int, key: str) -> Id
     ).scalar_one_or_none()
 
 
-async def delete_expired_key(session: AsyncSession, *, user_id: int, key: str, before: dt.datetime) -> None:
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < before,
-        )
-    )
-
-
 async def insert_unless_taken(
-    session: AsyncSession, *, user_id: int, key: str, method_path: str, body_hash: str
+    session: AsyncSession,
+    *,
+    user_id: int,
+    key: str,
+    method_path: str,
+    body_hash: str,
+    expired_before: dt.datetime,
 ) -> int | None:
-    """``INSERT … ON CONFLICT DO NOTHING`` on the (user, key) unique index: the id, or None."""
+    """One statement on the (user, key) unique index: a new record, or an expired one of the
+    key taken over (``ON CONFLICT DO UPDATE … WHERE created_at < expired_before``); the
+    record's id, or None when a live record holds the key."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    values = {
+        "method_path": method_path[:300],
+        "body_hash": body_hash,
+        "status_code": 0,
+        "response": {},
+        "created_at": utcnow(),
+    }
     statement = (
         insert(IdempotencyRecord)
-        .values(
-            user_id=user_id,
-            key=key,
-            method_path=method_path[:300],
-            body_hash=body_hash,
-            status_code=0,
-            response={},
-            created_at=utcnow(),
+        .values(user_id=user_id, key=key, **values)
+        .on_conflict_do_update(
+            index_elements=["user_id", "key"],
+            set_=values,
+            where=IdempotencyRecord.created_at < expired_before,
         )
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(IdempotencyRecord.id)
     )
     return (await session.execute(statement)).scalar_one_or_none()

@@ -109,9 +109,12 @@ async def due_tranches(session: AsyncSession, principal: Principal) -> list[tupl
     return [(t, a) for t, a in rows]
 
 
-async def approve(session: AsyncSession, disbursement_id: int, user_id: int, user_name: str) -> bool:
-    """Requested → approved, never by the one who requested it (maker-checker in the WHERE)."""
-    moved = await session.execute(
+async def approve(
+    session: AsyncSession, disbursement_id: int, user_id: int, user_name: str
+) -> Disbursement | None:
+    """Requested → approved, never by the one who requested it (maker-checker in the WHERE):
+    the approved disbursement as the UPDATE returned it, or None when nothing moved."""
+    statement = (
         update(Disbursement)
         .where(
             Disbursement.id == disbursement_id,
@@ -124,9 +127,12 @@ async def approve(session: AsyncSession, disbursement_id: int, user_id: int, use
             decided_by_name=user_name,
             decided_at=utcnow(),
         )
-        .execution_options(synchronize_session=False)
+        .returning(Disbursement)
     )
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+    moved = await session.execute(
+        statement, execution_options={"populate_existing": True, "synchronize_session": False}
+    )
+    return moved.scalar_one_or_none()
 
 
 async def reject(

@@ -221,16 +221,16 @@ async def approve(
         if disbursement.requested_by == principal.user_id:
             raise Forbidden(reason)
         raise Conflict(reason)
-    if not await queries.approve(
+    approved = await queries.approve(
         session, disbursement.id, principal.user_id, principal.full_name or principal.email
-    ):
+    )
+    if approved is None:
         raise Conflict(_("Only a disbursement awaiting approval can be decided"))
-    payable = paid_by(disbursement)
+    payable = paid_by(approved)
     if not await queries.move_payable(session, payable.model, payable.item_id, "requested", "approved"):
         raise Conflict(_("The tranche is no longer awaiting this disbursement"))
-    disbursement = await get_disbursement(session, principal, disbursement_id)
-    await _audit_disbursement(session, principal, disbursement, "approve", note=note)
-    return disbursement
+    await _audit_disbursement(session, principal, approved, "approve", note=note)
+    return approved
 
 
 async def reject(
