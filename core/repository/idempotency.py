@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,32 @@ async def record_for_key(session: AsyncSession, *, user_id: int, key: str) -> Id
     ).scalar_one_or_none()
 
 
+def _claim_statement(dialect: str) -> Any:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = IdempotencyRecord.__table__.c
+    values = {
+        "method_path": bindparam("method_path", type_=columns.method_path.type),
+        "body_hash": bindparam("body_hash", type_=columns.body_hash.type),
+        "status_code": 0,
+        "response": bindparam("empty", type_=columns.response.type),
+        "created_at": bindparam("now", type_=columns.created_at.type),
+    }
+    return (
+        insert(IdempotencyRecord)
+        .values(user_id=bindparam("user_id"), key=bindparam("key"), **values)
+        .on_conflict_do_update(
+            index_elements=["user_id", "key"],
+            set_=values,
+            where=IdempotencyRecord.created_at < bindparam("expired_before", type_=columns.created_at.type),
+        )
+        .returning(IdempotencyRecord.id)
+    )
+
+
+_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
+"""The claim, built once per dialect."""
+
+
 async def insert_unless_taken(
     session: AsyncSession,
     *,
@@ -36,34 +62,31 @@ async def insert_unless_taken(
     """One statement on the (user, key) unique index: a new record, or an expired one of the
     key taken over (``ON CONFLICT DO UPDATE … WHERE created_at < expired_before``); the
     record's id, or None when a live record holds the key."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    values = {
+    statement = _CLAIM[session.get_bind().dialect.name]
+    params = {
+        "user_id": user_id,
+        "key": key,
         "method_path": method_path[:300],
         "body_hash": body_hash,
-        "status_code": 0,
-        "response": {},
-        "created_at": utcnow(),
+        "empty": {},
+        "now": utcnow(),
+        "expired_before": expired_before,
     }
-    statement = (
-        insert(IdempotencyRecord)
-        .values(user_id=user_id, key=key, **values)
-        .on_conflict_do_update(
-            index_elements=["user_id", "key"],
-            set_=values,
-            where=IdempotencyRecord.created_at < expired_before,
-        )
-        .returning(IdempotencyRecord.id)
+    return (await session.execute(statement, params)).scalar_one_or_none()
+
+
+_ANSWER = (
+    update(IdempotencyRecord)
+    .where(IdempotencyRecord.id == bindparam("record_id"))
+    .values(
+        status_code=bindparam("status_code"),
+        response=bindparam("response", type_=IdempotencyRecord.__table__.c.response.type),
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+)
 
 
 async def store_answer(session: AsyncSession, record_id: int, *, status_code: int, response: Any) -> None:
-    await session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(status_code=status_code, response=response)
-    )
+    await session.execute(_ANSWER, {"record_id": record_id, "status_code": status_code, "response": response})
 
 
 async def delete_older_than(session: AsyncSession, cutoff: dt.datetime) -> int:

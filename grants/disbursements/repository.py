@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -52,6 +52,11 @@ class DisbursementRepository(CentreScopedRepository[Disbursement]):
         if not (self.principal.sees_all_centres or self.principal.has(Role.staff, Role.finance, Role.admin)):
             statement = statement.where(Disbursement.id.is_(None))
         return statement
+
+    def fresh(self) -> Select[Disbursement]:
+        """The scoped statement, reading over what the session holds (``populate_existing``):
+        a decision reads the disbursement as it is now."""
+        return self.select().execution_options(populate_existing=True)
 
     def filtered(
         self, state: DisbursementState | None = None, award_id: int | None = None
@@ -109,28 +114,33 @@ async def due_tranches(session: AsyncSession, principal: Principal) -> list[tupl
     return [(t, a) for t, a in rows]
 
 
+_APPROVE = (
+    update(Disbursement)
+    .where(
+        Disbursement.id == bindparam("disbursement_id"),
+        Disbursement.state == DisbursementState.requested,
+        Disbursement.requested_by != bindparam("user_id"),
+    )
+    .values(
+        state=DisbursementState.approved,
+        approved_by=bindparam("user_id"),
+        decided_by_name=bindparam("user_name"),
+        decided_at=bindparam("now", type_=Disbursement.__table__.c.decided_at.type),
+    )
+    .returning(Disbursement)
+)
+
+
 async def approve(
     session: AsyncSession, disbursement_id: int, user_id: int, user_name: str
 ) -> Disbursement | None:
     """Requested → approved, never by the one who requested it (maker-checker in the WHERE):
-    the approved disbursement as the UPDATE returned it, or None when nothing moved."""
-    statement = (
-        update(Disbursement)
-        .where(
-            Disbursement.id == disbursement_id,
-            Disbursement.state == DisbursementState.requested,
-            Disbursement.requested_by != user_id,
-        )
-        .values(
-            state=DisbursementState.approved,
-            approved_by=user_id,
-            decided_by_name=user_name,
-            decided_at=utcnow(),
-        )
-        .returning(Disbursement)
-    )
+    the approved disbursement as the UPDATE returned it, or None when nothing moved. The
+    statement is built once."""
     moved = await session.execute(
-        statement, execution_options={"populate_existing": True, "synchronize_session": False}
+        _APPROVE,
+        {"disbursement_id": disbursement_id, "user_id": user_id, "user_name": user_name, "now": utcnow()},
+        execution_options={"populate_existing": True, "synchronize_session": False},
     )
     return moved.scalar_one_or_none()
 

@@ -66,9 +66,7 @@ async def _audit_disbursement(
 
 async def get_disbursement(session: AsyncSession, principal: Principal, disbursement_id: int) -> Disbursement:
     repository = DisbursementRepository(session, principal)
-    return await repository.get(
-        disbursement_id, repository.select().execution_options(populate_existing=True)
-    )
+    return await repository.get(disbursement_id, repository.built(repository.fresh))
 
 
 async def list_disbursements(
