@@ -83,6 +83,28 @@ async def open_disbursement(
 PAYABLE_STATES: dict[type[Any], type[StrEnum]] = {Tranche: TrancheState, ContractMilestone: MilestoneState}
 
 
+_MOVES: dict[tuple[Any, ...], Any] = {}
+
+
+def _move(
+    model: type[Tranche] | type[ContractMilestone], source: str, target: str, names: tuple[str, ...]
+) -> Any:
+    """The compare-and-set UPDATE of a payable from ``source`` to ``target`` that also sets
+    ``names``, built once per combination (there are a handful)."""
+    key = (model, source, target, names)
+    statement = _MOVES.get(key)
+    if statement is None:
+        states = PAYABLE_STATES[model]
+        columns = model.__table__.c
+        statement = _MOVES[key] = (
+            update(model)
+            .where(model.id == bindparam("payable_id"), model.state == states(source))
+            .values(state=states(target), **{n: bindparam(n, type_=columns[n].type) for n in names})
+            .execution_options(synchronize_session=False)
+        )
+    return statement
+
+
 async def move_payable(
     session: AsyncSession,
     model: type[Tranche] | type[ContractMilestone],
@@ -93,13 +115,8 @@ async def move_payable(
 ) -> bool:
     """Compare-and-set a tranche or milestone from ``source`` to ``target``; false when
     someone moved it first."""
-    states = PAYABLE_STATES[model]
-    moved = await session.execute(
-        update(model)
-        .where(model.id == payable_id, model.state == states(source))
-        .values(state=states(target), **values)
-        .execution_options(synchronize_session=False)
-    )
+    statement = _move(model, source, target, tuple(sorted(values)))
+    moved = await session.execute(statement, {"payable_id": payable_id, **values})
     return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
