@@ -89,6 +89,8 @@ def create_app(
         settings.database_url,
         statement_timeout_ms=settings.statement_timeout_ms,
         lock_timeout_ms=settings.lock_timeout_ms,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
     )
     with_scheduler = settings.scheduler_in_process if run_scheduler is None else run_scheduler
 

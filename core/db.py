@@ -169,7 +169,13 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def create_engine(
-    url: str, *, statement_timeout_ms: int = 5000, lock_timeout_ms: int | None = None, pool: bool = True
+    url: str,
+    *,
+    statement_timeout_ms: int = 5000,
+    lock_timeout_ms: int | None = None,
+    pool: bool = True,
+    pool_size: int = 10,
+    max_overflow: int = 20,
 ) -> AsyncEngine:
     """The one place that knows how to talk to SQLite and to PostgreSQL.
 
@@ -203,7 +209,7 @@ def create_engine(
     else:
         # No pre-ping: it is a round trip on every checkout. A connection broken by a server
         # restart fails its one request, and SQLAlchemy then invalidates the whole pool.
-        kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
     return create_async_engine(url, **kwargs)
 
 

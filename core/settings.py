@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     lock_timeout_ms: int = Field(
         default=2000, ge=10, description="PostgreSQL lock waits give up here (answered 409, retry)"
     )
+    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections each worker keeps open")
+    db_max_overflow: int = Field(
+        default=20,
+        ge=0,
+        description="connections a worker may open beyond the pool under a burst; workers × "
+        "(pool + overflow) must stay below the server's max_connections, or a burst is refused "
+        "(503) instead of queued",
+    )
     password_hashing: PasswordHashing = Field(
         default=PasswordHashing.strong, description="'fast' is for the test suite; refused in production"
     )

@@ -122,3 +122,23 @@ def test_connection_errors_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
         "could not connect to postgresql+asyncpg://seed:***@db/x (password '***'); "
         "key ***; redis://:***@cache:6379/0"
     )
+
+
+async def test_each_worker_opens_the_postgresql_connections_the_settings_allow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SEEDBED_DB_POOL_SIZE and SEEDBED_DB_MAX_OVERFLOW size the app's pool (no connection
+    is opened to build it)."""
+    from api.app import create_app
+
+    monkeypatch.setenv("SEEDBED_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("SEEDBED_DB_MAX_OVERFLOW", "1")
+    settings = Settings(
+        env=Environment.development, database_url="postgresql+asyncpg://seedbed@127.0.0.1/none"
+    )
+    app = create_app(settings, run_scheduler=False)
+    pool = app.state.engine.sync_engine.pool
+    assert (pool.size(), pool._max_overflow) == (3, 1)
+    await app.state.engine.dispose()
+    with pytest.raises(ValidationError):
+        Settings(env=Environment.development, db_pool_size=0)

@@ -85,6 +85,11 @@ def server_env(database_url: str, root: Path, **extra: str) -> dict[str, str]:
         "SEEDBED_DATABASE_URL": database_url,
         "SEEDBED_DATA_DIR": str(root),
         "SEEDBED_SCHEDULER_IN_PROCESS": "false",
+        # Two workers at most 2 × 15 connections: the suite runs another file alongside on the
+        # same PostgreSQL (100 connections), and a burst past the pool queues for a connection
+        # instead of being refused. The races still run 15 transactions at once per worker.
+        "SEEDBED_DB_POOL_SIZE": "10",
+        "SEEDBED_DB_MAX_OVERFLOW": "5",
         **extra,
     }
 
