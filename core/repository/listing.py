@@ -129,6 +129,22 @@ async def paginate_cut_first(
     return Paged(items=list(rows), total=total, page=params.page, page_size=params.page_size)
 
 
+async def all_cut_first(
+    session: AsyncSession,
+    named: Select[*tuple[Any, ...]],
+    ids: Select[*tuple[Any, ...]],
+    record_id: Any,
+    columns: SortColumns,
+    order: SortOrder,
+    limit: int,
+    joins: SortJoins | None = None,
+) -> list[tuple[Any, ...]]:
+    """Every row of a list of records with names joined, up to ``limit``, in ``order``
+    (an export: ``cut_before_naming`` without a page)."""
+    statement = cut_before_naming(named, ids, record_id, columns, order, limit, joins=joins)
+    return [tuple(row) for row in (await session.execute(statement)).all()]
+
+
 def contains(column: Any, text: str) -> ColumnElement[bool]:
     """Case-insensitive substring match with the LIKE wildcards in ``text`` taken literally."""
     escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -17,7 +17,7 @@ from core.i18n import N_
 from core.identity.models import Centre, Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
-from core.repository.listing import SortJoins, SortOrder, cut_before_naming, paginate_cut_first
+from core.repository.listing import SortJoins, SortOrder, all_cut_first, paginate_cut_first
 from evaluations.assignments.models import Assignment, AssignmentState
 from evaluations.rounds.models import ReviewRound, RoundSubject
 from grants.applications.models import (
@@ -533,11 +533,10 @@ async def list_application_rows(
 async def export_application_rows(
     repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
-    ids = application_ids(repository, filters)
-    statement = cut_before_naming(
-        EXPORTED, ids, Application.id, APPLICATION_SORTS, order, limit, joins=APPLICATION_SORT_JOINS
-    )
-    return [tuple(row) for row in (await repository.session.execute(statement)).all()]
+    return await all_cut_first(
+        repository.session, EXPORTED, application_ids(repository, filters), Application.id,
+        APPLICATION_SORTS, order, limit, APPLICATION_SORT_JOINS,
+    )  # fmt: skip
 
 
 async def programme_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:

@@ -22,8 +22,8 @@ from core.repository.listing import (
     CHOICES,
     SortJoins,
     SortOrder,
+    all_cut_first,
     chosen_first,
-    cut_before_naming,
     paginate_cut_first,
 )
 from grants.awards.models import (
@@ -466,10 +466,10 @@ async def list_award_rows(
 async def export_award_rows(
     repository: AwardRepository, filters: AwardListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
-    statement = cut_before_naming(
-        _named(), award_ids(repository, filters), Award.id, AWARD_SORTS, order, limit, joins=AWARD_SORT_JOINS
-    )
-    return [tuple(row) for row in (await repository.session.execute(statement)).all()]
+    return await all_cut_first(
+        repository.session, _named(), award_ids(repository, filters), Award.id, AWARD_SORTS, order, limit,
+        AWARD_SORT_JOINS,
+    )  # fmt: skip
 
 
 async def due_tranche_rows(session: AsyncSession, principal: Principal, limit: int = 500) -> Sequence[Any]:

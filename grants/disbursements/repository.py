@@ -21,8 +21,8 @@ from core.repository import CentreScopedRepository, Paged, PageParams
 from core.repository.listing import (
     SortJoins,
     SortOrder,
+    all_cut_first,
     contains,
-    cut_before_naming,
     number_of,
     paginate_cut_first,
 )
@@ -439,8 +439,7 @@ async def list_disbursement_rows(
 async def export_disbursement_rows(
     repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
-    statement = cut_before_naming(
-        NAMED, disbursement_ids(repository, filters), Disbursement.id, DISBURSEMENT_SORTS, order, limit,
-        joins=DISBURSEMENT_SORT_JOINS,
+    return await all_cut_first(
+        repository.session, NAMED, disbursement_ids(repository, filters), Disbursement.id,
+        DISBURSEMENT_SORTS, order, limit, DISBURSEMENT_SORT_JOINS,
     )  # fmt: skip
-    return [tuple(row) for row in (await repository.session.execute(statement)).all()]
