@@ -61,13 +61,18 @@ class Settings(BaseSettings):
     lock_timeout_ms: int = Field(
         default=2000, ge=10, description="PostgreSQL lock waits give up here (answered 409, retry)"
     )
-    db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connections each worker keeps open")
-    db_max_overflow: int = Field(
+    db_pool_size: int = Field(
         default=20,
+        ge=1,
+        description="PostgreSQL connections each worker keeps open; requests beyond them wait for one",
+    )
+    db_max_overflow: int = Field(
+        default=0,
         ge=0,
-        description="connections a worker may open beyond the pool under a burst; workers × "
-        "(pool + overflow) must stay below the server's max_connections, or a burst is refused "
-        "(503) instead of queued",
+        description="connections a worker may open beyond the pool under a burst, each closed again "
+        "as soon as it is returned (under steady load that is a new PostgreSQL connection per "
+        "request); workers × (pool + overflow) must stay below the server's max_connections, or a "
+        "burst is refused (503) instead of queued",
     )
     password_hashing: PasswordHashing = Field(
         default=PasswordHashing.strong, description="'fast' is for the test suite; refused in production"
