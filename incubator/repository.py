@@ -61,6 +61,49 @@ ORGANISATION_SORTS = {
 }
 
 
+PROFILE_COLUMNS = (
+    *(
+        getattr(Organisation, name)
+        for name in (
+            "id",
+            "centre_id",
+            "name",
+            "kind",
+            "legal_status",
+            "uscc",
+            "service_fields",
+            "community_id",
+            "community",
+            "courtyard",
+            "category",
+            "origin",
+            "parent_id",
+            "flagship_on",
+            "filed_on",
+            "registered_on",
+            "exited_on",
+            "party_organisation",
+            "party_members",
+            "street",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "founded_on",
+            "staff_count",
+            "volunteer_count",
+            "description",
+            "barred_until",
+            "bar_reason",
+            "incubation_state",
+            "created_at",
+        )
+    ),
+    Organisation.verified_at.is_not(None).label("verified"),
+)
+"""What an organisation's profile shows (``incubator.schemas.OrganisationRead``)."""
+
+
 class OrganisationRepository(CentreScopedRepository[Organisation]):
     """Staff, finance and admins see their centre's organisations; applicants only their own."""
 
@@ -77,6 +120,11 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             )
             statement = statement.where(Organisation.id.in_(mine))
         return statement
+
+    async def profile(self, organisation_id: int) -> Any:
+        """The organisation's own columns as ``OrganisationRead`` shows them (one named tuple,
+        no ORM object), else ``NotFound``."""
+        return await self.row_of(organisation_id, "profile", *PROFILE_COLUMNS)
 
     async def name_and_membership(self, organisation_id: int, user_id: int) -> tuple[str, bool] | None:
         """The organisation's name, if the caller may read it, and whether ``user_id`` is one

@@ -265,6 +265,11 @@ async def get_organisation(session: AsyncSession, principal: Principal, organisa
     return await OrganisationRepository(session, principal).get(organisation_id)
 
 
+async def organisation_profile(session: AsyncSession, principal: Principal, organisation_id: int) -> Any:
+    """The columns an organisation's profile shows, read without building the organisation."""
+    return await OrganisationRepository(session, principal).profile(organisation_id)
+
+
 async def name_and_membership(
     session: AsyncSession, principal: Principal, organisation_id: int
 ) -> tuple[str, bool]:

@@ -167,7 +167,9 @@ async def signup(data: SignupRequest, request: Request, session: SessionDep) -> 
 async def get_organisation(
     organisation_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> OrganisationRead:
-    return org_read(await service.get_organisation(session, principal, organisation_id))
+    return OrganisationRead.model_validate(
+        await service.organisation_profile(session, principal, organisation_id)
+    )
 
 
 @router.patch("/organisations/{organisation_id:int}", response_model=OrganisationRead)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core.db import utcnow
 from core.identity.models import AuthToken, Centre, LoginFailure, RateEvent, Role, TokenKind, User, UserRole
 from core.identity.principal import Principal
+from core.repository.direct import DirectRead
 from core.repository.listing import CHOICES, chosen_first
 from core.security import token_digest
 
@@ -119,7 +120,7 @@ async def user_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> Us
     return (await session.execute(statement)).unique().scalar_one_or_none()
 
 
-_PRINCIPAL_BY_TOKEN = (
+_PRINCIPAL_BY_TOKEN = DirectRead(
     select(
         User.id,
         User.email,
@@ -140,9 +141,11 @@ _PRINCIPAL_BY_TOKEN = (
         AuthToken.revoked_at.is_(None),
         AuthToken.expires_at > bindparam("now"),
         User.is_active.is_(True),
-    )
+    ),
+    make=tuple,
 )
-"""Built once: the statement every authenticated request runs (its compiled form is cached)."""
+"""Built once: the statement every authenticated request runs, sent with the driver's own
+call on a reading request (``core.repository.direct``)."""
 
 
 async def principal_for_token(session: AsyncSession, raw: str, kind: TokenKind) -> Principal | None:
@@ -151,12 +154,9 @@ async def principal_for_token(session: AsyncSession, raw: str, kind: TokenKind) 
     removed role stops working at the next request, in every worker."""
     if not raw or len(raw) > 128:
         return None
-    connection = await session.connection()
-    rows = (
-        await connection.execute(
-            _PRINCIPAL_BY_TOKEN, {"token_hash": token_digest(raw), "kind": kind, "now": utcnow()}
-        )
-    ).all()
+    rows = await _PRINCIPAL_BY_TOKEN.all(
+        session, {"token_hash": token_digest(raw), "kind": kind, "now": utcnow()}
+    )
     if not rows:
         return None
     user_id, email, full_name, centre_id, is_district, locale, community_id, centre_name, _role = rows[0]

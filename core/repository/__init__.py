@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -14,6 +14,7 @@ from core.db import Base
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.principal import Principal
+from core.repository.direct import DirectRead
 
 M = TypeVar("M", bound=Base)
 T = TypeVar("T")
@@ -81,15 +82,33 @@ class Repository(Generic[M]):
         scope is the same. Building a statement and working out its cache key costs about
         as much as running it; a kept one has its key already.
         """
-        method = getattr(build, "__func__", build)
-        state = tuple(sorted((k, _frozen(v)) for k, v in vars(self).items() if k != "session"))
-        key = (type(self), method, state)
+        key = self._state_key(getattr(build, "__func__", build))
         statement: S | None = _BUILT.get(key)
         if statement is None:
             if len(_BUILT) >= BUILT_LIMIT:
                 _BUILT.clear()
             statement = _BUILT[key] = build()
         return statement
+
+    def _state_key(self, name: Hashable) -> Hashable:
+        state = tuple(sorted((k, _frozen(v)) for k, v in vars(self).items() if k != "session"))
+        return (type(self), name, state)
+
+    def direct(
+        self,
+        name: Hashable,
+        build: Callable[[], Select[Any]],
+        make: Callable[[Iterable[Any]], Any] | None = None,
+    ) -> DirectRead[Any]:
+        """A ``DirectRead`` of the statement ``build`` returns, built and compiled once per
+        ``name`` and distinct state of the repository (as ``built`` keeps statements)."""
+        key = self._state_key(("direct", name))
+        read: DirectRead[Any] | None = _BUILT.get(key)
+        if read is None:
+            if len(_BUILT) >= BUILT_LIMIT:
+                _BUILT.clear()
+            read = _BUILT[key] = DirectRead(build(), make)
+        return read
 
     async def get_one_or_none(
         self, statement: Select[M], params: Mapping[str, Any] | None = None
@@ -150,3 +169,20 @@ class CentreScopedRepository(Repository[M]):
         if record is None:
             raise NotFound(_(self.not_found_message))
         return record
+
+    async def row_of(self, record_id: int, name: Hashable, *columns: Any) -> Any:
+        """Only ``columns`` of the record of that id within the caller's scope, as a named
+        tuple read with the driver's call where safe (``core.repository.direct``), else
+        ``NotFound``: for a read that shows the record and builds no ORM object of it."""
+        read = self.direct(
+            ("row_of", name),
+            lambda: (
+                self.select()
+                .with_only_columns(*columns, maintain_column_froms=True)
+                .where(self.model.id == bindparam(RECORD_ID))
+            ),
+        )
+        row = await read.first(self.session, {RECORD_ID: record_id})
+        if row is None:
+            raise NotFound(_(self.not_found_message))
+        return row
