@@ -119,7 +119,7 @@ async def test_a_driver_error_is_sqlalchemys_error_and_answered_as_one(committed
     PostgreSQL's SQLSTATE, which the error handlers answer as 503 (not a 500), and the
     session's connection goes on to serve the next read."""
     engine = create_engine(committed.url, statement_timeout_ms=100)
-    slow = DirectRead(select(func.pg_sleep(bindparam("seconds"))))
+    slow: DirectRead[Any] = DirectRead(select(func.pg_sleep(bindparam("seconds"))))
     try:
         async with reading_session_factory(engine)() as session:
             with pytest.raises(sa_exc.DBAPIError) as failed:
