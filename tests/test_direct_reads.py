@@ -9,10 +9,12 @@ commit to a database of their own and read it as a served request does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy import exc as sa_exc
@@ -22,6 +24,7 @@ from core.dberrors import meaning_of
 from core.errors import NotFound, Unavailable
 from core.identity import repository as identity_queries
 from core.identity.models import Role, TokenKind
+from core.repository import direct as direct_module
 from core.repository.direct import DirectRead
 from incubator.models import LegalStatus, OrganisationKind, StayState
 from incubator.repository import OrganisationRepository
@@ -146,3 +149,56 @@ async def test_outside_a_reading_session_the_read_joins_the_transaction(committe
         assert (await OrganisationRepository(reading, staff.principal).profile(organisation_id)).name != (
             "尚未提交的名称"
         )
+
+
+async def test_every_hot_read_answers_the_same_through_the_driver(
+    committed: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's centre (small) read through every endpoint and page the bench measures:
+    each answer through the driver's call is the answer through SQLAlchemy, byte for byte
+    (the pages but for their per-request form tokens)."""
+    from api.app import create_app
+    from bench.__main__ import ENDPOINTS, PAGES, seed
+    from bench.seed import Size
+    from core.settings import Environment, Settings
+
+    dsn = committed.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    world, _timings = await seed(dsn, Size("T", organisations=100, subjects=2_200, sheets=4_400))
+    settings = Settings(
+        env=Environment.development,
+        database_url=committed.url,
+        data_dir=tmp_path,
+        scheduler_in_process=False,
+        access_token_minutes=60,
+    )
+    app = create_app(settings, run_scheduler=False)
+    taken: list[bool] = []
+    chooses = direct_module._direct
+
+    def recorded(connection: Any) -> bool:
+        taken.append(chooses(connection))
+        return taken[-1]
+
+    api = {"Authorization": f"Bearer {world.token}"}
+    cookie = {"Cookie": f"seedbed_session={world.session_token}"}
+    targets = [(path, api) for e in ENDPOINTS for path, _id in e.paths(world)[:3]]
+    targets += [(path, cookie) for p in PAGES for path in p.paths(world)[:3]]
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://direct"
+        ) as client:
+            for path, headers in targets:
+                monkeypatch.setattr(direct_module, "_direct", recorded)
+                direct = await client.get(path, headers=headers)
+                monkeypatch.setattr(direct_module, "_direct", lambda _connection: False)
+                through_sqlalchemy = await client.get(path, headers=headers)
+                assert direct.status_code == through_sqlalchemy.status_code == 200, path
+                assert _unsigned(direct.text) == _unsigned(through_sqlalchemy.text), path
+    finally:
+        await app.state.engine.dispose()
+    assert taken
+    assert all(taken), "a hot read took the SQLAlchemy path on a reading session"
+
+
+def _unsigned(text: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]*"|content="[^"]*" name="csrf-token"', "", text)

@@ -68,6 +68,9 @@ class DirectRead(Generic[R]):
         columns = list(statement.selected_columns)
         if not all(isinstance(column, ColumnElement) for column in columns):
             raise TypeError("DirectRead reads columns, not ORM entities")
+        generic = statement.compile()
+        if getattr(generic, "post_compile_params", None) or getattr(generic, "literal_execute_params", None):
+            raise TypeError("DirectRead takes statements without expanding parameters (IN lists)")
         self.statement = statement
         self.columns = columns
         self.keys = tuple(statement.selected_columns.keys())
@@ -76,23 +79,25 @@ class DirectRead(Generic[R]):
         self.make: Callable[[Iterable[Any]], R] = make or default
         self._plans: dict[str, _Plan] = {}
 
-    def _plan(self, dialect: Dialect) -> _Plan:
+    async def _plan(self, dialect: Dialect, driver: Any) -> _Plan:
+        """Compiled once per dialect. The result processors are chosen as SQLAlchemy chooses
+        them from a cursor's description: by the type the server names for each column
+        (asyncpg's numeric processors need it), asked of the server once."""
         plan = self._plans.get(dialect.name)
         if plan is None:
             compiled = self.statement.compile(dialect=dialect)
-            if getattr(compiled, "post_compile_params", None) or getattr(
-                compiled, "literal_execute_params", None
-            ):
-                raise TypeError("DirectRead takes statements without expanding parameters (IN lists)")
             names = tuple(compiled.positiontup or ())
             bind_processors = tuple(
                 compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
             )
+            sql = str(compiled)
+            described = (await driver.prepare(sql)).get_attributes()
             result_processors = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None) for column in self.columns
+                column.type.dialect_impl(dialect).result_processor(dialect, attribute.type.oid)
+                for column, attribute in zip(self.columns, described, strict=True)
             )
             plan = _Plan(
-                sql=str(compiled),
+                sql=sql,
                 names=names,
                 bind_processors=bind_processors,
                 result_processors=result_processors,
@@ -115,7 +120,13 @@ class DirectRead(Generic[R]):
         if not _direct(connection):
             result = await connection.execute(self.statement, dict(params or {}))
             return [make(row) for row in result]
-        plan = self._plan(connection.dialect)
+        driver = await _driver_of(connection)
+        plan = self._plans.get(connection.dialect.name)
+        if plan is None:
+            try:
+                plan = await self._plan(connection.dialect, driver)
+            except Exception as error:
+                raise await _wrapped(connection, driver, str(self.statement), [], error) from error
         values = plan.compiled.construct_params(dict(params or {}))
         args = [
             value if process is None else process(value)
@@ -123,7 +134,6 @@ class DirectRead(Generic[R]):
                 plan.bind_processors, (values[name] for name in plan.names), strict=True
             )
         ]
-        driver = await _driver_of(connection)
         sync = connection.sync_connection
         assert sync is not None
         dispatch = sync.dispatch

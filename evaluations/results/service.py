@@ -34,7 +34,7 @@ from evaluations.results.schemas import (
     ResultsRead,
 )
 from evaluations.rounds.models import ReviewRound, RoundState, RoundSubject
-from evaluations.rounds.repository import SubjectRepository
+from evaluations.rounds.repository import RoundRepository, SubjectRepository
 from evaluations.rounds.service import get_round, get_round_alone
 from evaluations.rubrics.models import RoundPurpose
 from evaluations.rubrics.schemas import GRADE_LABELS, GradeCode
@@ -224,48 +224,19 @@ async def results_json(session: AsyncSession, principal: Principal, round_id: in
 async def _results_document(session: AsyncSession, principal: Principal, round_id: int) -> dict[str, Any]:
     """Each subject's statistics are kept as decimal strings in its ``stats``; the rows are
     plain dicts in ``ResultsRead``'s shape, with decimals as their JSON strings."""
-    review_round = await get_round_alone(session, principal, round_id)
+    review_round = await RoundRepository(session, principal).row_of(
+        round_id, "results", ReviewRound.id, ReviewRound.state, ReviewRound.agreement
+    )
     if review_round.state is not RoundState.closed:
         raise Conflict(_("Results are shown once the round is closed"))
-    subjects = await SubjectRepository(session, principal).rows_of_round(
-        review_round.id,
-        RoundSubject.id,
-        RoundSubject.subject_type,
-        RoundSubject.subject_id,
-        RoundSubject.title,
-        RoundSubject.category,
-        RoundSubject.stats,
-        RoundSubject.final_score,
-        RoundSubject.grade,
-        RoundSubject.rank_in_category,
-        RoundSubject.flagged,
-    )
     labels = {code.value: _(label) for code, label in GRADE_LABELS.items()}
-    rows: list[dict[str, Any]] = []
-    for s in sorted(subjects, key=lambda s: (s.category, s.rank_in_category or 0, s.id)):
-        stats = s.stats or {}
-        rows.append(
-            {
-                "subject_id": s.id,
-                "subject_type": s.subject_type,
-                "subject_ref": s.subject_id,
-                "title": s.title,
-                "category": s.category,
-                "expert_sheets": stats.get("expert_sheets", 0),
-                "public_sheets": stats.get("public_sheets", 0),
-                "mean": stats.get("mean"),
-                "trimmed_mean": stats.get("trimmed_mean"),
-                "normalised": stats.get("normalised"),
-                "stdev": stats.get("stdev"),
-                "spread": stats.get("spread"),
-                "public_mean": stats.get("public_mean"),
-                "final_score": None if s.final_score is None else str(s.final_score),
-                "grade": s.grade or None,
-                "grade_label": labels[s.grade] if s.grade else None,
-                "rank_in_category": s.rank_in_category,
-                "flagged": s.flagged,
-            }
-        )
+    rows = await SubjectRepository(session, principal).results_of_round(review_round.id)
+    rows.sort(key=lambda row: (row["category"], row["rank_in_category"] or 0, row["subject_id"]))
+    for row in rows:
+        score, grade = row["final_score"], row["grade"]
+        row["final_score"] = None if score is None else str(score)
+        row["grade"] = grade or None
+        row["grade_label"] = labels[grade] if grade else None
     agreement = review_round.agreement or {}
     icc1, alpha = _stat(agreement, "icc1"), _stat(agreement, "alpha")
     return {
