@@ -23,7 +23,7 @@ from core.db import create_engine, reading_session_factory, session_factory
 from core.dberrors import meaning_of
 from core.errors import NotFound, Unavailable
 from core.identity import repository as identity_queries
-from core.identity.models import Role, TokenKind
+from core.identity.models import Role, TokenKind, User
 from core.repository import direct as direct_module
 from core.repository.direct import DirectRead
 from incubator.models import LegalStatus, OrganisationKind, StayState
@@ -202,3 +202,16 @@ async def test_every_hot_read_answers_the_same_through_the_driver(
 
 def _unsigned(text: str) -> str:
     return re.sub(r'name="csrf_token" value="[^"]*"|content="[^"]*" name="csrf-token"', "", text)
+
+
+async def test_an_in_list_of_the_scope_is_read_through_sqlalchemy(committed: TestDatabase) -> None:
+    """An applicant's scope is an IN list of their organisations, which SQLAlchemy expands
+    at execution: such a read takes SQLAlchemy's path, and finds what it should."""
+    staff, applicant, _organisation_id = await _world(committed)
+    read: DirectRead[Any] = DirectRead(
+        select(User.email).where(User.id.in_([staff.user.id, applicant.user.id])).order_by(User.id)
+    )
+    assert read.expanding
+    async with reading_session_factory(committed.engine)() as reading:
+        rows = await read.all(reading)
+    assert [row.email for row in rows] == [staff.user.email, applicant.user.email]

@@ -84,7 +84,9 @@ async def create_application(
 async def get_application(
     application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> ApplicationOut:
-    return application_out(await applications.get_application(session, principal, application_id))
+    return ApplicationOut.model_validate(
+        await applications.application_detail(session, principal, application_id)
+    )
 
 
 @router.put("/applications/{application_id:int}", response_model=ApplicationOut)

@@ -69,8 +69,11 @@ class DirectRead(Generic[R]):
         if not all(isinstance(column, ColumnElement) for column in columns):
             raise TypeError("DirectRead reads columns, not ORM entities")
         generic = statement.compile()
-        if getattr(generic, "post_compile_params", None) or getattr(generic, "literal_execute_params", None):
-            raise TypeError("DirectRead takes statements without expanding parameters (IN lists)")
+        self.expanding = bool(
+            getattr(generic, "post_compile_params", None) or getattr(generic, "literal_execute_params", None)
+        )
+        """An IN list (an applicant's organisations): its parameters are expanded by
+        SQLAlchemy at execution, so such a read always runs through SQLAlchemy."""
         self.statement = statement
         self.columns = columns
         self.keys = tuple(statement.selected_columns.keys())
@@ -117,7 +120,7 @@ class DirectRead(Generic[R]):
 
     async def all_on(self, connection: AsyncConnection, params: Mapping[str, Any] | None = None) -> list[R]:
         make = self.make
-        if not _direct(connection):
+        if self.expanding or not _direct(connection):
             result = await connection.execute(self.statement, dict(params or {}))
             return [make(row) for row in result]
         driver = await _driver_of(connection)

@@ -149,6 +149,14 @@ class ApplicationOut(BaseModel):
     events: list[EventOut]
 
 
+DETAIL_FIELDS = tuple(
+    name
+    for name in ApplicationOut.model_fields
+    if name not in ("budget_lines", "indicators", "checks", "events")
+)
+"""The application's own columns its detail shows (the rest are its collections)."""
+
+
 class ApplicationBrief(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -95,6 +95,14 @@ async def get_application(session: AsyncSession, principal: Principal, applicati
     return await repository.get_full(application_id)
 
 
+async def application_detail(
+    session: AsyncSession, principal: Principal, application_id: int
+) -> dict[str, Any]:
+    """The application as ``ApplicationOut`` shows it, read as columns (``ApplicationRepository.detail``)."""
+    repository = await application_repository(session, principal)
+    return await repository.detail(application_id)
+
+
 async def list_applications(
     session: AsyncSession,
     principal: Principal,
