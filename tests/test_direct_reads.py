@@ -198,6 +198,9 @@ async def test_every_hot_read_answers_the_same_through_the_driver(
         await app.state.engine.dispose()
     assert taken
     assert all(taken), "a hot read took the SQLAlchemy path on a reading session"
+    assert direct_module._KEYED, "no list was read by the driver"
+    unplanned = [key for key, keyed in direct_module._KEYED.items() if keyed is None]
+    assert not unplanned, "a list's statement could not be run by the driver"
 
 
 def _unsigned(text: str) -> str:

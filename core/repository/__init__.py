@@ -14,6 +14,7 @@ from core.db import Base
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.principal import Principal
+from core.repository import direct
 from core.repository.direct import DirectRead
 
 M = TypeVar("M", bound=Base)
@@ -129,8 +130,8 @@ class Repository(Generic[M]):
         their rows.
         """
         connection = await self.session.connection()
-        total = (await connection.execute(count_of(statement))).scalar_one()
-        rows = (await connection.execute(statement.limit(params.page_size).offset(params.offset))).all()
+        total = (await direct.rows(connection, count_of(statement)))[0][0]
+        rows = await direct.rows(connection, statement.limit(params.page_size).offset(params.offset))
         return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
 
     async def paginate(self, statement: Select[M], params: PageParams) -> Paged[M]:

@@ -22,13 +22,12 @@ Where it is safe, and only there, the statement goes straight to the driver:
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -82,34 +81,6 @@ class DirectRead(Generic[R]):
         self.make: Callable[[Iterable[Any]], R] = make or default
         self._plans: dict[str, _Plan] = {}
 
-    async def _plan(self, dialect: Dialect, driver: Any) -> _Plan:
-        """Compiled once per dialect. The result processors are chosen as SQLAlchemy chooses
-        them from a cursor's description: by the type the server names for each column
-        (asyncpg's numeric processors need it), asked of the server once."""
-        plan = self._plans.get(dialect.name)
-        if plan is None:
-            compiled = self.statement.compile(dialect=dialect)
-            names = tuple(compiled.positiontup or ())
-            bind_processors = tuple(
-                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-            )
-            sql = str(compiled)
-            described = (await driver.prepare(sql)).get_attributes()
-            result_processors = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, attribute.type.oid)
-                for column, attribute in zip(self.columns, described, strict=True)
-            )
-            plan = _Plan(
-                sql=sql,
-                names=names,
-                bind_processors=bind_processors,
-                result_processors=result_processors,
-                processes_results=any(result_processors),
-                compiled=compiled,
-            )
-            self._plans[dialect.name] = plan
-        return plan
-
     async def all(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[R]:
         connection = await session.connection()
         return await self.all_on(connection, params)
@@ -126,40 +97,141 @@ class DirectRead(Generic[R]):
         driver = await _driver_of(connection)
         plan = self._plans.get(connection.dialect.name)
         if plan is None:
-            try:
-                plan = await self._plan(connection.dialect, driver)
-            except Exception as error:
-                raise await _wrapped(connection, driver, str(self.statement), [], error) from error
+            compiled = self.statement.compile(dialect=connection.dialect)
+            plan = self._plans[connection.dialect.name] = await _planned(
+                connection, driver, compiled, self.columns
+            )
         values = plan.compiled.construct_params(dict(params or {}))
-        args = [
-            value if process is None else process(value)
-            for process, value in zip(
-                plan.bind_processors, (values[name] for name in plan.names), strict=True
-            )
-        ]
-        sync = connection.sync_connection
-        assert sync is not None
-        dispatch = sync.dispatch
-        cursor = _Cursor()
-        dispatch.before_cursor_execute(sync, cursor, plan.sql, args, None, False)
-        try:
-            records = await driver.fetch(plan.sql, *args)
-        except Exception as error:
-            raise await _wrapped(connection, driver, plan.sql, args, error) from error
-        cursor._rows, cursor.rowcount = records, len(records)
-        dispatch.after_cursor_execute(sync, cursor, plan.sql, args, None, False)
-        if not plan.processes_results:
-            return [make(record) for record in records]
-        processors = plan.result_processors
-        return [
-            make(
-                [
-                    value if process is None else process(value)
-                    for process, value in zip(processors, record, strict=True)
-                ]
-            )
-            for record in records
-        ]
+        records = await _fetch(connection, driver, plan, [values[name] for name in plan.names])
+        return _typed(plan, records, make)
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    plan: _Plan
+    positions: tuple[str, ...]
+    """The compiled name of each of the cache key's bound values, in the key's order."""
+    make: Callable[[Iterable[Any]], Any]
+
+
+_KEYED: dict[Hashable, _Keyed | None] = {}
+KEYED_LIMIT = 1024
+
+
+async def rows(connection: AsyncConnection, statement: Select[*tuple[Any, ...]]) -> list[Any]:
+    """The rows of a statement built for this request (a list filtered as asked), with the
+    driver's call where safe: its plan is kept per structure, by SQLAlchemy's cache key
+    (the statement with its values taken out, as SQLAlchemy's own compiled cache keys it),
+    and this request's values are the key's. Rows are named tuples of the statement's keys
+    on that path, SQLAlchemy's rows otherwise (both read by attribute and by position)."""
+    key = statement._generate_cache_key() if _direct(connection) else None
+    keyed = None if key is None else _KEYED.get((connection.dialect.name, key.key), _UNPLANNED)
+    if key is None or keyed is None:
+        return list((await connection.execute(statement)).all())
+    driver = await _driver_of(connection)
+    if keyed is _UNPLANNED:
+        keyed = await _keyed_plan(connection, driver, statement, key)
+        if keyed is None:
+            return list((await connection.execute(statement)).all())
+    values = [bound.effective_value for bound in key.bindparams]
+    by_name = dict(zip(keyed.positions, values, strict=True))
+    records = await _fetch(connection, driver, keyed.plan, [by_name[name] for name in keyed.plan.names])
+    return _typed(keyed.plan, records, keyed.make)
+
+
+_UNPLANNED: Any = object()
+
+
+async def _keyed_plan(
+    connection: AsyncConnection, driver: Any, statement: Select[*tuple[Any, ...]], key: Any
+) -> _Keyed | None:
+    """The plan of this statement's structure; None (kept, so asked once) when it cannot be
+    run by the driver: an IN list to expand, or a value that is not one of the key's."""
+    compiled = statement.compile(dialect=connection.dialect)
+    columns = list(statement.selected_columns)
+    positions = tuple(compiled.bind_names.get(bound) for bound in key.bindparams)
+    keyed: _Keyed | None = None
+    usable = (
+        not getattr(compiled, "post_compile_params", None)
+        and not getattr(compiled, "literal_execute_params", None)
+        and all(isinstance(column, ColumnElement) for column in columns)
+        and None not in positions
+        and set(compiled.positiontup or ()) <= set(positions)
+    )
+    if usable:
+        named: Any = namedtuple
+        keys = tuple(statement.selected_columns.keys())
+        keyed = _Keyed(
+            plan=await _planned(connection, driver, compiled, columns),
+            positions=positions,  # type: ignore[arg-type]
+            make=named("DirectRow", keys, rename=True)._make,
+        )
+    if len(_KEYED) >= KEYED_LIMIT:
+        _KEYED.clear()
+    _KEYED[(connection.dialect.name, key.key)] = keyed
+    return keyed
+
+
+async def _planned(connection: AsyncConnection, driver: Any, compiled: Any, columns: list[Any]) -> _Plan:
+    """A compiled statement's plan. The result processors are chosen as SQLAlchemy chooses
+    them from a cursor's description: by the type the server names for each column
+    (asyncpg's numeric processors need it), asked of the server once per plan."""
+    dialect = connection.dialect
+    names = tuple(compiled.positiontup or ())
+    sql = str(compiled)
+    try:
+        described = (await driver.prepare(sql)).get_attributes()
+    except Exception as error:
+        raise await _wrapped(connection, driver, sql, [], error) from error
+    result_processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, attribute.type.oid)
+        for column, attribute in zip(columns, described, strict=True)
+    )
+    return _Plan(
+        sql=sql,
+        names=names,
+        bind_processors=tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        ),
+        result_processors=result_processors,
+        processes_results=any(result_processors),
+        compiled=compiled,
+    )
+
+
+async def _fetch(connection: AsyncConnection, driver: Any, plan: _Plan, values: list[Any]) -> Any:
+    """The statement sent with asyncpg's ``fetch``, between the cursor events listeners expect."""
+    args = [
+        value if process is None else process(value)
+        for process, value in zip(plan.bind_processors, values, strict=True)
+    ]
+    sync = connection.sync_connection
+    assert sync is not None
+    dispatch = sync.dispatch
+    cursor = _Cursor()
+    dispatch.before_cursor_execute(sync, cursor, plan.sql, args, None, False)
+    try:
+        records = await driver.fetch(plan.sql, *args)
+    except Exception as error:
+        raise await _wrapped(connection, driver, plan.sql, args, error) from error
+    cursor._rows, cursor.rowcount = records, len(records)
+    dispatch.after_cursor_execute(sync, cursor, plan.sql, args, None, False)
+    return records
+
+
+def _typed(plan: _Plan, records: Any, make: Callable[[Iterable[Any]], Any]) -> list[Any]:
+    if not plan.processes_results:
+        return [make(record) for record in records]
+    processors = plan.result_processors
+    return [
+        make(
+            [
+                value if process is None else process(value)
+                for process, value in zip(processors, record, strict=True)
+            ]
+        )
+        for record in records
+    ]
 
 
 def _direct(connection: AsyncConnection) -> bool:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, or_
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import ValidationFailed
 from core.i18n import _
-from core.repository import Paged, PageParams, count_of
+from core.repository import Paged, PageParams, count_of, direct
 
 SortColumns = Mapping[str, Any]
 SortJoins = Mapping[str, Sequence[tuple[Any, Any]]]
@@ -120,12 +120,16 @@ async def paginate_cut_first(
     total, counted on the record's table alone. ``as_rows`` reads the page on the
     session's connection, as rows of columns by name, without ORM objects (for a page that
     only prints them)."""
-    runner: AsyncSession | AsyncConnection = await session.connection() if as_rows else session
-    total = (await runner.execute(count_of(ids))).scalar_one()
     statement = cut_before_naming(
         named, ids, record_id, columns, order, params.page_size, params.offset, joins
     )
-    rows = (await runner.execute(statement)).all()
+    if as_rows:
+        connection = await session.connection()
+        total = (await direct.rows(connection, count_of(ids)))[0][0]
+        rows = await direct.rows(connection, statement)
+    else:
+        total = (await session.execute(count_of(ids))).scalar_one()
+        rows = list((await session.execute(statement)).all())
     return Paged(items=list(rows), total=total, page=params.page, page_size=params.page_size)
 
 
