@@ -111,6 +111,11 @@ class Repository(Generic[M]):
             read = _BUILT[key] = DirectRead(build(), make)
         return read
 
+    async def read_rows(self, statement: Select[*tuple[Any, ...]]) -> list[Any]:
+        """The rows of a statement of columns built for this request, with the driver's call
+        where safe (``core.repository.direct.rows``): for reads that only show them."""
+        return await direct.rows(await self.session.connection(), statement)
+
     async def get_one_or_none(
         self, statement: Select[M], params: Mapping[str, Any] | None = None
     ) -> M | None:

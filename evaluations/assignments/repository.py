@@ -97,7 +97,7 @@ class AssignmentRepository(CentreScopedRepository[Assignment]):
             statement = statement.where(Assignment.centre_id == self.principal.centre_id)
         if not self.principal.has(Role.staff, Role.admin):
             statement = statement.where(Assignment.evaluator_id == self.principal.user_id)
-        return cast(Sequence[ProgressRow], (await self.session.execute(statement)).all())
+        return cast(Sequence[ProgressRow], await self.read_rows(statement))
 
     async def load_in_round(self, round_id: int) -> dict[int, int]:
         """Assignments that count (not withdrawn for a conflict) per evaluator in a round."""

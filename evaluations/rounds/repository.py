@@ -79,7 +79,7 @@ class SubjectRepository(CentreScopedRepository[RoundSubject]):
             .where(RoundSubject.round_id == round_id)
             .order_by(RoundSubject.id)
         )
-        return (await self.session.execute(statement)).all()
+        return await self.read_rows(statement)
 
     async def results_of_round(self, round_id: int) -> list[dict[str, Any]]:
         """A closed round's stored results, one dict per subject in ``RESULT_KEYS`` (the

@@ -34,7 +34,7 @@ class SheetRepository(CentreScopedRepository[ScoreSheet]):
             .group_by(ScoreSheet.kind, ScoreSheet.subject_id)
         )
         counts: dict[SheetKind, dict[int, int]] = {kind: {} for kind in SheetKind}
-        for kind, subject_id, n in (await self.session.execute(statement)).all():
+        for kind, subject_id, n in await self.read_rows(statement):
             counts[kind][subject_id] = int(n)
         return counts
 
