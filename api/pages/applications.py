@@ -45,6 +45,7 @@ from grants.applications.models import (
 from grants.applications.schemas import (
     ApplicationCreate,
     ApplicationIn,
+    ApplicationOut,
     CheckDecision,
     ConfirmEligibility,
     ObjectionIn,
@@ -498,7 +499,7 @@ async def view_attachment(
 # --- the record ---------------------------------------------------------------------------
 
 
-def _timeline(application: Application, hidden: bool) -> list[dict[str, Any]]:
+def _timeline(application: Application | ApplicationOut, hidden: bool) -> list[dict[str, Any]]:
     """Each step with who took it by name; for a blind reader the applicant's side is "the applicant"."""
     applicant_actions = {"create", "submit", "withdraw"}
     steps = []
@@ -515,8 +516,10 @@ def _timeline(application: Application, hidden: bool) -> list[dict[str, Any]]:
 
 
 async def _detail_context(
-    session: SessionDep, principal: Principal, application: Application
+    session: SessionDep, principal: Principal, application: Application | ApplicationOut
 ) -> dict[str, Any]:
+    """What an application's page (and its PDF) shows; ``application`` is the ORM record or,
+    for the page, the ``ApplicationOut`` the API's detail reads as columns."""
     programme, category_name, topic_title = await application_service.programme_and_names(
         session, principal, application
     )
@@ -535,7 +538,12 @@ async def _detail_context(
     if actions["submit"][0] and not open_now:
         actions["submit"] = (False, window_reason)
     if is_member and actions["submit"][0] and applicant is not None:
-        check = await application_service.application_readiness(session, principal, application)
+        full = (
+            application
+            if isinstance(application, Application)
+            else await application_service.get_application(session, principal, application.id)
+        )
+        check = await application_service.application_readiness(session, principal, full)
         if not check.ready:
             actions["submit"] = (False, _("Open the form: some fields still need to be filled or fixed"))
     return {
@@ -563,7 +571,9 @@ async def _detail_context(
 async def application_detail(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    application = await application_service.get_application(session, principal, application_id)
+    application = ApplicationOut.model_validate(
+        await application_service.application_detail(session, principal, application_id)
+    )
     context = await _detail_context(session, principal, application)
     error = request.query_params.get("error")
     saved = request.query_params.get("msg") in ("saved", "submitted")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +63,24 @@ async def application_repository(session: AsyncSession, principal: Principal) ->
     return ApplicationRepository(session, principal, orgs, reviewable)
 
 
+class ApplicationFacts(Protocol):
+    """What the readers of an application's page need of it: the ORM application, or the
+    ``ApplicationOut`` read as columns (``application_detail``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def programme_id(self) -> int: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def category_id(self) -> int | None: ...
+    @property
+    def topic_id(self) -> int | None: ...
+    @property
+    def state(self) -> ApplicationState: ...
+
+
 async def programme_of(session: AsyncSession, principal: Principal, application: Application) -> Programme:
     """The programme of an application the caller already reads (an assigned evaluator too, who
     otherwise reads nothing of grants)."""
@@ -71,7 +89,7 @@ async def programme_of(session: AsyncSession, principal: Principal, application:
 
 
 async def programme_and_names(
-    session: AsyncSession, principal: Principal, application: Application
+    session: AsyncSession, principal: Principal, application: ApplicationFacts
 ) -> tuple[Programme, str, str]:
     """The programme of an application the caller already reads (its own columns), with the
     names of the application's category and topic: one statement, for the application's page."""
@@ -80,7 +98,7 @@ async def programme_and_names(
     )
 
 
-async def identity_hidden(session: AsyncSession, principal: Principal, application: Application) -> bool:
+async def identity_hidden(session: AsyncSession, principal: Principal, application: ApplicationFacts) -> bool:
     """Whether the applicant's identity is hidden from this reader: an evaluator who is not a
     member of the organisation (nor staff) and scores the application in a blind round."""
     if principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin):
@@ -408,7 +426,7 @@ def incubator_legal_label(status: LegalStatus) -> str:
     return LEGAL_LABELS[status]
 
 
-def can_application(application: Application, action: str) -> tuple[bool, str]:
+def can_application(application: ApplicationFacts, action: str) -> tuple[bool, str]:
     sources = APPLICATION_ACTIONS[action]
     if application.state in sources:
         return True, ""
@@ -612,7 +630,7 @@ async def list_attachments(
     return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
 
 
-async def attachment_views(session: AsyncSession, application: Application) -> list[AttachmentView]:
+async def attachment_views(session: AsyncSession, application: ApplicationFacts) -> list[AttachmentView]:
     """The attachments of an application the caller has already read (through
     ``get_application``, which checked their access): no second read of the application."""
     return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
