@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, bindparam, cast, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -121,6 +121,17 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
             statement = statement.where(Organisation.id.in_(mine))
         return statement
 
+    def _name_and_membership(self) -> Select[*tuple[Any, ...]]:
+        member = exists().where(
+            OrganisationMember.organisation_id == Organisation.id,
+            OrganisationMember.user_id == bindparam("member_user_id"),
+        )
+        return (
+            self.select()
+            .with_only_columns(Organisation.name, member.label("member"), maintain_column_froms=True)
+            .where(Organisation.id == bindparam("organisation_id"))
+        )
+
     async def profile(self, organisation_id: int) -> Any:
         """The organisation's own columns as ``OrganisationRead`` shows them (one named tuple,
         no ORM object), else ``NotFound``."""
@@ -129,15 +140,9 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
     async def name_and_membership(self, organisation_id: int, user_id: int) -> tuple[str, bool] | None:
         """The organisation's name, if the caller may read it, and whether ``user_id`` is one
         of its members: one statement of two columns (an application's page shows no more)."""
-        member = exists().where(
-            OrganisationMember.organisation_id == Organisation.id, OrganisationMember.user_id == user_id
+        row = await self.direct("name_and_membership", self._name_and_membership).first(
+            self.session, {"organisation_id": organisation_id, "member_user_id": user_id}
         )
-        statement = (
-            self.built(self.select)
-            .with_only_columns(Organisation.name, member, maintain_column_froms=True)
-            .where(Organisation.id == organisation_id)
-        )
-        row = (await self.session.execute(statement)).first()
         return None if row is None else (row[0], bool(row[1]))
 
     @staticmethod

@@ -397,6 +397,27 @@ async def attachments_of(
     return [(a, f) for a, f in rows.all()]
 
 
+_ATTACHMENT_ROWS: DirectRead[Any] = DirectRead(
+    select(
+        ApplicationAttachment.id,
+        ApplicationAttachment.label,
+        StoredFile.original_name,
+        StoredFile.content_type,
+        StoredFile.size,
+        StoredFile.sha256,
+    )
+    .join(StoredFile, StoredFile.id == ApplicationAttachment.file_id)
+    .where(ApplicationAttachment.application_id == bindparam("application_id"))
+    .order_by(ApplicationAttachment.id)
+)
+
+
+async def attachment_rows(session: AsyncSession, application_id: int) -> list[Any]:
+    """What an application's page lists of its attachments (id, label, original name,
+    content type, size, SHA-256), oldest first, as rows of columns."""
+    return await _ATTACHMENT_ROWS.all(session, {"application_id": application_id})
+
+
 async def delete_attachment(session: AsyncSession, attachment_id: int) -> bool:
     """Remove the link (the stored bytes stay: the audit trail names their SHA-256)."""
     result = await session.execute(

@@ -90,7 +90,7 @@ async def programme_of(session: AsyncSession, principal: Principal, application:
 
 async def programme_and_names(
     session: AsyncSession, principal: Principal, application: ApplicationFacts
-) -> tuple[Programme, str, str]:
+) -> tuple[Any, str, str]:
     """The programme of an application the caller already reads (its own columns), with the
     names of the application's category and topic: one statement, for the application's page."""
     return await ProgrammeRepository(session, principal).with_names(
@@ -457,7 +457,18 @@ def _require(application: Application, action: str) -> None:
         raise Conflict(reason)
 
 
-def window_state(programme: Programme, now: dt.datetime) -> tuple[bool, str]:
+class ProgrammeWindow(Protocol):
+    """What deciding whether a programme takes applications now needs of it."""
+
+    @property
+    def state(self) -> ProgrammeState: ...
+    @property
+    def opens_at(self) -> dt.datetime: ...
+    @property
+    def closes_at(self) -> dt.datetime: ...
+
+
+def window_state(programme: ProgrammeWindow, now: dt.datetime) -> tuple[bool, str]:
     if programme.state is not ProgrammeState.open:
         return False, _("The programme is not open for applications")
     if now < programme.opens_at:
@@ -633,7 +644,7 @@ async def list_attachments(
 async def attachment_views(session: AsyncSession, application: ApplicationFacts) -> list[AttachmentView]:
     """The attachments of an application the caller has already read (through
     ``get_application``, which checked their access): no second read of the application."""
-    return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
+    return [AttachmentView(*row) for row in await repository.attachment_rows(session, application.id)]
 
 
 async def add_attachment(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -42,27 +42,41 @@ class ProgrammeRepository(CentreScopedRepository[Programme]):
 
     async def with_names(
         self, programme_id: int, category_id: int | None, topic_id: int | None
-    ) -> tuple[Programme, str, str]:
-        """The programme's own columns with the name of one of its categories and the title of
-        one of its topics, in one statement: what a page about one application shows."""
-        statement = (
+    ) -> tuple[Any, str, str]:
+        """What a page about one application shows of its programme (id, name, state, its
+        window) with the name of one of its categories and the title of one of its topics,
+        in one statement of columns."""
+        row = await self.direct("with_names", self._with_names).first(
+            self.session, {"programme_id": programme_id, "category_id": category_id, "topic_id": topic_id}
+        )
+        if row is None:
+            raise NotFound(_(self.not_found_message))
+        return row, row.category or "", row.topic or ""
+
+    def _with_names(self) -> Select[*tuple[Any, ...]]:
+        return (
             self.select()
+            .with_only_columns(
+                Programme.id,
+                Programme.name,
+                Programme.state,
+                Programme.opens_at,
+                Programme.closes_at,
+                ProgrammeCategory.name.label("category"),
+                ProgrammeTopic.title.label("topic"),
+                maintain_column_froms=True,
+            )
             .outerjoin(
                 ProgrammeCategory,
-                (ProgrammeCategory.id == category_id) & (ProgrammeCategory.programme_id == Programme.id),
+                (ProgrammeCategory.id == bindparam("category_id"))
+                & (ProgrammeCategory.programme_id == Programme.id),
             )
             .outerjoin(
                 ProgrammeTopic,
-                (ProgrammeTopic.id == topic_id) & (ProgrammeTopic.programme_id == Programme.id),
+                (ProgrammeTopic.id == bindparam("topic_id")) & (ProgrammeTopic.programme_id == Programme.id),
             )
-            .add_columns(ProgrammeCategory.name, ProgrammeTopic.title)
-            .where(Programme.id == programme_id)
+            .where(Programme.id == bindparam("programme_id"))
         )
-        row = (await self.session.execute(statement)).one_or_none()
-        if row is None:
-            raise NotFound(_(self.not_found_message))
-        programme, category, topic = row
-        return programme, category or "", topic or ""
 
 
 class NeedRepository(CentreScopedRepository[CommunityNeed]):
