@@ -41,8 +41,8 @@ class _Plan:
     sql: str
     names: tuple[str, ...]
     bind_processors: tuple[Callable[[Any], Any] | None, ...]
-    result_processors: tuple[Callable[[Any], Any] | None, ...]
-    processes_results: bool
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(column index, result processor) of the columns that have one."""
     compiled: Any
 
 
@@ -193,8 +193,7 @@ async def _planned(connection: AsyncConnection, driver: Any, compiled: Any, colu
         bind_processors=tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ),
-        result_processors=result_processors,
-        processes_results=any(result_processors),
+        processed=tuple((i, process) for i, process in enumerate(result_processors) if process is not None),
         compiled=compiled,
     )
 
@@ -220,18 +219,16 @@ async def _fetch(connection: AsyncConnection, driver: Any, plan: _Plan, values: 
 
 
 def _typed(plan: _Plan, records: Any, make: Callable[[Iterable[Any]], Any]) -> list[Any]:
-    if not plan.processes_results:
+    steps = plan.processed
+    if not steps:
         return [make(record) for record in records]
-    processors = plan.result_processors
-    return [
-        make(
-            [
-                value if process is None else process(value)
-                for process, value in zip(processors, record, strict=True)
-            ]
-        )
-        for record in records
-    ]
+    rows = []
+    for record in records:
+        values = list(record)
+        for index, process in steps:
+            values[index] = process(values[index])
+        rows.append(make(values))
+    return rows
 
 
 def _direct(connection: AsyncConnection) -> bool:

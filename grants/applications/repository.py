@@ -602,14 +602,26 @@ async def export_application_rows(
     )  # fmt: skip
 
 
+_PROGRAMME_CHOICES = {
+    scoped: DirectRead(
+        (
+            select(Programme.id, Programme.name).where(Programme.centre_id == bindparam("centre_id"))
+            if scoped
+            else select(Programme.id, Programme.name)
+        )
+        .order_by(Programme.year.desc(), Programme.id.desc())
+        .limit(500),
+        make=tuple,
+    )
+    for scoped in (True, False)
+}
+
+
 async def programme_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:
     """(id, name) of the programmes of the caller's centre, newest first, for list filters."""
-    statement = select(Programme.id, Programme.name, Programme.year).order_by(
-        Programme.year.desc(), Programme.id.desc()
-    )
-    if not principal.sees_all_centres:
-        statement = statement.where(Programme.centre_id == principal.centre_id)
-    return [(i, name) for i, name, _year in (await session.execute(statement.limit(500))).all()]
+    if principal.sees_all_centres:
+        return await _PROGRAMME_CHOICES[False].all(session)
+    return await _PROGRAMME_CHOICES[True].all(session, {"centre_id": principal.centre_id})
 
 
 async def submitted_of(repository: ApplicationRepository, ids: Collection[int]) -> Sequence[Application]:
