@@ -175,8 +175,8 @@ async def test_every_hot_read_answers_the_same_through_the_driver(
     taken: list[bool] = []
     chooses = direct_module._direct
 
-    def recorded(connection: Any) -> bool:
-        taken.append(chooses(connection))
+    def recorded(connection: Any, driver: Any, outside_transaction: bool) -> bool:
+        taken.append(chooses(connection, driver, outside_transaction))
         return taken[-1]
 
     api = {"Authorization": f"Bearer {world.token}"}
@@ -190,7 +190,7 @@ async def test_every_hot_read_answers_the_same_through_the_driver(
             for path, headers in targets:
                 monkeypatch.setattr(direct_module, "_direct", recorded)
                 direct = await client.get(path, headers=headers)
-                monkeypatch.setattr(direct_module, "_direct", lambda _connection: False)
+                monkeypatch.setattr(direct_module, "_direct", lambda *_: False)
                 through_sqlalchemy = await client.get(path, headers=headers)
                 assert direct.status_code == through_sqlalchemy.status_code == 200, path
                 assert _unsigned(direct.text) == _unsigned(through_sqlalchemy.text), path

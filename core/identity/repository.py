@@ -143,6 +143,7 @@ _PRINCIPAL_BY_TOKEN = DirectRead(
         User.is_active.is_(True),
     ),
     make=tuple,
+    outside_transaction=True,
 )
 """Built once: the statement every authenticated request runs, sent with the driver's own
 call on a reading request (``core.repository.direct``)."""

@@ -8,9 +8,11 @@ a handful of statements, so on a two-core server that difference was most of a r
 
 Where it is safe, and only there, the statement goes straight to the driver:
 - PostgreSQL through asyncpg, on a connection in autocommit (``reading_session_factory``'s
-  sessions): there is no transaction the adapter would have to begin first, so the driver
-  call sees exactly what SQLAlchemy's would. A statement in any other session, and every
-  statement on SQLite, runs through SQLAlchemy's ``AsyncConnection.execute`` instead.
+  sessions), or already inside the transaction SQLAlchemy began on it: the driver call
+  sees exactly what SQLAlchemy's would. Before SQLAlchemy has sent its BEGIN (it sends it
+  with its first statement), only a read marked ``outside_transaction`` (the principal's
+  lookup) goes direct. Every other statement, and every one on SQLite, runs through
+  SQLAlchemy's ``AsyncConnection.execute``.
 - The statement's bind and result processors (enums, money, UTC timestamps) are the ones
   its column types give for the dialect, so both paths return the same values.
 - Listeners of ``before_cursor_execute`` / ``after_cursor_execute`` (the bench's capture of
@@ -62,7 +64,11 @@ class DirectRead(Generic[R]):
     tuple of the selected columns' keys), run with the driver's call where safe."""
 
     def __init__(
-        self, statement: Select[*tuple[Any, ...]], make: Callable[[Iterable[Any]], R] | None = None
+        self,
+        statement: Select[*tuple[Any, ...]],
+        make: Callable[[Iterable[Any]], R] | None = None,
+        *,
+        outside_transaction: bool = False,
     ) -> None:
         columns = list(statement.selected_columns)
         if not all(isinstance(column, ColumnElement) for column in columns):
@@ -73,6 +79,10 @@ class DirectRead(Generic[R]):
         )
         """An IN list (an applicant's organisations): its parameters are expanded by
         SQLAlchemy at execution, so such a read always runs through SQLAlchemy."""
+        self.outside_transaction = outside_transaction
+        """May run on its own before the request's transaction has begun (the principal's
+        lookup: at READ COMMITTED a statement sees what is committed when it starts,
+        inside a transaction or not)."""
         self.statement = statement
         self.columns = columns
         self.keys = tuple(statement.selected_columns.keys())
@@ -91,10 +101,10 @@ class DirectRead(Generic[R]):
 
     async def all_on(self, connection: AsyncConnection, params: Mapping[str, Any] | None = None) -> list[R]:
         make = self.make
-        if self.expanding or not _direct(connection):
+        driver = None if self.expanding else await _driver_for(connection, self.outside_transaction)
+        if driver is None:
             result = await connection.execute(self.statement, dict(params or {}))
             return [make(row) for row in result]
-        driver = await _driver_of(connection)
         plan = self._plans.get(connection.dialect.name)
         if plan is None:
             compiled = self.statement.compile(dialect=connection.dialect)
@@ -124,11 +134,11 @@ async def rows(connection: AsyncConnection, statement: Select[*tuple[Any, ...]])
     (the statement with its values taken out, as SQLAlchemy's own compiled cache keys it),
     and this request's values are the key's. Rows are named tuples of the statement's keys
     on that path, SQLAlchemy's rows otherwise (both read by attribute and by position)."""
-    key = statement._generate_cache_key() if _direct(connection) else None
+    driver = await _driver_for(connection)
+    key = None if driver is None else statement._generate_cache_key()
     keyed = None if key is None else _KEYED.get((connection.dialect.name, key.key), _UNPLANNED)
     if key is None or keyed is None:
         return list((await connection.execute(statement)).all())
-    driver = await _driver_of(connection)
     if keyed is _UNPLANNED:
         keyed = await _keyed_plan(connection, driver, statement, key)
         if keyed is None:
@@ -231,12 +241,27 @@ def _typed(plan: _Plan, records: Any, make: Callable[[Iterable[Any]], Any]) -> l
     return rows
 
 
-def _direct(connection: AsyncConnection) -> bool:
+async def _driver_for(connection: AsyncConnection, outside_transaction: bool = False) -> Any | None:
+    """The asyncpg connection to send a read to directly, or None to leave it to SQLAlchemy.
+
+    Direct where the driver call sees what SQLAlchemy's would: a reading session's
+    connection (autocommit), or a connection already inside the transaction SQLAlchemy began
+    on it (a read then joins that transaction, as SQLAlchemy's would). Not on a connection
+    whose transaction SQLAlchemy has begun but not yet sent (it sends BEGIN with its first
+    statement): the read would run before the transaction, unless the read says it may
+    (``outside_transaction``)."""
+    if connection.dialect.driver != "asyncpg":
+        return None
+    driver = await _driver_of(connection)
+    return driver if _direct(connection, driver, outside_transaction) else None
+
+
+def _direct(connection: AsyncConnection, driver: Any, outside_transaction: bool) -> bool:
     sync = connection.sync_connection
-    return (
-        sync is not None
-        and connection.dialect.driver == "asyncpg"
-        and sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    return sync is not None and (
+        outside_transaction
+        or sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        or bool(driver.is_in_transaction())
     )
 
 
