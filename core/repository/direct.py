@@ -45,7 +45,9 @@ class _Plan:
     bind_processors: tuple[Callable[[Any], Any] | None, ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]
     """(column index, result processor) of the columns that have one."""
-    compiled: Any
+    fixed: dict[str, Any]
+    """The values built into the statement (a scope's centre, a limit), by name; a
+    ``bindparam`` without one is given at each execution."""
 
 
 class _Cursor:
@@ -111,7 +113,7 @@ class DirectRead(Generic[R]):
             plan = self._plans[connection.dialect.name] = await _planned(
                 connection, driver, compiled, self.columns
             )
-        values = plan.compiled.construct_params(dict(params or {}))
+        values = {**plan.fixed, **params} if params else plan.fixed
         records = await _fetch(connection, driver, plan, [values[name] for name in plan.names])
         return _typed(plan, records, make)
 
@@ -204,7 +206,7 @@ async def _planned(connection: AsyncConnection, driver: Any, compiled: Any, colu
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ),
         processed=tuple((i, process) for i, process in enumerate(result_processors) if process is not None),
-        compiled=compiled,
+        fixed=compiled.construct_params(_check=False),
     )
 
 
