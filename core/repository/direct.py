@@ -212,10 +212,10 @@ async def _planned(connection: AsyncConnection, driver: Any, compiled: Any, colu
 
 async def _fetch(connection: AsyncConnection, driver: Any, plan: _Plan, values: list[Any]) -> Any:
     """The statement sent with asyncpg's ``fetch``, between the cursor events listeners expect."""
-    args = [
+    args = tuple(  # a tuple, as SQLAlchemy hands positional parameters to cursor listeners
         value if process is None else process(value)
         for process, value in zip(plan.bind_processors, values, strict=True)
-    ]
+    )
     sync = connection.sync_connection
     assert sync is not None
     dispatch = sync.dispatch
@@ -279,7 +279,7 @@ async def _driver_of(connection: AsyncConnection) -> Any:
 
 
 async def _wrapped(
-    connection: AsyncConnection, driver: Any, sql: str, args: list[Any], error: Exception
+    connection: AsyncConnection, driver: Any, sql: str, args: Sequence[Any], error: Exception
 ) -> sa_exc.DBAPIError:
     """The driver's error as SQLAlchemy would raise it: a ``DBAPIError`` whose ``orig``
     carries the SQLSTATE; a connection the driver lost is invalidated, not returned to the pool."""
