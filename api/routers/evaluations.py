@@ -190,9 +190,12 @@ async def auto_assign(
 
 @router.get("/review-rounds/{round_id:int}/progress", response_model=ProgressRead)
 @reads_only
-async def round_progress(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> ProgressRead:
-    """Who has submitted; never a score before the round closes."""
-    return await result_service.progress(session, principal, round_id)
+async def round_progress(round_id: IdPath, session: SessionDep, principal: StaffOrAdmin) -> Response:
+    """Who has submitted; never a score before the round closes. The document is written by
+    the service as ``ProgressRead`` would write it."""
+    return Response(
+        await result_service.progress_json(session, principal, round_id), media_type="application/json"
+    )
 
 
 @router.post("/review-rounds/{round_id:int}/close", response_model=RoundRead)

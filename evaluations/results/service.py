@@ -44,10 +44,19 @@ from evaluations.sheets.repository import SheetRepository
 
 
 async def progress(session: AsyncSession, principal: Principal, round_id: int) -> ProgressRead:
-    """Who has submitted what; never a score before the round closes.
+    """Who has submitted what; never a score before the round closes (typed, for pages)."""
+    return ProgressRead.model_validate(await _progress_document(session, principal, round_id))
 
-    The rows are plain dicts validated once as a whole (pydantic's validator walks them
-    natively) rather than one model built in Python per assignment and per subject."""
+
+async def progress_json(session: AsyncSession, principal: Principal, round_id: int) -> bytes:
+    """The same progress as the JSON document ``ProgressRead`` writes (a test holds the two
+    equal), written straight from the rows read: a round's hundreds of assignments are not
+    validated into models only to be written out again."""
+    return pydantic_core.to_json(await _progress_document(session, principal, round_id))
+
+
+async def _progress_document(session: AsyncSession, principal: Principal, round_id: int) -> dict[str, Any]:
+    """``ProgressRead``'s document as plain dicts and lists, its values of its field types."""
     review_round = await get_round_alone(session, principal, round_id)
     subjects = await SubjectRepository(session, principal).rows_of_round(
         review_round.id, RoundSubject.id, RoundSubject.title, RoundSubject.category
@@ -88,15 +97,13 @@ async def progress(session: AsyncSession, principal: Principal, round_id: int) -
     reason = close_blocked_reason(
         review_round, [row["title"] for row in rows if row["submitted"] < required], len(rows)
     )
-    return ProgressRead.model_validate(
-        {
-            "round_id": review_round.id,
-            "state": review_round.state,
-            "can_close": reason is None,
-            "close_blocked_reason": reason,
-            "subjects": rows,
-        }
-    )
+    return {
+        "round_id": review_round.id,
+        "state": review_round.state,
+        "can_close": reason is None,
+        "close_blocked_reason": reason,
+        "subjects": rows,
+    }
 
 
 def close_blocked_reason(review_round: ReviewRound, short: Sequence[str], subjects: int) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
 from evaluations.results import service as result_service
-from evaluations.results.schemas import ResultsRead
+from evaluations.results.schemas import ProgressRead, ResultsRead
 from tests.evaluations.factories import CRITERIA
 from tests.factories import Actor, make_centre, make_user
 
@@ -165,6 +165,11 @@ class TestSheets:
         progress = await client.get(
             f"/api/v1/review-rounds/{panel.round_id}/progress", headers=panel.staff.headers
         )
+        # written straight from the rows: the very document ProgressRead writes
+        assert progress.headers["content-type"] == "application/json"
+        assert ProgressRead.model_validate(progress.json()).model_dump(mode="json") == progress.json()
+        typed = await result_service.progress(session, panel.staff.principal, panel.round_id)
+        assert typed.model_dump(mode="json") == progress.json()
         row = progress.json()["subjects"][0]
         assert row["submitted"] == 1
         assert {e["evaluator_id"]: e["submitted"] for e in row["evaluators"]} == {
