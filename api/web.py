@@ -43,6 +43,9 @@ def build_environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=False, pgettext=pgettext, npgettext=npgettext
     )
+    # ``_`` straight to gettext: the extension's alias resolves and calls ``gettext`` through
+    # the template context a second time, and a page calls ``_`` about ninety times.
+    env.globals["_"] = gettext
     env.filters["local_time"] = local_time
     env.filters["money"] = format_money
     env.globals["role_label"] = lambda role: gettext(ROLE_LABELS[Role(role)])
