@@ -174,6 +174,8 @@ async def test_every_hot_read_answers_the_same_through_the_driver(
     app = create_app(settings, run_scheduler=False)
     taken: list[bool] = []
     chooses = direct_module._direct
+    # the plans of this test's lists alone (other tests in this process plan an applicant's IN lists)
+    monkeypatch.setattr(direct_module, "_KEYED", {})
 
     def recorded(connection: Any, driver: Any, outside_transaction: bool) -> bool:
         taken.append(chooses(connection, driver, outside_transaction))
