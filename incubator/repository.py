@@ -32,6 +32,7 @@ from incubator.models import (
     StayState,
     SupportActivity,
 )
+from incubator.schemas import OrganisationRead
 
 
 @dataclass(frozen=True)
@@ -62,44 +63,8 @@ ORGANISATION_SORTS = {
 
 
 PROFILE_COLUMNS = (
-    *(
-        getattr(Organisation, name)
-        for name in (
-            "id",
-            "centre_id",
-            "name",
-            "kind",
-            "legal_status",
-            "uscc",
-            "service_fields",
-            "community_id",
-            "community",
-            "courtyard",
-            "category",
-            "origin",
-            "parent_id",
-            "flagship_on",
-            "filed_on",
-            "registered_on",
-            "exited_on",
-            "party_organisation",
-            "party_members",
-            "street",
-            "address",
-            "contact_name",
-            "contact_phone",
-            "contact_email",
-            "founded_on",
-            "staff_count",
-            "volunteer_count",
-            "description",
-            "barred_until",
-            "bar_reason",
-            "incubation_state",
-            "created_at",
-        )
-    ),
-    Organisation.verified_at.is_not(None).label("verified"),
+    *(getattr(Organisation, name) for name in OrganisationRead.model_fields if name != "verified"),
+    Organisation.verified_at.is_not(None).label("verified"),  # a property of the model
 )
 """What an organisation's profile shows (``incubator.schemas.OrganisationRead``)."""
 

@@ -127,6 +127,7 @@ class _Keyed:
 
 
 _KEYED: dict[Hashable, _Keyed | None] = {}
+_UNPLANNED: Any = object()
 KEYED_LIMIT = 1024
 
 
@@ -149,9 +150,6 @@ async def rows(connection: AsyncConnection, statement: Select[*tuple[Any, ...]])
     by_name = dict(zip(keyed.positions, values, strict=True))
     records = await _fetch(connection, driver, keyed.plan, [by_name[name] for name in keyed.plan.names])
     return _typed(keyed.plan, records, keyed.make)
-
-
-_UNPLANNED: Any = object()
 
 
 async def _keyed_plan(

@@ -130,42 +130,35 @@ class ApplicationRepository(CentreScopedRepository[Application]):
         return application
 
 
-def _columns_of(model: Any, schema: Any) -> list[Any]:
-    return [getattr(model, name) for name in schema.model_fields]
-
+_COLLECTIONS: tuple[tuple[str, Any, Any, tuple[Any, ...]], ...] = (
+    ("budget_lines", BudgetLine, BudgetLineOut, (BudgetLine.seq,)),
+    ("indicators", Indicator, IndicatorOut, (Indicator.seq,)),
+    ("checks", EligibilityCheck, EligibilityOut, (EligibilityCheck.id,)),
+    ("events", ApplicationEvent, EventOut, (ApplicationEvent.id,)),
+)
+"""An application's collections: relation, model, the schema the detail shows it by, and
+the order its relationship declares."""
 
 _DETAIL_COLUMNS = [getattr(Application, name) for name in DETAIL_FIELDS]
 _CHILD_READS: list[tuple[str, DirectRead[Any]]] = [
     (
         relation,
         DirectRead(
-            select(*_columns_of(model, schema))
+            select(*(getattr(model, name) for name in schema.model_fields))
             .where(model.application_id == bindparam("application_id"))
             .order_by(*order)
         ),
     )
-    for relation, model, schema, order in (
-        ("budget_lines", BudgetLine, BudgetLineOut, (BudgetLine.seq,)),
-        ("indicators", Indicator, IndicatorOut, (Indicator.seq,)),
-        ("checks", EligibilityCheck, EligibilityOut, (EligibilityCheck.id,)),
-        ("events", ApplicationEvent, EventOut, (ApplicationEvent.id,)),
-    )
+    for relation, model, schema, order in _COLLECTIONS
 ]
-"""An application's collections as the detail shows them: the columns of their ``*Out``
-schemas, in the order the relationships declare, read through ``core.repository.direct``."""
-
+"""The collections as the detail shows them: the columns of their ``*Out`` schemas, read
+through ``core.repository.direct``."""
 
 _CHILDREN: list[tuple[str, Select[Any]]] = [
     (relation, select(model).where(model.application_id == bindparam("application_id")).order_by(*order))
-    for relation, model, order in (
-        ("budget_lines", BudgetLine, (BudgetLine.seq,)),
-        ("indicators", Indicator, (Indicator.seq,)),
-        ("checks", EligibilityCheck, (EligibilityCheck.id,)),
-        ("events", ApplicationEvent, (ApplicationEvent.id,)),
-    )
+    for relation, model, _schema, order in _COLLECTIONS
 ]
-"""The statement of each of an application's collections, in the order its relationship
-declares."""
+"""The collections as ORM objects, for the record itself (``get_full``)."""
 
 
 async def publicity_list(
@@ -382,19 +375,6 @@ async def attachment_of(
         )
     ).one_or_none()
     return (row[0], row[1]) if row is not None else None
-
-
-async def attachments_of(
-    session: AsyncSession, application_id: int
-) -> list[tuple[ApplicationAttachment, StoredFile]]:
-    """The application's attachments with their stored files, oldest first."""
-    rows = await session.execute(
-        select(ApplicationAttachment, StoredFile)
-        .join(StoredFile, StoredFile.id == ApplicationAttachment.file_id)
-        .where(ApplicationAttachment.application_id == application_id)
-        .order_by(ApplicationAttachment.id)
-    )
-    return [(a, f) for a, f in rows.all()]
 
 
 _ATTACHMENT_ROWS: DirectRead[Any] = DirectRead(

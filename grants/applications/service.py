@@ -637,8 +637,8 @@ async def list_attachments(
     session: AsyncSession, principal: Principal, application_id: int
 ) -> list[AttachmentView]:
     """Whoever may read the application (its members, centre staff, its assigned evaluators)."""
-    application = await get_application(session, principal, application_id)
-    return [_attachment_view(a, f) for a, f in await repository.attachments_of(session, application.id)]
+    application = await (await application_repository(session, principal)).get(application_id)
+    return await attachment_views(session, application)
 
 
 async def attachment_views(session: AsyncSession, application: ApplicationFacts) -> list[AttachmentView]:
