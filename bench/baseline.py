@@ -99,14 +99,18 @@ async def _replay_approval(captured: dict[str, Any], mapping: dict[Any, Any]) ->
                 params[-1] = record_id
             if sql.startswith("SELECT") or "RETURNING" in sql:
                 rows = await conn.fetch(sql, *params)
+                if sql.startswith("UPDATE") and not rows:
+                    raise NothingToApprove(sql[:60])
             else:
                 status = await conn.execute(sql, *params)
                 if status.startswith("UPDATE") and status.endswith(" 0"):
                     raise NothingToApprove(sql[:60])
                 rows = []
-            if sql.startswith("SELECT disbursements.") and rows:
-                # an id equal to one already mapped keeps its mapping: were the two to differ
-                # for this disbursement, the compare-and-set would change nothing (an error)
+            if " disbursements" in sql.split(" WHERE ")[0] and rows and "tranche_id" in rows[0]:
+                # the tranche and award of this disbursement, from the statement that first
+                # returns them; an id equal to one already mapped keeps its mapping: were the
+                # two to differ for this disbursement, the compare-and-set would change
+                # nothing (an error)
                 mapping.setdefault(captured["tranche_id"], rows[0]["tranche_id"])
                 mapping.setdefault(captured["award_id"], rows[0]["award_id"])
             if sql.startswith("INSERT INTO idempotency_records") and rows:

@@ -107,7 +107,9 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (flushes, never commits)."""
+    """Append one event in the caller's transaction (flushes what is pending first, never
+    commits). The event is written with one INSERT built once, not through the session's
+    unit of work: the object answered is not in the session."""
     event = AuditEvent(
         at=utcnow(),
         centre_id=centre_id,
@@ -127,8 +129,7 @@ async def record(
         event.seq = prev_seq + 1
         event.prev_hash = prev_hash
         event.hash = chain_digest(prev_hash, event.content_hash)
-    session.add(event)
-    await session.flush()
+    event.id = await queries.append(session, event)
     return event
 
 

@@ -114,7 +114,7 @@ class Repository(Generic[M]):
     async def read_rows(self, statement: Select[*tuple[Any, ...]]) -> list[Any]:
         """The rows of a statement of columns built for this request, with the driver's call
         where safe (``core.repository.direct.rows``): for reads that only show them."""
-        return await direct.rows(await self.session.connection(), statement)
+        return await direct.rows(await direct.connection_of(self.session), statement)
 
     async def get_one_or_none(
         self, statement: Select[M], params: Mapping[str, Any] | None = None
@@ -134,7 +134,7 @@ class Repository(Generic[M]):
         objects, with their identity map and instrumentation, costs more than reading
         their rows.
         """
-        connection = await self.session.connection()
+        connection = await direct.connection_of(self.session)
         total = (await direct.rows(connection, count_of(statement)))[0][0]
         rows = await direct.rows(connection, statement.limit(params.page_size).offset(params.offset))
         return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository
+from core.repository.direct import DirectWrite
+
+_EVENT_COLUMNS = (
+    "at", "centre_id", "actor_id", "actor", "action", "subject_type", "subject_id",
+    "before", "after", "content_hash", "seq", "prev_hash", "hash",
+)  # fmt: skip
+_APPEND: DirectWrite[Any] = DirectWrite(
+    insert(AuditEvent)
+    .values({name: bindparam(name, type_=AuditEvent.__table__.c[name].type) for name in _EVENT_COLUMNS})
+    .returning(AuditEvent.id)
+)
+
+
+async def append(session: AsyncSession, event: AuditEvent) -> int:
+    """Write one event as it is (sealed or not), in one statement built once; its id."""
+    written = await _APPEND.run(session, {name: getattr(event, name) for name in _EVENT_COLUMNS})
+    return int(written[0].id)
 
 
 class AuditRepository(CentreScopedRepository[AuditEvent]):

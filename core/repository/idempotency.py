@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.idempotency import IdempotencyRecord
+from core.repository.direct import DirectWrite
 
 
 async def record_for_key(session: AsyncSession, *, user_id: int, key: str) -> IdempotencyRecord | None:
@@ -46,8 +47,10 @@ def _claim_statement(dialect: str) -> Any:
     )
 
 
-_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("postgresql", "sqlite")}
-"""The claim, built once per dialect."""
+_CLAIM: dict[str, DirectWrite[Any]] = {
+    dialect: DirectWrite(_claim_statement(dialect)) for dialect in ("postgresql", "sqlite")
+}
+"""The claim, built once per dialect (sent with the driver's call on PostgreSQL)."""
 
 
 async def insert_unless_taken(
@@ -72,21 +75,23 @@ async def insert_unless_taken(
         "now": utcnow(),
         "expired_before": expired_before,
     }
-    return (await session.execute(statement, params)).scalar_one_or_none()
+    claimed = await statement.first(session, params)
+    return None if claimed is None else int(claimed.id)
 
 
-_ANSWER = (
+_ANSWER: DirectWrite[Any] = DirectWrite(
     update(IdempotencyRecord)
     .where(IdempotencyRecord.id == bindparam("record_id"))
     .values(
         status_code=bindparam("status_code"),
         response=bindparam("response", type_=IdempotencyRecord.__table__.c.response.type),
     )
+    .returning(IdempotencyRecord.id)
 )
 
 
 async def store_answer(session: AsyncSession, record_id: int, *, status_code: int, response: Any) -> None:
-    await session.execute(_ANSWER, {"record_id": record_id, "status_code": status_code, "response": response})
+    await _ANSWER.run(session, {"record_id": record_id, "status_code": status_code, "response": response})
 
 
 async def delete_older_than(session: AsyncSession, cutoff: dt.datetime) -> int:

@@ -124,7 +124,7 @@ async def paginate_cut_first(
         named, ids, record_id, columns, order, params.page_size, params.offset, joins
     )
     if as_rows:
-        connection = await session.connection()
+        connection = await direct.connection_of(session)
         total = (await direct.rows(connection, count_of(ids)))[0][0]
         rows = await direct.rows(connection, statement)
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,7 @@ from core.money import format_money
 from grants import notices, timeline
 from grants.awards.models import Award, Tranche
 from grants.contracts.models import Contract, ContractMilestone
-from grants.disbursements.models import Disbursement
+from grants.disbursements.models import DisbursementState
 from grants.disbursements.schemas import PayIn
 
 
@@ -90,7 +90,31 @@ class MilestonePayment(Payable):
         """A contract's payments show in its disbursements and paid total alone."""
 
 
-def paid_by(disbursement: Disbursement) -> Payable:
+class DisbursementFacts(Protocol):
+    """What a disbursement's payable, audit and answer are built from: the ORM record, or the
+    row an approval's UPDATE returned."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def centre_id(self) -> int: ...
+    @property
+    def award_id(self) -> int | None: ...
+    @property
+    def tranche_id(self) -> int | None: ...
+    @property
+    def contract_id(self) -> int | None: ...
+    @property
+    def milestone_id(self) -> int | None: ...
+    @property
+    def payee_organisation_id(self) -> int: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def state(self) -> DisbursementState: ...
+
+
+def paid_by(disbursement: DisbursementFacts) -> Payable:
     """What a disbursement pays, from its own columns (no query)."""
     kind = TranchePayment if disbursement.tranche_id is not None else MilestonePayment
     item_id = disbursement.tranche_id or disbursement.milestone_id

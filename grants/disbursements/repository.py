@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
 from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository.direct import DirectWrite
 from core.repository.listing import (
     SortJoins,
     SortOrder,
@@ -37,6 +38,8 @@ from grants.awards.repository import (
 )
 from grants.contracts.models import Contract, ContractMilestone, MilestoneState
 from grants.disbursements.models import OPEN_DISBURSEMENT_STATES, Disbursement, DisbursementState
+from grants.disbursements.payables import DisbursementFacts
+from grants.disbursements.schemas import DisbursementOut
 from incubator.models import Organisation
 from incubator.repository import organisation_named
 
@@ -83,24 +86,24 @@ async def open_disbursement(
 PAYABLE_STATES: dict[type[Any], type[StrEnum]] = {Tranche: TrancheState, ContractMilestone: MilestoneState}
 
 
-_MOVES: dict[tuple[Any, ...], Any] = {}
+_MOVES: dict[tuple[Any, ...], DirectWrite[Any]] = {}
 
 
 def _move(
     model: type[Tranche] | type[ContractMilestone], source: str, target: str, names: tuple[str, ...]
-) -> Any:
+) -> DirectWrite[Any]:
     """The compare-and-set UPDATE of a payable from ``source`` to ``target`` that also sets
-    ``names``, built once per combination (there are a handful)."""
+    ``names``, built once per combination (there are a handful); it returns the id it moved."""
     key = (model, source, target, names)
     statement = _MOVES.get(key)
     if statement is None:
         states = PAYABLE_STATES[model]
         columns = model.__table__.c
-        statement = _MOVES[key] = (
+        statement = _MOVES[key] = DirectWrite(
             update(model)
             .where(model.id == bindparam("payable_id"), model.state == states(source))
             .values(state=states(target), **{n: bindparam(n, type_=columns[n].type) for n in names})
-            .execution_options(synchronize_session=False)
+            .returning(model.id)
         )
     return statement
 
@@ -116,8 +119,8 @@ async def move_payable(
     """Compare-and-set a tranche or milestone from ``source`` to ``target``; false when
     someone moved it first."""
     statement = _move(model, source, target, tuple(sorted(values)))
-    moved = await session.execute(statement, {"payable_id": payable_id, **values})
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+    moved = await statement.run(session, {"payable_id": payable_id, **values})
+    return len(moved) == 1
 
 
 async def due_tranches(session: AsyncSession, principal: Principal) -> list[tuple[Tranche, Award]]:
@@ -131,7 +134,12 @@ async def due_tranches(session: AsyncSession, principal: Principal) -> list[tupl
     return [(t, a) for t, a in rows]
 
 
-_APPROVE = (
+DISBURSEMENT_COLUMNS = tuple(
+    Disbursement.__table__.c[name] for name in (*DisbursementOut.model_fields, "centre_id")
+)
+"""What an approval answers (``DisbursementOut``) and what its payable and audit need."""
+
+_APPROVE: DirectWrite[Any] = DirectWrite(
     update(Disbursement)
     .where(
         Disbursement.id == bindparam("disbursement_id"),
@@ -144,22 +152,40 @@ _APPROVE = (
         decided_by_name=bindparam("user_name"),
         decided_at=bindparam("now", type_=Disbursement.__table__.c.decided_at.type),
     )
-    .returning(Disbursement)
+    .returning(*DISBURSEMENT_COLUMNS)
 )
+
+
+class Approved(DisbursementFacts, Protocol):
+    """The row an approval's UPDATE returns (``DISBURSEMENT_COLUMNS``)."""
+
+    @property
+    def requested_by(self) -> int: ...
+    @property
+    def approved_by(self) -> int | None: ...
+    @property
+    def decided_at(self) -> dt.datetime | None: ...
 
 
 async def approve(
     session: AsyncSession, disbursement_id: int, user_id: int, user_name: str
-) -> Disbursement | None:
+) -> Approved | None:
     """Requested → approved, never by the one who requested it (maker-checker in the WHERE):
-    the approved disbursement as the UPDATE returned it, or None when nothing moved. The
-    statement is built once."""
-    moved = await session.execute(
-        _APPROVE,
+    the approved disbursement's ``DISBURSEMENT_COLUMNS`` as the UPDATE returned them, or None
+    when nothing moved. The statement is built once and sent with the driver's call."""
+    approved: Approved | None = await _APPROVE.first(
+        session,
         {"disbursement_id": disbursement_id, "user_id": user_id, "user_name": user_name, "now": utcnow()},
-        execution_options={"populate_existing": True, "synchronize_session": False},
     )
-    return moved.scalar_one_or_none()
+    return approved
+
+
+async def decision_facts(session: AsyncSession, principal: Principal, disbursement_id: int) -> Any:
+    """Who requested the disbursement and its state, within the caller's scope (else
+    ``NotFound``), read as columns: what a decision checks before it moves anything."""
+    return await DisbursementRepository(session, principal).row_of(
+        disbursement_id, "decision", Disbursement.id, Disbursement.requested_by, Disbursement.state
+    )
 
 
 async def reject(

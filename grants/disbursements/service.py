@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,14 +36,20 @@ from grants.contracts.models import Contract, ContractMilestone, ContractState, 
 from grants.contracts.repository import ContractRepository
 from grants.disbursements import repository as queries
 from grants.disbursements.models import Disbursement, DisbursementState
-from grants.disbursements.payables import MilestonePayment, Payable, TranchePayment, paid_by
+from grants.disbursements.payables import (
+    DisbursementFacts,
+    MilestonePayment,
+    Payable,
+    TranchePayment,
+    paid_by,
+)
 from grants.disbursements.repository import DisbursementRepository, payment_context
 from grants.disbursements.schemas import DisbursementCreate, PayIn
 from grants.programmes.models import TRIGGER_LABELS
 
 
 async def _audit_disbursement(
-    session: AsyncSession, principal: Principal, disbursement: Disbursement, action: str, **after: Any
+    session: AsyncSession, principal: Principal, disbursement: DisbursementFacts, action: str, **after: Any
 ) -> None:
     await audit.record(
         session,
@@ -186,7 +192,14 @@ async def _to_request(session: AsyncSession, principal: Principal, data: Disburs
     return payable
 
 
-def can_decide(principal: Principal, disbursement: Disbursement) -> tuple[bool, str]:
+class DecisionFacts(Protocol):
+    @property
+    def requested_by(self) -> int: ...
+    @property
+    def state(self) -> DisbursementState: ...
+
+
+def can_decide(principal: Principal, disbursement: DecisionFacts) -> tuple[bool, str]:
     """Maker-checker: whoever requested a disbursement never approves or rejects it."""
     if not principal.has(Role.finance) or principal.read_only:
         return False, _("Only a finance officer may do this")
@@ -211,9 +224,11 @@ def _decider(principal: Principal) -> None:
 
 async def approve(
     session: AsyncSession, principal: Principal, disbursement_id: int, note: str = ""
-) -> Disbursement:
+) -> queries.Approved:
+    """Requested → approved, with its tranche or milestone, in two compare-and-sets and an
+    audit event; answers the approved disbursement's columns (``DISBURSEMENT_COLUMNS``)."""
     _decider(principal)
-    disbursement = await get_disbursement(session, principal, disbursement_id)
+    disbursement = await queries.decision_facts(session, principal, disbursement_id)
     allowed, reason = can_decide(principal, disbursement)
     if not allowed:
         if disbursement.requested_by == principal.user_id:

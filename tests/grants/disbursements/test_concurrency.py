@@ -24,6 +24,8 @@ from grants.awards.models import Award, Tranche, TrancheState
 from grants.awards.schemas import SignIn
 from grants.disbursements import service as disbursement_service
 from grants.disbursements.models import Disbursement, DisbursementState
+from grants.disbursements.payables import DisbursementFacts
+from grants.disbursements.repository import Approved
 from grants.disbursements.schemas import DisbursementCreate, PayIn
 from grants.programmes.models import TrancheTrigger
 from tests.conftest import TestDatabase, drop_pg_database, migrated_pg_database
@@ -77,7 +79,7 @@ async def _setup(factory: async_sessionmaker[AsyncSession], amount: Decimal, sha
 
 async def _approved(
     factory: async_sessionmaker[AsyncSession], cast: Cast, tranche_ids: list[int]
-) -> list[Disbursement]:
+) -> list[Approved]:
     done = []
     async with factory() as session:
         for tranche_id in tranche_ids:
@@ -103,7 +105,9 @@ async def _award(factory: async_sessionmaker[AsyncSession], award_id: int) -> tu
         return award, tranches
 
 
-def _pay(principal: Principal, d: Disbursement, voucher: str) -> Callable[[AsyncSession], Awaitable[object]]:
+def _pay(
+    principal: Principal, d: DisbursementFacts, voucher: str
+) -> Callable[[AsyncSession], Awaitable[object]]:
     return lambda s: disbursement_service.pay(
         s, principal, d.id, PayIn(voucher_no=voucher, paid_on=today(), amount=d.amount)
     )

@@ -36,8 +36,8 @@ async def test_request_approve_pay(session: AsyncSession) -> None:
         session, cast.staff.principal, DisbursementCreate(tranche_id=first.id)
     )
     assert (d.state, d.amount) == (DisbursementState.requested, Decimal("16666.66"))
-    d = await disbursements.approve(session, cast.finance.principal, d.id)
-    assert (d.state, d.approved_by) == (DisbursementState.approved, cast.finance.user.id)
+    approved = await disbursements.approve(session, cast.finance.principal, d.id)
+    assert (approved.state, approved.approved_by) == (DisbursementState.approved, cast.finance.user.id)
     with pytest.raises(ValidationFailed) as wrong:
         await disbursements.pay(
             session,
