@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 import api.pages.dashboard_panels  # noqa: F401  (registers the role dashboard panels)
 from api import web
+from api.deps import new_request_session
 from api.errors import install_error_handlers
 from api.input import refuse_unstorable_text
 from api.middleware import BodyLimitMiddleware, LocaleMiddleware, SecurityHeadersMiddleware
@@ -136,6 +137,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     app.state.reading_sessionmaker = reading_session_factory(engine)
+    app.state.request_session = new_request_session
 
     install_error_handlers(app)
     # The last added runs first: the size limit answers in the request's language.

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.routing import is_reading
+from api.routing import REQUEST_SESSION, RequestSession, is_reading
 from core.errors import DomainError, Forbidden, NotAuthenticated
 from core.i18n import _, negotiate, set_locale
 from core.identity import repository as identity_queries
@@ -35,48 +35,28 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request owns the transaction: services flush, this commits once or rolls back.
-
-    Declared with ``scope="function"`` (``SessionDep``): FastAPI then leaves this block as
-    soon as the endpoint has produced its response and *before* the response is sent, so a
-    client is answered only after the commit, and a commit that fails (a deferred
-    constraint, the audit seal, a lost connection, a compare-and-set that lost its race)
-    raises into the error handlers and is answered as an error, never as a 2xx. With the
-    default request scope the commit would run after the answer had left.
-
-    An endpoint marked ``reads_only`` gets a ``ReadingSession`` instead: no BEGIN and no
-    COMMIT on PostgreSQL (two round trips), and any write refused.
-    """
+async def new_request_session(request: Request) -> AsyncSession:
+    """A request's session (``app.state.request_session``): one transaction, or a
+    ``ReadingSession`` for an endpoint marked ``reads_only`` (no BEGIN and no COMMIT on
+    PostgreSQL, two round trips saved, and any write refused)."""
     factory: async_sessionmaker[AsyncSession] = (
         request.app.state.reading_sessionmaker
         if is_reading(request.scope)
         else request.app.state.sessionmaker
     )
-    async with factory() as session, transaction_of(session):
-        yield session
+    return factory()
 
 
-@asynccontextmanager
-async def transaction_of(session: AsyncSession) -> AsyncIterator[None]:
-    """Commit when the block succeeds; roll back when it raises, except that a domain error
-    marked ``keep_changes`` (a counted login failure) commits what was flushed first."""
-    try:
-        yield
-    except DomainError as exc:
-        if exc.keep_changes:
-            await session.commit()
-        else:
-            await session.rollback()
-        raise
-    except BaseException:
-        await session.rollback()
-        raise
-    else:
-        await session.commit()
+async def get_session(request: Request) -> AsyncSession:
+    """The request owns the transaction: services flush, its route commits once or rolls
+    back before the response is sent (``api.routing.RequestSession``)."""
+    held: RequestSession | None = request.scope.get(REQUEST_SESSION)
+    if held is None:
+        raise RuntimeError("a session was asked for outside a Seedbed route (api.routing.Route)")
+    return await held.open()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
@@ -130,9 +110,10 @@ async def check_csrf(request: Request, settings: Settings) -> None:
         )
 
 
-async def optional_principal(
-    request: Request, session: SessionDep, settings: SettingsDep
-) -> Principal | None:
+async def _principal_of(request: Request, session: AsyncSession) -> Principal | None:
+    """The principal of the request's bearer token or session cookie (a cookie's unsafe
+    request must carry its CSRF token), resolved once per request; None when it has neither.
+    A token that is invalid, expired or revoked is refused (401)."""
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
@@ -149,7 +130,7 @@ async def optional_principal(
         if cookie:
             principal = await identity_queries.principal_for_token(session, cookie, TokenKind.session)
             if principal is not None and request.method in UNSAFE_METHODS:
-                await check_csrf(request, settings)
+                await check_csrf(request, request.app.state.settings)
     if principal is None:
         return None
     request.state.principal = principal
@@ -161,10 +142,17 @@ async def optional_principal(
     return principal
 
 
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    return await _principal_of(request, session)
+
+
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-async def current_principal(principal: OptionalPrincipal) -> Principal:
+async def current_principal(request: Request, session: SessionDep) -> Principal:
+    """The signed-in principal, else 401. Resolved here directly rather than through
+    ``optional_principal``: each layer of dependencies costs FastAPI a solve per request."""
+    principal = await _principal_of(request, session)
     if principal is None:
         raise NotAuthenticated(_("Please log in"))
     return principal
@@ -173,8 +161,12 @@ async def current_principal(principal: OptionalPrincipal) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    async def dependency(principal: CurrentPrincipal) -> Principal:
+def require_roles(*roles: Role) -> Callable[[Request, AsyncSession], Coroutine[Any, Any, Principal]]:
+    """The signed-in principal holding one of ``roles`` (401 when nobody is signed in, 403
+    otherwise), in one dependency rather than one on top of ``current_principal``."""
+
+    async def dependency(request: Request, session: SessionDep) -> Principal:
+        principal = await current_principal(request, session)
         if not principal.has(*roles):
             raise Forbidden(_("Your role does not allow this"))
         return principal
@@ -183,8 +175,9 @@ def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Pri
     return dependency
 
 
-async def money_reader(principal: CurrentPrincipal) -> Principal:
+async def money_reader(request: Request, session: SessionDep) -> Principal:
     """Who may read the money: centre staff, finance, admins, and the district's read-only users."""
+    principal = await current_principal(request, session)
     if not (principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)):
         raise Forbidden(_("Your role does not allow this"))
     return principal

@@ -11,14 +11,18 @@ neither equals nor starts with any of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
+
+from core.db import ReadingSession
+from core.errors import DomainError
 
 E = TypeVar("E", bound=Callable[..., Any])
 READS_ONLY = "__seedbed_reads_only__"
@@ -36,12 +40,77 @@ def is_reading(scope: Scope) -> bool:
     return getattr(scope.get("endpoint"), READS_ONLY, False) is True
 
 
+REQUEST_SESSION = "seedbed.request_session"
+MakeSession = Callable[[Request], Coroutine[Any, Any, AsyncSession]]
+
+
+class RequestSession:
+    """A request's database session and its one transaction, held by its route (``Route``).
+
+    The session is made when a dependency first asks for it (``api.deps.SessionDep``), by
+    ``app.state.request_session`` (a ``ReadingSession`` for an endpoint marked
+    ``reads_only``). The route ends it as soon as the endpoint has produced its response and
+    *before* the response is sent: commit when the endpoint succeeded; roll back when it
+    raised, except that a domain error marked ``keep_changes`` (a counted login failure)
+    commits what was flushed first. So a client is answered only after the commit, and a
+    commit that fails (a deferred constraint, the audit seal, a lost connection) raises into
+    the error handlers and is answered as an error, never as a 2xx.
+
+    Held by the route rather than by a generator dependency, whose every request FastAPI
+    runs through an exit stack, a cancel scope and a shielded exit wrapper around it.
+    """
+
+    __slots__ = ("request", "session")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.session: AsyncSession | None = None
+
+    async def open(self) -> AsyncSession:
+        if self.session is None:
+            make: Callable[[Request], Coroutine[Any, Any, AsyncSession]] = (
+                self.request.app.state.request_session
+            )
+            self.session = await make(self.request)
+        return self.session
+
+    async def end(self, error: BaseException | None) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        try:
+            if isinstance(session.sync_session, ReadingSession):
+                pass  # nothing to commit: closing ends its reads (and SQLite's read transaction)
+            elif error is None or (isinstance(error, DomainError) and error.keep_changes):
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
+
+
 class Route(APIRoute):
-    """A route that turns away a path outside its literal start before trying its regex."""
+    """A route that turns away a path outside its literal start before trying its regex, and
+    holds its request's session (``RequestSession``)."""
 
     def __init__(self, path: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(path, *args, **kwargs)
         self._paths = Paths([self.path])
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def app(request: Request) -> Response:
+            held = request.scope[REQUEST_SESSION] = RequestSession(request)
+            try:
+                response = await handler(request)
+            except BaseException as error:
+                await held.end(error)
+                raise
+            await held.end(None)
+            return response
+
+        return app
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http" and not self._paths.may_match(get_route_path(scope)):

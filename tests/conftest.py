@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.cli import upgrade_database
-from api.deps import get_session, transaction_of
+from api.deps import new_request_session
 from api.routing import is_reading
 from core.db import ReadingSession, create_engine, reading_session_factory, session_factory
 from core.security import configure_hashing
@@ -259,24 +259,21 @@ def app(
     application.state.settings = settings
     routes = list(application.router.routes)
 
-    async def test_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async def test_session(request: Request) -> AsyncSession:
         """Each request gets its own session on the test's connection, inside a savepoint:
         its commit keeps its work for the rest of the test, its rollback undoes only it. A
-        route marked ``reads_only`` gets a ``ReadingSession`` there too (writes refused)."""
+        route marked ``reads_only`` gets a ``ReadingSession`` there too (writes refused).
+        Its route commits or rolls it back and closes it, as it does a served request's."""
         await session.flush()
-        request_session = _joined_session(connection, reading=is_reading(request.scope))
-        try:
-            async with transaction_of(request_session):
-                yield request_session
-        finally:
-            await request_session.close()
+        return _joined_session(connection, reading=is_reading(request.scope))
 
     application.dependency_overrides.clear()
-    application.dependency_overrides[get_session] = test_session
+    application.state.request_session = test_session
     try:
         yield application
     finally:
         application.dependency_overrides.clear()
+        application.state.request_session = new_request_session
         if list(application.router.routes) != routes:
             _APPS.pop(database.backend, None)
 
