@@ -77,7 +77,42 @@ class _Cursor:
         self.rowcount = -1
 
 
-class DirectRead(Generic[R]):
+class _Direct(Generic[R]):
+    """A statement built once whose rows (selected or returned columns) come back as
+    ``make(values)``, by default named tuples of the columns' keys; its plan is kept per
+    dialect."""
+
+    def __init__(self, statement: Any, columns: list[Any], keys: Sequence[str | None], make: Any) -> None:
+        self.statement = statement
+        self.columns = columns
+        self.keys = tuple(keys)
+        named: Any = namedtuple  # its fields are the statement's keys, known only here
+        default: Callable[[Iterable[Any]], Any] = named("DirectRow", self.keys, rename=True)._make
+        self.make: Callable[[Iterable[Any]], R] = make or default
+        self._plans: dict[str, _Plan] = {}
+
+    async def _run(
+        self, connection: AsyncConnection, driver: Any | None, params: Mapping[str, Any] | None
+    ) -> list[R]:
+        """Through the driver when given one, else through SQLAlchemy's ``execute``."""
+        make = self.make
+        if driver is None:
+            result = await connection.execute(self.statement, dict(params or {}))
+            return [make(row) for row in result]
+        plan = self._plans.get(connection.dialect.name)
+        if plan is None:
+            compiled = self.statement.compile(dialect=connection.dialect)
+            plan = self._plans[connection.dialect.name] = await _planned(
+                connection, driver, compiled, self.columns
+            )
+        values = {**plan.fixed, **params} if params else plan.fixed
+        if plan.defaults:
+            values = {**values, **{name: default() for name, default in plan.defaults}}
+        records = await _fetch(connection, driver, plan, [values[name] for name in plan.names])
+        return _typed(plan, records, make)
+
+
+class DirectRead(_Direct[R]):
     """A SELECT of columns whose rows come back as ``make(values)`` (by default a named
     tuple of the selected columns' keys), run with the driver's call where safe."""
 
@@ -101,13 +136,7 @@ class DirectRead(Generic[R]):
         """May run on its own before the request's transaction has begun (the principal's
         lookup: at READ COMMITTED a statement sees what is committed when it starts,
         inside a transaction or not)."""
-        self.statement = statement
-        self.columns = columns
-        self.keys = tuple(statement.selected_columns.keys())
-        named: Any = namedtuple  # its fields are the statement's keys, known only here
-        default: Callable[[Iterable[Any]], Any] = named("DirectRow", self.keys, rename=True)._make
-        self.make: Callable[[Iterable[Any]], R] = make or default
-        self._plans: dict[str, _Plan] = {}
+        super().__init__(statement, columns, statement.selected_columns.keys(), make)
 
     async def all(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[R]:
         return await self.all_on(await connection_of(session), params)
@@ -117,23 +146,11 @@ class DirectRead(Generic[R]):
         return rows[0] if rows else None
 
     async def all_on(self, connection: AsyncConnection, params: Mapping[str, Any] | None = None) -> list[R]:
-        make = self.make
         driver = None if self.expanding else await _driver_for(connection, self.outside_transaction)
-        if driver is None:
-            result = await connection.execute(self.statement, dict(params or {}))
-            return [make(row) for row in result]
-        plan = self._plans.get(connection.dialect.name)
-        if plan is None:
-            compiled = self.statement.compile(dialect=connection.dialect)
-            plan = self._plans[connection.dialect.name] = await _planned(
-                connection, driver, compiled, self.columns
-            )
-        values = {**plan.fixed, **params} if params else plan.fixed
-        records = await _fetch(connection, driver, plan, [values[name] for name in plan.names])
-        return _typed(plan, records, make)
+        return await self._run(connection, driver, params)
 
 
-class DirectWrite(Generic[R]):
+class DirectWrite(_Direct[R]):
     """An INSERT, UPDATE or DELETE with RETURNING, built once, whose returned rows come back
     as ``make(values)`` (by default named tuples of the returned columns' keys): the rows
     written, or none when a compare-and-set found nothing to move. On PostgreSQL it is sent
@@ -146,13 +163,7 @@ class DirectWrite(Generic[R]):
             raise TypeError("DirectWrite needs RETURNING: its rows tell what was written")
         if not all(isinstance(column, ColumnElement) for column in columns):
             raise TypeError("DirectWrite returns columns, not ORM entities")
-        self.statement = statement
-        self.columns = columns
-        self.keys = tuple(statement.exported_columns.keys())
-        named: Any = namedtuple
-        default: Callable[[Iterable[Any]], Any] = named("DirectRow", self.keys, rename=True)._make
-        self.make: Callable[[Iterable[Any]], R] = make or default
-        self._plans: dict[str, _Plan] = {}
+        super().__init__(statement, columns, statement.exported_columns.keys(), make)
 
     async def run(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[R]:
         if isinstance(session.sync_session, ReadingSession):
@@ -166,22 +177,7 @@ class DirectWrite(Generic[R]):
         return rows[0] if rows else None
 
     async def run_on(self, connection: AsyncConnection, params: Mapping[str, Any] | None = None) -> list[R]:
-        make = self.make
-        driver = await _writing_driver(connection)
-        if driver is None:
-            result = await connection.execute(self.statement, dict(params or {}))
-            return [make(row) for row in result]
-        plan = self._plans.get(connection.dialect.name)
-        if plan is None:
-            compiled = self.statement.compile(dialect=connection.dialect)
-            plan = self._plans[connection.dialect.name] = await _planned(
-                connection, driver, compiled, self.columns
-            )
-        values = {**plan.fixed, **params} if params else dict(plan.fixed)
-        for name, default in plan.defaults:
-            values[name] = default()
-        records = await _fetch(connection, driver, plan, [values[name] for name in plan.names])
-        return _typed(plan, records, make)
+        return await self._run(connection, await _writing_driver(connection), params)
 
 
 @dataclass(frozen=True)
