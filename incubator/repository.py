@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, bindparam, cast, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from core.db import utcnow
 from core.i18n import N_
@@ -568,7 +569,7 @@ async def organisation_names(session: AsyncSession, ids: Collection[int]) -> dic
     return {row_id: str(value) for row_id, value in rows}
 
 
-def organisation_named(organisation_id: Any, text: str) -> ColumnElement[bool]:
+def organisation_named(organisation_id: Any, text: str | BindParameter[str]) -> ColumnElement[bool]:
     """The organisation ``organisation_id`` refers to has ``text`` in its name: a semi-join,
     so that a list filters on its own table and joins the names to the page alone."""
     return organisation_id.in_(select(Organisation.id).where(contains(Organisation.name, text)))  # type: ignore[no-any-return]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Integer, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Base
@@ -29,6 +29,23 @@ practice per user and statement); past it they are all dropped and built again."
 _BUILT: dict[Hashable, Any] = {}
 _BY_ID: weakref.WeakKeyDictionary[Select[Any], Select[Any]] = weakref.WeakKeyDictionary()
 RECORD_ID = "seedbed_record_id"
+PAGE_LIMIT, PAGE_OFFSET = "seedbed_page_limit", "seedbed_page_offset"
+Shape = frozenset[str]
+"""Which of a list's filters are given: the names of their bound parameters. A list's
+statement is built once per shape (``Repository.page_of``, ``listing.paginate_cut_first``),
+its values bound at each execution."""
+
+
+def page_window(statement: S) -> S:
+    """``statement`` cut to one page whose size and offset are bound at each execution."""
+    return statement.limit(bindparam(PAGE_LIMIT, type_=Integer())).offset(
+        bindparam(PAGE_OFFSET, type_=Integer())
+    )
+
+
+def window_of(params: PageParams) -> dict[str, int]:
+    """The values of ``page_window``'s parameters for one page."""
+    return {PAGE_LIMIT: params.page_size, PAGE_OFFSET: params.offset}
 
 
 def _frozen(value: Any) -> Hashable:
@@ -83,13 +100,18 @@ class Repository(Generic[M]):
         scope is the same. Building a statement and working out its cache key costs about
         as much as running it; a kept one has its key already.
         """
-        key = self._state_key(getattr(build, "__func__", build))
-        statement: S | None = _BUILT.get(key)
-        if statement is None:
+        return self.kept(getattr(build, "__func__", build), build)
+
+    def kept(self, name: Hashable, build: Callable[[], T]) -> T:
+        """What ``build`` returns (statements, reads of them), built once per ``name`` and
+        distinct state of the repository and kept, as ``built`` keeps a statement."""
+        key = self._state_key(name)
+        found: T | None = _BUILT.get(key)
+        if found is None:
             if len(_BUILT) >= BUILT_LIMIT:
                 _BUILT.clear()
-            statement = _BUILT[key] = build()
-        return statement
+            found = _BUILT[key] = build()
+        return found
 
     def _state_key(self, name: Hashable) -> Hashable:
         state = tuple(sorted((k, _frozen(v)) for k, v in vars(self).items() if k != "session"))
@@ -103,13 +125,7 @@ class Repository(Generic[M]):
     ) -> DirectRead[Any]:
         """A ``DirectRead`` of the statement ``build`` returns, built and compiled once per
         ``name`` and distinct state of the repository (as ``built`` keeps statements)."""
-        key = self._state_key(("direct", name))
-        read: DirectRead[Any] | None = _BUILT.get(key)
-        if read is None:
-            if len(_BUILT) >= BUILT_LIMIT:
-                _BUILT.clear()
-            read = _BUILT[key] = DirectRead(build(), make)
-        return read
+        return self.kept(("direct", name), lambda: DirectRead(build(), make))
 
     async def read_rows(self, statement: Select[*tuple[Any, ...]]) -> list[Any]:
         """The rows of a statement of columns built for this request, with the driver's call
@@ -139,10 +155,36 @@ class Repository(Generic[M]):
         rows = await direct.rows(connection, statement.limit(params.page_size).offset(params.offset))
         return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
 
+    async def page_of(
+        self,
+        name: Hashable,
+        build: Callable[[Shape], Select[Any]],
+        values: Mapping[str, Any],
+        params: PageParams,
+    ) -> Paged[Any]:
+        """One page of a list of columns whose filters are bound parameters, as rows (named
+        tuples of the columns' keys) read with the driver's call where safe, and its total.
+
+        ``values`` are the given filters' values by the name of their ``bindparam``;
+        ``build(shape)`` writes the list's statement for those names alone. It is built,
+        with its count, once per ``name``, shape and state of the repository: a request
+        binds its values and builds no statement. Building a filtered statement, then its
+        count and its cache key, cost about as much as running both.
+        """
+        shape = frozenset(values)
+        count, page = self.kept(("page_of", name, shape), lambda: _page_reads(build(shape)))
+        total = (await count.all(self.session, values))[0][0]
+        rows = await page.all(self.session, {**values, **window_of(params)})
+        return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
+
     async def paginate(self, statement: Select[M], params: PageParams) -> Paged[M]:
         total = (await self.session.execute(count_of(statement))).scalar_one()
         rows = await self.get_all(statement.limit(params.page_size).offset(params.offset))
         return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
+
+
+def _page_reads(statement: Select[Any]) -> tuple[DirectRead[Any], DirectRead[Any]]:
+    return DirectRead(count_of(statement)), DirectRead(page_window(statement))
 
 
 class CentreScopedRepository(Repository[M]):

@@ -8,17 +8,27 @@ ties so that pages never overlap.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Integer, Select, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from core.errors import ValidationFailed
 from core.i18n import _
-from core.repository import Paged, PageParams, count_of, direct
+from core.repository import (
+    PAGE_LIMIT,
+    PAGE_OFFSET,
+    Paged,
+    PageParams,
+    Repository,
+    Shape,
+    count_of,
+    window_of,
+)
+from core.repository.direct import DirectRead
 
 SortColumns = Mapping[str, Any]
 SortJoins = Mapping[str, Sequence[tuple[Any, Any]]]
@@ -78,8 +88,8 @@ def cut_before_naming(
     record_id: Any,
     columns: SortColumns,
     order: SortOrder,
-    limit: int,
-    offset: int = 0,
+    limit: int | BindParameter[int],
+    offset: int | BindParameter[int] = 0,
     joins: SortJoins | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """The rows of ``named`` (a record with the names of what it refers to joined) for one
@@ -104,10 +114,16 @@ def cut_before_naming(
     )
 
 
+IdsOf = Callable[[Shape], Select[*tuple[Any, ...]]]
+"""A list's ids statement for a shape of its filters, each given filter a bound parameter."""
+
+
 async def paginate_cut_first(
-    session: AsyncSession,
-    named: Select[*tuple[Any, ...]],
-    ids: Select[*tuple[Any, ...]],
+    repository: Repository[Any],
+    name: str,
+    named: Callable[[], Select[*tuple[Any, ...]]],
+    ids: IdsOf,
+    values: Mapping[str, Any],
     record_id: Any,
     columns: SortColumns,
     order: SortOrder,
@@ -117,26 +133,40 @@ async def paginate_cut_first(
     as_rows: bool = False,
 ) -> Paged[Any]:
     """One page of a list of records with names joined (``cut_before_naming``) and the
-    total, counted on the record's table alone. ``as_rows`` reads the page on the
-    session's connection, as rows of columns by name, without ORM objects (for a page that
-    only prints them)."""
-    statement = cut_before_naming(
-        named, ids, record_id, columns, order, params.page_size, params.offset, joins
-    )
-    if as_rows:
-        connection = await direct.connection_of(session)
-        total = (await direct.rows(connection, count_of(ids)))[0][0]
-        rows = await direct.rows(connection, statement)
+    total, counted on the record's table alone.
+
+    ``values`` are the given filters' values by the name of their bound parameter;
+    ``ids(shape)`` writes the filtered ids for those names. The page's statement and its
+    count are built once per list (``name``), shape, sort order and state of the repository
+    (``Repository.kept``), and a request binds its values and the page's window: building
+    them, and SQLAlchemy's cache key of each, cost more than running them. ``as_rows``
+    reads the page as rows of columns by name, with the driver's call where safe, without
+    ORM objects (for a page that only prints them)."""
+    shape = frozenset(values)
+
+    def build() -> tuple[DirectRead[Any], Any]:
+        listed = ids(shape)
+        statement = cut_before_naming(
+            named(), listed, record_id, columns, order,
+            bindparam(PAGE_LIMIT, type_=Integer()), bindparam(PAGE_OFFSET, type_=Integer()), joins,
+        )  # fmt: skip
+        return DirectRead(count_of(listed)), DirectRead(statement) if as_rows else statement
+
+    count, page = repository.kept(("cut_first", name, shape, order, as_rows), build)
+    total = (await count.all(repository.session, values))[0][0]
+    window = {**values, **window_of(params)}
+    if isinstance(page, DirectRead):
+        rows = await page.all(repository.session, window)
     else:
-        total = (await session.execute(count_of(ids))).scalar_one()
-        rows = list((await session.execute(statement)).all())
-    return Paged(items=list(rows), total=total, page=params.page, page_size=params.page_size)
+        rows = list((await repository.session.execute(page, window)).all())
+    return Paged(items=rows, total=total, page=params.page, page_size=params.page_size)
 
 
 async def all_cut_first(
     session: AsyncSession,
     named: Select[*tuple[Any, ...]],
-    ids: Select[*tuple[Any, ...]],
+    ids: IdsOf,
+    values: Mapping[str, Any],
     record_id: Any,
     columns: SortColumns,
     order: SortOrder,
@@ -144,15 +174,44 @@ async def all_cut_first(
     joins: SortJoins | None = None,
 ) -> list[tuple[Any, ...]]:
     """Every row of a list of records with names joined, up to ``limit``, in ``order``
-    (an export: ``cut_before_naming`` without a page)."""
-    statement = cut_before_naming(named, ids, record_id, columns, order, limit, joins=joins)
-    return [tuple(row) for row in (await session.execute(statement)).all()]
+    (an export: ``cut_before_naming`` without a page); filtered as ``paginate_cut_first``."""
+    statement = cut_before_naming(
+        named, ids(frozenset(values)), record_id, columns, order, limit, joins=joins
+    )
+    return [tuple(row) for row in (await session.execute(statement, dict(values))).all()]
 
 
-def contains(column: Any, text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match with the LIKE wildcards in ``text`` taken literally."""
+def like_pattern(text: str) -> str:
+    """The LIKE pattern of a case-insensitive substring match of ``text`` (stripped), with
+    the LIKE wildcards in it taken literally."""
     escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
+    return f"%{escaped}%"
+
+
+def searched(q: str | None) -> dict[str, Any]:
+    """The bound values of a list's free-text search: ``q``, its pattern (``like_pattern``),
+    and ``q_number``, the record number it may be (``number_of``)."""
+    if not q:
+        return {}
+    number = number_of(q)
+    return {"q": like_pattern(q)} | ({} if number is None else {"q_number": number})
+
+
+def like_values(**texts: str | None) -> dict[str, str]:
+    """The bound patterns (``like_pattern``) of the text filters given, by name."""
+    return {name: like_pattern(text) for name, text in texts.items() if text}
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The filters given (not None), by the name of their bound parameter."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def contains(column: Any, text: str | BindParameter[str]) -> ColumnElement[bool]:
+    """Case-insensitive substring match with the LIKE wildcards in ``text`` taken literally;
+    a bound parameter is given its pattern (``like_pattern``) at each execution."""
+    pattern = text if isinstance(text, BindParameter) else like_pattern(text)
+    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
 
 
 def number_of(text: str) -> int | None:

@@ -16,9 +16,9 @@ from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Centre, Role
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository import CentreScopedRepository, Paged, PageParams, Shape
 from core.repository.direct import DirectRead
-from core.repository.listing import SortJoins, SortOrder, all_cut_first, paginate_cut_first
+from core.repository.listing import SortJoins, SortOrder, all_cut_first, given, paginate_cut_first
 from evaluations.assignments.models import Assignment, AssignmentState
 from evaluations.rounds.models import ReviewRound, RoundSubject
 from grants.applications.models import (
@@ -58,12 +58,18 @@ class Listed:
     organisation_id: int | None = None
 
     def applied(self, statement: S) -> S:
-        if self.programme_id is not None:
-            statement = statement.where(Application.programme_id == self.programme_id)
-        if self.state is not None:
-            statement = statement.where(Application.state == self.state)
-        if self.organisation_id is not None:
-            statement = statement.where(Application.organisation_id == self.organisation_id)
+        return Listed.shaped(statement, frozenset(self.bound())).params(self.bound())
+
+    def bound(self) -> dict[str, Any]:
+        """The given filters' values, by the names ``shaped`` binds them under."""
+        return given(programme_id=self.programme_id, state=self.state, organisation_id=self.organisation_id)
+
+    @staticmethod
+    def shaped(statement: S, shape: Shape) -> S:
+        """``statement`` filtered by the filters named in ``shape``, each a bound parameter
+        of its column's name, in rank order."""
+        for name in sorted(shape):
+            statement = statement.where(getattr(Application, name) == bindparam(name))
         return statement.order_by(Application.rank.is_(None), Application.rank, Application.id)
 
 
@@ -108,6 +114,12 @@ class ApplicationRepository(CentreScopedRepository[Application]):
             Application.rank,
             Application.submitted_at,
             maintain_column_froms=True,
+        )
+
+    async def briefs_page(self, listed: Listed, page: PageParams) -> Paged[Any]:
+        """A page of ``briefs`` filtered as ``listed``: built once per shape of the filters."""
+        return await self.page_of(
+            "briefs", lambda shape: Listed.shaped(self.briefs(), shape), listed.bound(), page
         )
 
     async def detail(self, application_id: int) -> dict[str, Any]:
@@ -480,6 +492,13 @@ class ApplicationListFilters(ProgrammeRecordFilters):
     submitted_from: dt.datetime | None = None
     submitted_before: dt.datetime | None = None
 
+    def bound(self) -> dict[str, Any]:
+        return super().bound() | given(
+            organisation_id=self.organisation_id,
+            submitted_from=self.submitted_from,
+            submitted_before=self.submitted_before,
+        )
+
 
 APPLICATION_SORTS: dict[str, Any] = {
     "number": Application.id,
@@ -503,17 +522,18 @@ APPLICATION_SORT_JOINS: SortJoins = {
 }
 
 
-def application_ids(repository: ApplicationRepository, filters: ApplicationListFilters) -> Select[Any]:
-    """The ids of the applications the caller may see that match the filters, on the
-    applications table alone (the names are joined to a cut page: ``cut_before_naming``)."""
+def application_ids(repository: ApplicationRepository, shape: Shape) -> Select[Any]:
+    """The ids of the applications the caller may see that match the filters ``shape``
+    names, each a bound parameter (``ApplicationListFilters.bound``), on the applications
+    table alone (the names are joined to a cut page: ``cut_before_naming``)."""
     statement = repository.select().with_only_columns(Application.id, maintain_column_froms=True)
-    statement = filter_programme_records(statement, Application, filters)
-    if filters.organisation_id is not None:
-        statement = statement.where(Application.organisation_id == filters.organisation_id)
-    if filters.submitted_from is not None:
-        statement = statement.where(Application.submitted_at >= filters.submitted_from)
-    if filters.submitted_before is not None:
-        statement = statement.where(Application.submitted_at < filters.submitted_before)
+    statement = filter_programme_records(statement, Application, shape)
+    if "organisation_id" in shape:
+        statement = statement.where(Application.organisation_id == bindparam("organisation_id"))
+    if "submitted_from" in shape:
+        statement = statement.where(Application.submitted_at >= bindparam("submitted_from"))
+    if "submitted_before" in shape:
+        statement = statement.where(Application.submitted_at < bindparam("submitted_before"))
     return statement
 
 
@@ -561,9 +581,11 @@ async def list_application_rows(
     repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
     return await paginate_cut_first(
-        repository.session,
-        LISTED_ROWS,
-        application_ids(repository, filters),
+        repository,
+        "applications",
+        lambda: LISTED_ROWS,
+        lambda shape: application_ids(repository, shape),
+        filters.bound(),
         Application.id,
         APPLICATION_SORTS,
         order,
@@ -577,7 +599,8 @@ async def export_application_rows(
     repository: ApplicationRepository, filters: ApplicationListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
     return await all_cut_first(
-        repository.session, EXPORTED, application_ids(repository, filters), Application.id,
+        repository.session, EXPORTED, lambda shape: application_ids(repository, shape), filters.bound(),
+        Application.id,
         APPLICATION_SORTS, order, limit, APPLICATION_SORT_JOINS,
     )  # fmt: skip
 

@@ -141,7 +141,7 @@ async def application_briefs(
     """A page of applications as rows of the columns ``ApplicationBrief`` shows (no ORM
     objects): what the API's application list answers."""
     repository = await application_repository(session, principal)
-    return await repository.paginate_columns(listed.applied(repository.built(repository.briefs)), page)
+    return await repository.briefs_page(listed, page)
 
 
 def line_amount(unit_price: Decimal, quantity: Decimal) -> Decimal:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, type_coerce, update
+from sqlalchemy import Select, bindparam, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,13 +17,14 @@ from core.files import StoredFile
 from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository import CentreScopedRepository, Paged, PageParams, Shape
 from core.repository.listing import (
     CHOICES,
     SortJoins,
     SortOrder,
     all_cut_first,
     chosen_first,
+    given,
     paginate_cut_first,
 )
 from grants.awards.models import (
@@ -407,6 +408,9 @@ class AwardListFilters(ProgrammeRecordFilters):
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
 
+    def bound(self) -> dict[str, Any]:
+        return super().bound() | given(signed_from=self.signed_from, signed_to=self.signed_to)
+
 
 AWARD_SORTS: dict[str, Any] = {
     "number": Award.id,
@@ -429,15 +433,16 @@ AWARD_SORT_JOINS: SortJoins = {
 }
 
 
-def award_ids(repository: AwardRepository, filters: AwardListFilters) -> Select[Any]:
-    """The ids of the awards the caller may see that match the filters, on the awards table
-    alone (the names are joined to a cut page: ``cut_before_naming``)."""
+def award_ids(repository: AwardRepository, shape: Shape) -> Select[Any]:
+    """The ids of the awards the caller may see that match the filters ``shape`` names, each
+    a bound parameter (``AwardListFilters.bound``), on the awards table alone (the names are
+    joined to a cut page: ``cut_before_naming``)."""
     statement = repository.select().with_only_columns(Award.id, maintain_column_froms=True)
-    statement = filter_programme_records(statement, Award, filters)
-    if filters.signed_from is not None:
-        statement = statement.where(Award.signed_on >= filters.signed_from)
-    if filters.signed_to is not None:
-        statement = statement.where(Award.signed_on <= filters.signed_to)
+    statement = filter_programme_records(statement, Award, shape)
+    if "signed_from" in shape:
+        statement = statement.where(Award.signed_on >= bindparam("signed_from"))
+    if "signed_to" in shape:
+        statement = statement.where(Award.signed_on <= bindparam("signed_to"))
     return statement
 
 
@@ -458,8 +463,8 @@ async def list_award_rows(
     repository: AwardRepository, filters: AwardListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
     return await paginate_cut_first(
-        repository.session, _named(), award_ids(repository, filters), Award.id, AWARD_SORTS, order, page,
-        AWARD_SORT_JOINS,
+        repository, "awards", _named, lambda shape: award_ids(repository, shape), filters.bound(), Award.id,
+        AWARD_SORTS, order, page, AWARD_SORT_JOINS,
     )  # fmt: skip
 
 
@@ -467,8 +472,8 @@ async def export_award_rows(
     repository: AwardRepository, filters: AwardListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
     return await all_cut_first(
-        repository.session, _named(), award_ids(repository, filters), Award.id, AWARD_SORTS, order, limit,
-        AWARD_SORT_JOINS,
+        repository.session, _named(), lambda shape: award_ids(repository, shape), filters.bound(), Award.id,
+        AWARD_SORTS, order, limit, AWARD_SORT_JOINS,
     )  # fmt: skip
 
 

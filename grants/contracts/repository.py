@@ -7,20 +7,23 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from core.i18n import N_
 from core.identity.models import Role
-from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository import CentreScopedRepository, Paged, PageParams, Shape
 from core.repository.listing import (
     CHOICES,
     SortJoins,
     SortOrder,
     chosen_first,
     contains,
+    given,
+    like_values,
     paginate_cut_first,
+    searched,
 )
 from grants.contracts.models import Contract, ContractState, ProcurementMethod
 from grants.programmes.repository import matches_text
@@ -97,6 +100,21 @@ class ContractListFilters:
     in_service_from: dt.date | None = None
     in_service_to: dt.date | None = None
 
+    def bound(self) -> dict[str, Any]:
+        """The given filters' values, by the name ``contract_ids`` binds each under (a text
+        filter's is its LIKE pattern; the search's, ``listing.searched``)."""
+        return (
+            given(
+                centre_id=self.centre_id,
+                state=self.state,
+                procurement_method=self.procurement_method,
+                in_service_from=self.in_service_from,
+                in_service_to=self.in_service_to,
+            )
+            | searched(self.q)
+            | like_values(provider=self.provider, purchaser=self.purchaser, category=self.category)
+        )
+
 
 CONTRACT_SORTS: dict[str, Any] = {
     "number": Contract.id,
@@ -115,39 +133,43 @@ CONTRACT_SORTS: dict[str, Any] = {
 CONTRACT_SORT_JOINS: SortJoins = {"provider": [(Organisation, Organisation.id == Contract.provider_id)]}
 
 
-def contract_ids(repository: ContractRepository, filters: ContractListFilters) -> Select[Any]:
-    """The ids of the contracts the caller may see that match the filters, on the contracts
-    table alone (the provider's name is joined to a cut page: ``cut_before_naming``)."""
+def contract_ids(repository: ContractRepository, shape: Shape) -> Select[Any]:
+    """The ids of the contracts the caller may see that match the filters ``shape`` names,
+    each a bound parameter (``ContractListFilters.bound``), on the contracts table alone
+    (the provider's name is joined to a cut page: ``cut_before_naming``)."""
     statement = repository.select().with_only_columns(Contract.id, maintain_column_froms=True)
-    if filters.centre_id is not None:
-        statement = statement.where(Contract.centre_id == filters.centre_id)
-    if filters.q:
-        statement = statement.where(matches_text(Contract, filters.q, Contract.provider_id))
-    if filters.state is not None:
-        statement = statement.where(Contract.state == filters.state)
-    if filters.provider:
-        statement = statement.where(organisation_named(Contract.provider_id, filters.provider))
-    if filters.purchaser:
-        statement = statement.where(contains(Contract.purchaser, filters.purchaser))
-    if filters.category:
-        statement = statement.where(contains(Contract.service_category, filters.category))
-    if filters.procurement_method is not None:
-        statement = statement.where(Contract.procurement_method == filters.procurement_method)
+    if "centre_id" in shape:
+        statement = statement.where(Contract.centre_id == bindparam("centre_id"))
+    if "q" in shape:
+        statement = statement.where(matches_text(Contract, shape, Contract.provider_id))
+    if "state" in shape:
+        statement = statement.where(Contract.state == bindparam("state"))
+    if "provider" in shape:
+        statement = statement.where(organisation_named(Contract.provider_id, bindparam("provider")))
+    if "purchaser" in shape:
+        statement = statement.where(contains(Contract.purchaser, bindparam("purchaser")))
+    if "category" in shape:
+        statement = statement.where(contains(Contract.service_category, bindparam("category")))
+    if "procurement_method" in shape:
+        statement = statement.where(Contract.procurement_method == bindparam("procurement_method"))
     # In service at some time in [from, to]: the term overlaps the period.
-    if filters.in_service_from is not None:
-        statement = statement.where(Contract.ends_on >= filters.in_service_from)
-    if filters.in_service_to is not None:
-        statement = statement.where(Contract.starts_on <= filters.in_service_to)
+    if "in_service_from" in shape:
+        statement = statement.where(Contract.ends_on >= bindparam("in_service_from"))
+    if "in_service_to" in shape:
+        statement = statement.where(Contract.starts_on <= bindparam("in_service_to"))
     return statement
+
+
+def _named_contracts() -> Select[*tuple[Any, ...]]:
+    return select(Contract, Organisation.name).join(Organisation, Organisation.id == Contract.provider_id)
 
 
 async def list_contract_rows(
     repository: ContractRepository, filters: ContractListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
-    named = select(Contract, Organisation.name).join(Organisation, Organisation.id == Contract.provider_id)
     return await paginate_cut_first(
-        repository.session, named, contract_ids(repository, filters), Contract.id,
-        CONTRACT_SORTS, order, page, CONTRACT_SORT_JOINS,
+        repository, "contracts", _named_contracts, lambda shape: contract_ids(repository, shape),
+        filters.bound(), Contract.id, CONTRACT_SORTS, order, page, CONTRACT_SORT_JOINS,
     )  # fmt: skip
 
 

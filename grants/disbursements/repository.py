@@ -12,20 +12,23 @@ from typing import Any, Protocol
 from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import BindParameter
 
 from core.db import utcnow
 from core.i18n import N_
 from core.identity.models import Role
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository, Paged, PageParams
+from core.repository import CentreScopedRepository, Paged, PageParams, Shape
 from core.repository.direct import DirectWrite
 from core.repository.listing import (
     SortJoins,
     SortOrder,
     all_cut_first,
     contains,
-    number_of,
+    given,
+    like_values,
     paginate_cut_first,
+    searched,
 )
 from grants.awards.models import (
     Award,
@@ -382,6 +385,26 @@ class DisbursementListFilters:
     paid_from: dt.date | None = None
     paid_to: dt.date | None = None
 
+    def bound(self) -> dict[str, Any]:
+        """The given filters' values, by the name ``disbursement_ids`` binds each under (the
+        search's pattern and number, ``listing.searched``; the payee's pattern). The kind
+        binds nothing: ``kind_award`` or ``kind_contract`` names the clause it chooses."""
+        kind = {f"kind_{self.kind}": True} if self.kind in ("award", "contract") else {}
+        return (
+            given(
+                centre_id=self.centre_id,
+                state=self.state,
+                programme_id=self.programme_id,
+                requested_from=self.requested_from,
+                requested_before=self.requested_before,
+                paid_from=self.paid_from,
+                paid_to=self.paid_to,
+            )
+            | searched(self.q)
+            | like_values(payee=self.payee)
+            | kind
+        )
+
 
 DISBURSEMENT_SORTS: dict[str, Any] = {
     "number": Disbursement.id,
@@ -404,42 +427,45 @@ DISBURSEMENT_SORT_JOINS: SortJoins = {
 }
 
 
-def disbursement_ids(repository: DisbursementRepository, filters: DisbursementListFilters) -> Select[Any]:
-    """The ids of the disbursements the caller may see that match the filters, on the
-    disbursements table alone (the names are joined to a cut page: ``cut_before_naming``)."""
+def disbursement_ids(repository: DisbursementRepository, shape: Shape) -> Select[Any]:
+    """The ids of the disbursements the caller may see that match the filters ``shape``
+    names, each a bound parameter (``DisbursementListFilters.bound``), on the disbursements
+    table alone (the names are joined to a cut page: ``cut_before_naming``)."""
     statement = repository.select().with_only_columns(Disbursement.id, maintain_column_froms=True)
-    if filters.centre_id is not None:
-        statement = statement.where(Disbursement.centre_id == filters.centre_id)
-    if filters.q:
-        number = number_of(filters.q)
+    if "centre_id" in shape:
+        statement = statement.where(Disbursement.centre_id == bindparam("centre_id"))
+    if "q" in shape:
+        q: BindParameter[str] = bindparam("q")
         matches = [
-            organisation_named(Disbursement.payee_organisation_id, filters.q),
-            Disbursement.award_id.in_(select(Award.id).where(contains(Award.title, filters.q))),
-            Disbursement.contract_id.in_(select(Contract.id).where(contains(Contract.title, filters.q))),
-            contains(Disbursement.voucher_no, filters.q),
+            organisation_named(Disbursement.payee_organisation_id, q),
+            Disbursement.award_id.in_(select(Award.id).where(contains(Award.title, q))),
+            Disbursement.contract_id.in_(select(Contract.id).where(contains(Contract.title, q))),
+            contains(Disbursement.voucher_no, q),
         ]
-        if number is not None:
-            matches.append(Disbursement.id == number)
+        if "q_number" in shape:
+            matches.append(Disbursement.id == bindparam("q_number"))
         statement = statement.where(or_(*matches))
-    if filters.state is not None:
-        statement = statement.where(Disbursement.state == filters.state)
-    if filters.kind == "award":
+    if "state" in shape:
+        statement = statement.where(Disbursement.state == bindparam("state"))
+    if "kind_award" in shape:
         statement = statement.where(Disbursement.award_id.is_not(None))
-    elif filters.kind == "contract":
+    elif "kind_contract" in shape:
         statement = statement.where(Disbursement.contract_id.is_not(None))
-    if filters.payee:
-        statement = statement.where(organisation_named(Disbursement.payee_organisation_id, filters.payee))
-    if filters.programme_id is not None:
-        programme = select(Award.id).where(Award.programme_id == filters.programme_id)
+    if "payee" in shape:
+        statement = statement.where(
+            organisation_named(Disbursement.payee_organisation_id, bindparam("payee"))
+        )
+    if "programme_id" in shape:
+        programme = select(Award.id).where(Award.programme_id == bindparam("programme_id"))
         statement = statement.where(Disbursement.award_id.in_(programme))
-    if filters.requested_from is not None:
-        statement = statement.where(Disbursement.requested_at >= filters.requested_from)
-    if filters.requested_before is not None:
-        statement = statement.where(Disbursement.requested_at < filters.requested_before)
-    if filters.paid_from is not None:
-        statement = statement.where(Disbursement.paid_on >= filters.paid_from)
-    if filters.paid_to is not None:
-        statement = statement.where(Disbursement.paid_on <= filters.paid_to)
+    if "requested_from" in shape:
+        statement = statement.where(Disbursement.requested_at >= bindparam("requested_from"))
+    if "requested_before" in shape:
+        statement = statement.where(Disbursement.requested_at < bindparam("requested_before"))
+    if "paid_from" in shape:
+        statement = statement.where(Disbursement.paid_on >= bindparam("paid_from"))
+    if "paid_to" in shape:
+        statement = statement.where(Disbursement.paid_on <= bindparam("paid_to"))
     return statement
 
 
@@ -457,8 +483,8 @@ async def list_disbursement_rows(
     repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, page: PageParams
 ) -> Paged[Any]:
     return await paginate_cut_first(
-        repository.session, NAMED, disbursement_ids(repository, filters), Disbursement.id,
-        DISBURSEMENT_SORTS, order, page, DISBURSEMENT_SORT_JOINS,
+        repository, "disbursements", lambda: NAMED, lambda shape: disbursement_ids(repository, shape),
+        filters.bound(), Disbursement.id, DISBURSEMENT_SORTS, order, page, DISBURSEMENT_SORT_JOINS,
     )  # fmt: skip
 
 
@@ -466,6 +492,6 @@ async def export_disbursement_rows(
     repository: DisbursementRepository, filters: DisbursementListFilters, order: SortOrder, limit: int
 ) -> Sequence[tuple[Any, ...]]:
     return await all_cut_first(
-        repository.session, NAMED, disbursement_ids(repository, filters), Disbursement.id,
-        DISBURSEMENT_SORTS, order, limit, DISBURSEMENT_SORT_JOINS,
+        repository.session, NAMED, lambda shape: disbursement_ids(repository, shape), filters.bound(),
+        Disbursement.id, DISBURSEMENT_SORTS, order, limit, DISBURSEMENT_SORT_JOINS,
     )  # fmt: skip

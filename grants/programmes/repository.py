@@ -15,8 +15,8 @@ from sqlalchemy.orm import selectinload
 from core.errors import NotFound
 from core.i18n import N_, _
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository
-from core.repository.listing import contains, number_of
+from core.repository import CentreScopedRepository, Shape
+from core.repository.listing import contains, given, like_values, searched
 from grants.applications.models import Application
 from grants.programmes.models import (
     CalendarDay,
@@ -264,42 +264,54 @@ class ProgrammeRecordFilters:
     category: str | None = None
     community: str | None = None
 
+    def bound(self) -> dict[str, Any]:
+        """The given filters' values, by the name ``filter_programme_records`` binds each
+        under (a text filter's is its LIKE pattern; a category is matched by name or code)."""
+        return (
+            given(centre_id=self.centre_id, programme_id=self.programme_id, state=self.state)
+            | searched(self.q)
+            | like_values(organisation=self.organisation, category=self.category, community=self.community)
+            | ({"category_code": self.category} if self.category else {})
+        )
 
-def matches_text(record: Any, q: str, organisation_id: Any = None) -> ColumnElement[bool]:
-    """The record's title or its organisation's name contains ``q``, or ``q`` is its number
-    (the free-text search of the applications, projects and contracts lists).
+
+def matches_text(record: Any, shape: Shape, organisation_id: Any = None) -> ColumnElement[bool]:
+    """The record's title or its organisation's name contains the search ``q``, or ``q`` is
+    its number (``q_number``, when in ``shape``): the free-text search of the applications,
+    projects and contracts lists (``listing.searched`` gives the values).
     ``organisation_id`` is the record's column naming the organisation (its own
     ``organisation_id`` unless given)."""
-    number = number_of(q)
     organisation = record.organisation_id if organisation_id is None else organisation_id
-    matches = [contains(record.title, q), organisation_named(organisation, q)]
-    if number is not None:
-        matches.append(record.id == number)
+    matches = [contains(record.title, bindparam("q")), organisation_named(organisation, bindparam("q"))]
+    if "q_number" in shape:
+        matches.append(record.id == bindparam("q_number"))
     return or_(*matches)
 
 
-def filter_programme_records(statement: S, record: Any, filters: ProgrammeRecordFilters) -> S:
+def filter_programme_records(statement: S, record: Any, shape: Shape) -> S:
     """``statement`` (over ``record``, Application or Award, and no other table) narrowed by
-    the filters both lists share; a name is matched by a semi-join on its table."""
-    if filters.centre_id is not None:
-        statement = statement.where(record.centre_id == filters.centre_id)
-    if filters.q:
-        statement = statement.where(matches_text(record, filters.q))
-    if filters.programme_id is not None:
-        statement = statement.where(record.programme_id == filters.programme_id)
-    if filters.state is not None:
-        statement = statement.where(record.state == filters.state)
-    if filters.organisation:
-        statement = statement.where(organisation_named(record.organisation_id, filters.organisation))
-    if filters.category:
+    the filters both lists share that ``shape`` names, each a bound parameter
+    (``ProgrammeRecordFilters.bound``); a name is matched by a semi-join on its table."""
+    if "centre_id" in shape:
+        statement = statement.where(record.centre_id == bindparam("centre_id"))
+    if "q" in shape:
+        statement = statement.where(matches_text(record, shape))
+    if "programme_id" in shape:
+        statement = statement.where(record.programme_id == bindparam("programme_id"))
+    if "state" in shape:
+        statement = statement.where(record.state == bindparam("state"))
+    if "organisation" in shape:
+        statement = statement.where(organisation_named(record.organisation_id, bindparam("organisation")))
+    if "category" in shape:
         categories = select(ProgrammeCategory.id).where(
             or_(
-                contains(ProgrammeCategory.name, filters.category), ProgrammeCategory.code == filters.category
+                contains(ProgrammeCategory.name, bindparam("category")),
+                ProgrammeCategory.code == bindparam("category_code"),
             )
         )
         statement = statement.where(record.category_id.in_(categories))
-    if filters.community:
-        community = contains(Application.target_community, filters.community)
+    if "community" in shape:
+        community = contains(Application.target_community, bindparam("community"))
         if record is not Application:  # an award: the community its application targets
             community = record.application_id.in_(select(Application.id).where(community))
         statement = statement.where(community)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
 from core.identity.models import Centre, Role
+from core.repository import Shape
 from evaluations.assignments import service as assignment_service
 from evaluations.assignments.schemas import AssignmentCreate
 from evaluations.results import service as result_service
@@ -26,13 +27,14 @@ from grants.applications import service as application_service
 from grants.applications.models import Application, ApplicationState
 from grants.applications.schemas import ConfirmEligibility
 from grants.awards import service as awards
-from grants.awards.models import Tranche, TrancheState
+from grants.awards.models import Award, Tranche, TrancheState
 from grants.awards.schemas import SignIn
 from grants.disbursements.models import Disbursement
 from grants.programmes.models import Programme
 from incubator import service as incubator
 from tests.factories import Actor, make_centre, make_user
 from tests.grants.factories import (
+    Cast,
     applicant_org,
     budget,
     make_award,
@@ -377,19 +379,26 @@ class TestBulkTranches:
         assert refused.status_code == 403
 
 
+async def _two_first_tranches_requested(session: AsyncSession) -> tuple[Cast, Award, Award]:
+    """Two signed awards, 长者助餐计划 (80,000) and 社区花园计划 (12,345.67), each with its
+    first tranche requested for payment."""
+    from grants.disbursements import service as disbursements
+    from grants.disbursements.schemas import DisbursementCreate
+
+    cast = await make_cast(session)
+    big = await make_award(session, cast, amount=Decimal("80000.00"), title="长者助餐计划")
+    small = await make_award(session, cast, amount=Decimal("12345.67"), title="社区花园计划")
+    for award in (big, small):
+        await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
+        await disbursements.request_disbursement(
+            session, cast.staff.principal, DisbursementCreate(tranche_id=award.tranches[0].id)
+        )
+    return cast, big, small
+
+
 class TestDisbursementAndAwardLists:
     async def test_filter_sort_and_export(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
-        from grants.disbursements import service as disbursements
-        from grants.disbursements.schemas import DisbursementCreate
-
-        cast = await make_cast(session)
-        big = await make_award(session, cast, amount=Decimal("80000.00"), title="长者助餐计划")
-        small = await make_award(session, cast, amount=Decimal("12345.67"), title="社区花园计划")
-        for award in (big, small):
-            await awards.sign_award(session, cast.staff.principal, award.id, SignIn(signed_on=today()))
-            await disbursements.request_disbursement(
-                session, cast.staff.principal, DisbursementCreate(tranche_id=award.tranches[0].id)
-            )
+        cast, big, small = await _two_first_tranches_requested(session)
         await logged_in(client, cast.finance)
         listed = await client.get("/disbursements", params={"sort": "amount"})
         assert listed.status_code == 200
@@ -423,6 +432,78 @@ class TestDisbursementAndAwardLists:
         assert [r[1] for r in award_rows] == ["社区花园计划", "长者助餐计划"]
         assert Decimal(str(award_rows[0][9])) == Decimal("12345.67")
         assert award_sheet.cell(row=2, column=10).number_format == "#,##0.00"
+
+
+class TestBuiltOncePerShape:
+    """A list's statement is built once for the filters given and reused with other values:
+    every value still finds its own rows, and a new combination of filters is built anew."""
+
+    async def test_each_value_finds_its_rows_from_one_built_statement(
+        self, client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import core.repository
+        from grants.applications import repository as application_repository
+
+        monkeypatch.setattr(core.repository, "_BUILT", {})  # nothing kept from other tests
+        street = await _street(session)
+        a = street.apps
+        shapes: list[frozenset[str]] = []
+        build = application_repository.application_ids
+
+        def counted(repository: application_repository.ApplicationRepository, shape: Shape) -> object:
+            shapes.append(shape)
+            return build(repository, shape)
+
+        monkeypatch.setattr(application_repository, "application_ids", counted)
+        await logged_in(client, street.staff)
+
+        async def listed(**params: str) -> list[int]:
+            response = await client.get("/applications", params={"sort": "number", **params})
+            assert response.status_code == 200, response.text
+            return _ids(response.text)
+
+        assert await listed(community="北路") == sorted([a["elders"].id, a["green"].id])
+        assert await listed(community="芳草") == [a["youth"].id]
+        assert await listed(community="100%") == []  # a wildcard is taken literally
+        assert await listed(q="长者") == [a["elders"].id]
+        assert await listed(q="芳华") == [a["youth"].id]
+        assert await listed(q=f"#{a['green'].id}") == [a["green"].id]  # a number: one more clause
+        assert await listed(q=f"No.{a['youth'].id}") == [a["youth"].id]
+        assert await listed(community="北路", organisation="绿色") == [a["green"].id]
+        assert await listed(community="北路", organisation="长者") == [a["elders"].id]
+        assert shapes == [
+            frozenset({"community"}),
+            frozenset({"q"}),
+            frozenset({"q", "q_number"}),
+            frozenset({"community", "organisation"}),
+        ]
+        # The JSON list binds its filters the same way: each programme finds its own.
+        other = await open_programme(session, street.staff)
+        empty = await client.get(
+            "/api/v1/applications", params={"programme_id": other.id}, headers={"Accept": "application/json"}
+        )
+        mine = await client.get("/api/v1/applications", params={"programme_id": street.programme.id})
+        assert empty.json()["total"] == 0
+        assert sorted(i["id"] for i in mine.json()["items"]) == sorted(
+            a[k].id for k in ("elders", "youth", "green")
+        )
+
+    async def test_disbursements_by_kind_and_payee(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        cast, _meals, _garden = await _two_first_tranches_requested(session)
+        await logged_in(client, cast.finance)
+
+        async def count(**params: str) -> int:
+            response = await client.get("/disbursements", params=params)
+            assert response.status_code == 200, response.text
+            return len(_ids(response.text, "data-disbursement"))
+
+        assert await count(kind="award") == 2
+        assert await count(kind="contract") == 0
+        assert await count(kind="award", q="助餐") == 1
+        assert await count(kind="award", q="花园") == 1
+        assert await count(kind="award", q="菜园") == 0
 
 
 class TestReviewRound:
