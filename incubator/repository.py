@@ -17,8 +17,17 @@ from core.db import utcnow
 from core.i18n import N_
 from core.identity.models import Role, User
 from core.identity.principal import Principal
-from core.repository import CentreScopedRepository, Repository
-from core.repository.listing import CHOICES, SortOrder, chosen_first, contains, number_of, sorted_by
+from core.repository import CentreScopedRepository, Repository, Shape
+from core.repository.listing import (
+    CHOICES,
+    SortOrder,
+    chosen_first,
+    contains,
+    given,
+    like_values,
+    searched,
+    sorted_by,
+)
 from incubator.models import (
     CapacityAssessment,
     CommunityMove,
@@ -49,6 +58,28 @@ class OrganisationFilters:
     verified: bool | None = None
     founded_from: dt.date | None = None
     founded_to: dt.date | None = None
+
+    def bound(self) -> dict[str, Any]:
+        """The given filters' values, by the name ``OrganisationRepository.shaped`` binds
+        each under (the search's pattern and number, ``searched``; a service field's quoted
+        code as a pattern). Whether verified binds nothing: ``verified_yes`` or
+        ``verified_no`` names the clause it chooses."""
+        chosen = {
+            "legal_status": self.legal_status,
+            "community_id": self.community_id,
+            "category": self.category,
+            "incubation_state": self.incubation_state,
+        }
+        field = {"service_field": f'%"{self.service_field.value}"%'} if self.service_field else {}
+        verified = {} if self.verified is None else {"verified_yes" if self.verified else "verified_no": True}
+        return (
+            given(centre_id=self.centre_id, founded_from=self.founded_from, founded_to=self.founded_to)
+            | {name: value for name, value in chosen.items() if value}
+            | searched(self.q)
+            | like_values(community=self.community)
+            | field
+            | verified
+        )
 
 
 ORGANISATION_SORTS = {
@@ -119,40 +150,39 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
     def filtered(self, filters: OrganisationFilters, order: SortOrder | None = None) -> Select[Organisation]:
         """Filtered by what staff look for (text anywhere in name or code, or the number);
         sorted by a whitelisted key (default: by name)."""
+        values = filters.bound()
+        return self.shaped(frozenset(values), order).params(values)
+
+    def shaped(self, shape: Shape, order: SortOrder | None = None) -> Select[Organisation]:
+        """``filtered`` for the filters ``shape`` names, each a bound parameter
+        (``OrganisationFilters.bound``): a statement built once serves every value."""
         statement = self.select()
-        if filters.centre_id is not None:
-            statement = statement.where(Organisation.centre_id == filters.centre_id)
-        if filters.q:
-            matches = [contains(Organisation.name, filters.q), contains(Organisation.uscc, filters.q)]
-            number = number_of(filters.q)
-            if number is not None:
-                matches.append(Organisation.id == number)
+        if "centre_id" in shape:
+            statement = statement.where(Organisation.centre_id == bindparam("centre_id"))
+        if "q" in shape:
+            q: BindParameter[str] = bindparam("q")
+            matches = [contains(Organisation.name, q), contains(Organisation.uscc, q)]
+            if "q_number" in shape:
+                matches.append(Organisation.id == bindparam("q_number"))
             statement = statement.where(or_(*matches))
-        if filters.legal_status:
-            statement = statement.where(Organisation.legal_status == filters.legal_status)
-        if filters.service_field:
+        for name in ("legal_status", "community_id", "category", "incubation_state"):
+            if name in shape:
+                statement = statement.where(getattr(Organisation, name) == bindparam(name))
+        if "service_field" in shape:
             # JSON list stored as text on both engines: match the quoted code.
             statement = statement.where(
-                cast(Organisation.service_fields, String).like(f'%"{filters.service_field.value}"%')
+                cast(Organisation.service_fields, String).like(bindparam("service_field"))
             )
-        if filters.community:
-            statement = statement.where(contains(Organisation.community, filters.community))
-        if filters.community_id:
-            statement = statement.where(Organisation.community_id == filters.community_id)
-        if filters.category:
-            statement = statement.where(Organisation.category == filters.category)
-        if filters.founded_from is not None:
-            statement = statement.where(Organisation.founded_on >= filters.founded_from)
-        if filters.founded_to is not None:
-            statement = statement.where(Organisation.founded_on <= filters.founded_to)
-        if filters.incubation_state:
-            statement = statement.where(Organisation.incubation_state == filters.incubation_state)
-        if filters.verified is not None:
-            statement = statement.where(
-                Organisation.verified_at.is_not(None)
-                if filters.verified
-                else Organisation.verified_at.is_(None)
-            )
+        if "community" in shape:
+            statement = statement.where(contains(Organisation.community, bindparam("community")))
+        if "founded_from" in shape:
+            statement = statement.where(Organisation.founded_on >= bindparam("founded_from"))
+        if "founded_to" in shape:
+            statement = statement.where(Organisation.founded_on <= bindparam("founded_to"))
+        if "verified_yes" in shape:
+            statement = statement.where(Organisation.verified_at.is_not(None))
+        elif "verified_no" in shape:
+            statement = statement.where(Organisation.verified_at.is_(None))
         if order is not None:
             return sorted_by(statement, ORGANISATION_SORTS, order, Organisation.id)
         return statement.order_by(Organisation.name, Organisation.id)

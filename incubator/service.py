@@ -298,7 +298,8 @@ async def organisation_rows(
     """A page of organisations as rows of their columns and ``verified`` (no ORM objects):
     what the organisation list answers."""
     repository = OrganisationRepository(session, principal)
-    return await repository.paginate_columns(repository.with_verified(repository.filtered(filters)), page)
+    build = lambda shape: repository.with_verified(repository.shaped(shape))  # noqa: E731
+    return await repository.page_of("rows", build, filters.bound(), page)
 
 
 async def all_organisations(

@@ -296,6 +296,11 @@ class TestListAndExport:
         assert await names("service_field=youth") == ["芳华青少年服务中心"]
         assert await names("legal_status=registered") == ["芳华青少年服务中心"]
         assert await names("q=环保") == ["绿色家园环保队"]
+        # A list's statement is built once per set of filters given; other values reuse it.
+        assert await names("community=芳草") == ["芳华青少年服务中心"]
+        assert await names("service_field=environment") == ["绿色家园环保队"]
+        assert await names("q=芳华") == ["芳华青少年服务中心"]
+        assert await names("q=100%25") == []  # a wildcard is taken literally
         page = (await client.get("/api/v1/organisations?page_size=2&page=2", headers=staff.headers)).json()
         assert (page["total"], len(page["items"]), page["page"]) == (3, 1, 2)
 
