@@ -101,6 +101,14 @@ PROFILE_COLUMNS = (
 """What an organisation's profile shows (``incubator.schemas.OrganisationRead``)."""
 
 
+def reads_centre_wide(principal: Principal) -> bool:
+    """Whether ``principal`` reads every organisation of their centre (of every centre for
+    the district), rather than those of their station or their own."""
+    return not principal.station_only and (
+        principal.sees_all_centres or principal.has(Role.staff, Role.finance, Role.admin)
+    )
+
+
 class OrganisationRepository(CentreScopedRepository[Organisation]):
     """Staff, finance and admins see their centre's organisations; applicants only their own."""
 
@@ -111,7 +119,7 @@ class OrganisationRepository(CentreScopedRepository[Organisation]):
         statement = super().select()
         if self.principal.station_only:
             return statement.where(Organisation.community_id == self.principal.community_id)
-        if not (self.principal.sees_all_centres or self.principal.has(Role.staff, Role.finance, Role.admin)):
+        if not reads_centre_wide(self.principal):
             mine = select(OrganisationMember.organisation_id).where(
                 OrganisationMember.user_id == self.principal.user_id
             )

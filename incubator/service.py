@@ -56,6 +56,7 @@ from incubator.repository import (
     OrganisationRepository,
     StayRepository,
     activity_totals,
+    reads_centre_wide,
 )
 from incubator.schemas import (
     AcceptInvitation,
@@ -279,6 +280,21 @@ async def name_and_membership(
     if found is None:
         raise NotFound(_(repository.not_found_message))
     return found
+
+
+async def known_name_and_membership(
+    session: AsyncSession,
+    principal: Principal,
+    organisation_id: int,
+    known: tuple[str, int, bool] | None,
+) -> tuple[str, bool]:
+    """``name_and_membership``, answered from ``known`` (the organisation's name, its centre
+    and whether the caller is a member, read elsewhere: an application's page reads them
+    with the application) when the caller reads their whole centre and the organisation is
+    in it; else asked of the repository, whose scope then decides."""
+    if known is not None and reads_centre_wide(principal) and principal.in_centre(known[1]):
+        return known[0], known[2]
+    return await name_and_membership(session, principal, organisation_id)
 
 
 async def list_organisations(

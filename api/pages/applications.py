@@ -516,19 +516,26 @@ def _timeline(application: Application | ApplicationOut, hidden: bool) -> list[d
 
 
 async def _detail_context(
-    session: SessionDep, principal: Principal, application: Application | ApplicationOut
+    session: SessionDep,
+    principal: Principal,
+    application: Application | ApplicationOut,
+    facts: application_queries.PageFacts | None = None,
 ) -> dict[str, Any]:
     """What an application's page (and its PDF) shows; ``application`` is the ORM record or,
-    for the page, the ``ApplicationOut`` the API's detail reads as columns."""
-    programme, category_name, topic_title = await application_service.programme_and_names(
-        session, principal, application
+    for the page, the ``ApplicationOut`` the API's detail reads as columns, with the
+    ``facts`` read in the same statement."""
+    programme, category_name, topic_title = await application_service.page_programme(
+        session, principal, application, facts
     )
     hidden = await application_service.identity_hidden(session, principal, application)
+    known = (
+        None if facts is None else (facts.organisation_name, facts.organisation_centre_id, facts.is_member)
+    )
     # A hidden applicant is never the reader's own organisation (``identity_hidden``).
     applicant, is_member = (
         (None, False)
         if hidden
-        else await incubator.name_and_membership(session, principal, application.organisation_id)
+        else await incubator.known_name_and_membership(session, principal, application.organisation_id, known)
     )
     actions = {
         a: application_service.can_application(application, a)
@@ -571,10 +578,9 @@ async def _detail_context(
 async def application_detail(
     request: Request, application_id: IdPath, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:
-    application = ApplicationOut.model_validate(
-        await application_service.application_detail(session, principal, application_id)
-    )
-    context = await _detail_context(session, principal, application)
+    detail, facts = await application_service.application_page(session, principal, application_id)
+    application = ApplicationOut.model_validate(detail)
+    context = await _detail_context(session, principal, application, facts)
     error = request.query_params.get("error")
     saved = request.query_params.get("msg") in ("saved", "submitted")
     keys = [

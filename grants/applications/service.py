@@ -37,7 +37,7 @@ from grants.applications.models import (
     FundedBy,
     Indicator,
 )
-from grants.applications.repository import ApplicationRepository, Listed
+from grants.applications.repository import ApplicationRepository, Listed, PageFacts
 from grants.applications.schemas import (
     ApplicationCreate,
     ApplicationIn,
@@ -119,6 +119,26 @@ async def application_detail(
     """The application as ``ApplicationOut`` shows it, read as columns (``ApplicationRepository.detail``)."""
     repository = await application_repository(session, principal)
     return await repository.detail(application_id)
+
+
+async def application_page(
+    session: AsyncSession, principal: Principal, application_id: int
+) -> tuple[dict[str, Any], PageFacts]:
+    """``application_detail`` with what the application's page shows besides, read in the
+    same statement (``ApplicationRepository.page_detail``)."""
+    repository = await application_repository(session, principal)
+    return await repository.page_detail(application_id, principal.user_id)
+
+
+async def page_programme(
+    session: AsyncSession, principal: Principal, application: ApplicationFacts, facts: PageFacts | None
+) -> tuple[Any, str, str]:
+    """``programme_and_names``, answered from ``facts`` when the reader's programme scope
+    (their centre) admits the programme; else asked of the programme repository, whose
+    refusal stands."""
+    if facts is not None and principal.in_centre(facts.programme_centre_id):
+        return facts.programme, facts.category_name, facts.topic_title
+    return await programme_and_names(session, principal, application)
 
 
 async def list_applications(

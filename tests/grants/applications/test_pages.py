@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import Role
 from grants.applications import service as applications
 from grants.applications.schemas import ConfirmEligibility
+from grants.programmes.models import ProgrammeTopic
+from tests.conftest import TestDatabase
 from tests.factories import make_centre, make_user
 from tests.grants.factories import applicant_org, open_programme, run_review, submitted_application
 from tests.incubator.test_pages import logged_in
@@ -206,3 +210,54 @@ async def test_admin_reads_objections_without_the_resolve_form(
     await logged_in(client, evaluator)
     assert (await client.get("/objections")).status_code == 403
     assert (await client.get("/programmes")).status_code == 403
+
+
+async def test_the_page_reads_its_programme_and_organisation_with_the_application(
+    client: httpx.AsyncClient, session: AsyncSession, database: TestDatabase
+) -> None:
+    """The application's page shows its programme, category, topic and applicant, read in
+    the application's own statement: it runs the statements of the API's detail and one
+    more (its attachments). An applicant, who reads only their own organisations, still
+    sees their own; the programme of another centre stays out of reach."""
+    centre = await make_centre(session)
+    staff = await make_user(session, centre, Role.staff)
+    programme = await open_programme(session, staff)
+    topic = ProgrammeTopic(programme_id=programme.id, title="一老一小服务")
+    session.add(topic)
+    await session.flush()
+    owner, org = await applicant_org(session, centre, staff, name="玉林长者互助会")
+    application = await submitted_application(session, programme, owner, org)
+    application.topic_id = topic.id
+    await session.flush()
+    category = programme.categories[0].name if programme.categories else None
+
+    statements: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            statements.append(statement)
+
+    async def statements_of(path: str, **kwargs: Any) -> tuple[httpx.Response, int]:
+        statements.clear()
+        event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
+        try:
+            response = await client.get(path, **kwargs)
+        finally:
+            event.remove(database.engine.sync_engine, "before_cursor_execute", counted)
+        assert response.status_code == 200, response.text[:300]
+        return response, len(statements)
+
+    await logged_in(client, staff)
+    page, on_page = await statements_of(f"/applications/{application.id}")
+    client.cookies.clear()
+    _json, in_json = await statements_of(f"/api/v1/applications/{application.id}", headers=staff.headers)
+    assert on_page == in_json + 1
+    assert 'id="applicant-name">玉林长者互助会<' in page.text
+    assert f'<a href="/programmes/{programme.id}">{programme.name}</a>' in page.text
+    assert "一老一小服务" in page.text
+    if category:
+        assert category in page.text
+    await logged_in(client, owner)
+    own = await client.get(f"/applications/{application.id}")
+    assert 'id="applicant-name">玉林长者互助会<' in own.text
+    assert "一老一小服务" in own.text
