@@ -320,19 +320,24 @@ ENDPOINTS = [
     Endpoint(
         "organisation_profile",
         "organisation profile",
-        lambda w: [(f"/api/v1/organisations/{i}", i) for i in _sample(w.organisation_ids, 500)],
+        lambda w: [
+            (f"/api/v1/organisations/{i}", i) for i in _sample(_replayable(w, w.organisation_ids), 500)
+        ],
     ),
     Endpoint(
         "round_progress",
         "review round progress (open round, 500 sheets)",
         lambda w: [
-            (f"/api/v1/review-rounds/{i}/progress", i) for i in _sample(w.round_ids[CLOSED_ROUNDS:], 50)
+            (f"/api/v1/review-rounds/{i}/progress", i)
+            for i in _sample(_replayable(w, w.round_ids[CLOSED_ROUNDS:]), 50)
         ],
     ),
     Endpoint(
         "round_results",
         "review round results (closed round)",
-        lambda w: [(f"/api/v1/review-rounds/{i}/results", i) for i in w.round_ids[:CLOSED_ROUNDS]],
+        lambda w: [
+            (f"/api/v1/review-rounds/{i}/results", i) for i in _replayable(w, w.round_ids[:CLOSED_ROUNDS])
+        ],
     ),
     Endpoint(
         "applications_filtered",
@@ -379,11 +384,17 @@ PAGES = [
 ]
 
 
+def _taken(world: World) -> set[int]:
+    """Values the captured SQL may carry besides the record id: the centre, the bench users,
+    a page size or limit."""
+    return {world.centre_id, world.staff_id, world.finance_id, 50, 51}
+
+
 def _replayable(world: World, ids: list[int]) -> list[int]:
-    """Ids the baseline can substitute safely: none equal to another parameter of the captured SQL
-    (the centre, the bench user, a page size or limit)."""
-    taken = {world.centre_id, world.staff_id, world.finance_id, 50, 51}
-    return [i for i in ids if i not in taken] or ids
+    """Ids the baseline can substitute safely: none equal to another parameter of the captured
+    SQL, which the replay would replace too (a round id equal to the centre's would have the
+    baseline read another centre's rows, i.e. none)."""
+    return [i for i in ids if i not in _taken(world)] or ids
 
 
 def _encode(value: Any) -> Any:
@@ -427,6 +438,8 @@ async def capture_sql(dsn: str, world: World, data_dir: Path) -> dict[str, dict[
             assert response.status_code == 200, response.text
             # A reading route sends no BEGIN and no COMMIT (``reads_only``): its replay neither.
             transaction = not all(statement["autocommit"] for statement in captured)
+            # The baseline replaces every parameter equal to the record id by another record's id.
+            assert record_id not in _taken(world), f"{name}: record id {record_id} is not replayable"
             result[name] = {
                 "id": record_id,
                 "statements": list(captured),
