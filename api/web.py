@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, TemplateSyntaxError, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 
 from api.deps import CSRF_COOKIE, PRESESSION_COOKIE, csrf_binding, session_binding
 from api.pages.activity import audit_link, audit_words, link_label
-from core.i18n import current_locale, gettext, ngettext, npgettext, pgettext
+from core.i18n import SUPPORTED, current_locale, gettext, ngettext, npgettext, pgettext, translations
 from core.identity.models import ROLE_LABELS, Role
 from core.identity.principal import Principal
 from core.money import format_money
@@ -31,20 +33,58 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
-def build_environment() -> Environment:
+class TranslatedAtCompile(Extension):
+    """Each ``_("a constant")`` of a template is translated once, when the template is
+    compiled for its environment's language (``build_environment(locale)``), instead of at
+    every render: a page calls ``_`` about ninety times, each through the template
+    context's call, a catalogue lookup and an escape of the result. The text is the one
+    ``gettext`` would return in that language, and it is printed, filtered, concatenated or
+    %-formatted exactly as the call's result was. A call with anything but one string
+    literal (a variable, an expression, more arguments) is left to run at render time.
+    ``_`` is the translation function in every template: a template that binds the name
+    (``set``, ``for``, a macro's parameter) or uses it other than by calling it is refused."""
+
+    def filter_stream(self, stream: TokenStream) -> Any:
+        translate = translations(self.environment.seedbed_locale).gettext  # type: ignore[attr-defined]
+        tokens = list(stream)
+        previous: Token | None = None
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token.type == "name" and token.value == "_" and (previous is None or previous.type != "dot"):
+                if i + 1 >= len(tokens) or tokens[i + 1].type != "lparen":
+                    raise TemplateSyntaxError(
+                        "'_' is the translation function; call it, do not bind or pass it",
+                        token.lineno,
+                        stream.name,
+                        stream.filename,
+                    )
+                call = tokens[i + 1 : i + 4]
+                if len(call) == 3 and call[1].type == "string" and call[2].type == "rparen":
+                    previous = Token(token.lineno, "string", translate(call[1].value))
+                    yield previous
+                    i += 4
+                    continue
+            yield token
+            previous = token
+            i += 1
+
+
+def build_environment(locale: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "xml"]),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", TranslatedAtCompile],
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.extend(seedbed_locale=locale)
     # Not "newstyle": its %-formatting would break on translations that contain "%".
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=False, pgettext=pgettext, npgettext=npgettext
     )
-    # ``_`` straight to gettext: the extension's alias resolves and calls ``gettext`` through
-    # the template context a second time, and a page calls ``_`` about ninety times.
+    # ``_`` straight to gettext (a call that is not folded at compile time): the extension's
+    # alias resolves and calls ``gettext`` through the template context a second time.
     env.globals["_"] = gettext
     env.filters["local_time"] = local_time
     env.filters["money"] = format_money
@@ -55,7 +95,14 @@ def build_environment() -> Environment:
     return env
 
 
-ENVIRONMENT = build_environment()
+ENVIRONMENTS = {locale: build_environment(locale) for locale in SUPPORTED}
+"""One environment per language: each compiles its templates with their texts translated."""
+
+
+def environment() -> Environment:
+    """The environment of the request's language."""
+    return ENVIRONMENTS[current_locale()]
+
 
 # Navigation by role: (path, label, roles that see it). Domains add their entries.
 NAVIGATION: list[tuple[str, str, frozenset[Role]]] = []
@@ -134,8 +181,10 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
     principal: Principal | None = getattr(request.state, "principal", None)
+    current_path = request.url.path
+    # (path, label, whether the page is under it): the template calls nothing per entry.
     nav = [
-        (path, gettext(label))
+        (path, gettext(label), current_path.startswith(path))
         for path, label, roles in NAVIGATION
         if principal is not None and (principal.roles & roles)
     ]
@@ -145,10 +194,10 @@ def render(
         "csrf_token": csrf_token_for(request),
         "locale": current_locale(),
         "nav": nav,
-        "current_path": request.url.path,
+        "current_path": current_path,
     }
     values.update(context or {})
-    html = ENVIRONMENT.get_template(template).render(values)
+    html = environment().get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code)
     set_csrf_cookies(request, response)
     return response

@@ -15,7 +15,7 @@ import pytest
 
 from api.pages.application_rows import application_rows
 from api.pages.grant_pages import grant_labels
-from api.web import ENVIRONMENT
+from api.web import environment
 from core.i18n import use_locale
 from grants.applications.models import ApplicationState
 
@@ -81,8 +81,10 @@ def _normalised(html: str) -> str:
 @pytest.mark.parametrize("centres", [{}, {1: "北路街道<中心>", 2: "南湖 & 中心"}])
 def test_rows_print_what_the_template_printed(locale: str, can_bulk: bool, centres: dict[int, str]) -> None:
     with use_locale(locale):
-        expected = ENVIRONMENT.from_string(TEMPLATE).render(
-            items=ROWS, can_bulk=can_bulk, centres=centres, **grant_labels()
+        expected = (
+            environment()
+            .from_string(TEMPLATE)
+            .render(items=ROWS, can_bulk=can_bulk, centres=centres, **grant_labels())
         )
         written = str(application_rows(ROWS, can_bulk=can_bulk, centres=centres))
     assert _normalised(written) == _normalised(expected)
