@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import traceback
 from collections.abc import AsyncIterator
@@ -77,6 +78,22 @@ class SeedbedApp(FastAPI):
         )
 
 
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_garbage_collection() -> None:
+    """Collect the youngest generation every 50,000 allocations instead of 700.
+
+    A request leaves no cyclic garbage (tests hold it so), but every collection of the
+    youngest generation promotes whatever the requests in flight hold at that moment, and
+    once the promoted objects reach a quarter of the heap Python collects the whole heap:
+    with a worker's 300,000 long-lived objects that took 0.3-0.5 s here, every 5-8 s under
+    load, about a tenth of the worker's time with the worker stopped meanwhile. Collecting
+    the young objects a seventieth as often promotes about a seventieth as many."""
+    _young, middle, oldest = gc.get_threshold()
+    gc.set_threshold(max(_young, GC_YOUNG_THRESHOLD), middle, oldest)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -97,6 +114,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_garbage_collection()
         scheduler = None
         if with_scheduler:
             from composition.jobs import register_all
@@ -133,7 +151,8 @@ def create_app(
     # Templates are read once per process, except in development, where an edited template
     # shows at the next request (checking every template's file on each render costs a
     # page a system call per template it extends, includes or imports).
-    web.ENVIRONMENT.auto_reload = settings.env is Environment.development
+    for environment in web.ENVIRONMENTS.values():
+        environment.auto_reload = settings.env is Environment.development
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     app.state.reading_sessionmaker = reading_session_factory(engine)

@@ -53,7 +53,7 @@ async def get_session(request: Request) -> AsyncSession:
     held: RequestSession | None = request.scope.get(REQUEST_SESSION)
     if held is None:
         raise RuntimeError("a session was asked for outside a Seedbed route (api.routing.Route)")
-    return await held.open()
+    return await held.open(request)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -32,6 +32,7 @@ session's autoflush would before its own statement.
 
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -366,14 +367,16 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
     if (
         kept is not None
         and transaction is not None
-        and kept[0] is transaction
+        and kept[0]() is transaction
         and transaction.is_active
         and sync.get_nested_transaction() is None
     ):
         connection: AsyncConnection = kept[1]
         return connection
     connection = await session.connection()
-    session.info[_CONNECTION] = (sync.get_transaction(), connection)
+    # The transaction by a weak reference: it refers to its session, so a strong one in the
+    # session's ``info`` would be a cycle that only a full garbage collection frees.
+    session.info[_CONNECTION] = (weakref.ref(sync.get_transaction()), connection)
     return connection
 
 
