@@ -90,8 +90,8 @@ def tune_garbage_collection() -> None:
     with a worker's 300,000 long-lived objects that took 0.3-0.5 s here, every 5-8 s under
     load, about a tenth of the worker's time with the worker stopped meanwhile. Collecting
     the young objects a seventieth as often promotes about a seventieth as many."""
-    _young, middle, oldest = gc.get_threshold()
-    gc.set_threshold(max(_young, GC_YOUNG_THRESHOLD), middle, oldest)
+    young, middle, oldest = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, oldest)
 
 
 def create_app(
