@@ -13,11 +13,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
+from html import escape
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import today
@@ -71,12 +74,12 @@ class Listing:
 
     def url(self, **changes: Any) -> str:
         query = self._query(**changes)
-        return f"{self.path}?{urlencode(query)}" if query else self.path
+        return f"{self.path}?{_encoded(query)}" if query else self.path
 
     @property
     def query(self) -> str:
         """The filters and sort as a query string (for exports and bulk forms)."""
-        return urlencode(self._query())
+        return _encoded(self._query())
 
     def sort_url(self, key: str) -> str:
         """Sort by ``key``; clicking the current column again reverses it. Back to page 1."""
@@ -115,6 +118,75 @@ class Listing:
     @property
     def filtered(self) -> bool:
         return any(self.raw.get(f.name) for f in self.fields)
+
+    # The filter form and the column headers are written here rather than in Jinja (the
+    # macros of ``templates/web/_listing.html`` call these): a list page prints a header per
+    # column and an option per programme or centre, and in Jinja each printed value was an
+    # attribute lookup, an escape and a ``Markup`` of its own, a fifth of the page's time.
+
+    def filter_form(self, form_id: str = "filters") -> Markup:
+        """The filter form: a field per filter, the sort kept when it is not the default."""
+        parts = [
+            f'<form method="get" class="card filters" action="{escape(self.path)}" id="{escape(form_id)}"'
+            f' role="search" aria-label="{escape(_("Filter the list"))}">\n'
+        ]
+        every = escape(_("All"))
+        for f in self.fields:
+            name = escape(f.name)
+            raw = escape(self.raw.get(f.name, ""))
+            parts.append(f'  <div class="field">\n    <label for="flt-{name}">{escape(f.label)}</label>\n')
+            if f.kind in ("choice", "id"):
+                chosen = self.raw.get(f.name)
+                options = "".join(
+                    f'<option value="{escape(value)}" {"selected" if chosen == value else ""}>'
+                    f"{escape(text)}</option>"
+                    for value, text in f.options
+                )
+                parts.append(
+                    f'    <select id="flt-{name}" name="{name}">\n'
+                    f'      <option value="">{every}</option>\n      {options}\n    </select>\n'
+                )
+            elif f.kind == "date":
+                parts.append(f'    <input id="flt-{name}" name="{name}" type="date" value="{raw}">\n')
+            else:
+                parts.append(
+                    f'    <input id="flt-{name}" name="{name}" type="search"'
+                    f' maxlength="{f.max_length}" value="{raw}">\n'
+                )
+            parts.append("  </div>\n")
+        sorted_otherwise = self.order.param != self.default_sort
+        if sorted_otherwise:
+            parts.append(f'  <input type="hidden" name="sort" value="{escape(self.order.param)}">\n')
+        button = escape(_("Filter"))
+        parts.append(f'  <div class="filter-buttons"><button type="submit" class="primary">{button}</button>')
+        if self.filtered:
+            keep = f"?sort={escape(quote(self.order.param, safe='/'))}" if sorted_otherwise else ""
+            parts.append(
+                f'\n    <a class="button" href="{escape(self.path)}{keep}">{escape(_("Clear filters"))}</a>'
+            )
+        parts.append("</div>\n</form>\n")
+        return Markup("".join(parts))
+
+    def header(self, key: str, label: str | None = None, cls: str = "") -> Markup:
+        """A sortable column's ``<th>``: a link that sorts by it (again: the other way)."""
+        return Markup(
+            f'<th scope="col" aria-sort="{self.aria_sort(key)}" class="sortable {escape(cls)}">'
+            f'<a href="{escape(self.sort_url(key))}" data-sort="{escape(key)}">'
+            f'{escape(label or self.columns[key])}<span class="sort-mark" aria-hidden="true">'
+            f"{self.mark(key)}</span></a></th>\n"
+        )
+
+
+def _encoded(query: Mapping[str, str]) -> str:
+    return "&".join(_pair(k, v) for k, v in query.items())
+
+
+@lru_cache(maxsize=4096)
+def _pair(key: str, value: str) -> str:
+    """``key=value`` of a query string, as ``urlencode`` writes it: a list page links each
+    sortable column and the pages with the same filters, and quoting them again for every
+    link was a tenth of the page's time."""
+    return f"{quote_plus(key)}={quote_plus(value)}"
 
 
 def _refuse(name: str, label: str, message: str) -> ValidationFailed:
