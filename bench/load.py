@@ -55,6 +55,16 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+def merged(results: Sequence[LoadResult]) -> LoadResult:
+    """Several measurements of the same requests as one: their requests over their time."""
+    return LoadResult(
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(r.seconds for r in results),
+        latencies_ms=[latency for r in results for latency in r.latencies_ms],
+    )
+
+
 def _ports(port: int | Sequence[int]) -> list[int]:
     return [port] if isinstance(port, int) else list(port)
 
