@@ -15,6 +15,7 @@ from api.routing import Router
 from core.identity import repository as identity_queries
 from core.identity.models import Role
 from core.identity.principal import Principal
+from grants.applications.repository import programme_choices
 from grants.awards.repository import awards_of_centre
 from grants.contracts.repository import contracts_of_centre
 from incubator.repository import OrganisationRepository, organisation_choices
@@ -35,6 +36,13 @@ async def choose_organisation(
 ) -> JSONResponse:
     """The organisations the caller sees (staff: the centre's; applicants: their own)."""
     return _answer(await organisation_choices(OrganisationRepository(session, principal), q))
+
+
+@router.get("/choosers/programmes")
+async def choose_programme(session: SessionDep, principal: CurrentPrincipal, q: Search = "") -> JSONResponse:
+    """The programmes of the caller's centre (every centre's for a district reader), newest
+    first: the programme filter of the lists."""
+    return _answer(await programme_choices(session, principal, q))
 
 
 @router.get("/choosers/awards")

@@ -46,6 +46,11 @@ class FilterField:
     kind: FilterKind = "text"
     options: Sequence[tuple[str, str]] = ()
     max_length: int = 100
+    source: str = ""
+    """For an ``id`` filter whose records are too many to offer at once: the chooser that
+    searches them (``api.pages.choosers``); the form then has a search box for it, whose
+    text (``search``) the page's options answer."""
+    search: str = ""
 
 
 @dataclass
@@ -135,6 +140,13 @@ class Listing:
             name = escape(f.name)
             raw = escape(self.raw.get(f.name, ""))
             parts.append(f'  <div class="field">\n    <label for="flt-{name}">{escape(f.label)}</label>\n')
+            if f.source:
+                parts.append(
+                    f'    <input type="search" id="flt-{name}-q" name="{name}_q" value="{escape(f.search)}"'
+                    f' maxlength="100" aria-label="{escape(_("Search: {label}").format(label=f.label))}"'
+                    f' placeholder="{escape(_("Type a name or number"))}" data-chooser="{escape(f.source)}"'
+                    f' data-chooser-for="flt-{name}">\n'
+                )
             if f.kind in ("choice", "id"):
                 chosen = self.raw.get(f.name)
                 options = "".join(

@@ -87,7 +87,21 @@ def _application_columns() -> dict[str, str]:
     }
 
 
+async def _programme_filter(request: Request, session: SessionDep, principal: Principal) -> FilterField:
+    """The programme filter: the chosen programme and the newest, or those its search box
+    finds (``programme_id_q``); the rest are searched on the server as one types."""
+    raw = (request.query_params.get("programme_id") or "").strip()
+    search = (request.query_params.get("programme_id_q") or "").strip()[:100]
+    chosen = int(raw) if raw.isdigit() and len(raw) <= 12 else None
+    programmes = await application_queries.programme_choices(session, principal, search, chosen)
+    options = [(str(i), n) for i, n in programmes]
+    return FilterField(
+        "programme_id", _("Programme"), "id", options, source="/choosers/programmes", search=search
+    )
+
+
 async def _programme_record_fields(
+    request: Request,
     session: SessionDep,
     principal: Principal,
     search_label: str,
@@ -95,11 +109,10 @@ async def _programme_record_fields(
     states: list[tuple[str, str]],
 ) -> list[FilterField]:
     """The filters the applications and projects lists share (grants.listing.ProgrammeRecordFilters)."""
-    programmes = await application_queries.programme_choices(session, principal)
     return [
         FilterField("q", search_label),
         *centre_filter(centres),
-        FilterField("programme_id", _("Programme"), "id", [(str(i), n) for i, n in programmes]),
+        await _programme_filter(request, session, principal),
         FilterField("state", _("Status"), "choice", states),
         FilterField("organisation", _("Organisation")),
         FilterField("category", _("Category")),
@@ -126,7 +139,7 @@ async def _application_listing(
     states = [(s.value, _(APPLICATION_STATE_LABELS[s])) for s in ApplicationState]
     fields = [
         *await _programme_record_fields(
-            session, principal, _("Title, organisation or number"), centres, states
+            request, session, principal, _("Title, organisation or number"), centres, states
         ),
         FilterField("submitted_from", _("Submitted from"), "date"),
         FilterField("submitted_to", _("Submitted until"), "date"),
@@ -211,7 +224,7 @@ async def _award_listing(
     states = [(s.value, _(AWARD_STATE_LABELS[s])) for s in AwardState]
     fields = [
         *await _programme_record_fields(
-            session, principal, _("Project, organisation or number"), centres, states
+            request, session, principal, _("Project, organisation or number"), centres, states
         ),
         FilterField("signed_from", _("Signed from"), "date"),
         FilterField("signed_to", _("Signed until"), "date"),
@@ -284,7 +297,6 @@ def _disbursement_columns() -> dict[str, str]:
 async def _disbursement_listing(
     request: Request, session: SessionDep, principal: Principal, centres: Mapping[int, str]
 ) -> Listing:
-    programmes = await application_queries.programme_choices(session, principal)
     fields = [
         FilterField("q", _("Payee, project, voucher or number")),
         *centre_filter(centres),
@@ -297,7 +309,7 @@ async def _disbursement_listing(
         FilterField(
             "kind", _("Kind"), "choice", [("award", _("Venture grant")), ("contract", _("Purchased service"))]
         ),
-        FilterField("programme_id", _("Programme"), "id", [(str(i), n) for i, n in programmes]),
+        await _programme_filter(request, session, principal),
         FilterField("payee", _("Payee")),
         FilterField("requested_from", _("Requested from"), "date"),
         FilterField("requested_to", _("Requested until"), "date"),

@@ -19,7 +19,16 @@ from core.identity.models import Centre, Role
 from core.identity.principal import Principal
 from core.repository import RECORD_ID, CentreScopedRepository, Paged, PageParams, Shape
 from core.repository.direct import DirectRead
-from core.repository.listing import SortJoins, SortOrder, all_cut_first, given, paginate_cut_first
+from core.repository.listing import (
+    SortJoins,
+    SortOrder,
+    all_cut_first,
+    contains,
+    given,
+    like_pattern,
+    number_of,
+    paginate_cut_first,
+)
 from evaluations.assignments.models import Assignment, AssignmentState
 from evaluations.rounds.models import ReviewRound, RoundSubject
 from grants.applications.models import (
@@ -698,26 +707,48 @@ async def export_application_rows(
     )  # fmt: skip
 
 
+PROGRAMME_CHOICES = 20
+"""How many programmes a list's programme filter offers besides the chosen one: the newest,
+or the first matches of its search box (a district runs hundreds over the years)."""
+
+
+def _programme_choices(scoped: bool, searching: bool, chosen: bool) -> DirectRead[tuple[int, str]]:
+    statement = select(Programme.id, Programme.name)
+    if scoped:
+        statement = statement.where(Programme.centre_id == bindparam("centre_id"))
+    picked = Programme.id == bindparam("chosen") if chosen else None
+    if searching:
+        match = or_(contains(Programme.name, bindparam("q")), Programme.id == bindparam("q_number"))
+        statement = statement.where(match if picked is None else or_(match, picked))
+    newest = [Programme.year.desc(), Programme.id.desc()]
+    ordered = statement.order_by(*newest) if picked is None else statement.order_by(picked.desc(), *newest)
+    return DirectRead(ordered.limit(PROGRAMME_CHOICES + 1), make=tuple)
+
+
 _PROGRAMME_CHOICES = {
-    scoped: DirectRead(
-        (
-            select(Programme.id, Programme.name).where(Programme.centre_id == bindparam("centre_id"))
-            if scoped
-            else select(Programme.id, Programme.name)
-        )
-        .order_by(Programme.year.desc(), Programme.id.desc())
-        .limit(500),
-        make=tuple,
-    )
+    (scoped, searching, chosen): _programme_choices(scoped, searching, chosen)
     for scoped in (True, False)
+    for searching in (True, False)
+    for chosen in (True, False)
 }
 
 
-async def programme_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:
-    """(id, name) of the programmes of the caller's centre, newest first, for list filters."""
-    if principal.sees_all_centres:
-        return await _PROGRAMME_CHOICES[False].all(session)
-    return await _PROGRAMME_CHOICES[True].all(session, {"centre_id": principal.centre_id})
+async def programme_choices(
+    session: AsyncSession, principal: Principal, q: str = "", chosen: int | None = None
+) -> list[tuple[int, str]]:
+    """(id, name) of the programmes of the caller's centre for a list's filter: the chosen
+    one first, then the newest (or those whose name contains ``q`` or whose number it is),
+    ``PROGRAMME_CHOICES`` of them; one statement whatever the number of programmes."""
+    scoped = not principal.sees_all_centres
+    values: dict[str, Any] = {"centre_id": principal.centre_id} if scoped else {}
+    if q.strip():
+        values |= {"q": like_pattern(q), "q_number": number_of(q)}
+    if chosen is not None:
+        values["chosen"] = chosen
+    read = _PROGRAMME_CHOICES[(scoped, "q" in values, chosen is not None)]
+    rows = await read.all(session, values)
+    keep = PROGRAMME_CHOICES + (1 if chosen is not None and rows and rows[0][0] == chosen else 0)
+    return rows[:keep]
 
 
 async def submitted_of(repository: ApplicationRepository, ids: Collection[int]) -> Sequence[Application]:

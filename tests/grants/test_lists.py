@@ -674,3 +674,66 @@ class TestDistrictReader:
             assert page.status_code == 200, path
             assert 'id="flt-centre_id"' not in page.text, path
             assert "data-centre=" not in page.text, path
+
+
+class TestProgrammeFilter:
+    """The programme filter offers the chosen programme and the twenty newest, or what its
+    search box finds; the rest are searched on the server (a district runs hundreds over the
+    years), never loaded whole."""
+
+    @staticmethod
+    def _options(page: str) -> list[tuple[str, str, bool]]:
+        select = page.split('<select id="flt-programme_id" name="programme_id">')[1].split("</select>")[0]
+        return [
+            (value, name, chosen == "selected")
+            for value, chosen, name in re.findall(
+                r'<option value="(\d+)" (selected)?>([^<]*)</option>', select
+            )
+        ]
+
+    async def test_newest_chosen_and_searched(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
+        from grants.programmes import service as programmes
+        from grants.programmes.schemas import ProgrammeCreate
+        from tests.grants.factories import programme_payload
+
+        centre = await make_centre(session)
+        staff = await make_user(session, centre, Role.staff)
+        made = {}
+        for year in range(2001, 2026):
+            payload = programme_payload(None, name=f"{year}年玉林街道公益创投", year=year)
+            made[year] = await programmes.create_programme(
+                session, staff.principal, ProgrammeCreate.model_validate(payload)
+            )
+        elsewhere = await make_centre(session)
+        neighbour = await make_user(session, elsewhere, Role.staff)
+        await programmes.create_programme(
+            session,
+            neighbour.principal,
+            ProgrammeCreate.model_validate(programme_payload(None, name="2003年邻街公益创投", year=2003)),
+        )
+        await session.commit()
+        await logged_in(client, staff)
+
+        offered = self._options((await client.get("/applications")).text)
+        assert [name for _, name, _ in offered] == [f"{y}年玉林街道公益创投" for y in range(2025, 2005, -1)]
+
+        oldest = made[2001].id
+        page = (await client.get("/applications", params={"programme_id": oldest})).text
+        offered = self._options(page)
+        assert offered[0] == (str(oldest), "2001年玉林街道公益创投", True)
+        assert len(offered) == 21
+        assert "项目：2001年玉林街道公益创投" in page.split('id="listing-state"')[1].split("</p>")[0]
+
+        page = (await client.get("/applications", params={"programme_id_q": "2003年"})).text
+        assert self._options(page) == [(str(made[2003].id), "2003年玉林街道公益创投", False)]
+        assert 'name="programme_id_q" value="2003年"' in page
+        assert 'data-chooser="/choosers/programmes" data-chooser-for="flt-programme_id"' in page
+
+        found = (await client.get("/choosers/programmes", params={"q": "2003年"})).json()["items"]
+        assert found == [{"id": made[2003].id, "label": "2003年玉林街道公益创投"}]
+        by_number = (await client.get("/choosers/programmes", params={"q": f"#{made[2002].id}"})).json()
+        assert by_number["items"] == [{"id": made[2002].id, "label": "2002年玉林街道公益创投"}]
+        for path in ("/awards", "/disbursements"):
+            offered = self._options((await client.get(path, params={"programme_id": oldest})).text)
+            assert offered[0] == (str(oldest), "2001年玉林街道公益创投", True), path
+            assert len(offered) == 21, path
