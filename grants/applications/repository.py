@@ -642,20 +642,16 @@ def application_ids(repository: ApplicationRepository, shape: Shape) -> Select[A
 LISTED = (
     Application.id,
     Application.centre_id,
-    Application.programme_id,
-    Application.organisation_id,
-    Application.category_id,
     Application.state,
     Application.title,
     Application.target_community,
     Application.requested_amount,
-    Application.approved_amount,
     Application.review_score,
     Application.rank,
     Application.submitted_at,
 )
-"""The columns a list of applications shows: not the proposal's long texts and JSON,
-which a list never prints."""
+"""The columns a list of applications prints (``api.pages.application_rows``, the search
+page): not the proposal's long texts and JSON, nor the ids and amounts it does not show."""
 
 
 def _named(*application: Any) -> Select[*tuple[Any, ...]]:

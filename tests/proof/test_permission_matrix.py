@@ -463,6 +463,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/contracts/new"): STAFF_ONLY_LIST,
     # choosers search on the server: a caller finds only what they already see
     ("GET", "/choosers/organisations"): LOGGED_IN,
+    ("GET", "/choosers/programmes"): LOGGED_IN,  # the lists' programme filter; programmes are published
     ("GET", "/choosers/awards"): STAFF_FINANCE_ADMIN_LIST,
     ("GET", "/choosers/contracts"): STAFF_FINANCE_ADMIN_LIST,
     ("GET", "/choosers/users"): STAFF_FINANCE_ADMIN_LIST,
