@@ -384,6 +384,19 @@ PAGES = [
 ]
 
 
+async def browser_cookies(port: int, world: World) -> dict[str, str]:
+    """The ``Cookie`` header of a signed-in browser: the session, and the CSRF cookie the
+    first page it opened set (a browser sends it back with every later page, which then
+    checks it instead of minting and setting a new one)."""
+    session = f"seedbed_session={world.session_token}"
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        response = await client.get("/dashboard", headers={"Cookie": session})
+    assert response.status_code == 200, response.text
+    csrf = response.cookies.get("seedbed_csrf")
+    assert csrf, "the first page sets the CSRF cookie"
+    return {"Cookie": f"{session}; seedbed_csrf={csrf}"}
+
+
 def _taken(world: World) -> set[int]:
     """Values the captured SQL may carry besides the record id: the centre, the bench users,
     a page size or limit."""
@@ -649,7 +662,6 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
         captured["approve"] = approval
         capture_file.write_text(json.dumps(captured, ensure_ascii=False))
         headers = {"Authorization": f"Bearer {world.token}"}
-        cookie = {"Cookie": f"seedbed_session={world.session_token}"}
         figures: dict[str, EndpointFigures] = {}
         pages: dict[str, LoadResult] = {}
         page_json: dict[str, LoadResult] = {}
@@ -658,6 +670,7 @@ async def measure_size(size: Size, args: argparse.Namespace, work: Path) -> dict
             uvicorn_server(["api.app:create_app", "--factory"], app_env, app_log) as app_port,
             uvicorn_server(["bench.baseline:app"], base_env, base_log) as base_port,
         ):
+            cookie = await browser_cookies(app_port[0], world)
             for endpoint in ENDPOINTS:
                 pairs = endpoint.paths(world)
                 app_result = await run_load(

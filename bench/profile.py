@@ -1,7 +1,7 @@
 """``python -m bench.profile``: where one request's time goes, endpoint by endpoint.
 
 Seeds a size once into a PostgreSQL database it keeps (``--keep``) so later runs reuse it,
-then drives each bench endpoint in-process through the ASGI app under cProfile and prints
+then drives each bench endpoint and page in-process through the ASGI app under cProfile and prints
 the mean wall time per request, the SQL time inside it, and the top functions by own time.
 
     python -m bench.profile --size XS            # seed (first time) and profile every endpoint
@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 from sqlalchemy import event
 
-from bench.__main__ import ENDPOINTS, admin_url, seed, settings_for, sqlalchemy_url
+from bench.__main__ import ENDPOINTS, PAGES, admin_url, seed, settings_for, sqlalchemy_url
 from bench.seed import SIZES, World
 
 STATE = Path(tempfile.gettempdir()) / "seedbed-profile"
@@ -79,13 +79,15 @@ async def profile(args: argparse.Namespace) -> None:
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)
     event.listen(engine.sync_engine, "after_cursor_execute", after)
-    headers = {"Authorization": f"Bearer {world.token}"}
+    bearer = {"Authorization": f"Bearer {world.token}"}
+    cookie = {"Cookie": f"seedbed_session={world.session_token}"}
+    targets = [(e.name, [p for p, _ in e.paths(world)], bearer) for e in ENDPOINTS]
+    targets += [(p.name, p.paths(world), cookie) for p in PAGES]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://profile") as client:
-        for endpoint in ENDPOINTS:
-            if args.only and endpoint.name not in args.only.split(","):
+        for name, paths, headers in targets:
+            if args.only and name not in args.only.split(","):
                 continue
-            paths = [p for p, _ in endpoint.paths(world)]
             for path in paths[:3]:  # warm up
                 assert (await client.get(path, headers=headers)).status_code == 200, path
             sql_time, statements = 0.0, 0
@@ -100,7 +102,7 @@ async def profile(args: argparse.Namespace) -> None:
             profiler.disable()
             wall = (time.perf_counter() - started) / args.requests * 1000
             print(
-                f"\n== {endpoint.name}: {wall:.2f} ms/request{'' if args.plain else ' under the profiler'}, "
+                f"\n== {name}: {wall:.2f} ms/request{'' if args.plain else ' under the profiler'}, "
                 f"SQL {sql_time / args.requests * 1000:.2f} ms in {statements / args.requests:.1f} statements"
             )
             if args.sql:
@@ -170,7 +172,7 @@ def profile_dsn(size: str) -> str:
 def cli() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("--size", default="XS", choices=sorted(SIZES))
-    parser.add_argument("--only", default="", help="comma-separated endpoint names")
+    parser.add_argument("--only", default="", help="comma-separated endpoint and page names")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="tottime")

@@ -566,7 +566,9 @@ async def _detail_context(
         "grant_total": application.requested_amount,
         "category_name": category_name,
         "topic_title": topic_title,
-        "attachments": await application_service.attachment_views(session, application),
+        "attachments": await application_service.attachment_views(
+            session, application, None if facts is None else facts.attachments
+        ),
         "timeline": _timeline(application, hidden),
         "errors": {},
         **grant_labels(),

@@ -4,6 +4,7 @@ eligibility checks and staff's confirmation, withdrawal and return."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
@@ -661,10 +662,14 @@ async def list_attachments(
     return await attachment_views(session, application)
 
 
-async def attachment_views(session: AsyncSession, application: ApplicationFacts) -> list[AttachmentView]:
+async def attachment_views(
+    session: AsyncSession, application: ApplicationFacts, known: Sequence[Any] | None = None
+) -> list[AttachmentView]:
     """The attachments of an application the caller has already read (through
-    ``get_application``, which checked their access): no second read of the application."""
-    return [AttachmentView(*row) for row in await repository.attachment_rows(session, application.id)]
+    ``get_application``, which checked their access): no second read of the application.
+    ``known``: their rows, read with the application (``PageFacts.attachments``)."""
+    rows = known if known is not None else await repository.attachment_rows(session, application.id)
+    return [AttachmentView(*row) for row in rows]
 
 
 async def add_attachment(

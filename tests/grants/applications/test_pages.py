@@ -9,8 +9,10 @@ import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.files import StoredFile
 from core.identity.models import Role
 from grants.applications import service as applications
+from grants.applications.models import ApplicationAttachment
 from grants.applications.schemas import ConfirmEligibility
 from grants.programmes.models import ProgrammeTopic
 from tests.conftest import TestDatabase
@@ -215,10 +217,10 @@ async def test_admin_reads_objections_without_the_resolve_form(
 async def test_the_page_reads_its_programme_and_organisation_with_the_application(
     client: httpx.AsyncClient, session: AsyncSession, database: TestDatabase
 ) -> None:
-    """The application's page shows its programme, category, topic and applicant, read in
-    the application's own statement: it runs the statements of the API's detail and one
-    more (its attachments). An applicant, who reads only their own organisations, still
-    sees their own; the programme of another centre stays out of reach."""
+    """The application's page shows its programme, category, topic, applicant and
+    attachments (oldest first), read in the application's own statement: it runs no more
+    statements than the API's detail. An applicant, who reads only their own organisations,
+    still sees their own; the programme of another centre stays out of reach."""
     centre = await make_centre(session)
     staff = await make_user(session, centre, Role.staff)
     programme = await open_programme(session, staff)
@@ -230,6 +232,21 @@ async def test_the_page_reads_its_programme_and_organisation_with_the_applicatio
     application.topic_id = topic.id
     await session.flush()
     category = programme.categories[0].name if programme.categories else None
+    for n, (name, content_type, size, label) in enumerate(
+        (("场地协议.pdf", "application/pdf", 20480, "场地使用协议"), ("活动照片.png", "image/png", 3072, ""))
+    ):
+        stored = StoredFile(
+            centre_id=centre.id,
+            sha256=f"{n:064d}",
+            size=size,
+            content_type=content_type,
+            original_name=name,
+            storage_key=f"test/{n}",
+        )
+        session.add(stored)
+        await session.flush()
+        session.add(ApplicationAttachment(application_id=application.id, file_id=stored.id, label=label))
+        await session.flush()
 
     statements: list[str] = []
 
@@ -251,7 +268,13 @@ async def test_the_page_reads_its_programme_and_organisation_with_the_applicatio
     page, on_page = await statements_of(f"/applications/{application.id}")
     client.cookies.clear()
     _json, in_json = await statements_of(f"/api/v1/applications/{application.id}", headers=staff.headers)
-    assert on_page == in_json + 1
+    assert on_page == in_json
+    listed = re.findall(r'<li data-attachment="(\d+)">\s*(?:<a [^>]*><img [^>]*alt="([^"]*)")?', page.text)
+    assert len(listed) == 2
+    assert int(listed[0][0]) < int(listed[1][0])
+    assert listed[1][1] == "活动照片.png"  # an image without a label shows its file's name
+    assert "场地使用协议" in page.text
+    assert "20.0 KB" in page.text
     assert 'id="applicant-name">玉林长者互助会<' in page.text
     assert f'<a href="/programmes/{programme.id}">{programme.name}</a>' in page.text
     assert "一老一小服务" in page.text
