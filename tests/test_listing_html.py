@@ -6,12 +6,14 @@ links' query strings are ``urlencode``'s; and a time printed to the minute is st
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from api.pages.escape import escape
 from api.pages.listing import FilterField, Listing
 from api.web import SHANGHAI, environment, local_time
 from core.i18n import use_locale
@@ -99,3 +101,11 @@ def test_a_time_to_the_minute_is_what_strftime_writes() -> None:
     assert local_time(dt.datetime(1988, 6, 1, 12, 0, tzinfo=dt.UTC)) == "1988-06-01 21:00"  # +9 in summer
     assert local_time(dt.datetime(2026, 6, 1, 12, 0, tzinfo=shanghai), "%H:%M") == "12:00"
     assert local_time(None) == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "社区长者助餐服务", "Tea & 'cake'", "2026年“邻里<互助>”", 'a"b', "&amp;", "<<>>", "plain text 42"],
+)
+def test_escape_writes_what_html_escape_writes(text: str) -> None:
+    assert escape(text) == html.escape(text)

@@ -11,11 +11,11 @@ the rows to what the template printed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
 from typing import Any
 
 from markupsafe import Markup
 
+from api.pages.escape import escape
 from api.web import local_time
 from core.i18n import _
 from core.money import format_money

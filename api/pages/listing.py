@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
-from html import escape
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from fastapi import Request
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.pages.escape import escape
 from core.clock import today
 from core.errors import ValidationFailed
 from core.i18n import _
