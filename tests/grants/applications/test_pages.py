@@ -269,6 +269,9 @@ async def test_the_page_reads_its_programme_and_organisation_with_the_applicatio
     client.cookies.clear()
     _json, in_json = await statements_of(f"/api/v1/applications/{application.id}", headers=staff.headers)
     assert on_page == in_json
+    title = re.search(r"<title>(.*?)</title>", page.text, re.DOTALL)
+    assert title is not None
+    assert title.group(1) == f"{application.title} · 公益苗圃"  # the tab shows the title alone
     listed = re.findall(r'<li data-attachment="(\d+)">\s*(?:<a [^>]*><img [^>]*alt="([^"]*)")?', page.text)
     assert len(listed) == 2
     assert int(listed[0][0]) < int(listed[1][0])
